@@ -1,0 +1,39 @@
+# genre — build, test and demo entry points. `make test` is what CI runs.
+SWIFT        ?= swift
+APT_PACKAGES := libsndfile1-dev libfftw3-dev libsoxr-dev pkg-config
+PKG_MODULES  := sndfile fftw3f soxr
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN          := .build/release/genre
+
+.PHONY: all deps build release test demo clean
+
+all: build
+
+# Installs the system libraries when pkg-config cannot find them.
+deps:
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKG_MODULES); then \
+		echo "deps: $(PKG_MODULES) found"; \
+	else \
+		echo "deps: installing $(APT_PACKAGES)"; \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); \
+	fi
+
+build: deps
+	$(SWIFT) build -c release
+
+release: build
+
+# Numeric code is ~50x slower in debug builds, so the tests run optimised.
+test: deps
+	$(SWIFT) build -c release --build-tests
+	$(SWIFT) test -c release --skip-build
+
+demo: build
+	@mkdir -p demo-out
+	$(BIN) info ../shared/fixtures/audio/tones_22050_mono_f32.wav
+	$(BIN) features ../shared/fixtures/audio/tones_22050_mono_f32.wav -o demo-out/tones.npy --png demo-out/tones.png
+	@echo "demo: wrote demo-out/tones.npy and demo-out/tones.png"
+
+clean:
+	rm -rf .build demo-out

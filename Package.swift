@@ -1,0 +1,56 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric kernels are written for SIMD8<Float>; without a CPU target swiftc lowers
+// `addingProduct` to one `fmaf` call per lane. x86-64-v3 = AVX2 + FMA (Haswell and later).
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "x86-64-v3"]),
+]
+
+let package = Package(
+    name: "genre",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "genre", targets: ["genre"]),
+        .library(name: "Audio", targets: ["Audio"]),
+        .library(name: "Features", targets: ["Features"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "SafeTensors", targets: ["SafeTensors"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile",
+                       providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
+        .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f",
+                       providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
+                       providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
+
+        // Libraries. Arrows point one way: genre -> {Features -> Audio, Engine, SafeTensors}.
+        .target(name: "Files"),
+        .target(name: "SafeTensors", dependencies: ["Files"]),
+        .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr"], swiftSettings: fast),
+        .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW"], swiftSettings: fast),
+        .target(name: "Engine", swiftSettings: fast),
+
+        // The command-line tool: one file per subcommand, no logic of its own.
+        .executableTarget(
+            name: "genre",
+            dependencies: [
+                "Files", "Audio", "Features", "Engine", "SafeTensors",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fast),
+
+        // Tests. Fixtures are read from ../shared/fixtures (override with GENRE_FIXTURES).
+        .target(name: "TestSupport", dependencies: ["SafeTensors"], path: "Tests/TestSupport"),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Throughput figures for this machine (use a release build).",
+        subcommands: [BenchFeatures.self]
+    )
+}
