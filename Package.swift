@@ -2,9 +2,9 @@
 import PackageDescription
 
 // Numeric kernels are written for SIMD8<Float>; without a CPU target swiftc lowers
-// `addingProduct` to one `fmaf` call per lane. x86-64-v3 = AVX2 + FMA (Haswell and later).
+// `addingProduct` to one `fmaf` call per lane. haswell = AVX2 + FMA.
 let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "x86-64-v3"]),
+    .unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "haswell"]),
 ]
 
 let package = Package(
@@ -28,12 +28,14 @@ let package = Package(
                        providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
                        providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
 
         // Libraries. Arrows point one way: genre -> {Features -> Audio, Engine, SafeTensors}.
         .target(name: "Files"),
         .target(name: "SafeTensors", dependencies: ["Files"]),
         .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr"], swiftSettings: fast),
-        .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW"], swiftSettings: fast),
+        .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         .target(name: "Engine", swiftSettings: fast),
 
         // The command-line tool: one file per subcommand, no logic of its own.
@@ -49,7 +51,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SafeTensors"], path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "TestSupport"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]

@@ -17,6 +17,11 @@ public enum AtomicFile {
     }
 
     public static func write(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
+        try write(parts: [bytes], to: path)
+    }
+
+    /// Writes the concatenation of `parts`, so large payloads need not be copied into one buffer.
+    public static func write(parts: [UnsafeRawBufferPointer], to path: String) throws {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -26,16 +31,18 @@ public enum AtomicFile {
         defer {
             if !ok { unlink(temporary) }
         }
-        var written = 0
-        while written < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                close(fd)
-                throw WriteError(path: path, problem: "write failed (\(reason))")
+        for bytes in parts where bytes.count > 0 {
+            var written = 0
+            while written < bytes.count {
+                let n = Glibc.write(fd, bytes.baseAddress! + written, bytes.count - written)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    let reason = String(cString: strerror(errno))
+                    close(fd)
+                    throw WriteError(path: path, problem: "write failed (\(reason))")
+                }
+                written += n
             }
-            written += n
         }
         guard fsync(fd) == 0, close(fd) == 0 else {
             throw WriteError(path: path, problem: "cannot flush file (\(String(cString: strerror(errno))))")

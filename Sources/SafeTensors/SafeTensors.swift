@@ -182,7 +182,7 @@ public struct SafeTensorsFile: Sendable {
     private static func integers(_ values: [Any]) -> [Int]? {
         var out: [Int] = []
         for v in values {
-            guard let n = v as? NSNumber, CFNumberIsFloatType(n) == false || n.doubleValue == n.doubleValue.rounded() else { return nil }
+            guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 1e15 else { return nil }
             out.append(n.intValue)
         }
         return out

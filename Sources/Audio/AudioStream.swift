@@ -1,0 +1,117 @@
+/// Reads a file block by block as mono float samples at a chosen rate, so files of any length
+/// are processed in bounded memory. Channels are averaged, then resampled with soxr HQ; the
+/// total length is ceil(n · target / source) as librosa keeps it.
+public final class AudioStream {
+    public let path: String
+    /// Rate of the samples handed out.
+    public let sampleRate: Int
+    public let sourceRate: Int
+    public let channels: Int
+    /// Frames the source header announces (an estimate for compressed formats).
+    public let sourceFrames: Int
+
+    private let file: SoundFile
+    private let resampler: Resampler?
+    private let blockFrames: Int
+    private var interleaved: [Float]
+    private var mono: [Float]
+    /// Output not yet handed out; its last `holdBack` samples wait for the length fix at the end.
+    private var pending: [Float] = []
+    private var pendingStart = 0
+    private var framesRead = 0
+    private var emitted = 0
+    private var finished = false
+    private static let holdBack = 512
+
+    /// - Parameter sampleRate: target rate; nil keeps the file's own rate.
+    public init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
+        file = try SoundFile(path: path)
+        self.path = path
+        sourceRate = file.sampleRate
+        channels = file.channels
+        sourceFrames = file.frames
+        self.sampleRate = sampleRate ?? file.sampleRate
+        resampler = self.sampleRate == sourceRate ? nil : try Resampler(from: sourceRate, to: self.sampleRate)
+        self.blockFrames = blockFrames
+        interleaved = [Float](repeating: 0, count: blockFrames * file.channels)
+        mono = [Float](repeating: 0, count: blockFrames)
+    }
+
+    /// The next block of samples, or nil at the end of the file.
+    public func next() throws -> [Float]? {
+        while !finished && pending.count - pendingStart <= Self.holdBack + blockFrames / 2 {
+            try readBlock()
+        }
+        let available = pending.count - pendingStart - (finished ? 0 : Self.holdBack)
+        guard available > 0 else { return nil }
+        let block = Array(pending[pendingStart..<(pendingStart + available)])
+        pendingStart += available
+        emitted += available
+        if pendingStart > 1 << 20 || pendingStart == pending.count {
+            pending.removeFirst(pendingStart)
+            pendingStart = 0
+        }
+        return block
+    }
+
+    /// Reads every remaining sample.
+    public func readAll() throws -> [Float] {
+        var out: [Float] = []
+        if sourceFrames > 0 {
+            out.reserveCapacity(Int((Double(sourceFrames) * Double(sampleRate) / Double(sourceRate)).rounded(.up)) + 16)
+        }
+        while let block = try next() { out.append(contentsOf: block) }
+        return out
+    }
+
+    private func readBlock() throws {
+        let channels = self.channels
+        let n = try interleaved.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, maxFrames: blockFrames) }
+        framesRead += n
+        if n > 0 {
+            interleaved.withUnsafeBufferPointer { src in
+                mono.withUnsafeMutableBufferPointer { dst in
+                    if channels == 1 {
+                        for i in 0..<n { dst[i] = src[i] }
+                    } else {
+                        // numpy's mean over channels: sum in order, then divide.
+                        let scale = Float(channels)
+                        for i in 0..<n {
+                            var sum: Float = 0
+                            for c in 0..<channels { sum += src[i * channels + c] }
+                            dst[i] = sum / scale
+                        }
+                    }
+                }
+            }
+            if let resampler {
+                mono.withUnsafeBufferPointer { resampler.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &pending) }
+            } else {
+                pending.append(contentsOf: mono[0..<n])
+            }
+        }
+        if n < blockFrames {
+            try finish()
+        }
+    }
+
+    private func finish() throws {
+        finished = true
+        guard framesRead > 0 else {
+            throw AudioError(path: path, problem: "no audio frames (the file holds no decodable audio)")
+        }
+        resampler?.process(nil, into: &pending)
+        let expected = resampler == nil
+            ? framesRead
+            : Int((Double(framesRead) * (Double(sampleRate) / Double(sourceRate))).rounded(.up))
+        let produced = outputCount
+        if produced < expected {
+            pending.append(contentsOf: repeatElement(0, count: expected - produced))
+        } else if produced > expected {
+            pending.removeLast(produced - expected)
+        }
+    }
+
+    /// Samples produced so far, handed out or pending.
+    private var outputCount: Int { emitted + pending.count - pendingStart }
+}

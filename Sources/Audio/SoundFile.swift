@@ -1,0 +1,72 @@
+internal import CSndFile
+import Files
+import Foundation
+
+/// An open libsndfile handle for reading; closed in `deinit`.
+/// Reads interleaved float samples in [-1, 1], as libsndfile normalises them.
+final class SoundFile {
+    let path: String
+    let sampleRate: Int
+    let channels: Int
+    /// Frames the header announces (libsndfile's estimate for compressed streams).
+    let frames: Int
+    let format: Int32
+    private let handle: OpaquePointer
+
+    init(path: String) throws {
+        if let problem = FileProblem.check(path: path) {
+            throw AudioError(path: path, problem: problem)
+        }
+        guard ContainerSniffer.looksLikeAudio(path: path) else {
+            throw AudioError(path: path, problem: "not a readable audio file (format not recognised)")
+        }
+        var info = SF_INFO()
+        guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
+            let reason = String(cString: sf_strerror(nil))
+            throw AudioError(path: path, problem: "not a readable audio file (\(SoundFile.tidy(reason)))")
+        }
+        guard info.channels > 0, info.samplerate > 0 else {
+            sf_close(handle)
+            throw AudioError(path: path, problem: "audio header is invalid (\(info.channels) channels at \(info.samplerate) Hz)")
+        }
+        self.path = path
+        self.handle = handle
+        self.sampleRate = Int(info.samplerate)
+        self.channels = Int(info.channels)
+        self.frames = Int(info.frames)
+        self.format = info.format
+    }
+
+    deinit { sf_close(handle) }
+
+    /// Reads up to `maxFrames` interleaved frames into `buffer`; returns frames read (0 at the end).
+    func read(into buffer: UnsafeMutablePointer<Float>, maxFrames: Int) throws -> Int {
+        let n = Int(sf_readf_float(handle, buffer, sf_count_t(maxFrames)))
+        if n < maxFrames, sf_error(handle) != 0 {
+            let reason = String(cString: sf_strerror(handle))
+            throw AudioError(path: path, problem: "decoding failed (\(SoundFile.tidy(reason)))")
+        }
+        return n
+    }
+
+    /// "WAV (Microsoft), Signed 16 bit PCM"-style description.
+    var formatDescription: String {
+        func name(_ command: Int32, _ format: Int32) -> String? {
+            var info = SF_FORMAT_INFO()
+            info.format = format
+            guard sf_command(nil, command, &info, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
+                  let cName = info.name else { return nil }
+            return String(cString: cName)
+        }
+        let major = name(Int32(SFC_GET_FORMAT_INFO), format & Int32(SF_FORMAT_TYPEMASK)) ?? "unknown container"
+        let minor = name(Int32(SFC_GET_FORMAT_INFO), format & Int32(SF_FORMAT_SUBMASK)) ?? "unknown encoding"
+        return "\(major), \(minor)"
+    }
+
+    /// libsndfile's messages end with a full stop and sometimes a newline.
+    static func tidy(_ message: String) -> String {
+        var s = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        while s.hasSuffix(".") { s.removeLast() }
+        return s.prefix(1).lowercased() + s.dropFirst()
+    }
+}

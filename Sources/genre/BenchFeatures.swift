@@ -1,0 +1,58 @@
+import ArgumentParser
+import Audio
+import Features
+import Foundation
+
+struct BenchFeatures: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Log-mel and decode throughput as multiples of realtime."
+    )
+
+    @Option(help: "Timed repetitions (the median is printed).")
+    var repeats: Int = 15
+    @Flag(help: "Also push a 60-minute 44.1 kHz stereo WAV through the streaming path and report peak memory.")
+    var hour = false
+
+    func run() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("genre-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        let logMel = LogMel()
+        let clip = BenchSignal.music(seconds: 30, sampleRate: 22050, channels: 1)
+        let featureTime = median(repeats) { _ = logMel.compute(clip) }
+        report("log-mel, 30 s 22050 Hz mono, 1 thread", seconds: featureTime, audio: 30)
+
+        let wav = folder.appendingPathComponent("clip-44100-stereo.wav").path
+        try AudioWriter.write(samples: BenchSignal.music(seconds: 30, sampleRate: 44100, channels: 2),
+                              sampleRate: 44100, channels: 2, to: wav, encoding: .pcm16)
+        let pipelineTime = try median(repeats) { _ = try logMel.compute(path: wav) }
+        report("decode + resample + log-mel, 30 s 44.1 kHz stereo 16-bit WAV", seconds: pipelineTime, audio: 30)
+
+        if hour {
+            let long = folder.appendingPathComponent("hour.wav").path
+            try BenchSignal.writeLongWAV(path: long, minutes: 60)
+            let start = DispatchTime.now()
+            let spectrogram = try logMel.compute(path: long)
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            report("decode + resample + log-mel, 60 min 44.1 kHz stereo WAV (\(spectrogram.frames) frames)", seconds: elapsed, audio: 3600)
+            print(String(format: "peak resident memory: %.0f MB", PeakMemory.megabytes()))
+        }
+    }
+
+    private func report(_ label: String, seconds: Double, audio: Double) {
+        print(String(format: "%-66@ %8.2f ms  %8.0f× realtime", label as NSString, seconds * 1e3, audio / seconds))
+    }
+
+    private func median(_ n: Int, _ body: () throws -> Void) rethrows -> Double {
+        try body()  // warm-up: plans, caches
+        var times: [Double] = []
+        for _ in 0..<max(1, n) {
+            let start = DispatchTime.now()
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import Features
+import Foundation
+
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Compute the log-mel spectrogram the network sees.",
+        discussion: "Writes float32 [n_mels, frames] in dB as a NumPy .npy file and, with --png, an image of it."
+    )
+
+    @Argument(help: "An audio file (any format libsndfile reads).")
+    var file: String
+    @Option(name: .shortAndLong, help: "Output .npy file (default: the input's name with .npy, in the current folder).")
+    var output: String?
+    @Option(help: "Also write a PNG image of the spectrogram.")
+    var png: String?
+    @OptionGroup var features: FeatureOptions
+
+    func run() throws {
+        let npyPath = output ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent + ".npy"
+        try reportingErrors {
+            let spectrogram = try LogMel(features.parameters).compute(path: file)
+            try NpyWriter.write(spectrogram, to: npyPath)
+            if let png { try SpectrogramImage.write(spectrogram, to: png) }
+            let seconds = Double(spectrogram.frames - 1) * Double(features.hopLength) / Double(features.sampleRate)
+            print("\(npyPath): [\(spectrogram.nMels), \(spectrogram.frames)] log-mel, \(String(format: "%.1f", seconds)) s, "
+                + "\(String(format: "%.1f", spectrogram.minimum))…\(String(format: "%.1f", spectrogram.maximum)) dB"
+                + (png.map { ", image \($0)" } ?? ""))
+        }
+    }
+}

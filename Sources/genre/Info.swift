@@ -1,0 +1,25 @@
+import ArgumentParser
+import Audio
+import Foundation
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print an audio file's format, rate, channels and duration.")
+
+    @Argument(help: "Audio files.")
+    var files: [String]
+
+    func run() throws {
+        var failed = false
+        for path in files {
+            do {
+                let info = try AudioInfo(path: path)
+                print("\(path): \(info.format), \(info.sampleRate) Hz, \(info.channels) channel\(info.channels == 1 ? "" : "s"), "
+                    + "\(String(format: "%.3f", info.duration)) s (\(info.frames) frames)")
+            } catch {
+                _ = fail(String(describing: error))
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
