@@ -168,7 +168,7 @@ public struct SafeTensorsFile: Sendable {
             guard !overflow, count * dtype.byteCount == end - begin else {
                 throw fail("tensor '\(name)' shape \(shape) of \(dtypeName) needs \(overflow ? "too many" : String(count * dtype.byteCount)) bytes but its offsets span \(end - begin)")
             }
-            ranges.append((begin, end, name))
+            if end > begin { ranges.append((begin, end, name)) }
             tensors[name] = Tensor(dtype: dtype, shape: shape, bytes: Array(bytes[(dataStart + begin)..<(dataStart + end)]))
         }
         ranges.sort { $0.0 < $1.0 }

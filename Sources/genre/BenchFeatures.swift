@@ -42,7 +42,8 @@ struct BenchFeatures: ParsableCommand {
     }
 
     private func report(_ label: String, seconds: Double, audio: Double) {
-        print(String(format: "%-66@ %8.2f ms  %8.0f× realtime", label as NSString, seconds * 1e3, audio / seconds))
+        let padded = label.padding(toLength: max(label.count, 66), withPad: " ", startingAt: 0)
+        print(padded + String(format: " %9.2f ms %8.0f× realtime", seconds * 1e3, audio / seconds))
     }
 
     private func median(_ n: Int, _ body: () throws -> Void) rethrows -> Double {

@@ -1,0 +1,67 @@
+internal import CZlib
+import Features
+import Foundation
+import TestSupport
+import XCTest
+
+/// The .npy and .png outputs decode back to what was written.
+final class WritersTests: XCTestCase {
+    var folder: URL!
+
+    override func setUp() { folder = makeTemporaryFolder("genre-writers") }
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    func ramp(mels: Int, frames: Int) -> Spectrogram {
+        Spectrogram(nMels: mels, frames: frames, values: (0..<(mels * frames)).map { Float($0 / frames) * 2 - 50 + Float($0 % frames) * 0.01 })
+    }
+
+    func testNpyHeaderAndDataLoadBack() throws {
+        let spectrogram = ramp(mels: 5, frames: 7)
+        let path = folder.appendingPathComponent("x.npy").path
+        try NpyWriter.write(spectrogram, to: path)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertEqual(Array(bytes[0..<8]), [0x93] + Array("NUMPY".utf8) + [1, 0])
+        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+        XCTAssertEqual((10 + headerLength) % 64, 0, "data must start 64-byte aligned")
+        let header = String(decoding: bytes[10..<(10 + headerLength)], as: UTF8.self)
+        XCTAssertTrue(header.contains("'descr': '<f4'"), header)
+        XCTAssertTrue(header.contains("'fortran_order': False"), header)
+        XCTAssertTrue(header.contains("'shape': (5, 7)"), header)
+        XCTAssertTrue(header.hasSuffix("\n"))
+        let data = Array(bytes[(10 + headerLength)...])
+        let values = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        XCTAssertEqual(values, spectrogram.values)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["x.npy"], "no temporary files left")
+    }
+
+    func testPngIsValidWithLowFrequenciesAtTheBottom() throws {
+        let spectrogram = ramp(mels: 6, frames: 9)
+        let png = SpectrogramImage.png(spectrogram)
+        XCTAssertEqual(Array(png[0..<8]), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        var chunks: [String: [UInt8]] = [:]
+        var offset = 8
+        while offset < png.count {
+            let length = png[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            let type = String(decoding: png[(offset + 4)..<(offset + 8)], as: UTF8.self)
+            let body = Array(png[(offset + 8)..<(offset + 8 + length)])
+            let storedCRC = png[(offset + 8 + length)..<(offset + 12 + length)].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            let typed = Array(png[(offset + 4)..<(offset + 8 + length)])
+            XCTAssertEqual(UInt32(crc32(0, typed, uInt(typed.count))), storedCRC, "\(type) CRC")
+            chunks[type, default: []] += body
+            offset += 12 + length
+        }
+        let ihdr = try XCTUnwrap(chunks["IHDR"])
+        XCTAssertEqual(ihdr[0..<4].reduce(0) { $0 << 8 | Int($1) }, 9, "width = frames")
+        XCTAssertEqual(ihdr[4..<8].reduce(0) { $0 << 8 | Int($1) }, 6, "height = mel bands")
+        let idat = try XCTUnwrap(chunks["IDAT"])
+        var rawLength = uLong(6 * (1 + 3 * 9))
+        var raw = [UInt8](repeating: 0, count: Int(rawLength))
+        XCTAssertEqual(uncompress(&raw, &rawLength, idat, uLong(idat.count)), Z_OK)
+        XCTAssertEqual(Int(rawLength), raw.count)
+        // Bottom-left is the lowest band at the first frame: the minimum, magma's darkest colour.
+        let bottomLeft = Array(raw[(5 * 28 + 1)..<(5 * 28 + 4)])
+        let topRight = Array(raw[(0 * 28 + 1 + 3 * 8)..<(0 * 28 + 4 + 3 * 8)])
+        XCTAssertEqual(bottomLeft, [0, 0, 4])
+        XCTAssertEqual(topRight, [252, 253, 191])
+    }
+}
