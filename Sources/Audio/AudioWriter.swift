@@ -3,12 +3,13 @@ import Files
 import Foundation
 
 /// Sample encodings for writing.
-public enum AudioEncoding: Sendable {
-    case pcm16, pcm24, float32
+/// Sample encodings for the lossless containers; .ogg, .opus and .mp3 pick their own codec.
+public enum AudioEncoding: Sendable, CaseIterable {
+    case pcm8, pcm16, pcm24, pcm32, float32
 }
 
 /// Writes audio through libsndfile, block by block. The container follows the extension
-/// (.wav, .flac, .aiff, .au, .ogg); the file appears only when `finish()` succeeds
+/// (.wav, .flac, .aiff, .au, .ogg, .opus, .mp3); the file appears only when `finish()` succeeds
 /// (a temporary file in the same folder, then rename), so a failed write leaves nothing behind.
 public final class AudioFileWriter {
     public let path: String
@@ -25,14 +26,20 @@ public final class AudioFileWriter {
         case "flac": container = Int32(SF_FORMAT_FLAC)
         case "aif", "aiff": container = Int32(SF_FORMAT_AIFF)
         case "au": container = Int32(SF_FORMAT_AU)
-        case "ogg": container = Int32(SF_FORMAT_OGG)
-        default: throw AudioError(path: path, problem: "cannot write '.\(ext)' files (use .wav, .flac, .aiff, .au or .ogg)")
+        case "ogg", "opus": container = Int32(SF_FORMAT_OGG)
+        case "mp3": container = Int32(SF_FORMAT_MPEG)
+        default: throw AudioError(path: path, problem: "cannot write '.\(ext)' files (use .wav, .flac, .aiff, .au, .ogg, .opus or .mp3)")
         }
         let subtype: Int32
         switch (ext, encoding) {
         case ("ogg", _): subtype = Int32(SF_FORMAT_VORBIS)
-        case ("flac", .float32), (_, .pcm24): subtype = Int32(SF_FORMAT_PCM_24)
+        case ("opus", _): subtype = Int32(SF_FORMAT_OPUS)
+        case ("mp3", _): subtype = Int32(SF_FORMAT_MPEG_LAYER_III)
+        case ("flac", .float32), ("flac", .pcm32), (_, .pcm24): subtype = Int32(SF_FORMAT_PCM_24)
+        case ("wav", .pcm8): subtype = Int32(SF_FORMAT_PCM_U8)  // WAV's 8-bit PCM is unsigned
+        case (_, .pcm8): subtype = Int32(SF_FORMAT_PCM_S8)
         case (_, .pcm16): subtype = Int32(SF_FORMAT_PCM_16)
+        case (_, .pcm32): subtype = Int32(SF_FORMAT_PCM_32)
         case (_, .float32): subtype = Int32(SF_FORMAT_FLOAT)
         }
         self.path = path

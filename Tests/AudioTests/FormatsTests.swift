@@ -16,10 +16,12 @@ final class FormatsTests: XCTestCase {
     }
 
     func testWriteThenReadRoundTripsEachContainer() throws {
-        for (ext, encoding, tolerance) in [("wav", AudioEncoding.pcm16, Float(1.0 / 32768)),
-                                           ("wav", .pcm24, 1e-6), ("wav", .float32, 0),
-                                           ("flac", .pcm16, 1.0 / 32768), ("aiff", .pcm16, 1.0 / 32768),
-                                           ("au", .pcm16, 1.0 / 32768)] {
+        let cases: [(String, AudioEncoding, Float)] = [
+            ("wav", .pcm8, 1.0 / 128), ("wav", .pcm16, 1.0 / 32768), ("wav", .pcm24, 1e-6), ("wav", .pcm32, 1e-7),
+            ("wav", .float32, 0), ("flac", .pcm16, 1.0 / 32768), ("flac", .pcm24, 1e-6),
+            ("aiff", .pcm16, 1.0 / 32768), ("aiff", .float32, 0), ("au", .pcm16, 1.0 / 32768), ("au", .pcm8, 1.0 / 128),
+        ]
+        for (ext, encoding, tolerance) in cases {
             let path = folder.appendingPathComponent("tone-\(encoding).\(ext)").path
             let samples = tone(rate: 44100)
             try AudioWriter.write(samples: samples, sampleRate: 44100, to: path, encoding: encoding)
@@ -33,13 +35,31 @@ final class FormatsTests: XCTestCase {
         }
     }
 
-    func testLossyOggVorbisDecodesAndResamples() throws {
-        let path = folder.appendingPathComponent("tone.ogg").path
-        try AudioWriter.write(samples: tone(rate: 48000), sampleRate: 48000, to: path)
-        let y = try AudioLoader.load(path: path, sampleRate: 22050)
-        XCTAssertEqual(Double(y.count), 0.5 * 22050, accuracy: 2000)
-        let rms = sqrt(y.map { $0 * $0 }.reduce(0, +) / Float(y.count))
-        XCTAssertEqual(rms, 0.5 / sqrt(2), accuracy: 0.05)
+    /// Lossy codecs: length and loudness survive, and the tone is still at 440 Hz.
+    func testLossyCodecsDecodeAndResample() throws {
+        for ext in ["ogg", "opus", "mp3"] {
+            let path = folder.appendingPathComponent("tone.\(ext)").path
+            try AudioWriter.write(samples: tone(rate: 48000) + tone(rate: 48000), sampleRate: 48000, to: path)
+            let y = try AudioLoader.load(path: path, sampleRate: 22050)
+            XCTAssertEqual(Double(y.count), 22050, accuracy: 2500, ext)
+            let rms = sqrt(y.map { $0 * $0 }.reduce(0, +) / Float(y.count))
+            XCTAssertEqual(rms, 0.5 / sqrt(2), accuracy: 0.06, ext)
+            // Correlation with a 440 Hz reference over the middle of the clip.
+            let middle = y[5000..<15000]
+            let (c, s) = middle.indices.reduce((Float(0), Float(0))) { acc, i in
+                let phase = 2 * Float.pi * 440 * Float(i) / 22050
+                return (acc.0 + y[i] * cos(phase), acc.1 + y[i] * sin(phase))
+            }
+            XCTAssertGreaterThan(sqrt(c * c + s * s) / Float(middle.count), 0.2, "\(ext): 440 Hz tone lost")
+        }
+    }
+
+    func testStereoIsAveragedToMono() throws {
+        let path = folder.appendingPathComponent("stereo.wav").path
+        let left = tone(rate: 8000), right = left.map { _ in Float(0.25) }
+        try AudioWriter.write(samples: zip(left, right).flatMap { [$0, $1] }, sampleRate: 8000, channels: 2, to: path, encoding: .float32)
+        XCTAssertEqual(try AudioLoader.load(path: path, sampleRate: nil), zip(left, right).map { ($0 + $1) / 2 })
+        XCTAssertEqual(try AudioInfo(path: path).channels, 2)
     }
 
     func testNativeRateKeepsEverySample() throws {

@@ -1,0 +1,52 @@
+import Features
+import XCTest
+
+/// DESIGN.md §2.2: window length, hop, dropped partial window, short-clip padding.
+final class WindowingTests: XCTestCase {
+    let parameters = FeatureParameters()  // 22050 Hz, hop 512
+
+    /// Frame t of mel m holds 1000·m + t, so every copied value tells where it came from.
+    func labelled(mels: Int, frames: Int) -> Spectrogram {
+        Spectrogram(nMels: mels, frames: frames, values: (0..<(mels * frames)).map { Float(1000 * ($0 / frames) + $0 % frames) })
+    }
+
+    func testWidthAndHopAreFloorOfSecondsTimesFramesPerSecond() {
+        let windowing = Windowing(segmentSeconds: 3, segmentHopSeconds: 1.5)
+        XCTAssertEqual(windowing.width(parameters), 129)  // 3 · 22050 / 512 = 129.19
+        XCTAssertEqual(windowing.hop(parameters), 64)  // 1.5 · 22050 / 512 = 64.6
+    }
+
+    func testWindowsCoverTheClipAndDropThePartialTail() {
+        let windowing = Windowing(segmentSeconds: 10 * 512 / 22050.0 + 1e-9, segmentHopSeconds: 4 * 512 / 22050.0 + 1e-9)
+        XCTAssertEqual(windowing.width(parameters), 10)
+        XCTAssertEqual(windowing.hop(parameters), 4)
+        let clip = labelled(mels: 3, frames: 25)
+        let windows = windowing.windows(of: clip, parameters)
+        // Starts 0, 4, 8, 12: a window at 16 would need frames up to 25, one too many.
+        XCTAssertEqual(windows.count, 4)
+        XCTAssertEqual(windowing.count(frames: 25, parameters), 4)
+        for (i, window) in windows.enumerated() {
+            XCTAssertEqual(window.nMels, 3)
+            XCTAssertEqual(window.frames, 10)
+            for m in 0..<3 {
+                XCTAssertEqual(Array(window.values[(m * 10)..<(m * 10 + 10)]), (0..<10).map { Float(1000 * m + 4 * i + $0) })
+            }
+        }
+    }
+
+    func testShortClipIsPaddedWithItsMinimum() {
+        let windowing = Windowing(segmentSeconds: 8 * 512 / 22050.0 + 1e-9, segmentHopSeconds: 1)
+        var clip = labelled(mels: 2, frames: 5)
+        clip.values[3] = -80
+        let windows = windowing.windows(of: clip, parameters)
+        XCTAssertEqual(windows.count, 1)
+        XCTAssertEqual(windows[0].values, [0, 1, 2, -80, 4, -80, -80, -80, 1000, 1001, 1002, 1003, 1004, -80, -80, -80])
+    }
+
+    func testExactFitGivesOneWindow() {
+        let windowing = Windowing(segmentSeconds: 6 * 512 / 22050.0 + 1e-9, segmentHopSeconds: 2 * 512 / 22050.0 + 1e-9)
+        XCTAssertEqual(windowing.windows(of: labelled(mels: 1, frames: 6), parameters).count, 1)
+        XCTAssertEqual(windowing.windows(of: labelled(mels: 1, frames: 7), parameters).count, 1)
+        XCTAssertEqual(windowing.windows(of: labelled(mels: 1, frames: 8), parameters).count, 2)
+    }
+}
