@@ -1,12 +1,4 @@
-/// A file that could not be read or written; `description` is one line naming the file.
-public struct AudioError: Error, CustomStringConvertible, Equatable {
-    public let path: String
-    public let problem: String
+import Files
 
-    public init(path: String, problem: String) {
-        self.path = path
-        self.problem = problem
-    }
-
-    public var description: String { "\(path): \(problem)" }
-}
+/// Decoding and encoding errors name the file and the cause.
+public typealias AudioError = FileError

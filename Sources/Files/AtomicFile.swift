@@ -6,12 +6,6 @@ import Glibc
 /// Writes whole files so that readers see the old file or the new one, never a partial one:
 /// a temporary file in the same folder, fsync, then rename over the destination.
 public enum AtomicFile {
-    public struct WriteError: Error, CustomStringConvertible {
-        public let path: String
-        public let problem: String
-        public var description: String { "\(path): \(problem)" }
-    }
-
     public static func write(_ bytes: [UInt8], to path: String) throws {
         try bytes.withUnsafeBytes { try write(UnsafeRawBufferPointer($0), to: path) }
     }
@@ -26,7 +20,7 @@ public enum AtomicFile {
         let folder = url.deletingLastPathComponent().path
         let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw WriteError(path: path, problem: "cannot create file (\(String(cString: strerror(errno))))") }
+        guard fd >= 0 else { throw FileError(path: path, problem: "cannot create file (\(String(cString: strerror(errno))))") }
         var ok = false
         defer {
             if !ok { unlink(temporary) }
@@ -39,16 +33,16 @@ public enum AtomicFile {
                     if errno == EINTR { continue }
                     let reason = String(cString: strerror(errno))
                     close(fd)
-                    throw WriteError(path: path, problem: "write failed (\(reason))")
+                    throw FileError(path: path, problem: "write failed (\(reason))")
                 }
                 written += n
             }
         }
         guard fsync(fd) == 0, close(fd) == 0 else {
-            throw WriteError(path: path, problem: "cannot flush file (\(String(cString: strerror(errno))))")
+            throw FileError(path: path, problem: "cannot flush file (\(String(cString: strerror(errno))))")
         }
         guard rename(temporary, path) == 0 else {
-            throw WriteError(path: path, problem: "cannot replace file (\(String(cString: strerror(errno))))")
+            throw FileError(path: path, problem: "cannot replace file (\(String(cString: strerror(errno))))")
         }
         ok = true
         // Make the rename itself durable.

@@ -80,11 +80,7 @@ extension Float {
 }
 
 /// What can be wrong with a safetensors file; `description` is one line naming the file.
-public struct SafeTensorsError: Error, CustomStringConvertible, Equatable {
-    public let path: String
-    public let problem: String
-    public var description: String { "\(path): \(problem)" }
-}
+public typealias SafeTensorsError = FileError
 
 /// A parsed safetensors file: tensors by name and the string metadata.
 public struct SafeTensorsFile: Sendable {

@@ -1,0 +1,39 @@
+import Files
+import Foundation
+
+/// Reads the float32 C-order `.npy` files that `NpyWriter` writes.
+public enum NpyReader {
+    public static func read(path: String) throws -> (values: [Float], shape: [Int]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw FileError(path: path, problem: FileProblem.describe(path: path))
+        }
+        let bytes = [UInt8](data)
+        func fail(_ problem: String) -> FileError { FileError(path: path, problem: problem) }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+            throw fail("not a .npy file")
+        }
+        let (headerStart, headerLength): (Int, Int) = bytes[6] == 1
+            ? (10, Int(bytes[8]) | Int(bytes[9]) << 8)
+            : (12, bytes.count >= 12 ? bytes[8..<12].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } : Int.max)
+        guard headerStart + headerLength <= bytes.count else { throw fail("truncated .npy header") }
+        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False"),
+              let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+            throw fail("unsupported .npy header (float32, C order expected)")
+        }
+        let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        let count = shape.reduce(1, *)
+        let body = headerStart + headerLength
+        guard bytes.count - body == 4 * count else { throw fail("truncated .npy data (\(bytes.count - body) bytes for \(count) floats)") }
+        let values = bytes[body...].withUnsafeBytes { raw in
+            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
+        return (values, shape)
+    }
+
+    public static func spectrogram(path: String) throws -> Spectrogram {
+        let (values, shape) = try read(path: path)
+        guard shape.count == 2 else { throw FileError(path: path, problem: "expected a 2-D array, got shape \(shape)") }
+        return Spectrogram(nMels: shape[0], frames: shape[1], values: values)
+    }
+}

@@ -1,0 +1,219 @@
+import Features
+import Files
+import Foundation
+
+/// A training run, read from a JSON file. Every field has a documented default (README,
+/// "Configuration"); unknown keys and wrong types are errors that name the key.
+public struct Config: Sendable {
+    public struct Data: Sendable {
+        /// Folder with one sub-folder per label.
+        public var root = "data/demo"
+        /// Render the built-in demo data set into `root` when the folder is missing.
+        public var synthesizeIfMissing = false
+        /// Fractions of each label's files for training, validation and test.
+        public var trainFraction = 0.7
+        public var validationFraction = 0.15
+        public var testFraction = 0.15
+        public var splitSeed: UInt64 = 0
+        /// Optional split lists (GTZAN's `train_filtered.txt` layout: `label/file` per line),
+        /// relative to `root` unless absolute. When given, they replace the fractions.
+        public var splitFiles: (train: String, validation: String, test: String)?
+    }
+
+    public struct Model: Sendable {
+        public var arch = "mobilenet_v2"
+        public var width = 1.0
+        public var dropout = 0.2
+        /// ShuffleNet's group count.
+        public var groups = 3
+    }
+
+    public struct Optimizer: Sendable {
+        public var name = "adamw"
+        public var learningRate = 0.001
+        public var momentum = 0.9
+        public var nesterov = false
+        public var weightDecay = 0.01
+        public var betas = (0.9, 0.999)
+        public var eps = 1e-8
+    }
+
+    public struct Schedule: Sendable {
+        /// "cosine" (with linear warm-up), "step", "onecycle" or "constant".
+        public var name = "cosine"
+        public var warmupEpochs = 1.0
+        public var stepEpochs = 10
+        public var gamma = 0.1
+        public var minLearningRate = 0.0
+    }
+
+    public struct Augment: Sendable {
+        /// SpecAugment: up to this many frames / mel bands masked per window (0 = off).
+        public var timeMask = 0
+        public var frequencyMask = 0
+        /// Random circular time shift, as a fraction of the window.
+        public var timeShift = 0.0
+    }
+
+    public struct Training: Sendable {
+        public var epochs = 20
+        public var batchSize = 32
+        public var optimizer = Optimizer()
+        public var schedule = Schedule()
+        public var labelSmoothing = 0.0
+        public var augment = Augment()
+        public var seed: UInt64 = 0
+        /// 0 = every core.
+        public var threads = 0
+    }
+
+    public var data = Data()
+    public var features = FeatureParameters()
+    public var windowing = Windowing()
+    public var model = Model()
+    public var training = Training()
+    /// Run folder for checkpoints and metrics.
+    public var output = "runs/default"
+    /// Where the config was read from, for messages and relative paths.
+    public var source = ""
+
+    public init() {}
+
+    public static let architectures = ["mobilenet_v1", "mobilenet_v2", "shufflenet_v1"]
+    public static let optimizers = ["sgd", "adam", "adamw"]
+    public static let schedules = ["constant", "cosine", "step", "onecycle"]
+
+    /// Reads and checks a config file; errors are one line naming the file and the key.
+    public static func load(path: String) throws -> Config {
+        let bytes: Foundation.Data
+        do {
+            bytes = try Foundation.Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw FileError(path: path, problem: FileProblem.describe(path: path))
+        }
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: bytes)
+        } catch {
+            throw FileError(path: path, problem: "not valid JSON")
+        }
+        do {
+            var config = try Config(json: json)
+            config.source = path
+            return config
+        } catch let error as ConfigError {
+            throw FileError(path: path, problem: error.description)
+        }
+    }
+
+    /// Builds a config from parsed JSON, applying defaults and validating every value.
+    public init(json: Any) throws {
+        var top = try JSONObject(json, path: "")
+        if var d = try top.object("data") {
+            data.root = try d.string("root") ?? data.root
+            data.synthesizeIfMissing = try d.bool("synthesize_if_missing") ?? data.synthesizeIfMissing
+            if var s = try d.object("split") {
+                data.trainFraction = try s.double("train") ?? data.trainFraction
+                data.validationFraction = try s.double("validation") ?? data.validationFraction
+                data.testFraction = try s.double("test") ?? data.testFraction
+                if let seed = try s.int("seed") {
+                    guard seed >= 0 else { throw s.error("seed", "must be ≥ 0") }
+                    data.splitSeed = UInt64(seed)
+                }
+                let fractions = [data.trainFraction, data.validationFraction, data.testFraction]
+                guard fractions.allSatisfy({ $0 >= 0 }), abs(fractions.reduce(0, +) - 1) < 1e-6, data.trainFraction > 0 else {
+                    throw s.error("train", "split fractions must be ≥ 0, train > 0, and add up to 1 (got \(fractions))")
+                }
+                try s.rejectUnknownKeys()
+            }
+            if var f = try d.object("split_files") {
+                guard let train = try f.string("train"), let validation = try f.string("validation"), let test = try f.string("test") else {
+                    throw f.error("train", "split_files needs train, validation and test")
+                }
+                data.splitFiles = (train, validation, test)
+                try f.rejectUnknownKeys()
+            }
+            try d.rejectUnknownKeys()
+        }
+        if var f = try top.object("features") {
+            features.sampleRate = try f.int("sample_rate") ?? features.sampleRate
+            features.nFFT = try f.int("n_fft") ?? features.nFFT
+            features.hopLength = try f.int("hop_length") ?? features.hopLength
+            features.nMels = try f.int("n_mels") ?? features.nMels
+            features.fmin = try f.double("fmin") ?? features.fmin
+            features.fmax = try f.double("fmax") ?? features.fmax
+            features.topDB = Float(try f.double("top_db") ?? Double(features.topDB))
+            windowing.segmentSeconds = try f.double("segment_seconds") ?? windowing.segmentSeconds
+            windowing.segmentHopSeconds = try f.double("segment_hop_seconds") ?? windowing.segmentHopSeconds
+            if let problem = features.problem ?? windowing.problem(features) {
+                throw ConfigError(key: "features", problem: problem)
+            }
+            try f.rejectUnknownKeys()
+        }
+        if var m = try top.object("model") {
+            model.arch = try m.string("arch") ?? model.arch
+            guard Self.architectures.contains(model.arch) else {
+                throw m.error("arch", "'\(model.arch)' is not one of \(Self.architectures.joined(separator: ", "))")
+            }
+            model.width = try m.double("width") ?? model.width
+            guard model.width > 0, model.width <= 4 else { throw m.error("width", "must be in (0, 4]") }
+            model.dropout = try m.double("dropout") ?? model.dropout
+            guard (0..<1).contains(model.dropout) else { throw m.error("dropout", "must be in [0, 1)") }
+            model.groups = try m.int("groups") ?? model.groups
+            guard [1, 2, 3, 4, 8].contains(model.groups) else { throw m.error("groups", "must be 1, 2, 3, 4 or 8") }
+            try m.rejectUnknownKeys()
+        }
+        if var t = try top.object("training") {
+            training.epochs = try t.int("epochs") ?? training.epochs
+            guard training.epochs >= 1 else { throw t.error("epochs", "must be ≥ 1") }
+            training.batchSize = try t.int("batch_size") ?? training.batchSize
+            guard training.batchSize >= 1 else { throw t.error("batch_size", "must be ≥ 1") }
+            training.labelSmoothing = try t.double("label_smoothing") ?? training.labelSmoothing
+            guard (0..<1).contains(training.labelSmoothing) else { throw t.error("label_smoothing", "must be in [0, 1)") }
+            if let seed = try t.int("seed") {
+                guard seed >= 0 else { throw t.error("seed", "must be ≥ 0") }
+                training.seed = UInt64(seed)
+            }
+            training.threads = try t.int("threads") ?? training.threads
+            guard training.threads >= 0 else { throw t.error("threads", "must be ≥ 0 (0 = every core)") }
+            if var o = try t.object("optimizer") {
+                training.optimizer.name = try o.string("name") ?? training.optimizer.name
+                guard Self.optimizers.contains(training.optimizer.name) else {
+                    throw o.error("name", "'\(training.optimizer.name)' is not one of \(Self.optimizers.joined(separator: ", "))")
+                }
+                training.optimizer.learningRate = try o.double("lr") ?? training.optimizer.learningRate
+                guard training.optimizer.learningRate > 0 else { throw o.error("lr", "must be > 0") }
+                training.optimizer.momentum = try o.double("momentum") ?? training.optimizer.momentum
+                training.optimizer.nesterov = try o.bool("nesterov") ?? training.optimizer.nesterov
+                training.optimizer.weightDecay = try o.double("weight_decay") ?? training.optimizer.weightDecay
+                guard training.optimizer.weightDecay >= 0 else { throw o.error("weight_decay", "must be ≥ 0") }
+                if let betas = try o.doubles("betas") {
+                    guard betas.count == 2, betas.allSatisfy({ (0..<1).contains($0) }) else { throw o.error("betas", "must be two numbers in [0, 1)") }
+                    training.optimizer.betas = (betas[0], betas[1])
+                }
+                training.optimizer.eps = try o.double("eps") ?? training.optimizer.eps
+                try o.rejectUnknownKeys()
+            }
+            if var s = try t.object("schedule") {
+                training.schedule.name = try s.string("name") ?? training.schedule.name
+                guard Self.schedules.contains(training.schedule.name) else {
+                    throw s.error("name", "'\(training.schedule.name)' is not one of \(Self.schedules.joined(separator: ", "))")
+                }
+                training.schedule.warmupEpochs = try s.double("warmup_epochs") ?? training.schedule.warmupEpochs
+                training.schedule.stepEpochs = try s.int("step_epochs") ?? training.schedule.stepEpochs
+                training.schedule.gamma = try s.double("gamma") ?? training.schedule.gamma
+                training.schedule.minLearningRate = try s.double("min_lr") ?? training.schedule.minLearningRate
+                try s.rejectUnknownKeys()
+            }
+            if var a = try t.object("augment") {
+                training.augment.timeMask = try a.int("time_mask") ?? training.augment.timeMask
+                training.augment.frequencyMask = try a.int("freq_mask") ?? training.augment.frequencyMask
+                training.augment.timeShift = try a.double("time_shift") ?? training.augment.timeShift
+                try a.rejectUnknownKeys()
+            }
+            try t.rejectUnknownKeys()
+        }
+        output = try top.string("output") ?? output
+        try top.rejectUnknownKeys()
+    }
+}

@@ -1,0 +1,129 @@
+import Files
+import Foundation
+
+/// A folder-per-label collection of audio files (GTZAN's layout: `blues/blues.00000.wav`),
+/// split by file into training, validation and test sets.
+public struct DataSet: Sendable {
+    public struct Item: Sendable, Hashable {
+        /// Absolute or root-relative path as found.
+        public let path: String
+        /// `label/…/file`, relative to the root: the key split lists use.
+        public let relativePath: String
+        public let label: Int
+    }
+
+    public let root: String
+    /// Label names in class-index order (sorted folder names).
+    public let labels: [String]
+    public let items: [Item]
+
+    /// Extensions of the formats libsndfile reads.
+    public static let audioExtensions: Set<String> = ["wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "au", "snd", "caf", "w64", "rf64"]
+
+    /// Scans `root`: every sub-folder is a label; audio files are collected recursively within it.
+    public init(root: String) throws {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: root, isDirectory: &isDirectory) else {
+            throw FileError(path: root, problem: "data folder does not exist")
+        }
+        guard isDirectory.boolValue else { throw FileError(path: root, problem: "data root is not a folder") }
+        let rootURL = URL(fileURLWithPath: root)
+        let folders = try fm.contentsOfDirectory(atPath: root).filter { name in
+            var dir: ObjCBool = false
+            return !name.hasPrefix(".") && fm.fileExists(atPath: rootURL.appendingPathComponent(name).path, isDirectory: &dir) && dir.boolValue
+        }.sorted()
+        guard !folders.isEmpty else {
+            throw FileError(path: root, problem: "data folder has no label sub-folders (expected one folder per label)")
+        }
+        var items: [Item] = []
+        for (label, folder) in folders.enumerated() {
+            let files = Self.audioFiles(under: rootURL.appendingPathComponent(folder))
+            guard !files.isEmpty else {
+                throw FileError(path: rootURL.appendingPathComponent(folder).path, problem: "label folder holds no audio files")
+            }
+            for relative in files {
+                let rel = folder + "/" + relative
+                items.append(Item(path: rootURL.appendingPathComponent(rel).path, relativePath: rel, label: label))
+            }
+        }
+        self.root = root
+        self.labels = folders
+        self.items = items
+    }
+
+    /// Audio files below `folder`, as sorted paths relative to it.
+    static func audioFiles(under folder: URL) -> [String] {
+        guard let enumerator = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        var files: [String] = []
+        while let relative = enumerator.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            guard !name.hasPrefix("."), audioExtensions.contains((name as NSString).pathExtension.lowercased()) else { continue }
+            var dir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(relative).path, isDirectory: &dir), !dir.boolValue {
+                files.append(relative)
+            }
+        }
+        return files.sorted()
+    }
+
+    public struct Split: Sendable {
+        public var train: [Item]
+        public var validation: [Item]
+        public var test: [Item]
+    }
+
+    /// Stratified, deterministic split: each label's files are shuffled with `seed` and cut by the
+    /// fractions (rounded, at least one training file per label).
+    public func split(train: Double, validation: Double, seed: UInt64) -> Split {
+        var result = Split(train: [], validation: [], test: [])
+        for label in labels.indices {
+            var files = items.filter { $0.label == label }
+            var rng = SplitMix64(seed: seed &+ UInt64(label) &* 0x9E37_79B9_7F4A_7C15)
+            files.shuffle(using: &rng)
+            let n = files.count
+            let nTrain = max(1, Int((Double(n) * train).rounded()))
+            let nValidation = min(n - nTrain, Int((Double(n) * validation).rounded()))
+            result.train += files[0..<nTrain]
+            result.validation += files[nTrain..<(nTrain + nValidation)]
+            result.test += files[(nTrain + nValidation)...]
+        }
+        return result
+    }
+
+    /// Split from lists of `label/file` lines (GTZAN's fault-filtered split files).
+    /// Listed files missing from the data set are errors; files in no list are left out.
+    public func split(trainList: String, validationList: String, testList: String) throws -> Split {
+        let byPath = Dictionary(items.map { ($0.relativePath, $0) }, uniquingKeysWith: { a, _ in a })
+        func read(_ list: String) throws -> [Item] {
+            let text: String
+            do { text = try String(contentsOfFile: list, encoding: .utf8) } catch {
+                throw FileError(path: list, problem: FileProblem.describe(path: list))
+            }
+            return try text.split(whereSeparator: \.isNewline).enumerated().compactMap { number, raw in
+                let line = raw.trimmingCharacters(in: .whitespaces)
+                guard !line.isEmpty, !line.hasPrefix("#") else { return nil }
+                guard let item = byPath[line] else {
+                    throw FileError(path: list, problem: "line \(number + 1): '\(line)' is not an audio file under \(root)")
+                }
+                return item
+            }
+        }
+        return Split(train: try read(trainList), validation: try read(validationList), test: try read(testList))
+    }
+}
+
+/// Small, fast, seedable generator (Vigna's SplitMix64): same seed, same sequence, on every platform.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

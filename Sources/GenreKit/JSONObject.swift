@@ -1,0 +1,105 @@
+import Foundation
+
+/// A strict reader over a parsed JSON object: every key must be known and of the right type,
+/// and errors name the key by its dotted path (`training.optimizer.lr`).
+struct JSONObject {
+    let path: String
+    private let values: [String: Any]
+    private var known: Set<String> = []
+
+    init(_ any: Any, path: String) throws {
+        guard let values = any as? [String: Any] else {
+            throw ConfigError(key: path, problem: "expected an object, got \(JSONObject.typeName(any))")
+        }
+        self.path = path
+        self.values = values
+    }
+
+    private func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// The raw value of `key`, marking it as known; nil when absent or null.
+    private mutating func raw(_ key: String) -> Any? {
+        known.insert(key)
+        guard let value = values[key], !(value is NSNull) else { return nil }
+        return value
+    }
+
+    mutating func object(_ key: String) throws -> JSONObject? {
+        try raw(key).map { try JSONObject($0, path: keyPath(key)) }
+    }
+
+    mutating func string(_ key: String) throws -> String? {
+        guard let value = raw(key) else { return nil }
+        guard let s = value as? String else { throw typeError(key, "a string", value) }
+        return s
+    }
+
+    mutating func double(_ key: String) throws -> Double? {
+        guard let value = raw(key) else { return nil }
+        guard let n = value as? NSNumber, !JSONObject.isBool(n) else { throw typeError(key, "a number", value) }
+        return n.doubleValue
+    }
+
+    mutating func int(_ key: String) throws -> Int? {
+        guard let value = raw(key) else { return nil }
+        guard let n = value as? NSNumber, !JSONObject.isBool(n), n.doubleValue == n.doubleValue.rounded(),
+              abs(n.doubleValue) < 1e15 else { throw typeError(key, "an integer", value) }
+        return n.intValue
+    }
+
+    mutating func bool(_ key: String) throws -> Bool? {
+        guard let value = raw(key) else { return nil }
+        guard let n = value as? NSNumber, JSONObject.isBool(n) else { throw typeError(key, "true or false", value) }
+        return n.boolValue
+    }
+
+    mutating func doubles(_ key: String) throws -> [Double]? {
+        guard let value = raw(key) else { return nil }
+        guard let array = value as? [Any] else { throw typeError(key, "an array of numbers", value) }
+        return try array.map { item in
+            guard let n = item as? NSNumber, !JSONObject.isBool(n) else { throw typeError(key, "an array of numbers", value) }
+            return n.doubleValue
+        }
+    }
+
+    mutating func strings(_ key: String) throws -> [String]? {
+        guard let value = raw(key) else { return nil }
+        guard let array = value as? [String] else { throw typeError(key, "an array of strings", value) }
+        return array
+    }
+
+    /// Call after reading every key: anything left over is a typo or an unsupported setting.
+    func rejectUnknownKeys() throws {
+        if let unknown = values.keys.filter({ !known.contains($0) }).sorted().first {
+            throw ConfigError(key: keyPath(unknown), problem: "unknown key")
+        }
+    }
+
+    func error(_ key: String, _ problem: String) -> ConfigError { ConfigError(key: keyPath(key), problem: problem) }
+
+    private func typeError(_ key: String, _ expected: String, _ value: Any) -> ConfigError {
+        ConfigError(key: keyPath(key), problem: "expected \(expected), got \(JSONObject.typeName(value))")
+    }
+
+    private static func isBool(_ n: NSNumber) -> Bool {
+        String(cString: n.objCType) == "c"  // JSON booleans arrive as char-typed numbers
+    }
+
+    static func typeName(_ value: Any) -> String {
+        switch value {
+        case is String: "a string"
+        case let n as NSNumber: isBool(n) ? "a boolean" : "a number"
+        case is [Any]: "an array"
+        case is [String: Any]: "an object"
+        case is NSNull: "null"
+        default: "\(type(of: value))"
+        }
+    }
+}
+
+/// A bad setting: the dotted key and what is wrong with it.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let key: String
+    public let problem: String
+    public var description: String { "\(key): \(problem)" }
+}

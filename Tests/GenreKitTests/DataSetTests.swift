@@ -1,0 +1,115 @@
+import Audio
+import Features
+import Foundation
+import GenreKit
+import TestSupport
+import XCTest
+
+final class DataSetTests: XCTestCase {
+    var root: URL!
+
+    override func setUp() {
+        root = makeTemporaryFolder("genre-data")
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: root) }
+
+    /// `counts[label]` short WAVs per label, a nested one, and non-audio files that must be ignored.
+    func makeTree(_ counts: [String: Int]) throws {
+        for (label, n) in counts {
+            let folder = root.appendingPathComponent(label)
+            try FileManager.default.createDirectory(at: folder.appendingPathComponent("live"), withIntermediateDirectories: true)
+            for i in 0..<n {
+                let sub = i == 0 ? "live/" : ""
+                let samples = (0..<2000).map { sin(Float($0 * (i + 1)) * 0.01) * 0.3 }
+                try AudioWriter.write(samples: samples, sampleRate: 22050, to: folder.appendingPathComponent("\(sub)\(label).\(i).wav").path)
+            }
+            try "notes".write(to: folder.appendingPathComponent("readme.txt"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    func testScanFindsLabelsInOrderAndAudioRecursively() throws {
+        try makeTree(["rock": 3, "jazz": 2])
+        let data = try DataSet(root: root.path)
+        XCTAssertEqual(data.labels, ["jazz", "rock"])
+        XCTAssertEqual(data.items.count, 5)
+        XCTAssertTrue(data.items.contains { $0.relativePath == "rock/live/rock.0.wav" && $0.label == 1 })
+    }
+
+    func testSplitIsStratifiedDeterministicAndDisjoint() throws {
+        try makeTree(["a": 20, "b": 10])
+        let data = try DataSet(root: root.path)
+        let one = data.split(train: 0.7, validation: 0.15, seed: 1)
+        let again = data.split(train: 0.7, validation: 0.15, seed: 1)
+        let other = data.split(train: 0.7, validation: 0.15, seed: 2)
+        XCTAssertEqual(one.train, again.train)
+        XCTAssertNotEqual(one.train, other.train)
+        XCTAssertEqual(one.train.filter { $0.label == 0 }.count, 14)
+        XCTAssertEqual(one.train.filter { $0.label == 1 }.count, 7)
+        XCTAssertEqual(one.validation.filter { $0.label == 0 }.count, 3)
+        let all = Set(one.train + one.validation + one.test)
+        XCTAssertEqual(all.count, 30, "every file in exactly one split")
+    }
+
+    func testSplitListsInGTZANLayout() throws {
+        try makeTree(["a": 3, "b": 3])
+        let data = try DataSet(root: root.path)
+        let lists = ["train": "a/a.1.wav\nb/b.1.wav\n", "valid": "a/a.2.wav\n", "test": "b/b.2.wav\n# comment\n"]
+        for (name, text) in lists {
+            try text.write(to: root.appendingPathComponent("\(name)_filtered.txt"), atomically: true, encoding: .utf8)
+        }
+        let split = try data.split(trainList: root.appendingPathComponent("train_filtered.txt").path,
+                                   validationList: root.appendingPathComponent("valid_filtered.txt").path,
+                                   testList: root.appendingPathComponent("test_filtered.txt").path)
+        XCTAssertEqual(split.train.map(\.relativePath), ["a/a.1.wav", "b/b.1.wav"])
+        XCTAssertEqual(split.validation.map(\.relativePath), ["a/a.2.wav"])
+        XCTAssertEqual(split.test.map(\.label), [1])
+        try "a/missing.wav\n".write(to: root.appendingPathComponent("test_filtered.txt"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try data.split(trainList: root.appendingPathComponent("train_filtered.txt").path,
+                                            validationList: root.appendingPathComponent("valid_filtered.txt").path,
+                                            testList: root.appendingPathComponent("test_filtered.txt").path)) {
+            XCTAssertTrue(String(describing: $0).contains("line 1: 'a/missing.wav'"), "\($0)")
+        }
+    }
+
+    func testEmptyDataFoldersAreExplained() throws {
+        XCTAssertThrowsError(try DataSet(root: root.appendingPathComponent("nope").path)) {
+            XCTAssertTrue(String(describing: $0).contains("does not exist"))
+        }
+        XCTAssertThrowsError(try DataSet(root: root.path)) { XCTAssertTrue(String(describing: $0).contains("no label sub-folders")) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("pop"), withIntermediateDirectories: true)
+        XCTAssertThrowsError(try DataSet(root: root.path)) { XCTAssertTrue(String(describing: $0).contains("pop: label folder holds no audio")) }
+    }
+
+    func testFeatureCacheComputesOnceAndNoticesChanges() throws {
+        try makeTree(["a": 2])
+        let cacheFolder = root.appendingPathComponent(".cache").path
+        let cache = FeatureCache(folder: cacheFolder, parameters: FeatureParameters(nMels: 32))
+        let file = root.appendingPathComponent("a/a.1.wav").path
+        let first = try cache.spectrogram(for: file)
+        XCTAssertEqual(first, try LogMel(FeatureParameters(nMels: 32)).compute(path: file))
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cacheFolder)
+        XCTAssertEqual(entries.count, 1)
+        // Poison the entry: a cache hit must return the poisoned values, proving it was read.
+        var poisoned = first
+        poisoned.values[0] = 12345
+        try NpyWriter.write(poisoned, to: cacheFolder + "/" + entries[0])
+        XCTAssertEqual(try cache.spectrogram(for: file).values[0], 12345)
+        // Other parameters use another entry.
+        _ = try FeatureCache(folder: cacheFolder, parameters: FeatureParameters(nMels: 16)).spectrogram(for: file)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cacheFolder).count, 2)
+        // A rewritten file (new size) is computed again.
+        try AudioWriter.write(samples: [Float](repeating: 0.1, count: 3000), sampleRate: 22050, to: file)
+        XCTAssertNotEqual(try cache.spectrogram(for: file).values[0], 12345)
+    }
+
+    func testParallelFeaturesKeepOrderAndPerFileErrors() throws {
+        try makeTree(["a": 3])
+        let cache = FeatureCache(folder: root.appendingPathComponent(".cache").path, parameters: FeatureParameters(nMels: 16))
+        let paths = (0..<3).map { root.appendingPathComponent("a/\($0 == 0 ? "live/" : "")a.\($0).wav").path } + [root.appendingPathComponent("a/bad.wav").path]
+        let results = cache.spectrograms(for: paths, threads: 2)
+        XCTAssertEqual(results.count, 4)
+        for i in 0..<3 { XCTAssertEqual(try results[i].get(), try LogMel(FeatureParameters(nMels: 16)).compute(path: paths[i])) }
+        XCTAssertThrowsError(try results[3].get())
+    }
+}
