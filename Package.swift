@@ -37,13 +37,14 @@ let package = Package(
         .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         .target(name: "Engine", swiftSettings: fast),
-        .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors"], swiftSettings: fast),
+        .target(name: "Models"),
+        .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models"], swiftSettings: fast),
 
         // The command-line tool: one file per subcommand, no logic of its own.
         .executableTarget(
             name: "genre",
             dependencies: [
-                "Files", "Audio", "Features", "Engine", "SafeTensors", "GenreKit",
+                "Files", "Audio", "Features", "Engine", "SafeTensors", "Models", "GenreKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -54,6 +55,7 @@ let package = Package(
         .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "TestSupport"]),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
