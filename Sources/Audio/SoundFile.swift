@@ -29,6 +29,10 @@ final class SoundFile {
             sf_close(handle)
             throw AudioError(path: path, problem: "audio header is invalid (\(info.channels) channels at \(info.samplerate) Hz)")
         }
+        if let problem = SoundFile.truncation(handle) {
+            sf_close(handle)
+            throw AudioError(path: path, problem: problem)
+        }
         self.path = path
         self.handle = handle
         self.sampleRate = Int(info.samplerate)
@@ -61,6 +65,25 @@ final class SoundFile {
         let major = name(Int32(SFC_GET_FORMAT_INFO), format & Int32(SF_FORMAT_TYPEMASK)) ?? "unknown container"
         let minor = name(Int32(SFC_GET_FORMAT_INFO), format & Int32(SF_FORMAT_SUBMASK)) ?? "unknown encoding"
         return "\(major), \(minor)"
+    }
+
+    /// libsndfile reads a cut-off WAV or AIFF as a shorter file and only notes it in its log,
+    /// as `data : 88200 (should be 44078)`. Streaming writers leave placeholder sizes
+    /// (0 or all ones) that are not truncation.
+    private static func truncation(_ handle: OpaquePointer) -> String? {
+        var buffer = [CChar](repeating: 0, count: 16384)
+        let length = Int(sf_command(handle, Int32(SFC_GET_LOG_INFO), &buffer, Int32(buffer.count)))
+        guard length > 0 else { return nil }
+        let log = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        for line in log.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { " :()".contains($0) })
+            guard fields.count >= 5, ["data", "SSND"].contains(fields[0]), fields[2] == "should", fields[3] == "be",
+                  let declared = Int(fields[1]), let actual = Int(fields[4]) else { continue }
+            if declared > actual, declared < 0xFFFF_FF00 {
+                return "truncated: the header announces \(declared) bytes of audio, the file holds \(actual)"
+            }
+        }
+        return nil
     }
 
     /// libsndfile's messages end with a full stop and sometimes a newline.

@@ -68,3 +68,27 @@ final class BadInputTests: XCTestCase {
         expectError(path, mentioning: "not a readable audio file")
     }
 }
+
+extension BadInputTests {
+    /// A WAV cut off in its audio data would otherwise decode as a shorter clip.
+    func testTruncatedAudioData() throws {
+        let good = folder.appendingPathComponent("whole.wav").path
+        try AudioWriter.write(samples: [Float](repeating: 0.1, count: 4000), sampleRate: 8000, to: good)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        for (name, keep) in [("half.wav", bytes.count / 2), ("short.wav", bytes.count - 2)] {
+            let path = folder.appendingPathComponent(name).path
+            try bytes.prefix(keep).write(to: URL(fileURLWithPath: path))
+            expectError(path, mentioning: "truncated")
+        }
+        XCTAssertEqual(try AudioLoader.load(path: good, sampleRate: nil).count, 4000)
+    }
+
+    func testTruncatedFlac() throws {
+        let good = folder.appendingPathComponent("whole.flac").path
+        try AudioWriter.write(samples: (0..<40000).map { sin(Float($0) * 0.01) * 0.5 }, sampleRate: 8000, to: good)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
+        let path = folder.appendingPathComponent("cut.flac").path
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
+        expectError(path, mentioning: "decoding failed")
+    }
+}

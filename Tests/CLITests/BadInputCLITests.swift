@@ -69,6 +69,12 @@ final class BadInputCLITests: XCTestCase {
         try expectFailure(path("noise.mp3"), cause: "not a readable audio file")
     }
 
+    func testTruncatedWav() throws {
+        let whole = try Data(contentsOf: URL(fileURLWithPath: try makeWAV("whole.wav")))
+        try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: path("cut.wav")))
+        try expectFailure(path("cut.wav"), cause: "truncated")
+    }
+
     /// Root reads anything, so as root the tool runs as `nobody` through setpriv.
     func testFileWithoutReadPermission() throws {
         let locked = try makeWAV("locked.wav")
