@@ -25,9 +25,10 @@ build: deps
 release: build
 
 # Numeric code is ~50x slower in debug builds, so the tests run optimised.
+# The tests are XCTest; Swift Testing is off so the run closes on XCTest's summary.
 test: deps
 	$(SWIFT) build -c release --build-tests
-	$(SWIFT) test -c release --skip-build
+	$(SWIFT) test -c release --skip-build --disable-swift-testing
 
 demo: build
 	@mkdir -p demo-out
