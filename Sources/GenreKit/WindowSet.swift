@@ -1,0 +1,73 @@
+import Features
+
+/// The network inputs of a set of clips (DESIGN.md §2.2): every window of every clip, with its
+/// label, normalised with the scalar mean and std of the training windows.
+public struct WindowSet: Sendable {
+    public struct Window: Sendable, Hashable {
+        /// Index of the clip in `clips`.
+        public let clip: Int
+        /// First frame in the clip's log-mel.
+        public let start: Int
+
+        public init(clip: Int, start: Int) {
+            self.clip = clip
+            self.start = start
+        }
+    }
+
+    public let clips: [Spectrogram]
+    public let labels: [Int]
+    public let windows: [Window]
+    public let nMels: Int
+    /// W, frames per window.
+    public let width: Int
+
+    /// Windows of each clip; clips shorter than W get one window padded with their minimum.
+    public init(clips: [Spectrogram], labels: [Int], parameters: FeatureParameters, windowing: Windowing) {
+        precondition(clips.count == labels.count, "one label per clip")
+        self.clips = clips
+        self.labels = labels
+        nMels = parameters.nMels
+        width = windowing.width(parameters)
+        windows = clips.enumerated().flatMap { index, clip in
+            (0..<windowing.count(frames: clip.frames, parameters)).map { Window(clip: index, start: windowing.start($0, parameters)) }
+        }
+    }
+
+    /// Scalar mean and standard deviation over every value of every window (overlapping frames
+    /// count once per window they are in), accumulated in double precision.
+    public func statistics() -> (mean: Float, std: Float) {
+        var sum = 0.0, sumSquares = 0.0, count = 0.0
+        var buffer = [Float](repeating: 0, count: nMels * width)
+        for window in windows {
+            copy(window, into: &buffer, mean: 0, std: 1)
+            for v in buffer {
+                sum += Double(v)
+                sumSquares += Double(v) * Double(v)
+            }
+            count += Double(buffer.count)
+        }
+        guard count > 0 else { return (0, 1) }
+        let mean = sum / count
+        let variance = max(0, sumSquares / count - mean * mean)
+        return (Float(mean), Float(max(variance.squareRoot(), 1e-6)))
+    }
+
+    /// Writes window `window`, normalised, as [nMels, W] row-major into `out` (a short clip's tail
+    /// is its minimum, as §2.2 pads it).
+    public func copy(_ window: Window, into out: inout [Float], mean: Float, std: Float) {
+        let clip = clips[window.clip]
+        let available = max(0, min(width, clip.frames - window.start))
+        let scale = 1 / std
+        let pad = (clip.minimum - mean) * scale
+        clip.values.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                for m in 0..<nMels {
+                    let row = m * clip.frames + window.start
+                    for t in 0..<available { dst[m * width + t] = (src[row + t] - mean) * scale }
+                    for t in available..<width { dst[m * width + t] = pad }
+                }
+            }
+        }
+    }
+}
