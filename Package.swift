@@ -37,12 +37,13 @@ let package = Package(
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         .target(name: "Models"),
         .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models"], swiftSettings: fast),
+        .target(name: "Synth", dependencies: ["Audio"], swiftSettings: fast),
 
         // The command-line tool: one file per subcommand, no logic of its own.
         .executableTarget(
             name: "genre",
             dependencies: [
-                "Files", "Audio", "Features", "SafeTensors", "Models", "GenreKit",
+                "Files", "Audio", "Features", "SafeTensors", "Models", "GenreKit", "Synth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -54,6 +55,7 @@ let package = Package(
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "TestSupport"]),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "TestSupport"]),
+        .testTarget(name: "SynthTests", dependencies: ["Synth", "Audio", "Features", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )
