@@ -93,7 +93,7 @@ private struct Mixer {
         let loudness = rootMeanSquare(track)
         guard loudness > 0 else { return }
         // The table's level plus a mixing engineer's whim of a few dB.
-        let decibels = random.uniform(level) + random.uniform(-2.5...2.5)
+        let decibels = random.uniform(level) + random.uniform(-4...4)
         let gain = Mixer.trackLevel / loudness * Float(pow(10, decibels / 20))
         let sendGain = gain * Float(sendShare)
         for i in track.indices {
@@ -102,8 +102,8 @@ private struct Mixer {
         }
     }
 
-    /// Reverb, master effects, the cut from the lead-in, a random tone tilt and noise floor,
-    /// loudness normalised to a random level, and a soft limiter.
+    /// Reverb, master effects, the cut from the lead-in, a random recording chain and noise
+    /// floor, loudness normalised to a random level, and a soft limiter.
     mutating func master(room: ClosedRange<Double>, effects: [Effect], session: Session,
                          random: inout SeededRandom) -> [Float] {
         let rate = session.sampleRate
@@ -113,12 +113,25 @@ private struct Mixer {
             _ = effect.apply(to: &mix, session: session, kicks: [], random: &random)
         }
         var clip = Array(mix[session.leadInSamples...])
-        Effects.tilt(&clip, decibels: random.uniform(-4...4), sampleRate: rate)
+        record(&clip, sampleRate: rate, random: &random)
         let noise = rootMeanSquare(clip) * Float(pow(10, random.uniform(-55 ... -35) / 20))
         for i in clip.indices { clip[i] += noise * random.bipolar() }
         let target = Float(pow(10, random.uniform(-24 ... -16) / 20))
         let gain = target / max(rootMeanSquare(clip), 1e-9)
         return clip.map { limit(gain * $0) }
+    }
+
+    /// A recording chain of its own for every clip, from a different studio, desk and decade:
+    /// tilt, two broad EQ bands, sometimes a narrow bandwidth. Genres then share no fixed
+    /// spectral signature and must be told apart by what is played.
+    private func record(_ clip: inout [Float], sampleRate: Double, random: inout SeededRandom) {
+        Effects.tilt(&clip, decibels: random.uniform(-6...6), sampleRate: sampleRate)
+        for _ in 0..<2 {
+            Effects.bell(&clip, frequency: random.logUniform(120...6000), decibels: random.uniform(-9...9),
+                         q: random.uniform(0.5...1.5), sampleRate: sampleRate)
+        }
+        if random.chance(0.3) { clip.filter(.lowpass, cutoff: random.logUniform(3000...9000), sampleRate: sampleRate) }
+        if random.chance(0.3) { clip.filter(.highpass, cutoff: random.logUniform(60...250), sampleRate: sampleRate) }
     }
 
     /// Leaves everything below 0.7 alone and bends peaks smoothly under 0.98.

@@ -113,6 +113,16 @@ enum Effects {
         }
     }
 
+    /// A peaking equaliser: `decibels` of boost or cut in a band around `frequency`.
+    static func bell(_ samples: inout [Float], frequency: Double, decibels: Double, q: Double, sampleRate: Double) {
+        var svf = StateVariableFilter(cutoff: frequency, q: q, sampleRate: sampleRate)
+        // The band output times 1/q has unity gain at the centre.
+        let bandGain = Float((pow(10, decibels / 20) - 1) / q)
+        samples.withUnsafeMutableBufferPointer { buffer in
+            for i in buffer.indices { buffer[i] += bandGain * svf.process(buffer[i]).bandpass }
+        }
+    }
+
     /// A gentle spectral tilt around 800 Hz, `decibels` > 0 brighter: the tone of a different
     /// recording chain, so no single band's level gives a genre away.
     static func tilt(_ samples: inout [Float], decibels: Double, sampleRate: Double) {
