@@ -1,7 +1,7 @@
-/// The genres of the demo data set. Patterns are one bar of sixteenths (see `StepPattern`),
+/// The genres of the demo data set. Patterns are a bar (or two) of sixteenths (see `StepPattern`),
 /// one beat per group; chord numerals are one bar each (see `Chord`).
 extension GenreStyle {
-    public static let all: [GenreStyle] = [rock, metal, house, disco, hiphop, jazz, reggae, blues, ambient]
+    public static let all: [GenreStyle] = [rock, metal, house, disco, hiphop, jazz, reggae, blues, classical, ambient]
 
     public static func named(_ name: String) -> GenreStyle? {
         all.first { $0.name == name }
@@ -235,6 +235,28 @@ extension GenreStyle {
                  patterns: ["..x- x-x- X--- ----", "X-x- x-X- -.x. X---", "x-x- x-x- X--- ----"]),
         ],
         room: 0.2...0.5)
+
+    public static let classical = GenreStyle(
+        name: "classical",
+        summary: "84–150 BPM waltz in 3/4 without drums: a plucked or piano bass on the downbeat and chords on beats "
+            + "2 and 3, a bowed violin melody with vibrato, string pads, cadences through V7, a concert-hall reverb.",
+        tempo: 84...150, beatsPerBar: 3, looseness: 0.012,
+        harmony: [
+            Progression(.major, "I IV V7 I"), Progression(.major, "I vi ii V7"), Progression(.harmonicMinor, "i iv V7 i"),
+            Progression(.harmonicMinor, "i bVI iv V7"),
+        ],
+        drums: nil,
+        parts: [
+            Part(.bass, [.uprightBass, .piano, .harp], register: 43,
+                 patterns: ["1... .... ....", "1... .... 5...", "1--- 5--- 8---"]),
+            Part(.chords(.triad), [.piano, .harp, .stringPad], register: 62, level: -6 ... -2,
+                 effects: [.reverb(0.3...0.5)], patterns: [".... x... x...", ".... x-.. x-..", "..x. x... x..."]),
+            Part(.lead(nil), [.violin, .flute], register: 74, presence: 0.85, effects: [.reverb(0.3...0.6)],
+                 patterns: ["X--- x-x- x---", "X--- ---- x-x-", "x-x- x-x- x-x-"]),
+            Part(.chords(.open), [.stringPad], register: 60, level: -10 ... -5, presence: 0.5, effects: [.reverb(0.3...0.6)],
+                 patterns: ["X--- ---- ----"]),
+        ],
+        room: 0.6...0.9)
 
     public static let ambient = GenreStyle(
         name: "ambient",

@@ -1,7 +1,7 @@
 /// Scales and modes as semitones above the tonic.
 public enum Scale: Sendable {
     case major, minor, dorian, mixolydian, phrygian, lydian, harmonicMinor
-    case majorPentatonic, minorPentatonic, blues
+    case minorPentatonic, blues
 
     var steps: [Int] {
         switch self {
@@ -12,7 +12,6 @@ public enum Scale: Sendable {
         case .phrygian: [0, 1, 3, 5, 7, 8, 10]
         case .lydian: [0, 2, 4, 6, 7, 9, 11]
         case .harmonicMinor: [0, 2, 3, 5, 7, 8, 11]
-        case .majorPentatonic: [0, 2, 4, 7, 9]
         case .minorPentatonic: [0, 3, 5, 7, 10]
         case .blues: [0, 3, 5, 6, 7, 10]
         }

@@ -84,7 +84,7 @@ enum PartWriter {
     }
 
     /// A melody in two-bar phrases: steps through the scale, landing on chord tones on beats 1
-    /// and 3; a phrase often repeats the previous one, as riffs and hooks do.
+    /// and 3 of the bar; a phrase often repeats the previous one, as riffs and hooks do.
     private static func melody(_ events: [StepPattern.Event], scale: Scale, bends: Double, register: Int,
                                session: Session, random: inout SeededRandom) -> [Note] {
         let pitches = scale.pitches(key: session.key, in: (register - 7)...(register + 12))
@@ -101,7 +101,7 @@ enum PartWriter {
             } else {
                 indices = []
                 for event in phraseEvents {
-                    if event.step % 8 == 0 {
+                    if event.step % session.groove.stepsPerBar % 8 == 0 {
                         let chord = session.chord(atStep: event.step)
                         let chordClasses = chord.intervals.map { (session.key + chord.root + $0) % 12 }
                         let candidates = pitches.indices.filter { chordClasses.contains(pitches[$0] % 12) }

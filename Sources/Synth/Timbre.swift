@@ -134,6 +134,11 @@ extension Timbre {
         $0.attack = 0.02...0.05; $0.decay = 0.3...0.5; $0.sustain = 0.7...0.9; $0.release = 0.06...0.12
         $0.brightness = 2.5...5; $0.filterEnvelope = 0.5...1; $0.resonance = 1.5...3; $0.vibrato = 10...25
     }
+    /// A bowed violin sketch: a bright saw through a resonant body, a slow bow and wide vibrato.
+    public static let violin = Timbre(.oscillators([Partial(.saw), Partial(.saw, ratio: 2, level: 0.2)])).with {
+        $0.attack = 0.04...0.1; $0.decay = 0.3...0.6; $0.sustain = 0.8...0.95; $0.release = 0.1...0.2
+        $0.brightness = 3...6; $0.resonance = 1.2...2.5; $0.vibrato = 15...30
+    }
     /// A flute-like lead: sine and a little triangle, soft attack.
     public static let flute = Timbre(.oscillators([Partial(.sine), Partial(.triangle, ratio: 2, level: 0.15)])).with {
         $0.attack = 0.04...0.1; $0.decay = 0.3...0.6; $0.sustain = 0.7...0.9; $0.release = 0.15...0.3
