@@ -128,8 +128,8 @@ extension GenreStyle {
 
     public static let hiphop = GenreStyle(
         name: "hiphop",
-        summary: "80–96 BPM boom-bap with swung sixteenths, syncopated long 808 kicks and a fat snare on 2 and 4, "
-            + "sub bass, dusty low-passed electric piano loops over minor ninths, vinyl crackle.",
+        summary: "80–96 BPM boom-bap with swung sixteenths, syncopated kicks (often long 808s) and a fat snare on 2 and 4, "
+            + "sub bass, dusty low-passed keyboard loops over minor sevenths and ninths, vinyl crackle.",
         tempo: 80...96, feel: .swing16(0.54...0.62), looseness: 0.004,
         harmony: [
             Progression(.minor, "i7 i7 iv7 iv7"), Progression(.dorian, "i9 i9 IV9 IV9"), Progression(.minor, "i7 bVImaj7 i7 bVImaj7"),
