@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "genre", targets: ["genre"]),
         .library(name: "Audio", targets: ["Audio"]),
         .library(name: "Features", targets: ["Features"]),
+        .library(name: "Engine", targets: ["Engine"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
     ],
     dependencies: [
@@ -35,6 +36,7 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Files"]),
         .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
+        .target(name: "Engine", swiftSettings: fast),
         .target(name: "Models"),
         .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models"], swiftSettings: fast),
         .target(name: "Synth", dependencies: ["Audio"], swiftSettings: fast),
@@ -43,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "genre",
             dependencies: [
-                "Files", "Audio", "Features", "SafeTensors", "Models", "GenreKit", "Synth",
+                "Files", "Audio", "Features", "Engine", "SafeTensors", "Models", "GenreKit", "Synth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "TestSupport"]),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "TestSupport"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Audio", "Features", "TestSupport"]),

@@ -1,0 +1,183 @@
+/// A strided matrix: element (i, j) lives at `base[i * rowStride + j * columnStride]`, so a
+/// transpose is a swap of strides and costs nothing (packing reads either order).
+public struct MatrixView {
+    public let base: UnsafePointer<Float>
+    public let rowStride: Int
+    public let columnStride: Int
+
+    public init(_ base: UnsafePointer<Float>, rowStride: Int, columnStride: Int = 1) {
+        self.base = base
+        self.rowStride = rowStride
+        self.columnStride = columnStride
+    }
+
+    public var transposed: MatrixView { MatrixView(base, rowStride: columnStride, columnStride: rowStride) }
+
+    @inline(__always) func offset(row: Int, column: Int) -> UnsafePointer<Float> {
+        base + row * rowStride + column * columnStride
+    }
+}
+
+/// Single-precision matrix multiply `C = A·B` or `C += A·B` (row-major C), BLIS style:
+/// B is packed into kc×16 panels, A into 6×kc panels, and a 6×16 register-blocked
+/// micro-kernel (12 ymm accumulators, FMA) runs over them. C is cut into one rectangle per
+/// thread along its longer side; each thread packs its own panels.
+public enum Gemm {
+    static let mr = 6
+    static let nr = 16
+    static let kBlock = 256
+    static let mBlock = 144
+    static let nBlock = 3072
+
+    public static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
+            return
+        }
+        let work = m * n * k
+        let cBase = UncheckedSendable(c)
+        if (m + mr - 1) / mr >= (n + nr - 1) / nr {
+            Parallel.forEach(m, granularity: mr, work: work, minimumWork: 1 << 18) { rows in
+                let aPart = MatrixView(a.offset(row: rows.lowerBound, column: 0), rowStride: a.rowStride, columnStride: a.columnStride)
+                serial(m: rows.count, n: n, k: k, a: aPart, b: b, c: cBase.value + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
+            }
+        } else {
+            Parallel.forEach(n, granularity: nr, work: work, minimumWork: 1 << 18) { columns in
+                let bPart = MatrixView(b.offset(row: 0, column: columns.lowerBound), rowStride: b.rowStride, columnStride: b.columnStride)
+                serial(m: m, n: columns.count, k: k, a: a, b: bPart, c: cBase.value + columns.lowerBound, ldc: ldc, accumulate: accumulate)
+            }
+        }
+    }
+
+    static func serial(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
+                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        let kcMax = min(k, kBlock)
+        let ncMax = min(roundUp(n, nr), nBlock)
+        let mcMax = min(roundUp(m, mr), mBlock)
+        withScratch(kcMax * ncMax) { packedB in
+        withScratch(mcMax * kcMax) { packedA in
+        withScratch(mr * nr) { tile in
+            for jc in stride(from: 0, to: n, by: nBlock) {
+                let nc = min(nBlock, n - jc)
+                for pc in stride(from: 0, to: k, by: kBlock) {
+                    let kc = min(kBlock, k - pc)
+                    let addToC = accumulate || pc > 0
+                    packB(b, rowStart: pc, columnStart: jc, rows: kc, columns: nc, into: packedB)
+                    for ic in stride(from: 0, to: m, by: mBlock) {
+                        let mc = min(mBlock, m - ic)
+                        packA(a, rowStart: ic, columnStart: pc, rows: mc, columns: kc, into: packedA)
+                        for jr in stride(from: 0, to: nc, by: nr) {
+                            let columns = min(nr, nc - jr)
+                            for ir in stride(from: 0, to: mc, by: mr) {
+                                let rows = min(mr, mc - ir)
+                                let target = c + (ic + ir) * ldc + jc + jr
+                                if rows == mr && columns == nr {
+                                    microKernel(kc, packedA + ir * kc, packedB + jr * kc, target, ldc, addToC)
+                                } else {
+                                    microKernel(kc, packedA + ir * kc, packedB + jr * kc, tile, nr, false)
+                                    for r in 0..<rows {
+                                        let from = tile + r * nr, to = target + r * ldc
+                                        if addToC {
+                                            for j in 0..<columns { to[j] += from[j] }
+                                        } else {
+                                            to.update(from: from, count: columns)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        }
+        }
+    }
+
+    @inline(__always) static func roundUp(_ value: Int, _ multiple: Int) -> Int {
+        (value + multiple - 1) / multiple * multiple
+    }
+
+    /// Rows × columns of A into 6-row panels: panel[p·6 + r] = A(row r, column p), zero-padded.
+    static func packA(_ a: MatrixView, rowStart: Int, columnStart: Int, rows: Int, columns: Int,
+                      into packed: UnsafeMutablePointer<Float>) {
+        for ir in stride(from: 0, to: rows, by: mr) {
+            let panel = packed + ir * columns
+            let valid = min(mr, rows - ir)
+            for r in 0..<valid {
+                let source = a.offset(row: rowStart + ir + r, column: columnStart)
+                let stride = a.columnStride
+                for p in 0..<columns { panel[p * mr + r] = source[p * stride] }
+            }
+            for r in valid..<mr {
+                for p in 0..<columns { panel[p * mr + r] = 0 }
+            }
+        }
+    }
+
+    /// Rows × columns of B into 16-column panels: panel[p·16 + j] = B(row p, column j), zero-padded.
+    static func packB(_ b: MatrixView, rowStart: Int, columnStart: Int, rows: Int, columns: Int,
+                      into packed: UnsafeMutablePointer<Float>) {
+        for jr in stride(from: 0, to: columns, by: nr) {
+            let panel = packed + jr * rows
+            let valid = min(nr, columns - jr)
+            if valid == nr && b.columnStride == 1 {
+                for p in 0..<rows {
+                    let source = UnsafeRawPointer(b.offset(row: rowStart + p, column: columnStart + jr))
+                    UnsafeMutableRawPointer(panel + p * nr).storeBytes(of: source.loadUnaligned(as: SIMD16<Float>.self), as: SIMD16<Float>.self)
+                }
+                continue
+            }
+            for j in 0..<valid {
+                let source = b.offset(row: rowStart, column: columnStart + jr + j)
+                let stride = b.rowStride
+                for p in 0..<rows { panel[p * nr + j] = source[p * stride] }
+            }
+            for j in valid..<nr {
+                for p in 0..<rows { panel[p * nr + j] = 0 }
+            }
+        }
+    }
+
+    /// C[6×16] (+)= Apanel[6×kc]·Bpanel[kc×16], all twelve 8-wide accumulators in registers.
+    @inline(__always)
+    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+        typealias V = SIMD8<Float>
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        var ap = a, bp = UnsafeRawPointer(b)
+        for _ in 0..<kc {
+            let b0 = bp.load(as: V.self)
+            let b1 = bp.load(fromByteOffset: 32, as: V.self)
+            var av = V(repeating: ap[0])
+            c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
+            av = V(repeating: ap[1])
+            c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
+            av = V(repeating: ap[2])
+            c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
+            av = V(repeating: ap[3])
+            c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
+            av = V(repeating: ap[4])
+            c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
+            av = V(repeating: ap[5])
+            c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
+            ap += mr
+            bp += nr * MemoryLayout<Float>.stride
+        }
+        @inline(__always) func store(_ row: Int, _ low: V, _ high: V) {
+            let target = UnsafeMutableRawPointer(c + row * ldc)
+            if accumulate {
+                target.storeBytes(of: low + target.loadUnaligned(as: V.self), as: V.self)
+                target.storeBytes(of: high + target.loadUnaligned(fromByteOffset: 32, as: V.self), toByteOffset: 32, as: V.self)
+            } else {
+                target.storeBytes(of: low, as: V.self)
+                target.storeBytes(of: high, toByteOffset: 32, as: V.self)
+            }
+        }
+        store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)
+        store(3, c30, c31); store(4, c40, c41); store(5, c50, c51)
+    }
+}

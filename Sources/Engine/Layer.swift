@@ -1,0 +1,38 @@
+/// A network building block. The mode (training or evaluation) is the tape's, passed
+/// explicitly to every call; there are no global flags.
+public protocol Layer: AnyObject {
+    func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor
+    /// Trainable parameters, like PyTorch's `named_parameters()`.
+    func parameters(prefix: String) -> [NamedParameter]
+    /// Everything PyTorch's `state_dict()` holds: parameters, then buffers.
+    func state(prefix: String) -> [NamedParameter]
+}
+
+extension Layer {
+    public func parameters(prefix: String) -> [NamedParameter] { [] }
+    public func state(prefix: String) -> [NamedParameter] { parameters(prefix: prefix) }
+
+    /// Clears every parameter's gradient.
+    public func zeroGrad() {
+        for named in parameters(prefix: "") { named.parameter.zeroGrad() }
+    }
+}
+
+/// Layers applied in order, named by index like `torch.nn.Sequential` (`0.weight`, `1.bias`).
+public final class Sequential: Layer {
+    public let layers: [any Layer]
+
+    public init(_ layers: [any Layer]) { self.layers = layers }
+
+    public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
+        layers.reduce(x) { $1($0, tape) }
+    }
+
+    public func parameters(prefix: String) -> [NamedParameter] {
+        layers.enumerated().flatMap { $1.parameters(prefix: qualifiedName(prefix, String($0))) }
+    }
+
+    public func state(prefix: String) -> [NamedParameter] {
+        layers.enumerated().flatMap { $1.state(prefix: qualifiedName(prefix, String($0))) }
+    }
+}

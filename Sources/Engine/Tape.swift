@@ -1,0 +1,61 @@
+/// Whether a forward pass learns (batch statistics, dropout, gradients recorded) or only
+/// evaluates (running statistics, nothing recorded).
+public enum Mode: Sendable {
+    case training
+    case evaluation
+}
+
+/// The reverse-mode autograd tape and the mode of one forward pass.
+///
+/// Ops are methods on the tape (`tape.conv2d`, `tape.batchNorm`, ...). In training mode each op
+/// whose inputs need gradients appends a closure holding what its backward needs; `backward`
+/// runs them in reverse and frees them as it goes. In evaluation mode nothing is recorded.
+public final class Tape {
+    public let mode: Mode
+    /// Drives dropout; seed it per step for reproducible training.
+    public var random: SeededRandom
+    private var records: [() -> Void] = []
+
+    public init(mode: Mode, seed: UInt64 = 0) {
+        self.mode = mode
+        self.random = SeededRandom(seed: seed)
+    }
+
+    public var isTraining: Bool { mode == .training }
+
+    /// Number of recorded ops waiting for `backward`.
+    public var recordedCount: Int { records.count }
+
+    /// True when an op on these inputs must record its backward.
+    func needsGradient(_ inputs: Tensor?...) -> Bool {
+        isTraining && inputs.contains { $0?.requiresGrad == true }
+    }
+
+    /// Appends an op's backward. `output.grad` is read when it runs; ops whose output
+    /// received no gradient are skipped.
+    func record(_ output: Tensor, _ backward: @escaping (_ outputGradient: Tensor) -> Void) {
+        records.append {
+            if let gradient = output.grad { backward(gradient) }
+        }
+    }
+
+    /// Seeds `output.grad` (ones for a scalar loss, or the given upstream gradient), runs every
+    /// recorded backward in reverse and clears the tape. Parameter gradients accumulate across
+    /// calls until zeroed.
+    public func backward(_ output: Tensor, gradient upstream: Tensor? = nil) {
+        if let upstream {
+            precondition(upstream.shape == output.shape, "gradient \(upstream.shape) for output \(output.shape)")
+            output.gradient().data.update(from: upstream.data, count: output.count)
+        } else {
+            precondition(output.count == 1, "backward without a gradient needs a scalar loss, got shape \(output.shape)")
+            output.gradient().fill(1)
+        }
+        // Popping releases each op's saved tensors as soon as its backward has run.
+        while let backward = records.popLast() { backward() }
+    }
+
+    /// Drops the recorded ops without running them.
+    public func reset() {
+        records.removeAll()
+    }
+}

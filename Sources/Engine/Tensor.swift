@@ -1,0 +1,57 @@
+/// A float32 tensor with contiguous row-major storage. Activations are NHWC
+/// ([batch, height, width, channels]) inside the engine; features are [batch, channels].
+///
+/// Storage comes from `BufferPool` and goes back to it when the tensor dies, so a training
+/// step reuses the previous step's buffers. `grad` is filled by `Tape.backward` and
+/// accumulates until set to nil.
+public final class Tensor: @unchecked Sendable {
+    public let shape: [Int]
+    public let count: Int
+    public let data: UnsafeMutablePointer<Float>
+    /// Whether backward should produce a gradient for this tensor.
+    public let requiresGrad: Bool
+    public var grad: Tensor?
+
+    /// A tensor whose contents are undefined: for outputs a kernel writes completely.
+    public init(uninitialized shape: [Int], requiresGrad: Bool = false) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.data = BufferPool.shared.take(count)
+        self.requiresGrad = requiresGrad
+    }
+
+    public convenience init(zeros shape: [Int], requiresGrad: Bool = false) {
+        self.init(uninitialized: shape, requiresGrad: requiresGrad)
+        data.initialize(repeating: 0, count: count)
+    }
+
+    public convenience init(shape: [Int], values: [Float], requiresGrad: Bool = false) {
+        self.init(uninitialized: shape, requiresGrad: requiresGrad)
+        precondition(values.count == count, "\(values.count) values for shape \(shape)")
+        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+    }
+
+    deinit { BufferPool.shared.give(data, count: count) }
+
+    public var values: [Float] { Array(buffer) }
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }
+
+    /// The same values under another shape (a copy: storage is never shared).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        let result = Tensor(uninitialized: newShape)
+        precondition(result.count == count, "cannot reshape \(shape) to \(newShape)")
+        result.data.update(from: data, count: count)
+        return result
+    }
+
+    /// The gradient buffer, created zeroed on first use; backward kernels add into it.
+    public func gradient() -> Tensor {
+        if let grad { return grad }
+        let created = Tensor(zeros: shape)
+        grad = created
+        return created
+    }
+
+    public func fill(_ value: Float) { data.update(repeating: value, count: count) }
+}

@@ -1,0 +1,43 @@
+import Engine
+import XCTest
+
+final class GemmTests: XCTestCase {
+    /// Odd sizes cross every edge case: partial 6×16 tiles, several k blocks, both thread splits,
+    /// transposed operands and accumulation.
+    func testMatchesNaiveProductAtOddSizes() {
+        var random = SeededRandom(seed: 7)
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 40, 300), (150, 33, 517), (20, 300, 64), (97, 7, 1000)] {
+            for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
+                for accumulate in [false, true] {
+                    let a = (0..<m * k).map { _ in random.nextNormal() }
+                    let b = (0..<k * n).map { _ in random.nextNormal() }
+                    let initial = (0..<m * n).map { _ in random.nextNormal() }
+                    var expected = accumulate ? initial : [Float](repeating: 0, count: m * n)
+                    for i in 0..<m {
+                        for j in 0..<n {
+                            var sum = 0.0
+                            for p in 0..<k {
+                                let av = transposeA ? a[p * m + i] : a[i * k + p]
+                                let bv = transposeB ? b[j * k + p] : b[p * n + j]
+                                sum += Double(av) * Double(bv)
+                            }
+                            expected[i * n + j] += Float(sum)
+                        }
+                    }
+                    var c = initial
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            let aView = transposeA ? MatrixView(ap.baseAddress!, rowStride: m).transposed : MatrixView(ap.baseAddress!, rowStride: k)
+                            let bView = transposeB ? MatrixView(bp.baseAddress!, rowStride: k).transposed : MatrixView(bp.baseAddress!, rowStride: n)
+                            c.withUnsafeMutableBufferPointer { cp in
+                                Gemm.multiply(m: m, n: n, k: k, a: aView, b: bView, c: cp.baseAddress!, ldc: n, accumulate: accumulate)
+                            }
+                        }
+                    }
+                    let error = zip(c, expected).map { abs($0 - $1) / (1 + abs($1)) }.max()!
+                    XCTAssertLessThan(error, 1e-4 * Float(k).squareRoot(), "m \(m) n \(n) k \(k) Aᵀ \(transposeA) Bᵀ \(transposeB) accumulate \(accumulate)")
+                }
+            }
+        }
+    }
+}
