@@ -31,11 +31,13 @@ public final class Tape {
         isTraining && inputs.contains { $0?.requiresGrad == true }
     }
 
-    /// Appends an op's backward. `output.grad` is read when it runs; ops whose output
-    /// received no gradient are skipped.
+    /// Appends an op's backward. The output's gradient is read when it runs; ops whose output
+    /// received no gradient are skipped. Only the output's gradient node is kept: closures
+    /// capture the tensors whose values they need and the `node` of the others.
     func record(_ output: Tensor, _ backward: @escaping (_ outputGradient: Tensor) -> Void) {
+        let node = output.node
         records.append {
-            if let gradient = output.grad { backward(gradient) }
+            if let gradient = node.grad { backward(gradient) }
         }
     }
 

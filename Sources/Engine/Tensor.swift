@@ -10,7 +10,9 @@ public final class Tensor: @unchecked Sendable {
     public let data: UnsafeMutablePointer<Float>
     /// Whether backward should produce a gradient for this tensor.
     public let requiresGrad: Bool
-    public var grad: Tensor?
+    /// Holds the gradient apart from the values, so a backward that needs only the gradient
+    /// keeps the node alive and lets the values go back to the pool.
+    public let node: GradientNode
 
     /// A tensor whose contents are undefined: for outputs a kernel writes completely.
     public init(uninitialized shape: [Int], requiresGrad: Bool = false) {
@@ -19,6 +21,7 @@ public final class Tensor: @unchecked Sendable {
         self.count = shape.reduce(1, *)
         self.data = BufferPool.shared.take(count)
         self.requiresGrad = requiresGrad
+        self.node = GradientNode(shape: shape)
     }
 
     public convenience init(zeros shape: [Int], requiresGrad: Bool = false) {
@@ -45,6 +48,24 @@ public final class Tensor: @unchecked Sendable {
         return result
     }
 
+    public var grad: Tensor? {
+        get { node.grad }
+        set { node.grad = newValue }
+    }
+
+    /// The gradient buffer, created zeroed on first use; backward kernels add into it.
+    public func gradient() -> Tensor { node.gradient() }
+
+    public func fill(_ value: Float) { data.update(repeating: value, count: count) }
+}
+
+/// The gradient of one tensor.
+public final class GradientNode: @unchecked Sendable {
+    public let shape: [Int]
+    public var grad: Tensor?
+
+    init(shape: [Int]) { self.shape = shape }
+
     /// The gradient buffer, created zeroed on first use; backward kernels add into it.
     public func gradient() -> Tensor {
         if let grad { return grad }
@@ -52,6 +73,4 @@ public final class Tensor: @unchecked Sendable {
         grad = created
         return created
     }
-
-    public func fill(_ value: Float) { data.update(repeating: value, count: count) }
 }

@@ -1,0 +1,40 @@
+extension Tape {
+    /// max(x, 0). The gradient at 0 is 0, as in PyTorch.
+    public func relu(_ x: Tensor) -> Tensor { clamp(x, upper: .infinity) }
+
+    /// min(max(x, 0), 6). The gradient at 0 and 6 is 0, as in PyTorch.
+    public func relu6(_ x: Tensor) -> Tensor { clamp(x, upper: 6) }
+
+    /// Zeroes each element with probability `probability` in training and scales the rest by
+    /// 1 / (1 − probability); the identity in evaluation. Masks come from `tape.random`.
+    public func dropout(_ x: Tensor, probability: Float) -> Tensor {
+        guard isTraining && probability > 0 else { return x }
+        precondition(probability < 1, "dropout probability must be below 1")
+        let mask = Tensor(uninitialized: x.shape)
+        let keep = 1 / (1 - probability)
+        for i in 0..<x.count { mask.data[i] = random.nextUnitFloat() < probability ? 0 : keep }
+        let y = Tensor(uninitialized: x.shape, requiresGrad: needsGradient(x))
+        Elementwise.apply(x.count, x.data, mask.data, y.data) { $0 * $1 }
+        if y.requiresGrad {
+            let input = x.node
+            record(y) { dy in
+                Elementwise.accumulate(dy.count, dy.data, mask.data, into: input.gradient().data) { $0 * $1 }
+            }
+        }
+        return y
+    }
+
+    private func clamp(_ x: Tensor, upper: Float) -> Tensor {
+        let y = Tensor(uninitialized: x.shape, requiresGrad: needsGradient(x))
+        Elementwise.apply(x.count, x.data, x.data, y.data) { value, _ in Swift.min(Swift.max(value, 0), upper) }
+        if y.requiresGrad {
+            let input = x.node
+            record(y) { dy in
+                Elementwise.accumulate(dy.count, dy.data, y.data, into: input.gradient().data) { gradient, output in
+                    output > 0 && output < upper ? gradient : 0
+                }
+            }
+        }
+        return y
+    }
+}
