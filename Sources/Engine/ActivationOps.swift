@@ -14,11 +14,11 @@ extension Tape {
         let keep = 1 / (1 - probability)
         for i in 0..<x.count { mask.data[i] = random.nextUnitFloat() < probability ? 0 : keep }
         let y = Tensor(uninitialized: x.shape, requiresGrad: needsGradient(x))
-        Elementwise.apply(x.count, x.data, mask.data, y.data) { $0 * $1 }
+        Elementwise.map(x.count, x.data, mask.data, into: y.data, accumulate: false, ProductKernel())
         if y.requiresGrad {
             let input = x.node
             record(y) { dy in
-                Elementwise.accumulate(dy.count, dy.data, mask.data, into: input.gradient().data) { $0 * $1 }
+                Elementwise.map(dy.count, dy.data, mask.data, into: input.gradient().data, accumulate: true, ProductKernel())
             }
         }
         return y
@@ -26,13 +26,11 @@ extension Tape {
 
     private func clamp(_ x: Tensor, upper: Float) -> Tensor {
         let y = Tensor(uninitialized: x.shape, requiresGrad: needsGradient(x))
-        Elementwise.apply(x.count, x.data, x.data, y.data) { value, _ in Swift.min(Swift.max(value, 0), upper) }
+        Elementwise.map(x.count, x.data, x.data, into: y.data, accumulate: false, ClampKernel(upper: upper))
         if y.requiresGrad {
             let input = x.node
             record(y) { dy in
-                Elementwise.accumulate(dy.count, dy.data, y.data, into: input.gradient().data) { gradient, output in
-                    output > 0 && output < upper ? gradient : 0
-                }
+                Elementwise.map(dy.count, dy.data, y.data, into: input.gradient().data, accumulate: true, ClampGradientKernel(upper: upper))
             }
         }
         return y

@@ -3,12 +3,12 @@ extension Tape {
     public func add(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "add: shapes \(a.shape) and \(b.shape) differ")
         let y = Tensor(uninitialized: a.shape, requiresGrad: needsGradient(a, b))
-        Elementwise.apply(a.count, a.data, b.data, y.data, +)
+        Elementwise.map(a.count, a.data, b.data, into: y.data, accumulate: false, SumKernel())
         if y.requiresGrad {
             let inputs = [a, b].filter(\.requiresGrad).map(\.node)
             record(y) { dy in
                 for input in inputs {
-                    Elementwise.accumulate(dy.count, dy.data, dy.data, into: input.gradient().data) { gradient, _ in gradient }
+                    Elementwise.map(dy.count, dy.data, dy.data, into: input.gradient().data, accumulate: true, FirstKernel())
                 }
             }
         }

@@ -13,9 +13,9 @@ extension Tape {
         var inverseDeviation = [Float](repeating: 0, count: channels)
         if isTraining {
             precondition(rows > 1, "batch norm in training needs more than one value per channel")
-            let sums = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: nil, times: nil)
+            let sums = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, ValueTerm())
             for c in 0..<channels { mean[c] = Float(sums[c] / Double(rows)) }
-            let squares = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, times: nil)
+            let squares = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, SquaredDeviationTerm())
             for c in 0..<channels {
                 let variance = squares[c] / Double(rows)
                 inverseDeviation[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
@@ -37,8 +37,9 @@ extension Tape {
         if y.requiresGrad {
             record(y) { dy in
                 // dβ = Σ dy, dγ = Σ dy·x̂ with x̂ = (x − μ)·σ⁻¹
-                let gradientSums = BatchNormKernels.channelSums(dy.data, rows: rows, channels: channels, center: nil, times: nil)
-                let centredProducts = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, times: dy.data)
+                let gradientSums = BatchNormKernels.channelSums(dy.data, rows: rows, channels: channels, ValueTerm())
+                let centredProducts = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, other: dy.data,
+                                                                         DeviationProductTerm())
                 let dBias = gradientSums.map { Float($0) }
                 let dWeight = (0..<channels).map { Float(centredProducts[$0]) * inverseDeviation[$0] }
                 if weight.requiresGrad { BatchNormKernels.add(dWeight, to: weight.gradient()) }
@@ -57,27 +58,35 @@ extension Tape {
     }
 }
 
-/// Per-channel reductions and affine maps over [rows, channels] data, split by rows.
+/// Per-channel reductions and affine maps over [rows, channels] data, 8 channels per vector,
+/// split by rows across threads.
 enum BatchNormKernels {
-    /// Σ_rows (x − center)·times (center and times optional), one partial per thread, summed in Double.
-    static func channelSums(_ x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float]?, times: UnsafePointer<Float>?) -> [Double] {
+    typealias V = SIMD8<Float>
+
+    /// Σ_rows kernel(x, other, center) per channel (center and other default to zero and x),
+    /// with a Float partial per thread, summed in Double.
+    static func channelSums<K: RowKernel>(_ x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float]? = nil,
+                                          other: UnsafePointer<Float>? = nil, _ kernel: K) -> [Double] {
         let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
         var partials = [Float](repeating: 0, count: chunks.count * channels)
         let centre = center ?? [Float](repeating: 0, count: channels)
-        let squares = center != nil && times == nil
-        let (source, factor) = (UncheckedSendable(x), UncheckedSendable(times))
-        partials.withUnsafeMutableBufferPointer { buffer in
-            let shared = UncheckedSendable(buffer.baseAddress!)
-            Parallel.forEach(chunks) { chunk, range in
-                let sum = shared.value + chunk * channels
-                for row in range {
-                    let values = source.value + row * channels
-                    if let other = factor.value.map({ $0 + row * channels }) {
-                        for c in 0..<channels { sum[c] += (values[c] - centre[c]) * other[c] }
-                    } else if squares {
-                        for c in 0..<channels { sum[c] += (values[c] - centre[c]) * (values[c] - centre[c]) }
-                    } else {
-                        for c in 0..<channels { sum[c] += values[c] }
+        partials.withUnsafeMutableBufferPointer { partialBuffer in
+            centre.withUnsafeBufferPointer { centreBuffer in
+                let shared = UncheckedSendable((x, other ?? x, centreBuffer.baseAddress!, partialBuffer.baseAddress!))
+                Parallel.forEach(chunks) { chunk, range in
+                    let (source, second, mean, all) = shared.value
+                    let sum = all + chunk * channels
+                    for row in range {
+                        let (a, b) = (source + row * channels, second + row * channels)
+                        var c = 0
+                        while c + 8 <= channels {
+                            sum.store(sum.vector(c) + kernel(a.vector(c), b.vector(c), mean.vector(c)), at: c)
+                            c += 8
+                        }
+                        while c < channels {
+                            sum[c] += kernel(V(repeating: a[c]), V(repeating: b[c]), V(repeating: mean[c]))[0]
+                            c += 1
+                        }
                     }
                 }
             }
@@ -92,16 +101,26 @@ enum BatchNormKernels {
     /// out (+)= x·xScale + y·yScale + shift per channel (y optional).
     static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, xScale: [Float], y: UnsafePointer<Float>?, yScale: [Float]?,
                        shift: [Float], into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let (source, other, target) = (UncheckedSendable(x), UncheckedSendable(y), UncheckedSendable(out))
-        let otherScale = yScale ?? [Float](repeating: 0, count: channels)
-        Parallel.forEach(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount) { range in
-            for row in range {
-                let (values, result) = (source.value + row * channels, target.value + row * channels)
-                let base = accumulate ? result : nil
-                if let second = other.value.map({ $0 + row * channels }) {
-                    for c in 0..<channels { result[c] = (base?[c] ?? 0) + values[c] * xScale[c] + second[c] * otherScale[c] + shift[c] }
-                } else {
-                    for c in 0..<channels { result[c] = (base?[c] ?? 0) + values[c] * xScale[c] + shift[c] }
+        let coefficients = xScale + (yScale ?? [Float](repeating: 0, count: channels)) + shift
+        coefficients.withUnsafeBufferPointer { buffer in
+            let shared = UncheckedSendable((x, y ?? x, buffer.baseAddress!, out))
+            Parallel.forEach(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount) { range in
+                let (source, second, scales, target) = shared.value
+                let (first, other, offset) = (scales, scales + channels, scales + 2 * channels)
+                for row in range {
+                    let (a, b, result) = (source + row * channels, second + row * channels, target + row * channels)
+                    var c = 0
+                    while c + 8 <= channels {
+                        var value = a.vector(c) * first.vector(c)
+                        value = value.addingProduct(b.vector(c), other.vector(c)) + offset.vector(c)
+                        result.store(accumulate ? result.vector(c) + value : value, at: c)
+                        c += 8
+                    }
+                    while c < channels {
+                        let value = a[c] * first[c] + b[c] * other[c] + offset[c]
+                        result[c] = accumulate ? result[c] + value : value
+                        c += 1
+                    }
                 }
             }
         }
@@ -109,5 +128,29 @@ enum BatchNormKernels {
 
     static func add(_ values: [Float], to tensor: Tensor) {
         for (i, value) in values.enumerated() { tensor.data[i] += value }
+    }
+}
+
+/// A per-row, per-channel term of a batch-norm reduction.
+protocol RowKernel {
+    func callAsFunction(_ x: SIMD8<Float>, _ other: SIMD8<Float>, _ center: SIMD8<Float>) -> SIMD8<Float>
+}
+
+/// x
+struct ValueTerm: RowKernel {
+    @inline(__always) func callAsFunction(_ x: SIMD8<Float>, _ other: SIMD8<Float>, _ center: SIMD8<Float>) -> SIMD8<Float> { x }
+}
+
+/// (x − center)²
+struct SquaredDeviationTerm: RowKernel {
+    @inline(__always) func callAsFunction(_ x: SIMD8<Float>, _ other: SIMD8<Float>, _ center: SIMD8<Float>) -> SIMD8<Float> {
+        (x - center) * (x - center)
+    }
+}
+
+/// (x − center)·other
+struct DeviationProductTerm: RowKernel {
+    @inline(__always) func callAsFunction(_ x: SIMD8<Float>, _ other: SIMD8<Float>, _ center: SIMD8<Float>) -> SIMD8<Float> {
+        (x - center) * other
     }
 }

@@ -107,9 +107,9 @@ enum Depthwise {
                                       into target: UnsafeMutablePointer<Float>, accumulate: Bool) {
         var c = 0
         while c + 8 <= channels {
-            var sum = accumulate ? load(target + c) : V()
-            for t in 0..<taps { sum = sum.addingProduct(load(sources[t] + c), load(weights[t] + c)) }
-            store(sum, target + c)
+            var sum = accumulate ? target.vector(c) : V()
+            for t in 0..<taps { sum = sum.addingProduct(sources[t].vector(c), weights[t].vector(c)) }
+            target.store(sum, at: c)
             c += 8
         }
         while c < channels {
@@ -125,19 +125,11 @@ enum Depthwise {
     private static func multiplyAdd(_ a: UnsafePointer<Float>?, _ b: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>, channels: Int) {
         var c = 0
         if let a {
-            while c + 8 <= channels { store(load(target + c).addingProduct(load(a + c), load(b + c)), target + c); c += 8 }
+            while c + 8 <= channels { target.store(target.vector(c).addingProduct(a.vector(c), b.vector(c)), at: c); c += 8 }
             while c < channels { target[c] += a[c] * b[c]; c += 1 }
         } else {
-            while c + 8 <= channels { store(load(target + c) + load(b + c), target + c); c += 8 }
+            while c + 8 <= channels { target.store(target.vector(c) + b.vector(c), at: c); c += 8 }
             while c < channels { target[c] += b[c]; c += 1 }
         }
-    }
-
-    @inline(__always) static func load(_ pointer: UnsafePointer<Float>) -> V {
-        UnsafeRawPointer(pointer).loadUnaligned(as: V.self)
-    }
-
-    @inline(__always) static func store(_ value: V, _ pointer: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: V.self)
     }
 }
