@@ -28,37 +28,72 @@ extension Tape {
     }
 
     /// y[..., c] = inputs[sources[c].input][..., sources[c].channel]; the backward adds each
-    /// output channel's gradient to the channel it came from.
+    /// output channel's gradient to the channel it came from. Consecutive channels are copied
+    /// as runs, and pixels are split across threads.
     private func gatherChannels(_ inputs: [Tensor], sources: [(input: Int, channel: Int)]) -> Tensor {
         let pixels = inputs[0].count / inputs[0].shape.last!
         let channels = sources.count
         let y = Tensor(uninitialized: Array(inputs[0].shape.dropLast()) + [channels], requiresGrad: needsGradient(inputs))
-        let inputChannels = inputs.map { $0.shape.last! }
-        let (pointers, output) = (UncheckedSendable(inputs.map { UnsafePointer($0.data) }), UncheckedSendable(y.data))
-        Parallel.forEach(pixels, work: y.count, minimumWork: Elementwise.minimumParallelCount) { range in
-            for pixel in range {
-                let target = output.value + pixel * channels
-                for (c, source) in sources.enumerated() {
-                    target[c] = pointers.value[source.input][pixel * inputChannels[source.input] + source.channel]
-                }
-            }
-        }
+        let runs = ChannelRun.runs(sources)
+        let widths = inputs.map { $0.shape.last! }
+        ChannelRun.copy(runs, pixels: pixels, inputs: inputs.map(\.data), widths: widths, output: y.data, width: channels)
         if y.requiresGrad {
             let nodes = inputs.map { $0.requiresGrad ? $0.node : nil }
             record(y) { dy in
                 let gradients = nodes.map { $0?.gradient().data }
-                for pixel in 0..<pixels {
-                    for (c, source) in sources.enumerated() {
-                        guard let gradient = gradients[source.input] else { continue }
-                        gradient[pixel * inputChannels[source.input] + source.channel] += dy.data[pixel * channels + c]
-                    }
-                }
+                ChannelRun.accumulate(runs, pixels: pixels, from: dy.data, width: channels, into: gradients, widths: widths)
             }
         }
         return y
     }
+}
 
-    func needsGradient(_ inputs: [Tensor]) -> Bool {
-        isTraining && inputs.contains(where: \.requiresGrad)
+/// `length` consecutive channels of one input that land consecutively in the output.
+struct ChannelRun {
+    let input: Int
+    let source: Int
+    let target: Int
+    var length: Int
+
+    static func runs(_ sources: [(input: Int, channel: Int)]) -> [ChannelRun] {
+        var runs: [ChannelRun] = []
+        for (target, source) in sources.enumerated() {
+            if let last = runs.last, last.input == source.input, last.source + last.length == source.channel {
+                runs[runs.count - 1].length += 1
+            } else {
+                runs.append(ChannelRun(input: source.input, source: source.channel, target: target, length: 1))
+            }
+        }
+        return runs
+    }
+
+    static func copy(_ runs: [ChannelRun], pixels: Int, inputs: [UnsafeMutablePointer<Float>], widths: [Int],
+                     output: UnsafeMutablePointer<Float>, width: Int) {
+        let shared = UncheckedSendable((inputs, output))
+        Parallel.forEach(pixels, work: pixels * width, minimumWork: Elementwise.minimumParallelCount) { range in
+            let (inputs, output) = shared.value
+            for pixel in range {
+                for run in runs {
+                    let (from, to) = (inputs[run.input] + pixel * widths[run.input] + run.source, output + pixel * width + run.target)
+                    for c in 0..<run.length { to[c] = from[c] }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `copy`: gradients of inputs that need none are nil.
+    static func accumulate(_ runs: [ChannelRun], pixels: Int, from output: UnsafeMutablePointer<Float>, width: Int,
+                           into inputs: [UnsafeMutablePointer<Float>?], widths: [Int]) {
+        let shared = UncheckedSendable((inputs, output))
+        Parallel.forEach(pixels, work: pixels * width, minimumWork: Elementwise.minimumParallelCount) { range in
+            let (inputs, output) = shared.value
+            for pixel in range {
+                for run in runs {
+                    guard let input = inputs[run.input] else { continue }
+                    let (to, from) = (input + pixel * widths[run.input] + run.source, output + pixel * width + run.target)
+                    for c in 0..<run.length { to[c] += from[c] }
+                }
+            }
+        }
     }
 }

@@ -28,7 +28,11 @@ public final class Tape {
 
     /// True when an op on these inputs must record its backward.
     func needsGradient(_ inputs: Tensor?...) -> Bool {
-        isTraining && inputs.contains { $0?.requiresGrad == true }
+        needsGradient(inputs.compactMap { $0 })
+    }
+
+    func needsGradient(_ inputs: [Tensor]) -> Bool {
+        isTraining && inputs.contains(where: \.requiresGrad)
     }
 
     /// Appends an op's backward. The output's gradient is read when it runs; ops whose output
