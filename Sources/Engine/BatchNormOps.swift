@@ -28,11 +28,11 @@ extension Tape {
                 inverseDeviation[c] = 1 / (runningVariance.data[c] + epsilon).squareRoot()
             }
         }
-        // y = x·scale + shift per channel.
+        // y = (x − μ)·γσ⁻¹ + β per channel; centring first keeps float32 accurate when |μ| ≫ σ.
         let scale = (0..<channels).map { weight.data[$0] * inverseDeviation[$0] }
-        let shift = (0..<channels).map { bias.data[$0] - mean[$0] * scale[$0] }
+        let shift = (0..<channels).map { bias.data[$0] }
         let y = Tensor(uninitialized: x.shape, requiresGrad: needsGradient(x, weight, bias))
-        BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, xScale: scale, y: nil, yScale: nil, shift: shift,
+        BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: scale, y: nil, yScale: nil, shift: shift,
                                 into: y.data, accumulate: false)
         if y.requiresGrad {
             record(y) { dy in
@@ -45,13 +45,12 @@ extension Tape {
                 if weight.requiresGrad { BatchNormKernels.add(dWeight, to: weight.gradient()) }
                 if bias.requiresGrad { BatchNormKernels.add(dBias, to: bias.gradient()) }
                 guard x.requiresGrad else { return }
-                // dx = γσ⁻¹·(dy − dβ/M − x̂·dγ/M), written as dy·a + x·b + c per channel.
+                // dx = γσ⁻¹·(dy − dβ/M − x̂·dγ/M), written as (x − μ)·b + dy·γσ⁻¹ + c per channel.
                 let count = Float(rows)
-                let a = scale
                 let b = (0..<channels).map { -scale[$0] * dWeight[$0] / count * inverseDeviation[$0] }
-                let c = (0..<channels).map { -scale[$0] * dBias[$0] / count - b[$0] * mean[$0] }
-                BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, xScale: b, y: dy.data, yScale: a, shift: c,
-                                        into: x.gradient().data, accumulate: true)
+                let c = (0..<channels).map { -scale[$0] * dBias[$0] / count }
+                BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: b, y: dy.data, yScale: scale,
+                                        shift: c, into: x.gradient().data, accumulate: true)
             }
         }
         return y
@@ -98,26 +97,26 @@ enum BatchNormKernels {
         return total
     }
 
-    /// out (+)= x·xScale + y·yScale + shift per channel (y optional).
-    static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, xScale: [Float], y: UnsafePointer<Float>?, yScale: [Float]?,
-                       shift: [Float], into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        let coefficients = xScale + (yScale ?? [Float](repeating: 0, count: channels)) + shift
+    /// out (+)= (x − center)·xScale + y·yScale + shift per channel (y optional).
+    static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, center: [Float], xScale: [Float], y: UnsafePointer<Float>?,
+                       yScale: [Float]?, shift: [Float], into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let coefficients = xScale + (yScale ?? [Float](repeating: 0, count: channels)) + shift + center
         coefficients.withUnsafeBufferPointer { buffer in
             let shared = UncheckedSendable((x, y ?? x, buffer.baseAddress!, out))
             Parallel.forEach(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount) { range in
                 let (source, second, scales, target) = shared.value
-                let (first, other, offset) = (scales, scales + channels, scales + 2 * channels)
+                let (first, other, offset, mean) = (scales, scales + channels, scales + 2 * channels, scales + 3 * channels)
                 for row in range {
                     let (a, b, result) = (source + row * channels, second + row * channels, target + row * channels)
                     var c = 0
                     while c + 8 <= channels {
-                        var value = a.vector(c) * first.vector(c)
+                        var value = (a.vector(c) - mean.vector(c)) * first.vector(c)
                         value = value.addingProduct(b.vector(c), other.vector(c)) + offset.vector(c)
                         result.store(accumulate ? result.vector(c) + value : value, at: c)
                         c += 8
                     }
                     while c < channels {
-                        let value = a[c] * first[c] + b[c] * other[c] + offset[c]
+                        let value = (a[c] - mean[c]) * first[c] + b[c] * other[c] + offset[c]
                         result[c] = accumulate ? result[c] + value : value
                         c += 1
                     }

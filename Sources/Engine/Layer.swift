@@ -18,21 +18,31 @@ extension Layer {
     }
 }
 
-/// Layers applied in order, named by index like `torch.nn.Sequential` (`0.weight`, `1.bias`).
+/// Layers applied in order, named by index like `torch.nn.Sequential` (`0.weight`, `1.bias`),
+/// or by the given names like a Sequential built from an OrderedDict (`features.0.weight`).
 public final class Sequential: Layer {
     public let layers: [any Layer]
+    public let names: [String]
 
-    public init(_ layers: [any Layer]) { self.layers = layers }
+    public init(_ layers: [any Layer]) {
+        self.layers = layers
+        self.names = layers.indices.map(String.init)
+    }
+
+    public init(named: [(String, any Layer)]) {
+        self.layers = named.map(\.1)
+        self.names = named.map(\.0)
+    }
 
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
         layers.reduce(x) { $1($0, tape) }
     }
 
     public func parameters(prefix: String) -> [NamedParameter] {
-        layers.enumerated().flatMap { $1.parameters(prefix: qualifiedName(prefix, String($0))) }
+        zip(names, layers).flatMap { $1.parameters(prefix: qualifiedName(prefix, $0)) }
     }
 
     public func state(prefix: String) -> [NamedParameter] {
-        layers.enumerated().flatMap { $1.state(prefix: qualifiedName(prefix, String($0))) }
+        zip(names, layers).flatMap { $1.state(prefix: qualifiedName(prefix, $0)) }
     }
 }

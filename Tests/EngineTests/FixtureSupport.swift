@@ -43,8 +43,10 @@ struct Fixture {
         return Engine.Tensor(shape: shape, values: values, requiresGrad: requiresGrad)
     }
 
-    /// Compares an engine tensor with a stored reference (converting 4-D layouts back).
-    func assertMatches(_ actual: Engine.Tensor?, _ key: String, weight: Bool = false, file: StaticString = #filePath, line: UInt = #line) {
+    /// Compares an engine tensor with a stored reference (converting 4-D layouts back): per element
+    /// within the fixture tolerance, or, with `scaledTolerance`, max |Δ| ≤ scaledTolerance·(1 + max |ref|).
+    func assertMatches(_ actual: Engine.Tensor?, _ key: String, weight: Bool = false, scaledTolerance: Float? = nil,
+                       file: StaticString = #filePath, line: UInt = #line) {
         guard let actual else { return XCTFail("\(name): no value to compare with \(key)", file: file, line: line) }
         var values = actual.values
         if actual.shape.count == 4 {
@@ -54,7 +56,12 @@ struct Fixture {
         guard values.count == reference.count else {
             return XCTFail("\(name): \(key) has \(reference.count) values, engine gave \(values.count)", file: file, line: line)
         }
-        let error = maxRelativeError(values, reference)
-        XCTAssertLessThanOrEqual(error, fixtureTolerance, "\(name): \(key) off by \(error)", file: file, line: line)
+        if let scaledTolerance {
+            let error = maxAbsoluteError(values, reference) / (1 + reference.map(abs).max()!)
+            XCTAssertLessThanOrEqual(error, scaledTolerance, "\(name): \(key) off by \(error) of its largest value", file: file, line: line)
+        } else {
+            let error = maxRelativeError(values, reference)
+            XCTAssertLessThanOrEqual(error, fixtureTolerance, "\(name): \(key) off by \(error)", file: file, line: line)
+        }
     }
 }
