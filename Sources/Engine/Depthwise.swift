@@ -6,81 +6,154 @@ enum Depthwise {
     /// y[n, oh, ow, c] = Σ x[n, oh·s − p + kh, ow·s − p + kw, c] · w[kh, kw, c]
     static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         gather(g, source: x, sourceSize: (g.height, g.width), weight: weight, target: y, targetSize: (g.outHeight, g.outWidth),
-               accumulate: false) { output, tap in
-            let input = output * g.stride - g.padding + tap
-            return input >= 0 ? input : nil
-        }
+               accumulate: false, window: (g.stride, g.padding))
     }
 
     /// dx[n, ih, iw, c] += Σ dy[n, oh, ow, c] · w[kh, kw, c] over the (oh, ow, kh, kw) that read
-    /// (ih, iw): a gather, so each thread owns whole rows of dx and nothing races.
+    /// (ih, iw): a gather, so each thread owns whole rows of dx and nothing races. At stride 1 it
+    /// is the forward correlation of dy with the flipped kernel and padding 2 − p.
     static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
-        gather(g, source: dy, sourceSize: (g.outHeight, g.outWidth), weight: weight, target: dx, targetSize: (g.height, g.width),
-               accumulate: true) { input, tap in
-            let (output, remainder) = (input + g.padding - tap).quotientAndRemainder(dividingBy: g.stride)
-            return input + g.padding - tap >= 0 && remainder == 0 ? output : nil
+        let channels = g.inChannels
+        guard g.stride == 1 else {
+            gather(g, source: dy, sourceSize: (g.outHeight, g.outWidth), weight: weight, target: dx, targetSize: (g.height, g.width),
+                   accumulate: true, window: nil) { input, tap in
+                let (output, remainder) = (input + g.padding - tap).quotientAndRemainder(dividingBy: g.stride)
+                return input + g.padding - tap >= 0 && remainder == 0 ? output : nil
+            }
+            return
+        }
+        withScratch(9 * channels) { flipped in
+            for tap in 0..<9 { (flipped + tap * channels).update(from: weight + (8 - tap) * channels, count: channels) }
+            gather(g, source: dy, sourceSize: (g.outHeight, g.outWidth), weight: flipped, target: dx, targetSize: (g.height, g.width),
+                   accumulate: true, window: (1, 2 - g.padding))
         }
     }
 
     /// target[n, i, j, c] (+)= Σ source[n, map(i, kh), map(j, kw), c] · w[kh, kw, c] over the taps
     /// whose mapped coordinate exists and lies inside the source. Threads split the target rows.
-    @inline(__always)
+    /// With a `window` (stride s, padding p), map(i, k) = i·s − p + k and the columns whose three
+    /// taps all lie inside run a sliding kernel with the nine weights in registers.
     private static func gather(_ g: ConvolutionGeometry, source: UnsafePointer<Float>, sourceSize: (height: Int, width: Int),
                                weight: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, targetSize: (height: Int, width: Int),
-                               accumulate: Bool, map: (_ coordinate: Int, _ tap: Int) -> Int?) {
+                               accumulate: Bool, window: (stride: Int, padding: Int)?,
+                               map: ((_ coordinate: Int, _ tap: Int) -> Int?)? = nil) {
         let (from, to) = (UncheckedSendable(source), UncheckedSendable(target))
         let channels = g.inChannels
-        withoutActuallyEscaping(map) { map in
-            let sourceCoordinate = UncheckedSendable(map)
-            Parallel.forEach(g.batch * targetSize.height, work: g.macs, minimumWork: 1 << 16) { range in
-                withTaps { sources, weights in
-                    for row in range {
-                        let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
-                        for j in 0..<targetSize.width {
-                            var taps = 0
-                            for kh in 0..<3 {
-                                guard let si = sourceCoordinate.value(i, kh), si < sourceSize.height else { continue }
-                                for kw in 0..<3 {
-                                    guard let sj = sourceCoordinate.value(j, kw), sj < sourceSize.width else { continue }
-                                    sources[taps] = from.value + ((n * sourceSize.height + si) * sourceSize.width + sj) * channels
-                                    weights[taps] = weight + (kh * 3 + kw) * channels
-                                    taps += 1
-                                }
-                            }
-                            let pixel = to.value + (row * targetSize.width + j) * channels
-                            sumOfProducts(taps, sources, weights, channels: channels, into: pixel, accumulate: accumulate)
+        let vectorChannels = channels / 8 * 8
+        let sourceCoordinate = UncheckedSendable { (coordinate: Int, tap: Int) -> Int? in
+            guard let window else { return map!(coordinate, tap) }
+            let mapped = coordinate * window.stride - window.padding + tap
+            return mapped >= 0 ? mapped : nil
+        }
+        let interior = window.map { interiorColumns(targetWidth: targetSize.width, sourceWidth: sourceSize.width, window: $0) } ?? 0..<0
+        Parallel.forEach(g.batch * targetSize.height, work: g.macs, minimumWork: 1 << 16) { range in
+            withTaps { sources, weights in
+                func pixel(_ n: Int, _ i: Int, _ j: Int, fromChannel start: Int) {
+                    var taps = 0
+                    for kh in 0..<3 {
+                        guard let si = sourceCoordinate.value(i, kh), si < sourceSize.height else { continue }
+                        for kw in 0..<3 {
+                            guard let sj = sourceCoordinate.value(j, kw), sj < sourceSize.width else { continue }
+                            sources[taps] = from.value + ((n * sourceSize.height + si) * sourceSize.width + sj) * channels
+                            weights[taps] = weight + (kh * 3 + kw) * channels
+                            taps += 1
                         }
+                    }
+                    let output = to.value + ((n * targetSize.height + i) * targetSize.width + j) * channels
+                    sumOfProducts(taps, sources, weights, channels: start..<channels, into: output, accumulate: accumulate)
+                }
+                for row in range {
+                    let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
+                    for j in 0..<targetSize.width where !interior.contains(j) { pixel(n, i, j, fromChannel: 0) }
+                    guard let window, !interior.isEmpty else { continue }
+                    func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
+                        guard let si = sourceCoordinate.value(i, kh), si < sourceSize.height else { return nil }
+                        return from.value + (n * sourceSize.height + si) * sourceSize.width * channels
+                    }
+                    slidingRow((sourceRow(0), sourceRow(1), sourceRow(2)), weight: weight, channels: vectorChannels, stride: channels, window: window, columns: interior,
+                               into: to.value + row * targetSize.width * channels, accumulate: accumulate)
+                    if vectorChannels < channels {
+                        for j in interior { pixel(n, i, j, fromChannel: vectorChannels) }
                     }
                 }
             }
         }
     }
 
+    /// One target row's interior columns for the first `channels` (a multiple of 8) channels:
+    /// the nine weight vectors of a channel block stay in registers while the window slides.
+    /// Missing source rows (padding) read a present row with zero weights.
+    @inline(__always)
+    private static func slidingRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), weight: UnsafePointer<Float>, channels: Int, stride pixelStride: Int,
+                                   window: (stride: Int, padding: Int), columns: Range<Int>,
+                                   into target: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let (top, middle, bottom) = presentRows(rows)
+        let inside = (rows.0 != nil, rows.1 != nil, rows.2 != nil)
+        for c in stride(from: 0, to: channels, by: 8) {
+            @inline(__always) func w(_ rowInside: Bool, _ tap: Int) -> V {
+                rowInside ? weight.vector(tap * pixelStride + c) : V()
+            }
+            let (w00, w01, w02) = (w(inside.0, 0), w(inside.0, 1), w(inside.0, 2))
+            let (w10, w11, w12) = (w(inside.1, 3), w(inside.1, 4), w(inside.1, 5))
+            let (w20, w21, w22) = (w(inside.2, 6), w(inside.2, 7), w(inside.2, 8))
+            for j in columns {
+                let offset = (j * window.stride - window.padding) * pixelStride + c
+                let output = j * pixelStride + c
+                var sum = accumulate ? target.vector(output) : V()
+                sum = sum.addingProduct(top.vector(offset), w00)
+                sum = sum.addingProduct(top.vector(offset + pixelStride), w01)
+                sum = sum.addingProduct(top.vector(offset + 2 * pixelStride), w02)
+                sum = sum.addingProduct(middle.vector(offset), w10)
+                sum = sum.addingProduct(middle.vector(offset + pixelStride), w11)
+                sum = sum.addingProduct(middle.vector(offset + 2 * pixelStride), w12)
+                sum = sum.addingProduct(bottom.vector(offset), w20)
+                sum = sum.addingProduct(bottom.vector(offset + pixelStride), w21)
+                sum = sum.addingProduct(bottom.vector(offset + 2 * pixelStride), w22)
+                target.store(sum, at: output)
+            }
+        }
+    }
+
     /// dw[kh, kw, c] += Σ dy[n, oh, ow, c] · x[n, oh·s − p + kh, ow·s − p + kw, c], with one
-    /// partial sum per thread, added up at the end.
+    /// partial sum per thread, added up at the end. Interior columns keep the nine sums of a
+    /// channel block in registers along the row.
     static func weightGradient(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
         let (input, upstream) = (UncheckedSendable(x), UncheckedSendable(dy))
         let channels = g.inChannels
+        let vectorChannels = channels / 8 * 8
+        let interior = interiorColumns(targetWidth: g.outWidth, sourceWidth: g.width, window: (g.stride, g.padding))
         let chunks = Parallel.ranges(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16)
         withScratch(chunks.count * 9 * channels) { partials in
             partials.update(repeating: 0, count: chunks.count * 9 * channels)
             let shared = UncheckedSendable(partials)
             Parallel.forEach(chunks) { chunk, range in
                 let partial = shared.value + chunk * 9 * channels
+                func pixel(_ n: Int, _ oh: Int, _ ow: Int, fromChannel start: Int) {
+                    let gradient = upstream.value + ((n * g.outHeight + oh) * g.outWidth + ow) * channels + start
+                    for kh in 0..<3 {
+                        let ih = oh * g.stride - g.padding + kh
+                        guard ih >= 0 && ih < g.height else { continue }
+                        for kw in 0..<3 {
+                            let iw = ow * g.stride - g.padding + kw
+                            guard iw >= 0 && iw < g.width else { continue }
+                            let source = input.value + ((n * g.height + ih) * g.width + iw) * channels + start
+                            multiplyAdd(gradient, source, into: partial + (kh * 3 + kw) * channels + start, channels: channels - start)
+                        }
+                    }
+                }
                 for row in range {
                     let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
-                    for ow in 0..<g.outWidth {
-                        let gradient = upstream.value + ((n * g.outHeight + oh) * g.outWidth + ow) * channels
-                        for kh in 0..<3 {
-                            let ih = oh * g.stride - g.padding + kh
-                            guard ih >= 0 && ih < g.height else { continue }
-                            for kw in 0..<3 {
-                                let iw = ow * g.stride - g.padding + kw
-                                guard iw >= 0 && iw < g.width else { continue }
-                                let source = input.value + ((n * g.height + ih) * g.width + iw) * channels
-                                multiplyAdd(gradient, source, into: partial + (kh * 3 + kw) * channels, channels: channels)
-                            }
-                        }
+                    for ow in 0..<g.outWidth where !interior.contains(ow) { pixel(n, oh, ow, fromChannel: 0) }
+                    guard !interior.isEmpty else { continue }
+                    func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
+                        let ih = oh * g.stride - g.padding + kh
+                        return ih >= 0 && ih < g.height ? input.value + (n * g.height + ih) * g.width * channels : nil
+                    }
+                    slidingProducts((sourceRow(0), sourceRow(1), sourceRow(2)), gradientRow: upstream.value + row * g.outWidth * channels,
+                                    channels: vectorChannels, stride: channels, window: (g.stride, g.padding), columns: interior,
+                                    into: partial)
+                    if vectorChannels < channels {
+                        for ow in interior { pixel(n, oh, ow, fromChannel: vectorChannels) }
                     }
                 }
             }
@@ -88,6 +161,54 @@ enum Depthwise {
                 multiplyAdd(nil, partials + chunk * 9 * channels, into: dw, channels: 9 * channels)
             }
         }
+    }
+
+    /// sums[kh, kw, c] += Σ_j gradientRow[j, c] · rows[kh][j·s − p + kw, c] over interior columns,
+    /// for the first `channels` (a multiple of 8) channels; rows in the padding add nothing.
+    @inline(__always)
+    private static func slidingProducts(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?),
+                                        gradientRow: UnsafePointer<Float>, channels: Int, stride pixelStride: Int,
+                                        window: (stride: Int, padding: Int), columns: Range<Int>, into sums: UnsafeMutablePointer<Float>) {
+        let (top, middle, bottom) = presentRows(rows)
+        for c in stride(from: 0, to: channels, by: 8) {
+            var (s00, s01, s02, s10, s11, s12) = (V(), V(), V(), V(), V(), V())
+            var (s20, s21, s22) = (V(), V(), V())
+            for j in columns {
+                let offset = (j * window.stride - window.padding) * pixelStride + c
+                let gradient = gradientRow.vector(j * pixelStride + c)
+                s00 = s00.addingProduct(top.vector(offset), gradient)
+                s01 = s01.addingProduct(top.vector(offset + pixelStride), gradient)
+                s02 = s02.addingProduct(top.vector(offset + 2 * pixelStride), gradient)
+                s10 = s10.addingProduct(middle.vector(offset), gradient)
+                s11 = s11.addingProduct(middle.vector(offset + pixelStride), gradient)
+                s12 = s12.addingProduct(middle.vector(offset + 2 * pixelStride), gradient)
+                s20 = s20.addingProduct(bottom.vector(offset), gradient)
+                s21 = s21.addingProduct(bottom.vector(offset + pixelStride), gradient)
+                s22 = s22.addingProduct(bottom.vector(offset + 2 * pixelStride), gradient)
+            }
+            @inline(__always) func add(_ rowInside: Bool, _ tap: Int, _ value: V) {
+                if rowInside { sums.store(sums.vector(tap * pixelStride + c) + value, at: tap * pixelStride + c) }
+            }
+            add(rows.0 != nil, 0, s00); add(rows.0 != nil, 1, s01); add(rows.0 != nil, 2, s02)
+            add(rows.1 != nil, 3, s10); add(rows.1 != nil, 4, s11); add(rows.1 != nil, 5, s12)
+            add(rows.2 != nil, 6, s20); add(rows.2 != nil, 7, s21); add(rows.2 != nil, 8, s22)
+        }
+    }
+
+    /// Target columns j whose three taps j·s − p + {0, 1, 2} all lie inside the source row.
+    private static func interiorColumns(targetWidth: Int, sourceWidth: Int, window: (stride: Int, padding: Int)) -> Range<Int> {
+        let first = min((window.padding + window.stride - 1) / window.stride, targetWidth)
+        let end = sourceWidth + window.padding - 3 >= 0 ? min((sourceWidth + window.padding - 3) / window.stride + 1, targetWidth) : 0
+        return first..<max(end, first)
+    }
+
+    /// The three source rows with missing ones (padding) replaced by a present row; callers
+    /// give those rows zero weight or drop their sums.
+    @inline(__always)
+    private static func presentRows(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?))
+        -> (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) {
+        let present = (rows.0 ?? rows.1 ?? rows.2)!
+        return (rows.0 ?? present, rows.1 ?? present, rows.2 ?? present)
     }
 
     /// Stack space for up to nine (source, weight) tap pointers.
@@ -100,19 +221,19 @@ enum Depthwise {
         }
     }
 
-    /// target[c] (+)= Σ_t sources[t][c] · weights[t][c] for every channel.
+    /// target[c] (+)= Σ_t sources[t][c] · weights[t][c] for the channels in `channels`.
     @inline(__always)
     private static func sumOfProducts(_ taps: Int, _ sources: UnsafeMutablePointer<UnsafePointer<Float>>,
-                                      _ weights: UnsafeMutablePointer<UnsafePointer<Float>>, channels: Int,
+                                      _ weights: UnsafeMutablePointer<UnsafePointer<Float>>, channels: Range<Int>,
                                       into target: UnsafeMutablePointer<Float>, accumulate: Bool) {
-        var c = 0
-        while c + 8 <= channels {
+        var c = channels.lowerBound
+        while c + 8 <= channels.upperBound {
             var sum = accumulate ? target.vector(c) : V()
             for t in 0..<taps { sum = sum.addingProduct(sources[t].vector(c), weights[t].vector(c)) }
             target.store(sum, at: c)
             c += 8
         }
-        while c < channels {
+        while c < channels.upperBound {
             var sum: Float = accumulate ? target[c] : 0
             for t in 0..<taps { sum += sources[t][c] * weights[t][c] }
             target[c] = sum
