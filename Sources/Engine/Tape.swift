@@ -51,7 +51,9 @@ public final class Tape {
     public func backward(_ output: Tensor, gradient upstream: Tensor? = nil) {
         if let upstream {
             precondition(upstream.shape == output.shape, "gradient \(upstream.shape) for output \(output.shape)")
-            output.gradient().data.update(from: upstream.data, count: output.count)
+            let seed = Tensor(uninitialized: output.shape)
+            Elementwise.map(seed.count, upstream.data, upstream.data, into: seed.data, accumulate: false, FirstKernel())
+            output.grad = seed
         } else {
             precondition(output.count == 1, "backward without a gradient needs a scalar loss, got shape \(output.shape)")
             output.gradient().fill(1)
