@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         .target(name: "Engine", swiftSettings: fast),
         .target(name: "Models"),
-        .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models"], swiftSettings: fast),
+        .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models", "Engine"], swiftSettings: fast),
         .target(name: "Synth", dependencies: ["Audio"], swiftSettings: fast),
 
         // The command-line tool: one file per subcommand, no logic of its own.
@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "TestSupport"]),
-        .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "TestSupport"]),
+        .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "Engine", "TestSupport"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Audio", "Features", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]

@@ -1,3 +1,4 @@
+import Engine
 import Files
 import Foundation
 
@@ -79,7 +80,7 @@ public struct DataSet: Sendable {
         var result = Split(train: [], validation: [], test: [])
         for label in labels.indices {
             var files = items.filter { $0.label == label }
-            var rng = SplitMix64(seed: seed &+ UInt64(label) &* 0x9E37_79B9_7F4A_7C15)
+            var rng = SeededRandom(seed: seed &+ UInt64(label) &* 0x9E37_79B9_7F4A_7C15)
             files.shuffle(using: &rng)
             let n = files.count
             let nTrain = max(1, Int((Double(n) * train).rounded()))
@@ -110,20 +111,5 @@ public struct DataSet: Sendable {
             }
         }
         return Split(train: try read(trainList), validation: try read(validationList), test: try read(testList))
-    }
-}
-
-/// Small, fast, seedable generator (Vigna's SplitMix64): same seed, same sequence, on every platform.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

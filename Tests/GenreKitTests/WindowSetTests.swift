@@ -1,3 +1,4 @@
+import Engine
 import Features
 import GenreKit
 import XCTest
@@ -44,7 +45,7 @@ final class WindowSetTests: XCTestCase {
         let window = (0..<(8 * 10)).map { Float($0 + 1) }
         let augmentation = Augmentation(timeMask: 3, frequencyMask: 2, timeShift: 0.3)
         var a = window, b = window
-        var rng1 = SplitMix64(seed: 5), rng2 = SplitMix64(seed: 5)
+        var rng1 = SeededRandom(seed: 5), rng2 = SeededRandom(seed: 5)
         augmentation.apply(to: &a, nMels: 8, width: 10, using: &rng1)
         augmentation.apply(to: &b, nMels: 8, width: 10, using: &rng2)
         XCTAssertEqual(a, b, "same seed, same augmentation")
@@ -54,14 +55,14 @@ final class WindowSetTests: XCTestCase {
             XCTAssertTrue(row.isSubset(of: Set(window[(m * 10)..<(m * 10 + 10)])), "row \(m)")
         }
         var identity = window
-        var rng = SplitMix64(seed: 1)
+        var rng = SeededRandom(seed: 1)
         Augmentation().apply(to: &identity, nMels: 8, width: 10, using: &rng)
         XCTAssertEqual(identity, window)
         // Over many draws, masks of up to 2 bands and 3 frames zero something.
         var zeroed = 0
         for seed in 0..<50 {
             var w = window
-            var r = SplitMix64(seed: UInt64(seed))
+            var r = SeededRandom(seed: UInt64(seed))
             Augmentation(timeMask: 3, frequencyMask: 2).apply(to: &w, nMels: 8, width: 10, using: &r)
             zeroed += w.filter { $0 == 0 }.count
         }
