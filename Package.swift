@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         .target(name: "Engine", swiftSettings: fast),
-        .target(name: "Models"),
+        .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
         .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models", "Engine"], swiftSettings: fast),
         .target(name: "Synth", dependencies: ["Audio"], swiftSettings: fast),
 
@@ -51,12 +51,12 @@ let package = Package(
             swiftSettings: fast),
 
         // Tests. Fixtures are read from ../shared/fixtures (override with GENRE_FIXTURES).
-        .target(name: "TestSupport", dependencies: ["SafeTensors"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "Engine", "TestSupport"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Audio", "Features", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),

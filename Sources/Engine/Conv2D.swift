@@ -9,12 +9,13 @@ public final class Conv2D: Layer {
     public let padding: Int
     public let groups: Int
 
-    /// Weights drawn like torchvision's MobileNets: Kaiming normal, fan-out mode.
+    /// Weights drawn like torchvision's MobileNets: Kaiming normal, fan-out mode, where PyTorch's
+    /// fan-out is out_channels·k·k whatever the groups.
     public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 groups: Int = 1, random: inout SeededRandom) {
         precondition(inputChannels % groups == 0 && outputChannels % groups == 0)
         let shape = [kernelSize, kernelSize, inputChannels / groups, outputChannels]
-        let fanOut = Float(outputChannels * kernelSize * kernelSize / groups)
+        let fanOut = Float(outputChannels * kernelSize * kernelSize)
         let deviation = (2 / fanOut).squareRoot()
         let values = (0..<shape.reduce(1, *)).map { _ in random.nextNormal() * deviation }
         self.weight = Parameter(Tensor(shape: shape, values: values, requiresGrad: true), torchLayout: .convolution)
