@@ -1,0 +1,162 @@
+import Engine
+import Features
+import Files
+import Foundation
+import Models
+import SafeTensors
+
+/// What a checkpoint says about the network it holds (DESIGN.md §2.3 `__metadata__`): enough to
+/// rebuild the network and turn audio into exactly the input it was trained on.
+public struct CheckpointInfo: Sendable {
+    public var spec: ModelSpec
+    public var labels: [String]
+    public var features: FeatureParameters
+    public var windowing: Windowing
+    /// Scalar normalisation of the log-mel input, measured on the training windows.
+    public var mean: Float
+    public var std: Float
+    /// Anything else worth keeping (epoch, metrics, config), as strings.
+    public var extra: [String: String]
+
+    public init(spec: ModelSpec, labels: [String], features: FeatureParameters, windowing: Windowing,
+                mean: Float, std: Float, extra: [String: String] = [:]) {
+        (self.spec, self.labels, self.features, self.windowing) = (spec, labels, features, windowing)
+        (self.mean, self.std, self.extra) = (mean, std, extra)
+    }
+}
+
+/// Checkpoints PyTorch loads as they are: the network's state_dict (conv OIHW, linear [out, in],
+/// float32, `num_batches_tracked` int64) in a safetensors file with `format` `genre/1` metadata.
+public enum Checkpoint {
+    public static let format = "genre/1"
+
+    /// Writes atomically: the last good checkpoint survives a crash mid-write.
+    public static func write(_ network: Network, info: CheckpointInfo, to path: String) throws {
+        try file(network, info: info).write(to: path)
+    }
+
+    /// The checkpoint as a safetensors file in memory.
+    public static func file(_ network: Network, info: CheckpointInfo) -> SafeTensorsFile {
+        var file = SafeTensorsFile(metadata: metadata(info))
+        for (named, entry) in zip(network.state(prefix: ""), network.spec.network.stateDict) {
+            file[entry.name] = entry.isInt64
+                ? SafeTensors.Tensor(int64s: [Int64(named.parameter.value.data[0])], shape: entry.shape)
+                : SafeTensors.Tensor(floats: named.parameter.torchValues(), shape: entry.shape)
+        }
+        return file
+    }
+
+    /// Reads a checkpoint, rebuilds its network and loads every tensor; any problem is one line
+    /// naming the file.
+    public static func load(path: String) throws -> (network: Network, info: CheckpointInfo) {
+        let file = try SafeTensorsFile(contentsOf: path)
+        let info = try self.info(file, path: path)
+        let network = Network(info.spec)
+        try load(file, into: network, path: path)
+        return (network, info)
+    }
+
+    /// Reads the metadata alone.
+    public static func info(_ file: SafeTensorsFile, path: String) throws -> CheckpointInfo {
+        func fail(_ problem: String) -> FileError { FileError(path: path, problem: problem) }
+        guard let format = file.metadata["format"] else { throw fail("not a genre checkpoint (no format in its metadata)") }
+        guard format == Self.format else { throw fail("checkpoint format '\(format)' is not \(Self.format)") }
+        func object(_ key: String) throws -> JSONObject {
+            guard let text = file.metadata[key], let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else {
+                throw fail("metadata '\(key)' is missing or not JSON")
+            }
+            do { return try JSONObject(json, path: key) } catch let error as ConfigError { throw fail(error.description) }
+        }
+        do {
+            guard let text = file.metadata["labels"], let labels = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String],
+                  !labels.isEmpty else { throw fail("metadata 'labels' is missing or not a JSON array of names") }
+            var model = try object("model")
+            guard let archName = try model.string("arch"), let arch = ModelSpec.Architecture(rawValue: archName) else {
+                throw fail("metadata 'model' has no known arch (\(Config.architectures.joined(separator: ", ")))")
+            }
+            guard let width = try model.double("width"), let inChannels = try model.int("in_channels"), let classes = try model.int("classes"),
+                  width > 0, inChannels > 0, classes == labels.count else {
+                throw fail("metadata 'model' needs width, in_channels and classes (= \(labels.count) labels)")
+            }
+            let spec = ModelSpec(arch: arch, width: width, inChannels: inChannels, classes: classes,
+                                 dropout: try model.double("dropout"), groups: try model.int("groups") ?? 3)
+            var f = try object("features")
+            var features = FeatureParameters()
+            features.sampleRate = try f.int("sample_rate") ?? features.sampleRate
+            features.nFFT = try f.int("n_fft") ?? features.nFFT
+            features.hopLength = try f.int("hop_length") ?? features.hopLength
+            features.nMels = try f.int("n_mels") ?? features.nMels
+            features.fmin = try f.double("fmin") ?? features.fmin
+            features.fmax = try f.double("fmax") ?? features.fmax
+            features.topDB = Float(try f.double("top_db") ?? Double(features.topDB))
+            var windowing = Windowing()
+            windowing.segmentSeconds = try f.double("segment_seconds") ?? windowing.segmentSeconds
+            windowing.segmentHopSeconds = try f.double("segment_hop_seconds") ?? windowing.segmentHopSeconds
+            guard let mean = try f.double("mean"), let std = try f.double("std"), std > 0 else {
+                throw fail("metadata 'features' needs mean and std > 0")
+            }
+            if let problem = features.problem ?? windowing.problem(features) { throw fail("metadata 'features': \(problem)") }
+            let known: Set = ["format", "labels", "model", "features"]
+            return CheckpointInfo(spec: spec, labels: labels, features: features, windowing: windowing, mean: Float(mean), std: Float(std),
+                                  extra: file.metadata.filter { !known.contains($0.key) })
+        } catch let error as ConfigError {
+            throw fail("metadata \(error.description)")
+        }
+    }
+
+    /// Loads a state_dict into a network of the same spec: every expected tensor must be there
+    /// with its shape and dtype, and nothing else (PyTorch's strict loading). Like PyTorch, a
+    /// missing BatchNorm `num_batches_tracked` (older state_dicts) is accepted and counts as 0.
+    public static func load(_ file: SafeTensorsFile, into network: Network, path: String) throws {
+        func fail(_ problem: String) -> FileError { FileError(path: path, problem: problem) }
+        let entries = network.spec.network.stateDict
+        let describe = "\(network.spec.arch.rawValue) α=\(network.spec.width) with \(network.spec.classes) classes"
+        for entry in entries {
+            guard let tensor = file[entry.name] else {
+                if entry.isInt64 { continue }
+                throw fail("missing tensor '\(entry.name)' (\(describe))")
+            }
+            guard tensor.shape == entry.shape else {
+                throw fail("tensor '\(entry.name)' has shape \(tensor.shape), \(describe) expects \(entry.shape)")
+            }
+            guard tensor.dtype == (entry.isInt64 ? .i64 : .f32) else {
+                throw fail("tensor '\(entry.name)' is \(tensor.dtype.rawValue), expected \(entry.isInt64 ? "I64" : "F32")")
+            }
+        }
+        let expected = Set(entries.map(\.name))
+        if let unexpected = file.names.first(where: { !expected.contains($0) }) {
+            throw fail("unexpected tensor '\(unexpected)' for \(describe)")
+        }
+        for (named, entry) in zip(network.state(prefix: ""), entries) {
+            if entry.isInt64 {
+                named.parameter.value.data[0] = Float(file[entry.name]?.int64s()?[0] ?? 0)
+            } else {
+                named.parameter.load(torchValues: file[entry.name]!.floats())
+            }
+        }
+    }
+
+    static func metadata(_ info: CheckpointInfo) -> [String: String] {
+        var model: [String: Any] = ["arch": info.spec.arch.rawValue, "width": info.spec.width, "in_channels": info.spec.inChannels,
+                                    "classes": info.spec.classes, "dropout": info.spec.dropout]
+        if info.spec.arch == .shufflenetV1 { model["groups"] = info.spec.groups }
+        let f = info.features
+        let features: [String: Any] = [
+            "sample_rate": f.sampleRate, "n_fft": f.nFFT, "hop_length": f.hopLength, "n_mels": f.nMels, "fmin": f.fmin,
+            "fmax": f.fmax ?? Double(f.sampleRate) / 2, "top_db": Double(f.topDB),
+            "segment_seconds": info.windowing.segmentSeconds, "segment_hop_seconds": info.windowing.segmentHopSeconds,
+            "mean": Double(info.mean), "std": Double(info.std),
+        ]
+        var metadata = info.extra
+        metadata["format"] = format
+        metadata["labels"] = json(info.labels)
+        metadata["model"] = json(model)
+        metadata["features"] = json(features)
+        return metadata
+    }
+
+    /// Compact JSON with sorted keys, so the same checkpoint always has the same bytes.
+    static func json(_ value: Any) -> String {
+        String(decoding: try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+    }
+}
