@@ -82,16 +82,8 @@ public enum Checkpoint {
                                  dropout: try model.double("dropout"), groups: try model.int("groups") ?? 3)
             var f = try object("features")
             var features = FeatureParameters()
-            features.sampleRate = try f.int("sample_rate") ?? features.sampleRate
-            features.nFFT = try f.int("n_fft") ?? features.nFFT
-            features.hopLength = try f.int("hop_length") ?? features.hopLength
-            features.nMels = try f.int("n_mels") ?? features.nMels
-            features.fmin = try f.double("fmin") ?? features.fmin
-            features.fmax = try f.double("fmax") ?? features.fmax
-            features.topDB = Float(try f.double("top_db") ?? Double(features.topDB))
             var windowing = Windowing()
-            windowing.segmentSeconds = try f.double("segment_seconds") ?? windowing.segmentSeconds
-            windowing.segmentHopSeconds = try f.double("segment_hop_seconds") ?? windowing.segmentHopSeconds
+            try f.readFeatures(into: &features, &windowing)
             guard let mean = try f.double("mean"), let std = try f.double("std"), std > 0 else {
                 throw fail("metadata 'features' needs mean and std > 0")
             }

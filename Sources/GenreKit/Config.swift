@@ -136,15 +136,7 @@ public struct Config: Sendable {
             try d.rejectUnknownKeys()
         }
         if var f = try top.object("features") {
-            features.sampleRate = try f.int("sample_rate") ?? features.sampleRate
-            features.nFFT = try f.int("n_fft") ?? features.nFFT
-            features.hopLength = try f.int("hop_length") ?? features.hopLength
-            features.nMels = try f.int("n_mels") ?? features.nMels
-            features.fmin = try f.double("fmin") ?? features.fmin
-            features.fmax = try f.double("fmax") ?? features.fmax
-            features.topDB = Float(try f.double("top_db") ?? Double(features.topDB))
-            windowing.segmentSeconds = try f.double("segment_seconds") ?? windowing.segmentSeconds
-            windowing.segmentHopSeconds = try f.double("segment_hop_seconds") ?? windowing.segmentHopSeconds
+            try f.readFeatures(into: &features, &windowing)
             if let problem = features.problem ?? windowing.problem(features) {
                 throw ConfigError(key: "features", problem: problem)
             }
@@ -215,5 +207,20 @@ public struct Config: Sendable {
         }
         output = try top.string("output") ?? output
         try top.rejectUnknownKeys()
+    }
+}
+
+extension JSONObject {
+    /// The §2.1 feature keys and the §2.2 window keys, over the values already in place.
+    mutating func readFeatures(into features: inout FeatureParameters, _ windowing: inout Windowing) throws {
+        features.sampleRate = try int("sample_rate") ?? features.sampleRate
+        features.nFFT = try int("n_fft") ?? features.nFFT
+        features.hopLength = try int("hop_length") ?? features.hopLength
+        features.nMels = try int("n_mels") ?? features.nMels
+        features.fmin = try double("fmin") ?? features.fmin
+        features.fmax = try double("fmax") ?? features.fmax
+        features.topDB = Float(try double("top_db") ?? Double(features.topDB))
+        windowing.segmentSeconds = try double("segment_seconds") ?? windowing.segmentSeconds
+        windowing.segmentHopSeconds = try double("segment_hop_seconds") ?? windowing.segmentHopSeconds
     }
 }
