@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         .target(name: "Engine", swiftSettings: fast),
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
-        .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models", "Engine"], swiftSettings: fast),
+        .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),
         .target(name: "Synth", dependencies: ["Audio"], swiftSettings: fast),
 
         // The command-line tool: one file per subcommand, no logic of its own.

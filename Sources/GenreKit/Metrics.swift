@@ -1,3 +1,4 @@
+import Features
 import Foundation
 
 /// Classification scores from predicted and true labels: accuracy, per-class precision, recall
@@ -55,5 +56,26 @@ public struct Metrics: Sendable, Equatable {
             lines.append(pad(labels[c], nameWidth) + confusion[c].map { right("\($0)", cell) }.joined())
         }
         return lines.joined(separator: "\n")
+    }
+}
+
+extension Metrics {
+    /// The confusion matrix as a PNG: one square of `cell` pixels per entry, true labels as rows
+    /// from the top, colour by the share of the row's files (magma, from the smallest share to the largest).
+    public func writeConfusionImage(to path: String, cell: Int = 24) throws {
+        let side = classes * cell
+        var values = [Float](repeating: 0, count: side * side)
+        for t in 0..<classes {
+            let files = max(1, confusion[t].reduce(0, +))
+            for p in 0..<classes {
+                let share = Float(confusion[t][p]) / Float(files)
+                // SpectrogramImage draws row 0 at the bottom: true label 0 goes to the last row.
+                let row0 = (classes - 1 - t) * cell
+                for y in row0..<(row0 + cell) {
+                    for x in (p * cell)..<((p + 1) * cell) { values[y * side + x] = share }
+                }
+            }
+        }
+        try SpectrogramImage.write(Spectrogram(nMels: side, frames: side, values: values), to: path)
     }
 }

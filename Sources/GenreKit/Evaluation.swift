@@ -1,0 +1,38 @@
+import Engine
+import Models
+
+/// File-level classification of prepared windows (DESIGN.md §2.2): each window normalised and
+/// run in evaluation mode, a clip's probabilities the mean of its windows' softmax.
+public enum Evaluation {
+    /// Mean window probabilities of every clip in `windows`, [clips][classes].
+    public static func clipProbabilities(_ network: Network, _ windows: WindowSet, mean: Float, std: Float,
+                                         batchSize: Int = 32) -> [[Float]] {
+        let classes = network.spec.classes
+        var sums = [[Float]](repeating: [Float](repeating: 0, count: classes), count: windows.clips.count)
+        var counts = [Int](repeating: 0, count: windows.clips.count)
+        let size = windows.nMels * windows.width
+        var window = [Float](repeating: 0, count: size)
+        for start in stride(from: 0, to: windows.windows.count, by: batchSize) {
+            let batch = Array(windows.windows[start..<min(start + batchSize, windows.windows.count)])
+            let input = Tensor(uninitialized: [batch.count, windows.nMels, windows.width, 1])
+            for (n, item) in batch.enumerated() {
+                windows.copy(item, into: &window, mean: mean, std: std)
+                window.withUnsafeBufferPointer { input.data.advanced(by: n * size).update(from: $0.baseAddress!, count: size) }
+            }
+            let probabilities = softmax(network(input, Tape(mode: .evaluation)))
+            for (n, item) in batch.enumerated() {
+                for k in 0..<classes { sums[item.clip][k] += probabilities.data[n * classes + k] }
+                counts[item.clip] += 1
+            }
+        }
+        return zip(sums, counts).map { sum, count in sum.map { $0 / Float(max(count, 1)) } }
+    }
+
+    /// Accuracy, per-class scores and confusion of the clips' arg-max predictions.
+    public static func metrics(_ network: Network, _ windows: WindowSet, mean: Float, std: Float, batchSize: Int = 32) -> Metrics {
+        let predicted = clipProbabilities(network, windows, mean: mean, std: std, batchSize: batchSize).map { row in
+            row.indices.max { row[$0] < row[$1] } ?? 0
+        }
+        return Metrics(classes: network.spec.classes, truth: windows.labels, predicted: predicted)
+    }
+}

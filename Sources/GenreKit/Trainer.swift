@@ -1,0 +1,306 @@
+import Engine
+import Files
+import Foundation
+import Models
+import SafeTensors
+
+/// One finished epoch, as `metrics.jsonl` records it.
+public struct EpochRecord: Sendable {
+    /// 1-based.
+    public let epoch: Int
+    public let trainLoss: Double
+    /// Window-level accuracy on the training batches, as they were trained.
+    public let trainAccuracy: Double
+    /// File-level accuracy and macro F1 on the validation split (mean of window probabilities).
+    public let validationAccuracy: Double
+    public let validationMacroF1: Double
+    public let learningRate: Double
+    public let isBest: Bool
+    public let seconds: Double
+    public let samplesPerSecond: Double
+
+    /// One JSON line; everything but the timing is reproducible.
+    public var json: String {
+        let fields: [(String, Any)] = [
+            ("epoch", epoch), ("train_loss", trainLoss), ("train_accuracy", trainAccuracy), ("val_accuracy", validationAccuracy),
+            ("val_macro_f1", validationMacroF1), ("lr", learningRate), ("best", isBest), ("seconds", seconds), ("samples_per_s", samplesPerSecond),
+        ]
+        return "{" + fields.map { key, value in
+            let text = switch value {
+            case let v as Double: String(format: "%.6g", v)
+            case let v as Bool: v ? "true" : "false"
+            default: "\(value)"
+            }
+            return "\"\(key)\":\(text)"
+        }.joined(separator: ",") + "}"
+    }
+}
+
+/// Where training is inside an epoch, for a progress bar.
+public struct BatchProgress: Sendable {
+    public let epoch: Int
+    public let epochs: Int
+    public let batch: Int
+    public let batches: Int
+    /// Running means over the epoch so far.
+    public let loss: Double
+    public let accuracy: Double
+    public let samplesPerSecond: Double
+    public let secondsLeft: Double
+}
+
+/// Trains a network from a config on prepared data, the way PyTorch training loops do: shuffled
+/// window batches, optional SpecAugment, the configured optimiser and schedule, file-level
+/// validation after each epoch, `best`/`last` checkpoints and `last.state` for `--resume`.
+///
+/// Every random choice (shuffle order, augmentation, dropout) is derived from the seed, the
+/// epoch and the batch index, so a run resumed at any batch continues exactly as an
+/// uninterrupted one with the same thread count.
+public final class Trainer {
+    public let config: Config
+    public let data: TrainingData
+    public let network: Network
+    public let folder: String
+    public let batchesPerEpoch: Int
+    private let optimizer: any Optimizer
+    private let schedule: (any LearningRateSchedule)?
+    private let augmentation: Augmentation
+
+    /// Position of the next batch.
+    public private(set) var epoch = 0
+    public private(set) var batch = 0
+    /// Sums over the current epoch's batches so far.
+    private var lossSum = 0.0
+    private var correct = 0
+    private var seen = 0
+    public private(set) var bestAccuracy = -1.0
+    public private(set) var bestEpoch = 0
+
+    public var bestPath: String { folder + "/best.safetensors" }
+    public var lastPath: String { folder + "/last.safetensors" }
+    public var statePath: String { folder + "/last.state.safetensors" }
+    public var metricsPath: String { folder + "/metrics.jsonl" }
+
+    public init(config: Config, data: TrainingData) {
+        self.config = config
+        self.data = data
+        self.folder = config.output
+        let t = config.training
+        if t.threads > 0 { Parallel.threadCount = t.threads }
+        let spec = ModelSpec(arch: ModelSpec.Architecture(rawValue: config.model.arch)!, width: config.model.width, inChannels: 1,
+                             classes: data.labels.count, dropout: config.model.dropout, groups: config.model.groups)
+        network = Network(spec, seed: t.seed)
+        batchesPerEpoch = max(1, data.train.windows.count / t.batchSize)
+        let o = t.optimizer
+        let lr = Float(o.learningRate)
+        optimizer = switch o.name {
+        case "sgd": SGD(learningRate: lr, momentum: Float(o.momentum), nesterov: o.nesterov, weightDecay: Float(o.weightDecay))
+        case "adam": Adam(learningRate: lr, beta1: Float(o.betas.0), beta2: Float(o.betas.1), epsilon: Float(o.eps), weightDecay: Float(o.weightDecay))
+        default: Adam.adamW(learningRate: lr, beta1: Float(o.betas.0), beta2: Float(o.betas.1), epsilon: Float(o.eps), weightDecay: Float(o.weightDecay))
+        }
+        let s = t.schedule
+        let total = t.epochs * batchesPerEpoch
+        schedule = switch s.name {
+        case "cosine": CosineWithWarmup(peak: lr, warmupSteps: Int(s.warmupEpochs * Double(batchesPerEpoch)), totalSteps: total, minimum: Float(s.minLearningRate))
+        case "step": StepDecay(initial: lr, stepSize: s.stepEpochs * batchesPerEpoch, gamma: Float(s.gamma))
+        case "onecycle": OneCycle(maximum: lr, totalSteps: total)
+        default: nil
+        }
+        augmentation = Augmentation(timeMask: t.augment.timeMask, frequencyMask: t.augment.frequencyMask, timeShift: t.augment.timeShift)
+    }
+
+    public var isFinished: Bool { epoch >= config.training.epochs }
+
+    /// What the checkpoints record besides the weights.
+    public var info: CheckpointInfo {
+        CheckpointInfo(spec: network.spec, labels: data.labels, features: config.features, windowing: config.windowing,
+                       mean: data.mean, std: data.std)
+    }
+
+    // MARK: Training
+
+    /// Trains until the last epoch, or until `shouldStop` says so after a batch; then writes a
+    /// consistent `last` checkpoint and state. Returns true when every epoch is done.
+    public func run(shouldStop: () -> Bool = { false }, progress: (BatchProgress) -> Void = { _ in },
+                    epochEnd: (EpochRecord) -> Void = { _ in }) throws -> Bool {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let t = config.training
+        let parameters = network.parameters(prefix: "")
+        let size = data.train.nMels * data.train.width
+        var window = [Float](repeating: 0, count: size)
+        let runStart = Date()
+        var batchesThisRun = 0
+        while !isFinished {
+            let epochStart = Date()
+            let firstBatch = batch
+            let order = shuffledWindows(epoch: epoch)
+            while batch < batchesPerEpoch {
+                let indices = order[(batch * t.batchSize)..<((batch + 1) * t.batchSize)]
+                let input = Tensor(uninitialized: [indices.count, data.train.nMels, data.train.width, 1])
+                var random = SeededRandom(seed: seed(epoch, batch, 1))
+                for (n, index) in indices.enumerated() {
+                    data.train.copy(data.train.windows[index], into: &window, mean: data.mean, std: data.std)
+                    if !augmentation.isIdentity {
+                        augmentation.apply(to: &window, nMels: data.train.nMels, width: data.train.width, using: &random)
+                    }
+                    window.withUnsafeBufferPointer { input.data.advanced(by: n * size).update(from: $0.baseAddress!, count: size) }
+                }
+                let labels = indices.map { data.train.labels[data.train.windows[$0].clip] }
+                let tape = Tape(mode: .training, seed: seed(epoch, batch, 2))
+                let logits = network(input, tape)
+                let loss = tape.crossEntropy(logits, labels: labels, labelSmoothing: Float(t.labelSmoothing))
+                tape.backward(loss)
+                optimizer.learningRate = learningRate(step: epoch * batchesPerEpoch + batch)
+                optimizer.step(parameters)
+                network.zeroGrad()
+
+                lossSum += Double(loss.data[0])
+                let classes = logits.shape[1]
+                for n in labels.indices {
+                    let row = logits.data + n * classes
+                    if (0..<classes).max(by: { row[$0] < row[$1] }) == labels[n] { correct += 1 }
+                }
+                seen += labels.count
+                batch += 1
+                batchesThisRun += 1
+
+                let elapsed = Date().timeIntervalSince(runStart)
+                let remaining = (t.epochs - epoch) * batchesPerEpoch - batch
+                progress(BatchProgress(epoch: epoch + 1, epochs: t.epochs, batch: batch, batches: batchesPerEpoch,
+                                       loss: lossSum / Double(batch), accuracy: Double(correct) / Double(max(seen, 1)),
+                                       samplesPerSecond: Double(batchesThisRun * t.batchSize) / max(elapsed, 1e-9),
+                                       secondsLeft: elapsed / Double(batchesThisRun) * Double(remaining)))
+                if batch < batchesPerEpoch, shouldStop() {
+                    try saveLast()
+                    return false
+                }
+            }
+            let seconds = Date().timeIntervalSince(epochStart)
+            let record = finishEpoch(seconds: seconds, samples: (batchesPerEpoch - firstBatch) * t.batchSize)
+            try appendMetrics(record)
+            if record.isBest { try Checkpoint.write(network, info: checkpointInfo(), to: bestPath) }
+            try saveLast()
+            epochEnd(record)
+            if !isFinished, shouldStop() { return false }
+        }
+        return true
+    }
+
+    /// Validates, updates the best score and moves to the next epoch.
+    private func finishEpoch(seconds: Double, samples: Int) -> EpochRecord {
+        let metrics = data.validation.windows.isEmpty ? nil
+            : Evaluation.metrics(network, data.validation, mean: data.mean, std: data.std, batchSize: config.training.batchSize)
+        let accuracy = metrics?.accuracy ?? 0
+        // Without a validation split every epoch is the best so far.
+        let isBest = metrics == nil || accuracy > bestAccuracy
+        if isBest { (bestAccuracy, bestEpoch) = (accuracy, epoch + 1) }
+        let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(batchesPerEpoch), trainAccuracy: Double(correct) / Double(max(seen, 1)),
+                                 validationAccuracy: accuracy, validationMacroF1: metrics?.macroF1 ?? 0,
+                                 learningRate: Double(optimizer.learningRate), isBest: isBest, seconds: seconds,
+                                 samplesPerSecond: Double(samples) / max(seconds, 1e-9))
+        epoch += 1
+        batch = 0
+        (lossSum, correct, seen) = (0, 0, 0)
+        return record
+    }
+
+    private func learningRate(step: Int) -> Float {
+        schedule?.learningRate(step: step) ?? Float(config.training.optimizer.learningRate)
+    }
+
+    /// The training windows in epoch `epoch`'s order.
+    private func shuffledWindows(epoch: Int) -> [Int] {
+        var random = SeededRandom(seed: seed(epoch, 0, 0))
+        return Array(data.train.windows.indices).shuffled(using: &random)
+    }
+
+    /// A seed for one purpose at one batch: SplitMix64 of the run seed mixed with the position.
+    private func seed(_ epoch: Int, _ batch: Int, _ purpose: UInt64) -> UInt64 {
+        var random = SeededRandom(seed: config.training.seed ^ (UInt64(epoch) << 40) ^ (UInt64(batch) << 8) ^ purpose)
+        return random.next()
+    }
+
+    // MARK: Checkpoints and state
+
+    private func checkpointInfo() -> CheckpointInfo {
+        var info = self.info
+        info.extra = ["epoch": "\(epoch)", "batch": "\(batch)", "best_epoch": "\(bestEpoch)",
+                      "val_accuracy": String(format: "%.6f", bestAccuracy)]
+        return info
+    }
+
+    /// `last.safetensors` then `last.state.safetensors`, both marked with the same position.
+    private func saveLast() throws {
+        try Checkpoint.write(network, info: checkpointInfo(), to: lastPath)
+        var state = SafeTensorsFile(metadata: [
+            "format": "genre-state/1", "epoch": "\(epoch)", "batch": "\(batch)", "loss_sum": "\(lossSum)", "correct": "\(correct)",
+            "seen": "\(seen)", "best_accuracy": "\(bestAccuracy)", "best_epoch": "\(bestEpoch)", "seed": "\(config.training.seed)",
+        ])
+        for (name, values) in optimizer.state { state["optimizer." + name] = SafeTensors.Tensor(floats: values, shape: [values.count]) }
+        try state.write(to: statePath)
+    }
+
+    /// Continues from `last.safetensors` and `last.state.safetensors` in the run folder.
+    public func resume() throws {
+        let weights = try SafeTensorsFile(contentsOf: lastPath)
+        let state = try SafeTensorsFile(contentsOf: statePath)
+        func number(_ key: String) throws -> Double {
+            guard let text = state.metadata[key], let value = Double(text) else {
+                throw FileError(path: statePath, problem: "no '\(key)' in the training state")
+            }
+            return value
+        }
+        guard state.metadata["format"] == "genre-state/1" else { throw FileError(path: statePath, problem: "not a genre training state") }
+        guard weights.metadata["epoch"] == state.metadata["epoch"], weights.metadata["batch"] == state.metadata["batch"] else {
+            throw FileError(path: statePath, problem: "does not belong to \(lastPath) (different epoch or batch)")
+        }
+        guard state.metadata["seed"] == "\(config.training.seed)" else {
+            throw FileError(path: statePath, problem: "was trained with seed \(state.metadata["seed"] ?? "?"), the config says \(config.training.seed)")
+        }
+        let info = try Checkpoint.info(weights, path: lastPath)
+        guard info.spec == network.spec, info.labels == data.labels else {
+            throw FileError(path: lastPath, problem: "holds \(info.spec.arch.rawValue) α=\(info.spec.width) for labels \(info.labels), not this config's network and data")
+        }
+        try Checkpoint.load(weights, into: network, path: lastPath)
+        (epoch, batch) = (Int(try number("epoch")), Int(try number("batch")))
+        (lossSum, correct, seen) = (try number("loss_sum"), Int(try number("correct")), Int(try number("seen")))
+        (bestAccuracy, bestEpoch) = (try number("best_accuracy"), Int(try number("best_epoch")))
+        optimizer.state = Dictionary(uniqueKeysWithValues: state.tensors.compactMap { name, tensor in
+            name.hasPrefix("optimizer.") ? (String(name.dropFirst(10)), tensor.floats()) : nil
+        })
+        try truncateMetrics(toEpochs: epoch)
+    }
+
+    /// Starts from the weights of another checkpoint of the same architecture (`--init`).
+    public func initialise(from path: String) throws {
+        let file = try SafeTensorsFile(contentsOf: path)
+        try Checkpoint.load(file, into: network, path: path)
+    }
+
+    private func appendMetrics(_ record: EpochRecord) throws {
+        let line = Data((record.json + "\n").utf8)
+        if !FileManager.default.fileExists(atPath: metricsPath) {
+            FileManager.default.createFile(atPath: metricsPath, contents: nil)
+        }
+        guard let handle = FileHandle(forWritingAtPath: metricsPath) else {
+            throw FileError(path: metricsPath, problem: FileProblem.describe(path: metricsPath))
+        }
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: line)
+    }
+
+    /// Keeps the first `epochs` lines: epochs after the saved state are trained again.
+    private func truncateMetrics(toEpochs epochs: Int) throws {
+        guard let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return }
+        let lines = text.split(separator: "\n").prefix(epochs)
+        try AtomicFile.write(Array((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: metricsPath)
+    }
+
+    /// Removes what a previous run left in the folder, for a fresh start.
+    public func clearRunFolder() throws {
+        for path in [bestPath, lastPath, statePath, metricsPath] where FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.removeItem(atPath: path)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Features
+import Files
+import Foundation
+import Synth
+
+/// What training reads, prepared before the first step: the split by file, each decodable file's
+/// log-mel (through the feature cache), the windows of each split and the scalar normalisation
+/// measured on the training windows (DESIGN.md §2.2).
+public struct TrainingData: Sendable {
+    public let labels: [String]
+    public let train: WindowSet
+    public let validation: WindowSet
+    public let test: WindowSet
+    /// Files of each split in the order of their clips in the window sets.
+    public let trainItems: [DataSet.Item]
+    public let validationItems: [DataSet.Item]
+    public let testItems: [DataSet.Item]
+    /// Files that could not be decoded, with the reason; they take no part.
+    public let skipped: [(path: String, problem: String)]
+    public let mean: Float
+    public let std: Float
+
+    /// The log-mel cache shared by every run: `$XDG_CACHE_HOME/genre/features`, else
+    /// `~/.cache/genre/features` (data folders may be read-only).
+    public static var defaultCacheFolder: String {
+        let environment = ProcessInfo.processInfo.environment
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache").path
+        return base + "/genre/features"
+    }
+
+    /// Scans and splits the data set (rendering the demo set first when the config asks for it and
+    /// the folder is missing), then computes or reads every file's log-mel on `threads` workers.
+    public static func prepare(_ config: Config, cacheFolder: String = defaultCacheFolder, threads: Int,
+                               log: (String) -> Void, progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> TrainingData {
+        let root = config.data.root
+        if config.data.synthesizeIfMissing, !FileManager.default.fileExists(atPath: root) {
+            log("\(root) is missing: rendering the demo data set there (genre synth, \(DemoDataSet.Parameters().clipPaths.count) clips)")
+            _ = try DemoDataSet.synthesize(to: root)
+        }
+        let dataSet = try DataSet(root: root)
+        let split: DataSet.Split
+        if let lists = config.data.splitFiles {
+            func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : root + "/" + path }
+            split = try dataSet.split(trainList: resolve(lists.train), validationList: resolve(lists.validation), testList: resolve(lists.test))
+        } else {
+            split = dataSet.split(train: config.data.trainFraction, validation: config.data.validationFraction, seed: config.data.splitSeed)
+        }
+
+        let cache = FeatureCache(folder: cacheFolder, parameters: config.features)
+        let all = split.train + split.validation + split.test
+        let results = cache.spectrograms(for: all.map(\.path), threads: threads, progress: progress)
+        var spectrograms: [String: Spectrogram] = [:]
+        var skipped: [(path: String, problem: String)] = []
+        for (item, result) in zip(all, results) {
+            switch result {
+            case let .success(spectrogram): spectrograms[item.path] = spectrogram
+            case let .failure(error): skipped.append((item.path, (error as? FileError)?.problem ?? "\(error)"))
+            }
+        }
+        for (path, problem) in skipped { log("skipping \(path): \(problem)") }
+        let decodedTrain = split.train.filter { spectrograms[$0.path] != nil }
+        if let empty = dataSet.labels.indices.first(where: { label in !decodedTrain.contains { $0.label == label } }) {
+            throw FileError(path: root + "/" + dataSet.labels[empty], problem: "label has no decodable audio file in the training split")
+        }
+
+        func windows(_ items: [DataSet.Item]) -> ([DataSet.Item], WindowSet) {
+            let kept = items.filter { spectrograms[$0.path] != nil }
+            return (kept, WindowSet(clips: kept.map { spectrograms[$0.path]! }, labels: kept.map(\.label),
+                                    parameters: config.features, windowing: config.windowing))
+        }
+        let (trainItems, train) = windows(split.train)
+        let (validationItems, validation) = windows(split.validation)
+        let (testItems, test) = windows(split.test)
+        let (mean, std) = train.statistics()
+        return TrainingData(labels: dataSet.labels, train: train, validation: validation, test: test, trainItems: trainItems,
+                            validationItems: validationItems, testItems: testItems, skipped: skipped, mean: mean, std: std)
+    }
+}
