@@ -42,7 +42,9 @@ extension Tape {
         var winners = [Int32](repeating: 0, count: y.requiresGrad ? y.count : 0)
         let (input, output) = (UncheckedSendable(x.data), UncheckedSendable(y.data))
         winners.withUnsafeMutableBufferPointer { buffer in
-            let chosen = UncheckedSendable(buffer.baseAddress)
+            // An empty array's base address is the shared empty-array storage, not nil: record
+            // winners only when there is a backward to read them.
+            let chosen = UncheckedSendable(y.requiresGrad ? buffer.baseAddress : nil)
             Pooling.forEachOutputPixel(g) { pixel in
                 let target = output.value + pixel * g.inChannels
                 target.update(repeating: -.infinity, count: g.inChannels)
