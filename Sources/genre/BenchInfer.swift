@@ -1,0 +1,60 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Models
+
+struct BenchInfer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "infer",
+        abstract: "Inference throughput (batch) and single-window latency of a network.",
+        discussion: """
+            Forward passes in evaluation mode (running batch-norm statistics, no dropout, nothing \
+            recorded). Prints the median of the timed batches and of the timed single windows; \
+            GFLOP/s counts 2 × the forward multiply-adds per window.
+            """
+    )
+
+    @OptionGroup var options: BenchNetworkOptions
+    @Option(help: "Timed batches (the median is printed).")
+    var steps: Int = 10
+    @Option(name: .customLong("single-steps"), help: "Timed single-window passes (the median is printed).")
+    var singleSteps: Int = 40
+
+    func validate() throws {
+        try options.validate(steps: steps)
+        guard singleSteps > 0 else { throw ValidationError("--single-steps must be positive") }
+    }
+
+    func run() throws {
+        let threads = options.applyThreads()
+        let network = Network(options.spec, seed: 0)
+        let x = options.randomInput(batch: options.batch, seed: 1)
+        let one = options.randomInput(batch: 1, seed: 3)
+        var checksum: Float = 0
+        func forward(_ input: Tensor) {
+            let logits = network(input, Tape(mode: .evaluation))
+            checksum += logits.data[0]
+        }
+        let batchSeconds = BenchTiming.median(BenchTiming.times(warmup: options.warmup, steps: steps) { forward(x) })
+        let singleSeconds = BenchTiming.median(BenchTiming.times(warmup: max(3, options.warmup), steps: singleSteps) { forward(one) })
+        let samples = Double(options.batch) / batchSeconds
+        let flopsPerWindow = 2 * Double(options.macsPerWindow)
+        let gflops = flopsPerWindow * Double(options.batch) / batchSeconds / 1e9
+        let singleGflops = flopsPerWindow / singleSeconds / 1e9
+        let memory = PeakMemory.megabytes()
+        if options.json {
+            BenchTiming.printJSON(options.jsonHeader(command: "infer", threads: threads, steps: steps) + [
+                ("samples_per_second", samples), ("ms_per_step", batchSeconds * 1e3),
+                ("gflops", gflops), ("single_ms", singleSeconds * 1e3), ("single_gflops", singleGflops),
+                ("peak_rss_mb", memory),
+            ])
+        } else {
+            print("inference \(options.description), \(threads) thread\(threads == 1 ? "" : "s"), "
+                + "median of \(steps) batches and \(singleSteps) single windows after warm-up")
+            print(String(format: "batch %d: %.1f samples/s  %.2f ms/step  %.1f GFLOP/s", options.batch, samples, batchSeconds * 1e3, gflops))
+            print(String(format: "1 window: %.2f ms  %.1f GFLOP/s", singleSeconds * 1e3, singleGflops))
+            print(String(format: "peak resident memory %.0f MB", memory))
+        }
+        if !checksum.isFinite { throw fail("inference produced non-finite logits") }
+    }
+}

@@ -1,0 +1,95 @@
+import ArgumentParser
+import Dispatch
+import Engine
+import Foundation
+import Models
+
+/// The network, input and timing options `genre bench train` and `genre bench infer` share.
+struct BenchNetworkOptions: ParsableArguments {
+    @Option(help: "mobilenet_v1, mobilenet_v2 or shufflenet_v1.")
+    var arch: ModelSpec.Architecture = .mobilenetV2
+    @Option(help: "Width multiplier α.")
+    var width: Double = 1
+    @Option(help: "Windows per step.")
+    var batch: Int = 32
+    @Option(help: "Input height×width (one channel).")
+    var input: InputSize = InputSize(height: 128, width: 128)
+    @Option(help: "Worker threads (default: every core).")
+    var threads: Int?
+    @Option(help: "Number of classes.")
+    var classes: Int = 10
+    @Option(help: "Untimed warm-up steps before the timed ones.")
+    var warmup: Int = 2
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate(steps: Int) throws {
+        guard width > 0 else { throw ValidationError("--width must be positive") }
+        guard batch > 0 else { throw ValidationError("--batch must be positive") }
+        guard classes > 1 else { throw ValidationError("--classes must be at least 2") }
+        guard steps > 0 else { throw ValidationError("--steps must be positive") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must not be negative") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be positive") }
+    }
+
+    var spec: ModelSpec { ModelSpec(arch: arch, width: width, inChannels: 1, classes: classes) }
+
+    /// Multiply-adds of one window's forward pass (convolutions and classifier).
+    var macsPerWindow: Int { CostTable(spec: spec, height: input.height, width: input.width).totalMACs }
+
+    /// Applies `--threads` and returns the count the kernels use.
+    func applyThreads() -> Int {
+        if let threads { Parallel.threadCount = threads }
+        return Parallel.threadCount
+    }
+
+    /// A batch of standard-normal windows [n, H, W, 1], deterministic.
+    func randomInput(batch n: Int, seed: UInt64) -> Tensor {
+        var random = SeededRandom(seed: seed)
+        return Tensor(shape: [n, input.height, input.width, 1],
+                      values: (0..<n * input.height * input.width).map { _ in random.nextNormal() })
+    }
+
+    /// The JSON fields that say what was measured.
+    func jsonHeader(command: String, threads: Int, steps: Int) -> [(String, Any)] {
+        [("command", command), ("arch", arch.rawValue), ("width", width), ("batch", batch),
+         ("input", "\(input.height)x\(input.width)"), ("classes", classes), ("threads", threads), ("steps", steps)]
+    }
+
+    var description: String {
+        "\(arch.rawValue) α=\(width), \(classes) classes, input 1×\(input.height)×\(input.width)"
+    }
+}
+
+enum BenchTiming {
+    /// Seconds of each of `steps` runs of `body` after `warmup` untimed ones.
+    static func times(warmup: Int, steps: Int, _ body: () -> Void) -> [Double] {
+        for _ in 0..<warmup { body() }
+        return (0..<steps).map { _ in
+            let start = DispatchTime.now()
+            body()
+            return Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        }
+    }
+
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+
+    /// One JSON object on one line, keys in the given order.
+    static func printJSON(_ fields: [(String, Any)]) {
+        let body = fields.map { key, value -> String in
+            let text: String
+            switch value {
+            case let string as String: text = "\"" + string.replacingOccurrences(of: "\\", with: "\\\\")
+                .replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            case let double as Double: text = double.isFinite ? String(format: "%.4f", double) : "null"
+            default: text = "\(value)"
+            }
+            return "\"\(key)\": \(text)"
+        }
+        print("{" + body.joined(separator: ", ") + "}")
+    }
+}

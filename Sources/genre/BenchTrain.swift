@@ -1,0 +1,58 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Models
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training-step throughput of a network on random windows.",
+        discussion: """
+            One step is PyTorch's loop: forward in training mode, softmax cross-entropy, backward, \
+            SGD with momentum 0.9, zero the gradients. Prints the median of the timed steps; \
+            GFLOP/s counts 3 × 2 × the forward multiply-adds per window.
+            """
+    )
+
+    @OptionGroup var options: BenchNetworkOptions
+    @Option(help: "Timed steps (the median is printed).")
+    var steps: Int = 8
+
+    func validate() throws { try options.validate(steps: steps) }
+
+    func run() throws {
+        let threads = options.applyThreads()
+        let network = Network(options.spec, seed: 0)
+        let parameters = network.parameters(prefix: "")
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9)
+        let x = options.randomInput(batch: options.batch, seed: 1)
+        var random = SeededRandom(seed: 2)
+        let labels = (0..<options.batch).map { _ in Int(random.next() % UInt64(options.classes)) }
+        var step: UInt64 = 0
+        var lastLoss: Float = 0
+        let times = BenchTiming.times(warmup: options.warmup, steps: steps) {
+            step += 1
+            let tape = Tape(mode: .training, seed: step)
+            let loss = tape.crossEntropy(network(x, tape), labels: labels)
+            tape.backward(loss)
+            optimizer.step(parameters)
+            network.zeroGrad()
+            lastLoss = loss.data[0]
+        }
+        let seconds = BenchTiming.median(times)
+        let samples = Double(options.batch) / seconds
+        let gflops = 3 * 2 * Double(options.macsPerWindow) * Double(options.batch) / seconds / 1e9
+        let memory = PeakMemory.megabytes()
+        if options.json {
+            BenchTiming.printJSON(options.jsonHeader(command: "train", threads: threads, steps: steps) + [
+                ("samples_per_second", samples), ("ms_per_step", seconds * 1e3),
+                ("gflops", gflops), ("peak_rss_mb", memory), ("loss", Double(lastLoss)),
+            ])
+        } else {
+            print("training \(options.description), batch \(options.batch), \(threads) thread\(threads == 1 ? "" : "s"), "
+                + "SGD momentum 0.9, median of \(steps) steps after \(options.warmup) warm-up")
+            print(String(format: "%.1f samples/s  %.1f ms/step  %.1f GFLOP/s  peak resident memory %.0f MB  (last loss %.3f)",
+                         samples, seconds * 1e3, gflops, memory, lastLoss))
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `genre bench train` and `genre bench infer` on a tiny network: the JSON they print has every
+/// field, with positive figures. Nothing here is timed against a threshold.
+final class BenchCLITests: XCTestCase {
+    func benchJSON(_ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let result = try CommandRunner.run(["bench"] + arguments + ["--json"])
+        XCTAssertEqual(result.status, 0, "exit status; stderr: \(result.stderr)", file: file, line: line)
+        let lines = result.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, "not one line of JSON: \(result.stdout)", file: file, line: line)
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8))
+        return try XCTUnwrap(object as? [String: Any], "not a JSON object: \(result.stdout)", file: file, line: line)
+    }
+
+    func assertPositive(_ json: [String: Any], _ keys: [String], file: StaticString = #filePath, line: UInt = #line) {
+        for key in keys {
+            guard let value = json[key] as? NSNumber else {
+                XCTFail("\(key) missing or not a number in \(json)", file: file, line: line)
+                continue
+            }
+            XCTAssertGreaterThan(value.doubleValue, 0, key, file: file, line: line)
+            XCTAssertTrue(value.doubleValue.isFinite, key, file: file, line: line)
+        }
+    }
+
+    func testTrainJSON() throws {
+        for arch in ["mobilenet_v2", "mobilenet_v1"] {
+            let json = try benchJSON(["train", "--arch", arch, "--steps", "2", "--batch", "4", "--input", "32x32", "--threads", "1"])
+            XCTAssertEqual(json["command"] as? String, "train")
+            XCTAssertEqual(json["arch"] as? String, arch)
+            XCTAssertEqual(json["batch"] as? Int, 4)
+            XCTAssertEqual(json["threads"] as? Int, 1)
+            XCTAssertEqual(json["input"] as? String, "32x32")
+            assertPositive(json, ["samples_per_second", "ms_per_step", "gflops", "peak_rss_mb", "loss"])
+        }
+    }
+
+    func testInferJSON() throws {
+        let json = try benchJSON(["infer", "--arch", "shufflenet_v1", "--steps", "2", "--single-steps", "2",
+                                  "--batch", "3", "--input", "32x40", "--classes", "4"])
+        XCTAssertEqual(json["command"] as? String, "infer")
+        XCTAssertEqual(json["arch"] as? String, "shufflenet_v1")
+        XCTAssertEqual(json["classes"] as? Int, 4)
+        XCTAssertEqual(json["input"] as? String, "32x40")
+        assertPositive(json, ["samples_per_second", "ms_per_step", "gflops", "single_ms", "single_gflops", "peak_rss_mb", "threads"])
+    }
+
+    func testBadOptionsFail() throws {
+        let result = try CommandRunner.run(["bench", "train", "--batch", "0"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("batch"), result.stderr)
+    }
+}
