@@ -44,12 +44,13 @@ enum Convolution {
         max(Gemm.mr, (1 << 20) / (g.kernel * g.kernel * g.inChannels / g.groups) / Gemm.mr * Gemm.mr)
     }
 
-    static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                        epilogue: ChannelEpilogue? = nil) {
         forEachChunk(g, x: x) { rows, group, columns in
             Gemm.multiply(m: rows.count, n: g.outChannels / g.groups, k: columns.depth, a: columns.matrix,
                           b: weightMatrix(g, weight, group),
                           c: y + rows.lowerBound * g.outChannels + group * g.outChannels / g.groups, ldc: g.outChannels,
-                          accumulate: false)
+                          accumulate: false, epilogue: epilogue?.advanced(by: group * g.outChannels / g.groups))
         }
     }
 

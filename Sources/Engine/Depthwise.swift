@@ -4,9 +4,10 @@ enum Depthwise {
     typealias V = SIMD8<Float>
 
     /// y[n, oh, ow, c] = Σ x[n, oh·s − p + kh, ow·s − p + kw, c] · w[kh, kw, c]
-    static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                        epilogue: ChannelEpilogue? = nil) {
         gather(g, source: x, sourceSize: (g.height, g.width), weight: weight, target: y, targetSize: (g.outHeight, g.outWidth),
-               accumulate: false, window: (g.stride, g.padding))
+               accumulate: false, window: (g.stride, g.padding), epilogue: epilogue)
     }
 
     /// dx[n, ih, iw, c] += Σ dy[n, oh, ow, c] · w[kh, kw, c] over the (oh, ow, kh, kw) that read
@@ -35,7 +36,7 @@ enum Depthwise {
     /// taps all lie inside run a sliding kernel with the nine weights in registers.
     private static func gather(_ g: ConvolutionGeometry, source: UnsafePointer<Float>, sourceSize: (height: Int, width: Int),
                                weight: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, targetSize: (height: Int, width: Int),
-                               accumulate: Bool, window: (stride: Int, padding: Int)?,
+                               accumulate: Bool, window: (stride: Int, padding: Int)?, epilogue: ChannelEpilogue? = nil,
                                map: ((_ coordinate: Int, _ tap: Int) -> Int?)? = nil) {
         let (from, to) = (UncheckedSendable(source), UncheckedSendable(target))
         let channels = g.inChannels
@@ -64,6 +65,7 @@ enum Depthwise {
                 }
                 for row in range {
                     let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
+                    defer { epilogue?.apply(pixels: targetSize.width, channels: channels, to.value + row * targetSize.width * channels) }
                     for j in 0..<targetSize.width where !interior.contains(j) { pixel(n, i, j, fromChannel: 0) }
                     guard let window, !interior.isEmpty else { continue }
                     func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {

@@ -31,6 +31,14 @@ public enum Gemm {
 
     public static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+        multiply(m: m, n: n, k: k, a: a, b: b, c: c, ldc: ldc, accumulate: accumulate, epilogue: nil)
+    }
+
+    /// With an epilogue, each block of C gets it applied (column j is channel j) right after its
+    /// last k-block, while the block is in cache.
+    static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?) {
+        precondition(epilogue == nil || (!accumulate && k > 0), "an epilogue needs a fresh product")
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
             if !accumulate { for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) } }
@@ -41,18 +49,20 @@ public enum Gemm {
         if (m + mr - 1) / mr >= (n + nr - 1) / nr {
             Parallel.forEach(m, granularity: mr, work: work, minimumWork: 1 << 18) { rows in
                 let aPart = MatrixView(a.offset(row: rows.lowerBound, column: 0), rowStride: a.rowStride, columnStride: a.columnStride)
-                serial(m: rows.count, n: n, k: k, a: aPart, b: b, c: cBase.value + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate)
+                serial(m: rows.count, n: n, k: k, a: aPart, b: b, c: cBase.value + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate,
+                       epilogue: epilogue)
             }
         } else {
             Parallel.forEach(n, granularity: nr, work: work, minimumWork: 1 << 18) { columns in
                 let bPart = MatrixView(b.offset(row: 0, column: columns.lowerBound), rowStride: b.rowStride, columnStride: b.columnStride)
-                serial(m: m, n: columns.count, k: k, a: a, b: bPart, c: cBase.value + columns.lowerBound, ldc: ldc, accumulate: accumulate)
+                serial(m: m, n: columns.count, k: k, a: a, b: bPart, c: cBase.value + columns.lowerBound, ldc: ldc, accumulate: accumulate,
+                       epilogue: epilogue?.advanced(by: columns.lowerBound))
             }
         }
     }
 
     static func serial(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
-                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
+                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue? = nil) {
         let kcMax = min(k, kBlock)
         let ncMax = min(roundUp(n, nr), nBlock)
         let mcMax = min(roundUp(m, mr), mBlock)
@@ -64,6 +74,7 @@ public enum Gemm {
                 for pc in stride(from: 0, to: k, by: kBlock) {
                     let kc = min(kBlock, k - pc)
                     let addToC = accumulate || pc > 0
+                    let finish = pc + kc == k ? epilogue : nil
                     packB(b, rowStart: pc, columnStart: jc, rows: kc, columns: nc, into: packedB)
                     for ic in stride(from: 0, to: m, by: mBlock) {
                         let mc = min(mBlock, m - ic)
@@ -85,6 +96,9 @@ public enum Gemm {
                                             to.update(from: from, count: columns)
                                         }
                                     }
+                                }
+                                if let finish {
+                                    for r in 0..<rows { finish.apply(target + r * ldc, channel: jc + jr, count: columns) }
                                 }
                             }
                         }

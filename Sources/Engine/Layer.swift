@@ -34,8 +34,26 @@ public final class Sequential: Layer {
         self.names = named.map(\.0)
     }
 
+    /// In evaluation mode a convolution followed by a batch norm (and a ReLU or ReLU6) runs as
+    /// one fused op, `conv2dBatchNorm`; training runs every layer on its own.
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
-        layers.reduce(x) { $1($0, tape) }
+        guard !tape.isTraining else { return layers.reduce(x) { $1($0, tape) } }
+        var y = x
+        var i = 0
+        while i < layers.count {
+            if let conv = layers[i] as? Conv2D, i + 1 < layers.count, let norm = layers[i + 1] as? BatchNorm {
+                let next: (any Layer)? = i + 2 < layers.count ? layers[i + 2] : nil
+                let upper: Float? = next is ReLU6 ? 6 : (next is ReLU ? .infinity : nil)
+                y = tape.conv2dBatchNorm(y, conv.weight.value, stride: conv.stride, padding: conv.padding, groups: conv.groups,
+                                         normWeight: norm.weight.value, normBias: norm.bias.value, runningMean: norm.runningMean.value,
+                                         runningVariance: norm.runningVariance.value, epsilon: norm.epsilon, activationUpperBound: upper)
+                i += upper == nil ? 2 : 3
+            } else {
+                y = layers[i](y, tape)
+                i += 1
+            }
+        }
+        return y
     }
 
     public func parameters(prefix: String) -> [NamedParameter] {

@@ -1,0 +1,92 @@
+extension Tape {
+    /// Evaluation-mode convolution, batch norm (running statistics) and optional ReLU/ReLU6 in
+    /// one pass: the convolution kernels apply y = clamp((conv − μ)·γσ⁻¹ + β, 0, upper) to each
+    /// block of output while it is still in cache, so there is one output tensor instead of
+    /// three and no separate passes over memory. Same arithmetic as `conv2d` → `batchNorm` →
+    /// `relu6`; never records (training keeps the separate ops, which have backwards).
+    public func conv2dBatchNorm(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0, groups: Int = 1,
+                                normWeight: Tensor, normBias: Tensor, runningMean: Tensor, runningVariance: Tensor,
+                                epsilon: Float = 1e-5, activationUpperBound upper: Float? = nil) -> Tensor {
+        precondition(!isTraining, "conv2dBatchNorm is the evaluation-mode fusion; training uses conv2d and batchNorm")
+        precondition(x.shape.count == 4 && weight.shape.count == 4, "conv2d wants NHWC input and HWIO weight, got \(x.shape), \(weight.shape)")
+        let g = ConvolutionGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], inChannels: x.shape[3],
+                                    outChannels: weight.shape[3], kernel: weight.shape[0], stride: stride, padding: padding, groups: groups)
+        precondition(weight.shape == g.weightShape, "weight \(weight.shape) does not match \(g.weightShape)")
+        let channels = g.outChannels
+        precondition([normWeight, normBias, runningMean, runningVariance].allSatisfy { $0.count == channels },
+                     "batch norm: parameters do not have \(channels) channels")
+        let y = Tensor(uninitialized: g.outputShape)
+        withScratch(3 * channels) { coefficients in
+            let epilogue = ChannelEpilogue(center: runningMean.data, scale: coefficients, shift: normBias.data, upper: upper)
+            for c in 0..<channels {
+                coefficients[c] = normWeight.data[c] * (1 / (runningVariance.data[c] + epsilon).squareRoot())
+            }
+            if g.isDepthwise3x3 {
+                Depthwise.forward(g, x: x.data, weight: weight.data, y: y.data, epilogue: epilogue)
+            } else {
+                Convolution.forward(g, x: x.data, weight: weight.data, y: y.data, epilogue: epilogue)
+            }
+        }
+        return y
+    }
+}
+
+/// What a convolution kernel applies to its output channels as it writes them (evaluation-mode
+/// batch norm and activation): y = (y − center)·scale + shift, then clamped to [0, upper] when
+/// `upper` is set. Pointers are indexed by output channel.
+struct ChannelEpilogue {
+    typealias V = SIMD8<Float>
+    let center: UnsafePointer<Float>
+    let scale: UnsafePointer<Float>
+    let shift: UnsafePointer<Float>
+    let upper: Float?
+
+    init(center: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, upper: Float?) {
+        (self.center, self.scale, self.shift, self.upper) = (center, scale, shift, upper)
+    }
+
+    /// The epilogue of the channels from `channel` on: channel 0 of the result is `channel` here.
+    func advanced(by channel: Int) -> ChannelEpilogue {
+        ChannelEpilogue(center: center + channel, scale: scale + channel, shift: shift + channel, upper: upper)
+    }
+
+    /// Applies to `count` consecutive channels of one pixel, starting at channel `channel`.
+    @inline(__always)
+    func apply(_ values: UnsafeMutablePointer<Float>, channel: Int, count: Int) {
+        var c = 0
+        if let upper {
+            while c + 8 <= count {
+                values.store(clamp(values.vector(c), channel + c, upper), at: c)
+                c += 8
+            }
+        } else {
+            while c + 8 <= count {
+                values.store(affine(values.vector(c), channel + c), at: c)
+                c += 8
+            }
+        }
+        while c < count {
+            let k = channel + c
+            var value = (values[c] - center[k]) * scale[k] + shift[k]
+            if let upper { value = value < 0 ? 0 : (value > upper ? upper : value) }
+            values[c] = value
+            c += 1
+        }
+    }
+
+    /// Applies to every pixel of `pixels` rows of `channels` channels.
+    @inline(__always)
+    func apply(pixels: Int, channels: Int, _ values: UnsafeMutablePointer<Float>) {
+        for p in 0..<pixels { apply(values + p * channels, channel: 0, count: channels) }
+    }
+
+    @inline(__always) func affine(_ value: V, _ k: Int) -> V {
+        (value - center.vector(k)) * scale.vector(k) + shift.vector(k)
+    }
+
+    @inline(__always) func clamp(_ value: V, _ k: Int, _ upper: Float) -> V {
+        let positive = affine(value, k)
+        let lower = positive.replacing(with: 0, where: positive .< 0)
+        return lower.replacing(with: upper, where: lower .> upper)
+    }
+}

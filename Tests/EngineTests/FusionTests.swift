@@ -1,0 +1,69 @@
+import Engine
+import XCTest
+
+/// Evaluation-mode fusion: a Sequential's conv → batch norm (→ ReLU / ReLU6) runs as one
+/// `conv2dBatchNorm` and gives what the three separate ops give, for every convolution path
+/// (pointwise GEMM with column and row splits, im2col, grouped, depthwise 3×3 strides 1 and 2,
+/// channel counts with and without a vector tail, GEMM edge tiles).
+final class FusionTests: XCTestCase {
+    private var random = SeededRandom(seed: 77)
+
+    private func randomTensor(_ shape: [Int], scale: Float = 1, offset: Float = 0) -> Tensor {
+        Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in random.nextNormal() * scale + offset })
+    }
+
+    private func batchNorm(_ channels: Int) -> BatchNorm {
+        let norm = BatchNorm(channels: channels)
+        for (parameter, scale, offset) in [(norm.weight, Float(0.5), Float(1)), (norm.bias, 0.5, 0), (norm.runningMean, 0.3, 0.1)] {
+            parameter.value.data.update(from: randomTensor([channels], scale: scale, offset: offset).data, count: channels)
+        }
+        for c in 0..<channels { norm.runningVariance.value.data[c] = 0.2 + random.nextUnitFloat() }
+        return norm
+    }
+
+    func testFusedMatchesSeparateOps() {
+        // (batch, height, width, in, out, kernel, stride, padding, groups)
+        let cases: [(Int, Int, Int, Int, Int, Int, Int, Int, Int)] = [
+            (2, 9, 7, 13, 37, 1, 1, 0, 1),     // pointwise, edge tiles, row split
+            (1, 2, 3, 24, 200, 1, 1, 0, 1),    // pointwise, column split
+            (3, 11, 10, 1, 32, 3, 2, 1, 1),    // stem: im2col
+            (2, 8, 8, 12, 18, 1, 1, 0, 3),     // grouped pointwise
+            (2, 7, 9, 6, 12, 3, 1, 1, 3),      // grouped 3×3
+            (2, 10, 9, 20, 20, 3, 1, 1, 20),   // depthwise, vector tail
+            (1, 9, 12, 96, 96, 3, 2, 1, 96),   // depthwise stride 2
+            (2, 1, 1, 5, 7, 3, 1, 1, 1),       // all padding
+        ]
+        for (batch, height, width, inC, outC, kernel, stride, padding, groups) in cases {
+            for activation in [nil, "relu", "relu6"] as [String?] {
+                var scratch = SeededRandom(seed: random.next())
+                let conv = Conv2D(inputChannels: inC, outputChannels: outC, kernelSize: kernel, stride: stride, padding: padding,
+                                  groups: groups, random: &scratch)
+                let norm = batchNorm(outC)
+                var layers: [any Layer] = [conv, norm]
+                if activation == "relu" { layers.append(ReLU()) }
+                if activation == "relu6" { layers.append(ReLU6()) }
+                let x = randomTensor([batch, height, width, inC], scale: 3)
+                let fused = Sequential(layers)(x, Tape(mode: .evaluation))
+                let separate = layers.reduce(x) { y, layer in layer(y, Tape(mode: .evaluation)) }
+                let label = "k\(kernel) s\(stride) g\(groups) \(inC)→\(outC) \(activation ?? "none")"
+                XCTAssertEqual(fused.shape, separate.shape, label)
+                var worst: Float = 0
+                for i in 0..<fused.count { worst = max(worst, abs(fused.data[i] - separate.data[i]) / max(1, abs(separate.data[i]))) }
+                XCTAssertLessThanOrEqual(worst, 1e-6, label)
+                if activation == "relu6" { XCTAssertTrue(fused.values.allSatisfy { (0...6).contains($0) }, label) }
+            }
+        }
+    }
+
+    func testTrainingModeIsNotFused() {
+        var scratch = SeededRandom(seed: 1)
+        let conv = Conv2D(inputChannels: 4, outputChannels: 8, kernelSize: 1, random: &scratch)
+        let norm = BatchNorm(channels: 8)
+        let tape = Tape(mode: .training)
+        let y = Sequential([conv, norm, ReLU6()])(randomTensor([2, 3, 3, 4]), tape)
+        XCTAssertEqual(tape.recordedCount, 3)
+        XCTAssertEqual(norm.batchesTracked.value.data[0], 1)
+        tape.backward(y, gradient: randomTensor(y.shape))
+        XCTAssertNotNil(conv.weight.grad)
+    }
+}
