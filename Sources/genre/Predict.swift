@@ -1,0 +1,206 @@
+import ArgumentParser
+import Engine
+import Foundation
+import GenreKit
+
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify audio files: one song, or whole folders into CSV or JSON Lines.",
+        discussion: """
+            One file: its duration and the top-K labels. Folders are searched recursively and their files \
+            classified in parallel; each result row is written as soon as its file finishes. Exit status: \
+            0 when every file was classified, 2 when some failed, 1 for usage errors.
+            """
+    )
+
+    @Argument(help: "Audio files or folders.")
+    var paths: [String]
+    @Option(help: "Checkpoint (default: best.safetensors of the most recently modified run under runs/).")
+    var checkpoint: String?
+    @Option(help: "Labels to show per file.")
+    var top: Int = 3
+    @Flag(help: "One file: print a JSON object. Several: JSON Lines on stdout.")
+    var json = false
+    @Option(help: "Write results here as each file finishes: CSV, or JSON Lines for .jsonl/.ndjson/.json.")
+    var out: String?
+    @Flag(help: "Skip files that already have a result in --out (appending to it).")
+    var skipDone = false
+    @Flag(help: "Also give the label of every window with its time range.")
+    var segments = false
+    @Option(help: "Threads (default: every core).")
+    var threads: Int?
+
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if skipDone && out == nil { throw ValidationError("--skip-done needs --out") }
+    }
+
+    func run() throws {
+        let predictor = try reportingErrors { () -> Predictor in
+            guard let path = checkpoint ?? Predictor.latestCheckpoint() else {
+                throw fail("no --checkpoint given and no runs/*/best.safetensors here; train one with 'genre train'")
+            }
+            if checkpoint == nil { FileHandle.standardError.write(Data("genre: using \(path)\n".utf8)) }
+            return try Predictor(checkpoint: path)
+        }
+        let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        var isDirectory: ObjCBool = false
+        if paths.count == 1, out == nil, !(FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory) && isDirectory.boolValue) {
+            Parallel.threadCount = threads
+            try single(predictor, path: paths[0])
+        } else {
+            try batch(predictor, threads: threads)
+        }
+    }
+
+    private func single(_ predictor: Predictor, path: String) throws {
+        let prediction: Prediction
+        do { prediction = try predictor.predict(path: path) } catch {
+            _ = fail(String(describing: error))
+            throw ExitCode(2)
+        }
+        if json {
+            print(PredictionFormat.json(prediction.jsonObject(top: top, segments: segments)))
+            return
+        }
+        let best = prediction.top(top)
+        let nameWidth = best.map(\.label.count).max() ?? 0
+        var lines = ["\(path): \(Self.clock(prediction.duration)), \(prediction.windows.count) window\(prediction.windows.count == 1 ? "" : "s")"]
+        for (label, p) in best {
+            let bar = String(repeating: "█", count: Int((p * 20).rounded()))
+            lines.append("  " + label.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + String(format: " %5.1f %% ", p * 100) + bar)
+        }
+        if segments {
+            lines.append("windows:")
+            for window in prediction.windows {
+                let k = window.probabilities.indices.max { window.probabilities[$0] < window.probabilities[$1] } ?? 0
+                lines.append("  \(Self.clock(window.start, fraction: 1))–\(Self.clock(window.end, fraction: 1))  \(prediction.labels[k]) "
+                    + String(format: "%.1f %%", window.probabilities[k] * 100))
+            }
+        }
+        print(lines.joined(separator: "\n"))
+    }
+
+    private func batch(_ predictor: Predictor, threads: Int) throws {
+        let format = out.map(PredictionFormat.init(path:)) ?? (json ? .jsonLines : .csv)
+        if segments && format == .csv {
+            throw fail("--segments with several files needs JSON Lines output (--json, or --out with .jsonl)")
+        }
+        var files = Predictor.inputFiles(paths)
+        let output = try reportingErrors { try openOutput(format) }
+        let before = files.count
+        if skipDone, let existing = output.existing {
+            let done = format.donePaths(existing)
+            files.removeAll { done.contains($0) }
+        }
+        let status = PredictStatus(total: files.count, skipped: before - files.count)
+        guard !files.isEmpty else {
+            status.finish(failed: 0)
+            return
+        }
+        let workers = min(threads, files.count)
+        Parallel.threadCount = max(1, threads / workers)
+        let k = min(top, predictor.labels.count)
+        var failed = 0
+        predictor.predictAll(files, workers: workers) { index, result in
+            switch result {
+            case .success(let prediction):
+                output.write(format.row(prediction, top: k, segments: segments))
+            case .failure(let error):
+                failed += 1
+                status.error(String(describing: error))
+                output.write(format.errorRow(path: files[index], message: String(describing: error), top: k))
+            }
+            status.advance()
+        }
+        output.close()
+        status.finish(failed: failed)
+        if failed > 0 { throw ExitCode(2) }
+    }
+
+    /// The result sink: stdout, or --out (truncated, or appended to with --skip-done) with the
+    /// CSV header when the file starts empty.
+    private func openOutput(_ format: PredictionFormat) throws -> ResultSink {
+        let k = top
+        guard let out else { return ResultSink(handle: .standardOutput, header: format.header(top: k), existing: nil, close: false) }
+        let manager = FileManager.default
+        let existing = skipDone ? (try? String(contentsOfFile: out, encoding: .utf8)) : nil
+        if existing == nil || !manager.fileExists(atPath: out) {
+            guard manager.createFile(atPath: out, contents: nil) else { throw ValidationError("\(out): cannot create the output file") }
+        }
+        guard let handle = FileHandle(forWritingAtPath: out) else { throw ValidationError("\(out): cannot open the output file for writing") }
+        handle.seekToEndOfFile()
+        var lead = ""
+        if let existing, !existing.isEmpty, !existing.hasSuffix("\n") { lead = "\n" }  // a torn last line stays on its own
+        let header = (existing ?? "").isEmpty ? format.header(top: k) : nil
+        let sink = ResultSink(handle: handle, header: nil, existing: existing, close: true)
+        if !lead.isEmpty { sink.write(lead, newline: false) }
+        if let header { sink.write(header) }
+        return sink
+    }
+
+    static func clock(_ seconds: Double, fraction: Int = 1) -> String {
+        let minutes = Int(seconds / 60)
+        let rest = seconds - Double(minutes * 60)
+        return String(format: "%d:%0\(3 + fraction).\(fraction)f", minutes, rest)
+    }
+}
+
+/// Where result rows go; every row is written (and so reaches the file) as soon as it is made.
+final class ResultSink {
+    let handle: FileHandle
+    let existing: String?
+    private let closes: Bool
+
+    init(handle: FileHandle, header: String?, existing: String?, close: Bool) {
+        (self.handle, self.existing, closes) = (handle, existing, close)
+        if let header { write(header) }
+    }
+
+    func write(_ line: String, newline: Bool = true) {
+        handle.write(Data((line + (newline ? "\n" : "")).utf8))
+    }
+
+    func close() {
+        if closes { try? handle.synchronize(); try? handle.close() }
+    }
+}
+
+/// Batch progress on stderr: a live bar with files/s and ETA on a terminal, then a summary line.
+final class PredictStatus {
+    private let interactive = isatty(FileHandle.standardError.fileDescriptor) != 0
+    private let total: Int
+    private let skipped: Int
+    private var done = 0
+    private let start = DispatchTime.now()
+
+    init(total: Int, skipped: Int) { (self.total, self.skipped) = (total, skipped) }
+
+    private var elapsed: Double { Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9 }
+
+    func error(_ message: String) {
+        write((interactive ? "\r\u{1B}[K" : "") + "genre: error: \(message)\n")
+    }
+
+    func advance() {
+        done += 1
+        guard interactive else { return }
+        let rate = Double(done) / max(elapsed, 1e-9)
+        let width = 24
+        let filled = width * done / max(total, 1)
+        let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let eta = Int((Double(total - done) / max(rate, 1e-9)).rounded())
+        write("\r\u{1B}[K\(bar) \(done)/\(total) files " + String(format: "%.1f files/s", rate)
+            + String(format: " ETA %d:%02d", eta / 60, eta % 60))
+    }
+
+    func finish(failed: Int) {
+        let seconds = elapsed
+        write((interactive ? "\r\u{1B}[K" : "") + "\(total) file\(total == 1 ? "" : "s"): \(total - failed) classified, \(failed) failed in "
+            + String(format: "%.1f s (%.1f files/s)", seconds, Double(total) / max(seconds, 1e-9))
+            + (skipped > 0 ? ", \(skipped) already done" : "") + "\n")
+    }
+
+    private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+}

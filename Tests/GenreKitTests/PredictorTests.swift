@@ -1,0 +1,150 @@
+import Audio
+import Engine
+import Features
+import Foundation
+import GenreKit
+import Models
+import SafeTensors
+import TestSupport
+import XCTest
+
+final class PredictorTests: XCTestCase {
+    var folder: URL!
+
+    override func setUp() { folder = makeTemporaryFolder("genre-predict") }
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    /// A small random network on 32 mel bands with 1 s windows every 0.5 s.
+    private func predictor(classes: Int = 3) -> Predictor {
+        let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, inChannels: 1, classes: classes)
+        let info = CheckpointInfo(spec: spec, labels: (0..<classes).map { "genre\($0)" }, features: FeatureParameters(nMels: 32),
+                                  windowing: Windowing(segmentSeconds: 1, segmentHopSeconds: 0.5), mean: -35, std: 12)
+        return Predictor(network: Network(spec, seed: 1), info: info)
+    }
+
+    /// Tones whose pitch and loudness change over time, plus a little noise, written as a WAV.
+    private func clip(_ name: String, seconds: Double, rate: Int = 22050) throws -> String {
+        var random = SeededRandom(seed: 7)
+        let samples = (0..<Int(seconds * Double(rate))).map { i -> Float in
+            let t = Double(i) / Double(rate)
+            let envelope = 0.2 + 0.6 * abs(sin(0.7 * t))
+            return Float(envelope * sin(2 * .pi * (200 + 40 * t) * t) * 0.5) + 0.01 * random.nextNormal()
+        }
+        let path = folder.appendingPathComponent(name).path
+        try AudioWriter.write(samples: samples, sampleRate: rate, to: path, encoding: .float32)
+        return path
+    }
+
+    /// Probabilities of the PyTorch model fixtures' inputs match softmax(eval_logits).
+    func testFixtureProbabilitiesMatchPyTorch() throws {
+        let files = Fixtures.files(in: "models")
+        try XCTSkipIf(files.isEmpty, "no model fixtures")
+        for url in files {
+            let fixture = try Fixtures.load(url)
+            let stem = url.deletingPathExtension().lastPathComponent
+            let logits = fixture["eval_logits"]!
+            let (batch, classes) = (logits.shape[0], logits.shape[1])
+            let spec = ModelSpec(arch: stem.hasPrefix("mobilenet_v1") ? .mobilenetV1 : .mobilenetV2,
+                                 width: Double(stem.split(separator: "_")[2].dropFirst())!, classes: classes)
+            let info = CheckpointInfo(spec: spec, labels: (0..<classes).map { "c\($0)" }, features: FeatureParameters(),
+                                      windowing: Windowing(), mean: 0, std: 1)
+            var file = SafeTensorsFile(metadata: Checkpoint.file(Network(spec), info: info).metadata)
+            for (name, tensor) in fixture.tensors where name.hasPrefix("param.") { file[String(name.dropFirst(6))] = tensor }
+            let path = folder.appendingPathComponent("\(stem).safetensors").path
+            try file.write(to: path)
+
+            let predictor = try Predictor(checkpoint: path)
+            let x = fixture["x"]!
+            let input = Tensor(shape: [x.shape[0], x.shape[2], x.shape[3], 1], values: x.floats())  // one channel: NCHW = NHWC
+            let ours = predictor.probabilities(normalised: input).flatMap { $0 }
+            let expected = softmax(Tensor(shape: [batch, classes], values: logits.floats())).values
+            XCTAssertLessThanOrEqual(maxAbsoluteError(ours, expected), 1e-4, stem)
+        }
+    }
+
+    /// The file's result is the mean of its §2.2 windows' softmax, each normalised by mean/std.
+    func testWindowsAndMeanFollowTheContract() throws {
+        let predictor = predictor()
+        for (name, seconds) in [("song.wav", 3.3), ("short.wav", 0.4)] {
+            let path = try clip(name, seconds: seconds)
+            let prediction = try predictor.predict(path: path)
+
+            let info = predictor.info
+            let logMel = try LogMel(info.features).compute(path: path)
+            let windows = info.windowing.windows(of: logMel, info.features)
+            XCTAssertEqual(prediction.windows.count, windows.count, name)
+            let width = info.windowing.width(info.features)
+            let input = Tensor(shape: [windows.count, info.features.nMels, width, 1],
+                               values: windows.flatMap { $0.values.map { ($0 - info.mean) / info.std } })
+            let rows = predictor.probabilities(normalised: input)
+            for (index, (window, row)) in zip(prediction.windows, rows).enumerated() {
+                XCTAssertLessThanOrEqual(maxAbsoluteError(window.probabilities, row), 1e-6, "\(name) window \(index)")
+                let start = Double(info.windowing.start(index, info.features) * info.features.hopLength) / Double(info.features.sampleRate)
+                XCTAssertEqual(window.start, start, accuracy: 1e-9)
+            }
+            let mean = (0..<3).map { k in rows.map { $0[k] }.reduce(0, +) / Float(rows.count) }
+            XCTAssertLessThanOrEqual(maxAbsoluteError(prediction.probabilities, mean), 1e-6, name)
+            XCTAssertEqual(prediction.probabilities.reduce(0, +), 1, accuracy: 1e-5)
+            XCTAssertEqual(prediction.duration, seconds, accuracy: 1e-3)
+            XCTAssertEqual(prediction.top(2).map(\.label).first, prediction.label)
+        }
+    }
+
+    /// The streamed mel power equals the whole-clip STFT's, chunk boundaries anywhere.
+    func testMelChunksEqualTheWholeClip() throws {
+        let path = try clip("song.wav", seconds: 4.1)
+        let predictor = predictor()
+        let whole = predictor.logMel.melPower(try AudioLoader.load(path: path, sampleRate: 22050))
+        for chunk in [1, 7, 64, 1000] {
+            predictor.chunkFrames = chunk
+            var values = [[Float]](repeating: [], count: whole.nMels)
+            var next = 0
+            try predictor.melPowerChunks(path: path) { first, part in
+                XCTAssertEqual(first, next)
+                next += part.frames
+                for m in 0..<part.nMels { values[m] += part.values[(m * part.frames)..<((m + 1) * part.frames)] }
+            }
+            XCTAssertEqual(next, whole.frames, "chunk \(chunk)")
+            XCTAssertEqual(maxRelativeError(values.flatMap { $0 }, whole.values), 0, "chunk \(chunk)")
+        }
+    }
+
+    /// A file past `wholeClipFrames` is streamed twice, never held whole, and gives the same windows.
+    func testLongFileStreamedGivesTheWholeClipResult() throws {
+        let path = try clip("long.wav", seconds: 12.3)
+        let whole = try predictor().predict(path: path)
+        let streaming = predictor()
+        streaming.wholeClipFrames = 100
+        streaming.chunkFrames = 37
+        let streamed = try streaming.predict(path: path)
+        XCTAssertEqual(streamed.windows.count, whole.windows.count)
+        XCTAssertEqual(streamed.windows.map(\.start), whole.windows.map(\.start))
+        for (a, b) in zip(streamed.windows, whole.windows) {
+            XCTAssertLessThanOrEqual(maxAbsoluteError(a.probabilities, b.probabilities), 1e-6)
+        }
+        XCTAssertLessThanOrEqual(maxAbsoluteError(streamed.probabilities, whole.probabilities), 1e-6)
+        XCTAssertEqual(streamed.duration, whole.duration)
+    }
+
+    /// CSV and JSON Lines rows, quoting, and which earlier rows count as done.
+    func testResultRowsAndDonePaths() throws {
+        let prediction = Prediction(path: "a, \"b\".wav", duration: 2, labels: ["rock", "jazz", "pop"],
+                                    probabilities: [0.2, 0.7, 0.1], windows: [])
+        let csv = PredictionFormat(path: "out.csv")
+        XCTAssertEqual(csv.header(top: 2), "path,label,confidence,label_1,probability_1,label_2,probability_2,error")
+        let row = csv.row(prediction, top: 2)
+        XCTAssertEqual(row, "\"a, \"\"b\"\".wav\",jazz,0.700000,jazz,0.700000,rock,0.200000,")
+        let error = csv.errorRow(path: "bad.wav", message: "bad.wav: not a readable audio file", top: 2)
+        XCTAssertEqual(error, "bad.wav,,,,,,,bad.wav: not a readable audio file")
+        XCTAssertEqual(csv.donePaths([csv.header(top: 2)!, row, error, "torn.wav,ja"].joined(separator: "\n")), ["a, \"b\".wav"])
+
+        let jsonl = PredictionFormat(path: "out.jsonl")
+        XCTAssertEqual(jsonl, .jsonLines)
+        let line = jsonl.row(prediction, top: 1)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        XCTAssertEqual(object["label"] as? String, "jazz")
+        XCTAssertEqual((object["top"] as? [[String: Any]])?.count, 1)
+        let failed = jsonl.errorRow(path: "bad.wav", message: "broken", top: 1)
+        XCTAssertEqual(jsonl.donePaths([line, failed, "{\"path\": \"torn"].joined(separator: "\n")), ["a, \"b\".wav"])
+    }
+}
