@@ -65,6 +65,9 @@ struct Train: ParsableCommand {
             let (network, info) = try Checkpoint.load(path: trainer.bestPath)
             let metrics = Evaluation.metrics(network, data.test, mean: info.mean, std: info.std)
             print("test split, \(trainer.bestPath):\n" + metrics.report(labels: data.labels))
+            let baseline = LinearBaseline.testAccuracy(data)
+            print("\nfile-level test accuracy: \(config.model.arch) \(String(format: "%.1f", metrics.accuracy * 100)) %, "
+                + "linear classifier on the mean log-mel spectrum \(String(format: "%.1f", baseline * 100)) %")
         }
     }
 }
