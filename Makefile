@@ -30,11 +30,11 @@ test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --disable-swift-testing
 
+# The main job on the built-in example: render the demo data set (first time only), train
+# MobileNetV2 on it (configs/v2.json, starting over), then classify one of its songs.
 demo: build
-	@mkdir -p demo-out
-	$(BIN) info ../shared/fixtures/audio/tones_22050_mono_f32.wav
-	$(BIN) features ../shared/fixtures/audio/tones_22050_mono_f32.wav -o demo-out/tones.npy --png demo-out/tones.png
-	@echo "demo: wrote demo-out/tones.npy and demo-out/tones.png"
+	$(BIN) train configs/v2.json --force
+	$(BIN) predict --checkpoint runs/v2/best.safetensors data/demo/jazz/jazz.00003.wav
 
 clean:
 	rm -rf .build demo-out

@@ -1,0 +1,111 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `genre train` and `genre eval` as a user runs them: bad configs fail before any work with one
+/// line naming the file and the key; Ctrl-C leaves a checkpoint that `--resume` continues to the
+/// same bytes as a run never interrupted.
+final class TrainCLITests: XCTestCase {
+    var folder: URL!
+
+    override func setUp() { folder = makeTemporaryFolder("genre-train-cli") }
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    private func writeConfig(_ name: String, root: String, output: String, epochs: Int = 2) throws -> String {
+        let text = """
+            {"data": {"root": "\(root)", "split": {"train": 0.5, "validation": 0.25, "test": 0.25}},
+             "features": {"n_fft": 512, "hop_length": 256, "n_mels": 32, "segment_seconds": 1.0, "segment_hop_seconds": 0.5},
+             "model": {"arch": "mobilenet_v2", "width": 0.35},
+             "training": {"epochs": \(epochs), "batch_size": 4, "threads": 2, "optimizer": {"name": "sgd", "lr": 0.05}},
+             "output": "\(output)"}
+            """
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+        return path(name)
+    }
+
+    private func synthesize() throws -> String {
+        let root = path("demo")
+        let result = try CommandRunner.run(["synth", root, "--clips-per-genre", "4", "--seconds", "3", "--genres", "rock,classical,house"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return root
+    }
+
+    func testBadConfigsFailBeforeAnyWork() throws {
+        let root = try synthesize()
+        let cases: [(String, String, String)] = [
+            ("bad.json", "{\"model\": {\"arch\": ", "not valid JSON"),
+            ("unknown.json", "{\"training\": {\"epochz\": 3}}", "training.epochz"),
+            ("type.json", "{\"training\": {\"optimizer\": {\"lr\": \"fast\"}}}", "training.optimizer.lr"),
+            ("arch.json", "{\"model\": {\"arch\": \"resnet50\"}}", "model.arch"),
+            ("empty-root.json", "{\"data\": {\"root\": \"\(path("nothing"))\"}, \"output\": \"\(path("run"))\"}", "does not exist"),
+        ]
+        for (name, text, cause) in cases {
+            try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+            try expectFailure(["train", path(name)], names: name == "empty-root.json" ? path("nothing") : path(name), cause: cause)
+        }
+        try expectFailure(["train", path("missing.json")], names: path("missing.json"), cause: "no such file")
+
+        // A label folder whose files do not decode: the files are listed, then the label named.
+        try FileManager.default.createDirectory(atPath: root + "/noise", withIntermediateDirectories: true)
+        for i in 0..<4 { try "text, not audio".write(toFile: root + "/noise/noise.\(i).wav", atomically: true, encoding: .utf8) }
+        let config = try writeConfig("broken.json", root: root, output: path("run"))
+        let result = try CommandRunner.run(["train", config])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.split(separator: "\n").last!.contains(root + "/noise: label has no decodable audio"), result.stderr)
+        XCTAssertEqual(result.stderr.components(separatedBy: "skipping ").count - 1, 4, result.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("run")), "nothing written")
+    }
+
+    private func expectFailure(_ arguments: [String], names: String, cause: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let result = try CommandRunner.run(arguments)
+        XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
+        XCTAssertTrue(result.stderr.contains(names) && result.stderr.contains(cause), "\(cause): \(result.stderr)", file: file, line: line)
+    }
+
+    func testInterruptedRunResumesToTheSameCheckpoint() throws {
+        let root = try synthesize()
+        let whole = try writeConfig("whole.json", root: root, output: path("whole"), epochs: 20)
+        let uninterrupted = try CommandRunner.run(["train", whole])
+        XCTAssertEqual(uninterrupted.status, 0, uninterrupted.stderr)
+        XCTAssertTrue(uninterrupted.stdout.contains("test split"), uninterrupted.stdout)
+        XCTAssertTrue(uninterrupted.stdout.contains("linear classifier on the mean log-mel spectrum"), uninterrupted.stdout)
+
+        // Ctrl-C once the first epoch is done.
+        let config = try writeConfig("split.json", root: root, output: path("split"), epochs: 20)
+        let process = Process()
+        process.executableURL = CommandRunner.genre
+        process.arguments = ["train", config]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        var stderr = ""
+        while !stderr.contains("epoch 1:") {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            stderr += String(decoding: chunk, as: UTF8.self)
+        }
+        process.interrupt()
+        stderr += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("--resume"), stderr)
+
+        let again = try CommandRunner.run(["train", config])
+        XCTAssertEqual(again.status, 1, "a run in place is not overwritten without --resume or --force")
+        let resumed = try CommandRunner.run(["train", config, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        for name in ["best.safetensors", "last.safetensors", "last.state.safetensors"] {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("whole/" + name))),
+                           try Data(contentsOf: URL(fileURLWithPath: path("split/" + name))), name)
+        }
+
+        let eval = try CommandRunner.run(["eval", config, "--png", path("confusion.png")])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains("macro F1") && eval.stdout.contains("confusion"), eval.stdout)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("confusion.png"))).prefix(4), Data([0x89, 0x50, 0x4E, 0x47]))
+    }
+}
