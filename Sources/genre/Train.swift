@@ -26,6 +26,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            if resume, initial != nil { throw fail("--init starts a new run and --resume continues one: give one of them") }
             let config = try Config.load(path: config)
             let status = TrainingStatus()
             let threads = config.training.threads > 0 ? config.training.threads : ProcessInfo.processInfo.activeProcessorCount

@@ -63,6 +63,28 @@ final class CheckpointTests: XCTestCase {
         }
     }
 
+    /// What training writes has exactly the names, shapes and dtypes of PyTorch's state_dict as the
+    /// model fixtures hold it (their `param.*` tensors), plus BatchNorm's int64 counters.
+    func testWrittenCheckpointsHaveTorchvisionNamesShapesAndDtypes() throws {
+        for url in Fixtures.files(in: "models") {
+            let fixture = try Fixtures.load(url)
+            let stem = url.deletingPathExtension().lastPathComponent
+            let spec = ModelSpec(arch: stem.hasPrefix("mobilenet_v1") ? .mobilenetV1 : .mobilenetV2,
+                                 width: Double(stem.split(separator: "_")[2].dropFirst())!, classes: fixture["eval_logits"]!.shape[1])
+            let written = try SafeTensorsFile(bytes: Checkpoint.file(Network(spec), info: info(spec)).serialized())
+            let reference = fixture.tensors.filter { $0.key.hasPrefix("param.") }
+            XCTAssertEqual(Set(written.names.filter { !$0.hasSuffix("num_batches_tracked") }), Set(reference.keys.map { String($0.dropFirst(6)) }), stem)
+            for (name, tensor) in reference {
+                XCTAssertEqual(written[String(name.dropFirst(6))]?.shape, tensor.shape, name)
+                XCTAssertEqual(written[String(name.dropFirst(6))]?.dtype, tensor.dtype, name)
+            }
+            for name in written.names where name.hasSuffix("num_batches_tracked") {
+                XCTAssertEqual(written[name]!.dtype, .i64)
+                XCTAssertEqual(written[name]!.shape, [])
+            }
+        }
+    }
+
     func testBrokenCheckpointsGiveOneLineErrors() throws {
         let folder = makeTemporaryFolder()
         let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, classes: 4)
