@@ -99,6 +99,20 @@ final class TrainerTests: XCTestCase {
         }
     }
 
+    /// `synthesize_if_missing` renders the default demo set where the config points, and says so.
+    func testMissingDemoFolderIsRendered() throws {
+        let folder = makeTemporaryFolder("genre-trainer")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var config = try config(output: folder.appendingPathComponent("run").path, root: folder.appendingPathComponent("data/demo").path)
+        config.data.synthesizeIfMissing = true
+        var logged: [String] = []
+        let data = try TrainingData.prepare(config, cacheFolder: folder.appendingPathComponent("cache").path, threads: 2, log: { logged.append($0) })
+        XCTAssertEqual(data.labels, GenreStyle.all.map(\.name).sorted())
+        XCTAssertEqual(data.trainItems.count + data.validationItems.count + data.testItems.count, 400)
+        XCTAssertTrue(logged.first?.contains("rendering the demo data set") ?? false, "\(logged)")
+        XCTAssertTrue(DemoDataSet.marker(in: config.data.root)?.complete ?? false)
+    }
+
     func testDataProblemsAreReportedBeforeTraining() throws {
         let folder = makeTemporaryFolder("genre-trainer")
         let cache = folder.appendingPathComponent("cache").path
