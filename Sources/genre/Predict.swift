@@ -68,7 +68,8 @@ struct Predict: ParsableCommand {
         let nameWidth = best.map(\.label.count).max() ?? 0
         var lines = ["\(path): \(Self.clock(prediction.duration)), \(prediction.windows.count) window\(prediction.windows.count == 1 ? "" : "s")"]
         for (label, p) in best {
-            let bar = String(repeating: "█", count: Int((p * 20).rounded()))
+            let eighths = Int((p * 160).rounded())  // 20 cells of 8 steps
+            let bar = String(repeating: "█", count: eighths / 8) + (eighths % 8 == 0 ? "" : String(Array("▏▎▍▌▋▊▉")[eighths % 8 - 1]))
             lines.append("  " + label.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + String(format: " %5.1f %% ", p * 100) + bar)
         }
         if segments {
