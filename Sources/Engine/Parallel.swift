@@ -2,8 +2,8 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Splits numeric work across cores with `DispatchQueue.concurrentPerform`, in coarse
-/// contiguous chunks (one per thread), so each kernel decides its own granularity.
+/// Splits numeric work across cores in coarse contiguous chunks (one per thread), so each
+/// kernel decides its own granularity.
 public enum Parallel {
     private static let configuredThreads = Atomic<Int>(0)
 
@@ -28,12 +28,15 @@ public enum Parallel {
         }
     }
 
-    /// Runs `body(chunkIndex, range)` for each of `ranges` concurrently.
+    /// Runs `body(chunkIndex, range)` for each of `ranges` concurrently: chunk 0 on the calling
+    /// thread, the others on `WorkerPool`'s threads (or on Dispatch's when the pool is busy,
+    /// e.g. when several threads run networks at once, or for more chunks than threads).
     public static func forEach(_ ranges: [Range<Int>], _ body: (Int, Range<Int>) -> Void) {
         if ranges.count <= 1 {
             if let only = ranges.first { body(0, only) }
             return
         }
+        if WorkerPool.shared.run(ranges.count, { body($0, ranges[$0]) }) { return }
         withoutActuallyEscaping(body) { body in
             let shared = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: ranges.count) { index in
@@ -54,4 +57,101 @@ public enum Parallel {
 public struct UncheckedSendable<Value>: @unchecked Sendable {
     public let value: Value
     public init(_ value: Value) { self.value = value }
+}
+
+/// Persistent worker threads for `Parallel.forEach`. A network runs hundreds of parallel
+/// regions of a few tens of microseconds each (every op of a single-window forward), where
+/// waking Dispatch's threads costs as much as the work. Workers spin briefly on a job word
+/// after each job, so the next op starts at once, then sleep on a condition.
+///
+/// One job at a time: `run` returns false (and runs nothing) when another thread's job is in
+/// flight, or when it is called from inside a job, and the caller falls back to Dispatch.
+final class WorkerPool: @unchecked Sendable {
+    static let shared = WorkerPool()
+
+    /// (job number << 8) | chunk count; workers wait for it to change.
+    private let word = Atomic<Int>(0)
+    /// Chunks of the current job still running on workers.
+    private let remaining = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    private let condition = NSCondition()
+    /// Written before `word` is published, read by workers after they see it.
+    private var job: ((Int) -> Void)?
+    private var workers = 0
+    /// Spin iterations before a waiting thread starts yielding its core, and before a worker
+    /// sleeps (tens of microseconds in all when the core is free).
+    private let yieldAfter = 2_000
+    private let spinLimit = 6_000
+
+    /// Runs body(0..<count) with chunk 0 on the calling thread; false if the pool is busy.
+    func run(_ count: Int, _ body: (Int) -> Void) -> Bool {
+        guard count < 256, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { busy.store(false, ordering: .releasing) }
+        if workers < count - 1 {
+            if count - 1 > ProcessInfo.processInfo.activeProcessorCount { return false }
+            while workers < count - 1 { startWorker(index: workers + 1) }
+        }
+        withoutActuallyEscaping(body) { body in
+            job = body
+            remaining.store(count - 1, ordering: .relaxed)
+            let next = ((word.load(ordering: .relaxed) >> 8) + 1) << 8 | count
+            word.store(next, ordering: .sequentiallyConsistent)
+            if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                condition.lock()
+                condition.broadcast()
+                condition.unlock()
+            }
+            body(0)
+            var spins = 0
+            while remaining.load(ordering: .acquiring) > 0 {
+                spins += 1
+                if spins > yieldAfter { sched_yield() }
+            }
+            job = nil
+        }
+        return true
+    }
+
+    private func startWorker(index: Int) {
+        workers += 1
+        // The job word as it is now, before the job this worker was started for is published.
+        let seen = word.load(ordering: .acquiring)
+        let thread = Thread { [self] in work(index: index, seen: seen) }
+        thread.name = "engine-worker-\(index)"
+        thread.start()
+    }
+
+    /// Worker `index` runs chunk `index` of every job that has more than `index` chunks.
+    private func work(index: Int, seen start: Int) {
+        var seen = start
+        while true {
+            var current = word.load(ordering: .acquiring)
+            var spins = 0
+            while current == seen {
+                spins += 1
+                // On a machine shared with other jobs, give the core away while waiting.
+                if spins > yieldAfter { sched_yield() }
+                if spins > spinLimit {
+                    condition.lock()
+                    sleepers.add(1, ordering: .sequentiallyConsistent)
+                    while word.load(ordering: .sequentiallyConsistent) == seen { condition.wait() }
+                    sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                    condition.unlock()
+                    spins = 0
+                }
+                current = word.load(ordering: .acquiring)
+            }
+            seen = current
+            guard index < current & 0xFF else { continue }
+            runChunk(index)
+            remaining.subtract(1, ordering: .releasing)
+        }
+    }
+
+    /// Kept out of line so the worker's reference to the job is gone before it reports done.
+    @inline(never)
+    private func runChunk(_ index: Int) {
+        job.unsafelyUnwrapped(index)
+    }
 }
