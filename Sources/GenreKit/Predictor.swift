@@ -47,7 +47,7 @@ public final class Predictor: @unchecked Sendable {
     public let info: CheckpointInfo
     public let logMel: LogMel
     /// Windows per forward pass.
-    public var batchSize = 16
+    public var batchSize = 8
     /// Longest log-mel (frames) kept whole; longer files take the two-pass streaming path.
     public var wholeClipFrames: Int
     /// Frames computed per streaming step.

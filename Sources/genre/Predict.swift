@@ -89,6 +89,7 @@ struct Predict: ParsableCommand {
             throw fail("--segments with several files needs JSON Lines output (--json, or --out with .jsonl)")
         }
         var files = Predictor.inputFiles(paths)
+        guard !files.isEmpty else { throw fail("no audio files in \(paths.joined(separator: ", "))") }
         let output = try reportingErrors { try openOutput(format) }
         let before = files.count
         if skipDone, let existing = output.existing {

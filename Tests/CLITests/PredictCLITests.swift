@@ -182,6 +182,11 @@ final class PredictCLITests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertTrue(result.stderr.contains("using runs/new/best.safetensors"), result.stderr)
 
+        try FileManager.default.createDirectory(atPath: path("nothing"), withIntermediateDirectories: false)
+        let empty = try CommandRunner.run(["predict", path("nothing")], in: folder)
+        XCTAssertEqual(empty.status, 1)
+        XCTAssertTrue(empty.stderr.contains("no audio files"), empty.stderr)
+
         let badCheckpoint = try CommandRunner.run(["predict", clip, "--checkpoint", clip])
         XCTAssertEqual(badCheckpoint.status, 1)
         XCTAssertEqual(badCheckpoint.stderr.split(separator: "\n").count, 1, badCheckpoint.stderr)
