@@ -175,6 +175,7 @@ final class PredictStatus {
     private let total: Int
     private let skipped: Int
     private var done = 0
+    private var lastDraw = -1.0
     private let start = DispatchTime.now()
 
     init(total: Int, skipped: Int) { (self.total, self.skipped) = (total, skipped) }
@@ -187,7 +188,8 @@ final class PredictStatus {
 
     func advance() {
         done += 1
-        guard interactive else { return }
+        guard interactive, done == total || elapsed - lastDraw >= 0.1 else { return }  // at most ten redraws a second
+        lastDraw = elapsed
         let rate = Double(done) / max(elapsed, 1e-9)
         let width = 24
         let filled = width * done / max(total, 1)
