@@ -20,9 +20,14 @@ public final class BatchNorm: Layer {
     }
 
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
+        callAsFunction(x, tape, activationUpperBound: nil)
+    }
+
+    /// The batch norm followed by ReLU (bound .infinity) or ReLU6 (bound 6), in one op.
+    public func callAsFunction(_ x: Tensor, _ tape: Tape, activationUpperBound upper: Float?) -> Tensor {
         if tape.isTraining { batchesTracked.value.data[0] += 1 }
         return tape.batchNorm(x, weight: weight.value, bias: bias.value, runningMean: runningMean.value,
-                              runningVariance: runningVariance.value, momentum: momentum, epsilon: epsilon)
+                              runningVariance: runningVariance.value, momentum: momentum, epsilon: epsilon, activationUpperBound: upper)
     }
 
     public func parameters(prefix: String) -> [NamedParameter] {

@@ -3,8 +3,12 @@ extension Tape {
     /// Training: normalises with the batch mean and biased variance, and moves the running
     /// statistics towards the batch's (unbiased variance) by `momentum`. Evaluation: uses the
     /// running statistics.
+    ///
+    /// With `activationUpperBound` the output is clamped to [0, bound] in the same pass (ReLU
+    /// with .infinity, ReLU6 with 6): what `relu`/`relu6` of the batch norm gives, without the
+    /// intermediate tensor; its backward masks the gradient by the saved output, as theirs does.
     public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
-                          momentum: Float = 0.1, epsilon: Float = 1e-5) -> Tensor {
+                          momentum: Float = 0.1, epsilon: Float = 1e-5, activationUpperBound upper: Float? = nil) -> Tensor {
         let channels = x.shape.last!
         precondition([weight, bias, runningMean, runningVariance].allSatisfy { $0.count == channels },
                      "batch norm: parameters do not have \(channels) channels")
@@ -33,9 +37,17 @@ extension Tape {
         let shift = (0..<channels).map { bias.data[$0] }
         let y = Tensor(uninitialized: x.shape, requiresGrad: needsGradient(x, weight, bias))
         BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: scale, y: nil, yScale: nil, shift: shift,
-                                into: y.data, accumulate: false)
+                                into: y.data, accumulate: false, clampAt: upper)
         if y.requiresGrad {
+            var clamped = upper.map { (bound: $0, output: y) }  // the output is kept only when the mask needs it
             record(y) { dy in
+                // The activation's backward, in place: the output's gradient is complete (every
+                // consumer's backward has run) and read by nobody else, so it becomes the gradient
+                // where 0 < y < bound, else 0; the output goes back to the pool at once.
+                if let (bound, output) = clamped {
+                    Elementwise.map(dy.count, dy.data, output.data, into: dy.data, accumulate: false, ClampGradientKernel(upper: bound))
+                    clamped = nil
+                }
                 // dβ = Σ dy, dγ = Σ dy·x̂ with x̂ = (x − μ)·σ⁻¹
                 let gradientSums = BatchNormKernels.channelSums(dy.data, rows: rows, channels: channels, ValueTerm())
                 let centredProducts = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, other: dy.data,
@@ -97,9 +109,12 @@ enum BatchNormKernels {
         return total
     }
 
-    /// out (+)= (x − center)·xScale + y·yScale + shift per channel (y optional).
+    /// out (+)= (x − center)·xScale + y·yScale + shift per channel (y optional), clamped to
+    /// [0, clampAt] when given (not accumulating).
     static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, center: [Float], xScale: [Float], y: UnsafePointer<Float>?,
-                       yScale: [Float]?, shift: [Float], into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                       yScale: [Float]?, shift: [Float], into out: UnsafeMutablePointer<Float>, accumulate: Bool, clampAt upper: Float? = nil) {
+        precondition(upper == nil || !accumulate, "a clamped affine map cannot accumulate")
+        let clamp = upper.map { ClampKernel(upper: $0) }
         let coefficients = xScale + (yScale ?? [Float](repeating: 0, count: channels)) + shift + center
         coefficients.withUnsafeBufferPointer { buffer in
             let shared = UncheckedSendable((x, y ?? x, buffer.baseAddress!, out))
@@ -112,11 +127,13 @@ enum BatchNormKernels {
                     while c + 8 <= channels {
                         var value = (a.vector(c) - mean.vector(c)) * first.vector(c)
                         value = value.addingProduct(b.vector(c), other.vector(c)) + offset.vector(c)
+                        if let clamp { value = clamp(value, value) }
                         result.store(accumulate ? result.vector(c) + value : value, at: c)
                         c += 8
                     }
                     while c < channels {
-                        let value = (a[c] - mean[c]) * first[c] + b[c] * other[c] + offset[c]
+                        var value = (a[c] - mean[c]) * first[c] + b[c] * other[c] + offset[c]
+                        if let clamp { value = clamp(V(repeating: value), V(repeating: value))[0] }
                         result[c] = accumulate ? result[c] + value : value
                         c += 1
                     }

@@ -34,26 +34,35 @@ public final class Sequential: Layer {
         self.names = named.map(\.0)
     }
 
-    /// In evaluation mode a convolution followed by a batch norm (and a ReLU or ReLU6) runs as
-    /// one fused op, `conv2dBatchNorm`; training runs every layer on its own.
+    /// Fusions: a batch norm followed by a ReLU or ReLU6 runs as one op (both modes), and in
+    /// evaluation mode a convolution followed by a batch norm (and a ReLU or ReLU6) as well.
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
-        guard !tape.isTraining else { return layers.reduce(x) { $1($0, tape) } }
         var y = x
         var i = 0
         while i < layers.count {
-            if let conv = layers[i] as? Conv2D, i + 1 < layers.count, let norm = layers[i + 1] as? BatchNorm {
-                let next: (any Layer)? = i + 2 < layers.count ? layers[i + 2] : nil
-                let upper: Float? = next is ReLU6 ? 6 : (next is ReLU ? .infinity : nil)
+            let upper = activationBound(at: i + (layers[i] is Conv2D ? 2 : 1))
+            if !tape.isTraining, let conv = layers[i] as? Conv2D, let norm = layer(at: i + 1) as? BatchNorm {
                 y = tape.conv2dBatchNorm(y, conv.weight.value, stride: conv.stride, padding: conv.padding, groups: conv.groups,
                                          normWeight: norm.weight.value, normBias: norm.bias.value, runningMean: norm.runningMean.value,
                                          runningVariance: norm.runningVariance.value, epsilon: norm.epsilon, activationUpperBound: upper)
                 i += upper == nil ? 2 : 3
+            } else if let norm = layers[i] as? BatchNorm, let upper {
+                y = norm(y, tape, activationUpperBound: upper)
+                i += 2
             } else {
                 y = layers[i](y, tape)
                 i += 1
             }
         }
         return y
+    }
+
+    private func layer(at index: Int) -> (any Layer)? { index < layers.count ? layers[index] : nil }
+
+    /// 6 for a ReLU6 at `index`, .infinity for a ReLU, else nil.
+    private func activationBound(at index: Int) -> Float? {
+        let next = layer(at: index)
+        return next is ReLU6 ? 6 : (next is ReLU ? .infinity : nil)
     }
 
     public func parameters(prefix: String) -> [NamedParameter] {

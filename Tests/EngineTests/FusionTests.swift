@@ -55,15 +55,42 @@ final class FusionTests: XCTestCase {
         }
     }
 
-    func testTrainingModeIsNotFused() {
-        var scratch = SeededRandom(seed: 1)
-        let conv = Conv2D(inputChannels: 4, outputChannels: 8, kernelSize: 1, random: &scratch)
-        let norm = BatchNorm(channels: 8)
-        let tape = Tape(mode: .training)
-        let y = Sequential([conv, norm, ReLU6()])(randomTensor([2, 3, 3, 4]), tape)
-        XCTAssertEqual(tape.recordedCount, 3)
-        XCTAssertEqual(norm.batchesTracked.value.data[0], 1)
-        tape.backward(y, gradient: randomTensor(y.shape))
-        XCTAssertNotNil(conv.weight.grad)
+    /// Training fuses only batch norm + activation: same output, same gradients of the input,
+    /// the conv weight and the batch-norm parameters, same running statistics as separate ops.
+    func testTrainingBatchNormActivationMatchesSeparateOps() {
+        for (activation, upper) in [(ReLU6() as any Layer, Float(6)), (ReLU(), .infinity)] {
+            var scratch = SeededRandom(seed: random.next())
+            let conv = Conv2D(inputChannels: 5, outputChannels: 12, kernelSize: 3, stride: 2, padding: 1, random: &scratch)
+            let x = Tensor(shape: [3, 7, 6, 5], values: randomTensor([3, 7, 6, 5], scale: 3).values, requiresGrad: true)
+            let upstream = randomTensor([3, 4, 3, 12], scale: 2)
+            func run(fused: Bool) -> (y: [Float], dx: [Float], dw: [Float], dGamma: [Float], dBeta: [Float], mean: [Float], variance: [Float]) {
+                let norm = BatchNorm(channels: 12)
+                norm.weight.value.data.update(repeating: 4, count: 12)  // wide enough to reach 6
+                conv.zeroGrad()
+                x.grad = nil
+                let tape = Tape(mode: .training)
+                let y: Tensor
+                if fused {
+                    y = Sequential([conv, norm, activation])(x, tape)
+                    XCTAssertEqual(tape.recordedCount, 2)
+                } else {
+                    y = activation(norm(conv(x, tape), tape), tape)
+                    XCTAssertEqual(tape.recordedCount, 3)
+                }
+                XCTAssertEqual(norm.batchesTracked.value.data[0], 1)
+                tape.backward(y, gradient: upstream)
+                return (y.values, x.grad!.values, conv.weight.grad!.values, norm.weight.grad!.values, norm.bias.grad!.values,
+                        norm.runningMean.value.values, norm.runningVariance.value.values)
+            }
+            let (fused, separate) = (run(fused: true), run(fused: false))
+            XCTAssertEqual(fused.y, separate.y, "output, bound \(upper)")
+            XCTAssertTrue(fused.y.contains(0) && (upper > 6 || fused.y.contains(6)), "the clamp is exercised")
+            XCTAssertEqual(fused.dx, separate.dx, "input gradient, bound \(upper)")
+            XCTAssertEqual(fused.dw, separate.dw, "conv weight gradient, bound \(upper)")
+            XCTAssertEqual(fused.dGamma, separate.dGamma)
+            XCTAssertEqual(fused.dBeta, separate.dBeta)
+            XCTAssertEqual(fused.mean, separate.mean)
+            XCTAssertEqual(fused.variance, separate.variance)
+        }
     }
 }
