@@ -75,23 +75,8 @@ final class TrainCLITests: XCTestCase {
 
         // Ctrl-C once the first epoch is done.
         let config = try writeConfig("split.json", root: root, output: path("split"), epochs: 20)
-        let process = Process()
-        process.executableURL = CommandRunner.genre
-        process.arguments = ["train", config]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        var stderr = ""
-        while !stderr.contains("epoch 1:") {
-            let chunk = errors.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            stderr += String(decoding: chunk, as: UTF8.self)
-        }
-        process.interrupt()
-        stderr += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        let (status, stderr) = try trainUntil("epoch 1:", config: config) { $0.interrupt() }
+        XCTAssertEqual(status, 130, stderr)
         XCTAssertTrue(stderr.contains("--resume"), stderr)
 
         let again = try CommandRunner.run(["train", config])
@@ -103,9 +88,50 @@ final class TrainCLITests: XCTestCase {
                            try Data(contentsOf: URL(fileURLWithPath: path("split/" + name))), name)
         }
 
+        // Killed outright after the second epoch: --resume redoes the unfinished epoch.
+        let killed = try writeConfig("killed.json", root: root, output: path("killed"), epochs: 20)
+        let (killStatus, _) = try trainUntil("epoch 2:", config: killed) { kill($0.processIdentifier, SIGKILL) }
+        XCTAssertEqual(killStatus, SIGKILL)
+        let finished = try CommandRunner.run(["train", killed, "--resume"])
+        XCTAssertEqual(finished.status, 0, finished.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("whole/best.safetensors"))),
+                       try Data(contentsOf: URL(fileURLWithPath: path("killed/best.safetensors"))))
+        XCTAssertEqual(try String(contentsOfFile: path("killed/metrics.jsonl"), encoding: .utf8).split(separator: "\n").count, 20)
+
+        // --init starts from given weights of the same network; another network's are refused.
+        let initialised = try writeConfig("init.json", root: root, output: path("init"), epochs: 1)
+        XCTAssertEqual(try CommandRunner.run(["train", initialised, "--init", path("whole/best.safetensors")]).status, 0)
+        let other = try writeConfig("other.json", root: root, output: path("other"), epochs: 1)
+        try String(contentsOfFile: other, encoding: .utf8).replacingOccurrences(of: "\"width\": 0.35", with: "\"width\": 0.5")
+            .write(toFile: other, atomically: true, encoding: .utf8)
+        let refused = try CommandRunner.run(["train", other, "--init", path("whole/best.safetensors")])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains(path("whole/best.safetensors")) && refused.stderr.contains("shape"), refused.stderr)
+
         let eval = try CommandRunner.run(["eval", config, "--png", path("confusion.png")])
         XCTAssertEqual(eval.status, 0, eval.stderr)
         XCTAssertTrue(eval.stdout.contains("macro F1") && eval.stdout.contains("confusion"), eval.stdout)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("confusion.png"))).prefix(4), Data([0x89, 0x50, 0x4E, 0x47]))
+    }
+
+    /// Starts `genre train`, reads its stderr until `marker` appears, then applies `stop`.
+    private func trainUntil(_ marker: String, config: String, stop: (Process) -> Void) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = CommandRunner.genre
+        process.arguments = ["train", config]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = Pipe()
+        try process.run()
+        var stderr = ""
+        while !stderr.contains(marker) {
+            let chunk = errors.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            stderr += String(decoding: chunk, as: UTF8.self)
+        }
+        stop(process)
+        stderr += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stderr)
     }
 }
