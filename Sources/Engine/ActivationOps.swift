@@ -18,7 +18,8 @@ extension Tape {
         if y.requiresGrad {
             let input = x.node
             record(y) { dy in
-                Elementwise.map(dy.count, dy.data, mask.data, into: input.gradient().data, accumulate: true, ProductKernel())
+                let (dx, fresh) = input.gradientToWrite()
+                Elementwise.map(dy.count, dy.data, mask.data, into: dx.data, accumulate: !fresh, ProductKernel())
             }
         }
         return y
@@ -30,7 +31,8 @@ extension Tape {
         if y.requiresGrad {
             let input = x.node
             record(y) { dy in
-                Elementwise.map(dy.count, dy.data, y.data, into: input.gradient().data, accumulate: true, ClampGradientKernel(upper: upper))
+                let (dx, fresh) = input.gradientToWrite()
+                Elementwise.map(dy.count, dy.data, y.data, into: dx.data, accumulate: !fresh, ClampGradientKernel(upper: upper))
             }
         }
         return y

@@ -8,7 +8,8 @@ extension Tape {
             let inputs = [a, b].filter(\.requiresGrad).map(\.node)
             record(y) { dy in
                 for input in inputs {
-                    Elementwise.map(dy.count, dy.data, dy.data, into: input.gradient().data, accumulate: true, FirstKernel())
+                    let (dx, fresh) = input.gradientToWrite()
+                    Elementwise.map(dy.count, dy.data, dy.data, into: dx.data, accumulate: !fresh, FirstKernel())
                 }
             }
         }

@@ -44,14 +44,10 @@ extension Tape {
                 // The activation's backward, in place: the output's gradient is complete (every
                 // consumer's backward has run) and read by nobody else, so it becomes the gradient
                 // where 0 < y < bound, else 0; the output goes back to the pool at once.
-                if let (bound, output) = clamped {
-                    Elementwise.map(dy.count, dy.data, output.data, into: dy.data, accumulate: false, ClampGradientKernel(upper: bound))
-                    clamped = nil
-                }
-                // dβ = Σ dy, dγ = Σ dy·x̂ with x̂ = (x − μ)·σ⁻¹
-                let gradientSums = BatchNormKernels.channelSums(dy.data, rows: rows, channels: channels, ValueTerm())
-                let centredProducts = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, other: dy.data,
-                                                                         DeviationProductTerm())
+                // dβ = Σ dy, dγ = Σ dy·x̂ with x̂ = (x − μ)·σ⁻¹: one pass that also applies the mask.
+                let (gradientSums, centredProducts) = BatchNormKernels.gradientSums(dy.data, x: x.data, rows: rows, channels: channels, center: mean,
+                                                                                    mask: clamped.map { (output: UnsafePointer($0.output.data), bound: $0.bound) })
+                clamped = nil
                 let dBias = gradientSums.map { Float($0) }
                 let dWeight = (0..<channels).map { Float(centredProducts[$0]) * inverseDeviation[$0] }
                 if weight.requiresGrad { BatchNormKernels.add(dWeight, to: weight.gradient()) }
@@ -61,8 +57,9 @@ extension Tape {
                 let count = Float(rows)
                 let b = (0..<channels).map { -scale[$0] * dWeight[$0] / count * inverseDeviation[$0] }
                 let c = (0..<channels).map { -scale[$0] * dBias[$0] / count }
+                let (dx, fresh) = x.gradientToWrite()
                 BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: b, y: dy.data, yScale: scale,
-                                        shift: c, into: x.gradient().data, accumulate: true)
+                                        shift: c, into: dx.data, accumulate: !fresh)
             }
         }
         return y
@@ -107,6 +104,58 @@ enum BatchNormKernels {
             for c in 0..<channels { total[c] += Double(partials[chunk * channels + c]) }
         }
         return total
+    }
+
+    /// (Σ dy, Σ (x − center)·dy) per channel in one pass, summed exactly as two `channelSums`
+    /// (ValueTerm, DeviationProductTerm) would. With a mask (output, bound), dy first becomes
+    /// the clamp's gradient in place: dy where 0 < output < bound, else 0.
+    static func gradientSums(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float],
+                             mask: (output: UnsafePointer<Float>, bound: Float)?) -> ([Double], [Double]) {
+        let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
+        var partials = [Float](repeating: 0, count: 2 * chunks.count * channels)
+        partials.withUnsafeMutableBufferPointer { partialBuffer in
+            center.withUnsafeBufferPointer { centreBuffer in
+                let shared = UncheckedSendable((dy, x, mask?.output ?? x, centreBuffer.baseAddress!, partialBuffer.baseAddress!))
+                let masked = mask != nil
+                let gradientKernel = ClampGradientKernel(upper: mask?.bound ?? 0)
+                Parallel.forEach(chunks) { chunk, range in
+                    let (gradient, source, output, mean, all) = shared.value
+                    let sum = all + 2 * chunk * channels, product = sum + channels
+                    for row in range {
+                        let (g, a, y) = (gradient + row * channels, source + row * channels, output + row * channels)
+                        var c = 0
+                        while c + 8 <= channels {
+                            var value = g.vector(c)
+                            if masked {
+                                value = gradientKernel(value, y.vector(c))
+                                g.store(value, at: c)
+                            }
+                            sum.store(sum.vector(c) + value, at: c)
+                            product.store(product.vector(c) + (a.vector(c) - mean.vector(c)) * value, at: c)
+                            c += 8
+                        }
+                        while c < channels {
+                            var value = g[c]
+                            if masked {
+                                value = gradientKernel(V(repeating: value), V(repeating: y[c]))[0]
+                                g[c] = value
+                            }
+                            sum[c] += value
+                            product[c] += (a[c] - mean[c]) * value
+                            c += 1
+                        }
+                    }
+                }
+            }
+        }
+        var totals = ([Double](repeating: 0, count: channels), [Double](repeating: 0, count: channels))
+        for chunk in 0..<chunks.count {
+            for c in 0..<channels {
+                totals.0[c] += Double(partials[2 * chunk * channels + c])
+                totals.1[c] += Double(partials[(2 * chunk + 1) * channels + c])
+            }
+        }
+        return totals
     }
 
     /// out (+)= (x − center)·xScale + y·yScale + shift per channel (y optional), clamped to

@@ -24,10 +24,15 @@ extension Tape {
                     }
                 }
                 if x.requiresGrad {
+                    // A fresh gradient is overwritten (the depthwise gather and the pointwise
+                    // GEMM write every element; im2col's scatter adds, so it gets zeros first).
+                    let (dx, fresh) = x.gradientToWrite()
+                    if fresh && !g.isDepthwise3x3 && !g.isPointwise { dx.fill(0) }
+                    let accumulate = !fresh || !(g.isDepthwise3x3 || g.isPointwise)
                     if g.isDepthwise3x3 {
-                        Depthwise.inputGradient(g, dy: dy.data, weight: weight.data, dx: x.gradient().data)
+                        Depthwise.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, accumulate: accumulate)
                     } else {
-                        Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: x.gradient().data)
+                        Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, accumulate: accumulate)
                     }
                 }
             }
@@ -65,7 +70,8 @@ enum Convolution {
     }
 
     /// dcolumns = dY · Wᵀ, scattered back onto dX (directly for 1×1 stride-1).
-    static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                              accumulate: Bool = true) {
         let groupIn = g.inChannels / g.groups, groupOut = g.outChannels / g.groups
         let depth = g.kernel * g.kernel * groupIn
         let pixels = g.batch * g.outHeight * g.outWidth
@@ -73,7 +79,7 @@ enum Convolution {
             let weightTransposed = weightMatrix(g, weight, group).transposed
             if g.isPointwise {
                 Gemm.multiply(m: pixels, n: groupIn, k: groupOut, a: MatrixView(dy + group * groupOut, rowStride: g.outChannels),
-                              b: weightTransposed, c: dx + group * groupIn, ldc: g.inChannels, accumulate: true)
+                              b: weightTransposed, c: dx + group * groupIn, ldc: g.inChannels, accumulate: accumulate)
                 continue
             }
             let chunk = chunkRows(g)

@@ -13,11 +13,12 @@ enum Depthwise {
     /// dx[n, ih, iw, c] += Σ dy[n, oh, ow, c] · w[kh, kw, c] over the (oh, ow, kh, kw) that read
     /// (ih, iw): a gather, so each thread owns whole rows of dx and nothing races. At stride 1 it
     /// is the forward correlation of dy with the flipped kernel and padding 2 − p.
-    static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>) {
+    static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                              accumulate: Bool = true) {
         let channels = g.inChannels
         guard g.stride == 1 else {
             gather(g, source: dy, sourceSize: (g.outHeight, g.outWidth), weight: weight, target: dx, targetSize: (g.height, g.width),
-                   accumulate: true, window: nil) { input, tap in
+                   accumulate: accumulate, window: nil) { input, tap in
                 let (output, remainder) = (input + g.padding - tap).quotientAndRemainder(dividingBy: g.stride)
                 return input + g.padding - tap >= 0 && remainder == 0 ? output : nil
             }
@@ -26,7 +27,7 @@ enum Depthwise {
         withScratch(9 * channels) { flipped in
             for tap in 0..<9 { (flipped + tap * channels).update(from: weight + (8 - tap) * channels, count: channels) }
             gather(g, source: dy, sourceSize: (g.outHeight, g.outWidth), weight: flipped, target: dx, targetSize: (g.height, g.width),
-                   accumulate: true, window: (1, 2 - g.padding))
+                   accumulate: accumulate, window: (1, 2 - g.padding))
         }
     }
 

@@ -20,8 +20,10 @@ public struct MatrixView {
 
 /// Single-precision matrix multiply `C = A·B` or `C += A·B` (row-major C), BLIS style:
 /// B is packed into kc×16 panels, A into 6×kc panels, and a 6×16 register-blocked
-/// micro-kernel (12 ymm accumulators, FMA) runs over them. C is cut into one rectangle per
-/// thread along its longer side; each thread packs its own panels.
+/// micro-kernel (12 ymm accumulators, FMA) runs over them; row-major A is read in place instead
+/// of packed. C is cut into one rectangle per thread along its longer side, or, for tall-skinny
+/// products (K much larger than M and N), K is cut into slices whose products are summed; each
+/// thread packs its own panels.
 public enum Gemm {
     static let mr = 6
     static let nr = 16
@@ -46,6 +48,35 @@ public enum Gemm {
         }
         let work = m * n * k
         let cBase = UncheckedSendable(c)
+        let threads = Parallel.threadCount
+        if threads > 1, epilogue == nil, k >= 2 * kBlock * threads, k > 2 * max(m, n), work >= 1 << 22 {
+            // Tall-skinny products (weight gradients: K = pixels, M and N = channels): each
+            // thread takes a slice of K, so neither operand is packed twice; slices after the
+            // first go to scratch and are added in order afterwards (deterministic).
+            let parts = Parallel.ranges(k, granularity: kBlock)
+            withScratch(max(1, parts.count - 1) * m * n) { partial in
+                let partialBase = UncheckedSendable(partial)
+                Parallel.forEach(parts) { index, slice in
+                    let aPart = MatrixView(a.offset(row: 0, column: slice.lowerBound), rowStride: a.rowStride, columnStride: a.columnStride)
+                    let bPart = MatrixView(b.offset(row: slice.lowerBound, column: 0), rowStride: b.rowStride, columnStride: b.columnStride)
+                    if index == 0 {
+                        serial(m: m, n: n, k: slice.count, a: aPart, b: bPart, c: cBase.value, ldc: ldc, accumulate: accumulate)
+                    } else {
+                        serial(m: m, n: n, k: slice.count, a: aPart, b: bPart, c: partialBase.value + (index - 1) * m * n, ldc: n, accumulate: false)
+                    }
+                }
+                Parallel.forEach(m, work: m * n * parts.count, minimumWork: 1 << 16) { rows in
+                    for index in 1..<parts.count {
+                        let source = partialBase.value + (index - 1) * m * n
+                        for i in rows {
+                            let to = cBase.value + i * ldc, from = source + i * n
+                            for j in 0..<n { to[j] += from[j] }
+                        }
+                    }
+                }
+            }
+            return
+        }
         if (m + mr - 1) / mr >= (n + nr - 1) / nr {
             Parallel.forEach(m, granularity: mr, work: work, minimumWork: 1 << 18) { rows in
                 let aPart = MatrixView(a.offset(row: rows.lowerBound, column: 0), rowStride: a.rowStride, columnStride: a.columnStride)
@@ -66,6 +97,7 @@ public enum Gemm {
         let kcMax = min(k, kBlock)
         let ncMax = min(roundUp(n, nr), nBlock)
         let mcMax = min(roundUp(m, mr), mBlock)
+        let directA = a.columnStride == 1
         withScratch(kcMax * ncMax) { packedB in
         withScratch(mcMax * kcMax) { packedA in
         withScratch(mr * nr) { tile in
@@ -78,16 +110,30 @@ public enum Gemm {
                     packB(b, rowStart: pc, columnStart: jc, rows: kc, columns: nc, into: packedB)
                     for ic in stride(from: 0, to: m, by: mBlock) {
                         let mc = min(mBlock, m - ic)
-                        packA(a, rowStart: ic, columnStart: pc, rows: mc, columns: kc, into: packedA)
+                        // Row-major A is read in place by the micro-kernel (only a partial last
+                        // panel is packed, zero-padded).
+                        let packedRows = directA ? mc / mr * mr : 0
+                        if packedRows < mc {
+                            packA(a, rowStart: ic + packedRows, columnStart: pc, rows: mc - packedRows, columns: kc, into: packedA + packedRows * kc)
+                        }
                         for jr in stride(from: 0, to: nc, by: nr) {
                             let columns = min(nr, nc - jr)
                             for ir in stride(from: 0, to: mc, by: mr) {
                                 let rows = min(mr, mc - ir)
                                 let target = c + (ic + ir) * ldc + jc + jr
-                                if rows == mr && columns == nr {
-                                    microKernel(kc, packedA + ir * kc, packedB + jr * kc, target, ldc, addToC)
+                                if directA && rows == mr {
+                                    let panel = a.offset(row: ic + ir, column: pc)
+                                    if columns == nr {
+                                        microKernel(kc, panel, a.rowStride, 1, packedB + jr * kc, target, ldc, addToC)
+                                    } else {
+                                        microKernel(kc, panel, a.rowStride, 1, packedB + jr * kc, tile, nr, false)
+                                    }
+                                } else if rows == mr && columns == nr {
+                                    microKernel(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, target, ldc, addToC)
                                 } else {
-                                    microKernel(kc, packedA + ir * kc, packedB + jr * kc, tile, nr, false)
+                                    microKernel(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, tile, nr, false)
+                                }
+                                if rows != mr || columns != nr {
                                     for r in 0..<rows {
                                         let from = tile + r * nr, to = target + r * ldc
                                         if addToC {
@@ -120,6 +166,17 @@ public enum Gemm {
         for ir in stride(from: 0, to: rows, by: mr) {
             let panel = packed + ir * columns
             let valid = min(mr, rows - ir)
+            if valid == mr && a.rowStride == 1 {
+                // Column-major A (a transposed operand): each column's six values are adjacent.
+                let source = a.offset(row: rowStart + ir, column: columnStart)
+                let stride = a.columnStride
+                for p in 0..<columns {
+                    let from = source + p * stride, to = panel + p * mr
+                    to[0] = from[0]; to[1] = from[1]; to[2] = from[2]
+                    to[3] = from[3]; to[4] = from[4]; to[5] = from[5]
+                }
+                continue
+            }
             for r in 0..<valid {
                 let source = a.offset(row: rowStart + ir + r, column: columnStart)
                 let stride = a.columnStride
@@ -155,9 +212,10 @@ public enum Gemm {
         }
     }
 
-    /// C[6×16] (+)= Apanel[6×kc]·Bpanel[kc×16], all twelve 8-wide accumulators in registers.
+    /// C[6×16] (+)= A[6×kc]·Bpanel[kc×16], all twelve 8-wide accumulators in registers. A(r, p)
+    /// is a[r·rowStride + p·columnStride]: a packed panel (1, 6) or six rows of A in place (lda, 1).
     @inline(__always)
-    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int, _ b: UnsafePointer<Float>,
                             _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -168,17 +226,17 @@ public enum Gemm {
             let b1 = bp.load(fromByteOffset: 32, as: V.self)
             var av = V(repeating: ap[0])
             c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
-            av = V(repeating: ap[1])
+            av = V(repeating: ap[1 * rowStride])
             c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
-            av = V(repeating: ap[2])
+            av = V(repeating: ap[2 * rowStride])
             c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
-            av = V(repeating: ap[3])
+            av = V(repeating: ap[3 * rowStride])
             c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
-            av = V(repeating: ap[4])
+            av = V(repeating: ap[4 * rowStride])
             c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
-            av = V(repeating: ap[5])
+            av = V(repeating: ap[5 * rowStride])
             c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
-            ap += mr
+            ap += columnStride
             bp += nr * MemoryLayout<Float>.stride
         }
         @inline(__always) func store(_ row: Int, _ low: V, _ high: V) {
@@ -195,3 +253,4 @@ public enum Gemm {
         store(3, c30, c31); store(4, c40, c41); store(5, c50, c51)
     }
 }
+

@@ -56,6 +56,10 @@ public final class Tensor: @unchecked Sendable {
     /// The gradient buffer, created zeroed on first use; backward kernels add into it.
     public func gradient() -> Tensor { node.gradient() }
 
+    /// The gradient for a backward to write into, and whether it is fresh: a fresh one is
+    /// uninitialized and must be overwritten in full (accumulate: false) rather than added to.
+    func gradientToWrite() -> (tensor: Tensor, fresh: Bool) { node.gradientToWrite() }
+
     public func fill(_ value: Float) { data.update(repeating: value, count: count) }
 }
 
@@ -72,5 +76,14 @@ public final class GradientNode: @unchecked Sendable {
         let created = Tensor(zeros: shape)
         grad = created
         return created
+    }
+
+    /// As `gradient()`, but a new gradient is left uninitialized (fresh: true) for a caller that
+    /// writes every element; saves zero-filling and re-reading the zeros.
+    func gradientToWrite() -> (tensor: Tensor, fresh: Bool) {
+        if let grad { return (grad, false) }
+        let created = Tensor(uninitialized: shape)
+        grad = created
+        return (created, true)
     }
 }

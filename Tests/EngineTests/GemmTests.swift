@@ -2,11 +2,11 @@ import Engine
 import XCTest
 
 final class GemmTests: XCTestCase {
-    /// Odd sizes cross every edge case: partial 6×16 tiles, several k blocks, both thread splits,
-    /// transposed operands and accumulation.
+    /// Odd sizes cross every edge case: partial 6×16 tiles, several k blocks, all three thread
+    /// splits (rows, columns, slices of k for 37×70×2600), transposed operands and accumulation.
     func testMatchesNaiveProductAtOddSizes() {
         var random = SeededRandom(seed: 7)
-        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 40, 300), (150, 33, 517), (20, 300, 64), (97, 7, 1000)] {
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 40, 300), (150, 33, 517), (20, 300, 64), (97, 7, 1000), (37, 70, 2600)] {
             for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
                 for accumulate in [false, true] {
                     let a = (0..<m * k).map { _ in random.nextNormal() }
