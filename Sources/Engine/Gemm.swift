@@ -20,10 +20,10 @@ public struct MatrixView {
 
 /// Single-precision matrix multiply `C = A·B` or `C += A·B` (row-major C), BLIS style:
 /// B is packed into kc×16 panels, A into 6×kc panels, and a 6×16 register-blocked
-/// micro-kernel (12 ymm accumulators, FMA) runs over them; row-major A is read in place instead
-/// of packed. C is cut into one rectangle per thread along its longer side, or, for tall-skinny
-/// products (K much larger than M and N), K is cut into slices whose products are summed; each
-/// thread packs its own panels.
+/// micro-kernel (12 ymm accumulators, FMA) runs over them; row-major A, and transposed A with
+/// short columns, are read in place instead of packed. C is cut into one rectangle per thread
+/// along its longer side, or, for tall-skinny products (K much larger than M and N), K is cut
+/// into slices whose products are summed; each thread packs its own panels.
 public enum Gemm {
     static let mr = 6
     static let nr = 16
@@ -97,7 +97,9 @@ public enum Gemm {
         let kcMax = min(k, kBlock)
         let ncMax = min(roundUp(n, nr), nBlock)
         let mcMax = min(roundUp(m, mr), mBlock)
-        let directA = a.columnStride == 1
+        // Row-major A, and column-major A whose columns are short (weight gradients of convs up
+        // to 256 channels), are read in place; longer columns alias in cache and are packed.
+        let directA = a.columnStride == 1 || (a.rowStride == 1 && a.columnStride < 512)
         withScratch(kcMax * ncMax) { packedB in
         withScratch(mcMax * kcMax) { packedA in
         withScratch(mr * nr) { tile in
@@ -110,8 +112,7 @@ public enum Gemm {
                     packB(b, rowStart: pc, columnStart: jc, rows: kc, columns: nc, into: packedB)
                     for ic in stride(from: 0, to: m, by: mBlock) {
                         let mc = min(mBlock, m - ic)
-                        // Row-major A is read in place by the micro-kernel (only a partial last
-                        // panel is packed, zero-padded).
+                        // A read in place needs only a partial last panel packed (zero-padded).
                         let packedRows = directA ? mc / mr * mr : 0
                         if packedRows < mc {
                             packA(a, rowStart: ic + packedRows, columnStart: pc, rows: mc - packedRows, columns: kc, into: packedA + packedRows * kc)
@@ -124,9 +125,9 @@ public enum Gemm {
                                 if directA && rows == mr {
                                     let panel = a.offset(row: ic + ir, column: pc)
                                     if columns == nr {
-                                        microKernel(kc, panel, a.rowStride, 1, packedB + jr * kc, target, ldc, addToC)
+                                        microKernel(kc, panel, a.rowStride, a.columnStride, packedB + jr * kc, target, ldc, addToC)
                                     } else {
-                                        microKernel(kc, panel, a.rowStride, 1, packedB + jr * kc, tile, nr, false)
+                                        microKernel(kc, panel, a.rowStride, a.columnStride, packedB + jr * kc, tile, nr, false)
                                     }
                                 } else if rows == mr && columns == nr {
                                     microKernel(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, target, ldc, addToC)

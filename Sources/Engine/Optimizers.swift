@@ -52,10 +52,18 @@ public final class SGD: Optimizer {
                 continue
             }
             withState(name, "momentum_buffer", count: value.count) { buffer, isNew in
-                for i in 0..<value.count {
-                    let decayed = g[i] + weightDecay * p[i]
-                    buffer[i] = isNew ? decayed : momentum * buffer[i] + decayed
-                    p[i] -= learningRate * (nesterov ? decayed + momentum * buffer[i] : buffer[i])
+                buffer.withUnsafeMutableBufferPointer { buffer in
+                    let shared = UncheckedSendable((p, g, buffer.baseAddress!))
+                    let (learningRate, momentum, nesterov, weightDecay) = (learningRate, momentum, nesterov, weightDecay)
+                    // Element by element, so splitting across threads changes nothing.
+                    Parallel.forEach(value.count, granularity: 64, work: value.count, minimumWork: Elementwise.minimumParallelCount) { range in
+                        let (p, g, b) = shared.value
+                        for i in range {
+                            let decayed = g[i] + weightDecay * p[i]
+                            b[i] = isNew ? decayed : momentum * b[i] + decayed
+                            p[i] -= learningRate * (nesterov ? decayed + momentum * b[i] : b[i])
+                        }
+                    }
                 }
             }
         }
