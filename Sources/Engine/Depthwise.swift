@@ -66,17 +66,23 @@ enum Depthwise {
                 }
                 for row in range {
                     let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
-                    defer { epilogue?.apply(pixels: targetSize.width, channels: channels, to.value + row * targetSize.width * channels) }
-                    for j in 0..<targetSize.width where !interior.contains(j) { pixel(n, i, j, fromChannel: 0) }
+                    let targetRow = to.value + row * targetSize.width * channels
+                    for j in 0..<targetSize.width where !interior.contains(j) {
+                        pixel(n, i, j, fromChannel: 0)
+                        epilogue?.apply(targetRow + j * channels, channel: 0, count: channels)
+                    }
                     guard let window, !interior.isEmpty else { continue }
                     func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
                         guard let si = sourceCoordinate.value(i, kh), si < sourceSize.height else { return nil }
                         return from.value + (n * sourceSize.height + si) * sourceSize.width * channels
                     }
                     slidingRow((sourceRow(0), sourceRow(1), sourceRow(2)), weight: weight, channels: vectorChannels, stride: channels, window: window, columns: interior,
-                               into: to.value + row * targetSize.width * channels, accumulate: accumulate)
+                               into: targetRow, accumulate: accumulate, epilogue: epilogue)
                     if vectorChannels < channels {
-                        for j in interior { pixel(n, i, j, fromChannel: vectorChannels) }
+                        for j in interior {
+                            pixel(n, i, j, fromChannel: vectorChannels)
+                            epilogue?.apply(targetRow + j * channels + vectorChannels, channel: vectorChannels, count: channels - vectorChannels)
+                        }
                     }
                 }
             }
@@ -89,7 +95,20 @@ enum Depthwise {
     @inline(__always)
     private static func slidingRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), weight: UnsafePointer<Float>, channels: Int, stride pixelStride: Int,
                                    window: (stride: Int, padding: Int), columns: Range<Int>,
-                                   into target: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                                   into target: UnsafeMutablePointer<Float>, accumulate: Bool, epilogue: ChannelEpilogue?) {
+        if let epilogue {
+            slidingRow(rows, weight: weight, channels: channels, stride: pixelStride, window: window, columns: columns, into: target,
+                       accumulate: accumulate) { sum, c in epilogue(sum, c) }
+        } else {
+            slidingRow(rows, weight: weight, channels: channels, stride: pixelStride, window: window, columns: columns, into: target,
+                       accumulate: accumulate) { sum, _ in sum }
+        }
+    }
+
+    @inline(__always)
+    private static func slidingRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), weight: UnsafePointer<Float>, channels: Int, stride pixelStride: Int,
+                                   window: (stride: Int, padding: Int), columns: Range<Int>,
+                                   into target: UnsafeMutablePointer<Float>, accumulate: Bool, finish: (V, Int) -> V) {
         let (top, middle, bottom) = presentRows(rows)
         let inside = (rows.0 != nil, rows.1 != nil, rows.2 != nil)
         for c in stride(from: 0, to: channels, by: 8) {
@@ -112,7 +131,7 @@ enum Depthwise {
                 sum = sum.addingProduct(bottom.vector(offset), w20)
                 sum = sum.addingProduct(bottom.vector(offset + pixelStride), w21)
                 sum = sum.addingProduct(bottom.vector(offset + 2 * pixelStride), w22)
-                target.store(sum, at: output)
+                target.store(finish(sum, c), at: output)
             }
         }
     }

@@ -16,11 +16,14 @@ extension Tape {
         precondition([normWeight, normBias, runningMean, runningVariance].allSatisfy { $0.count == channels },
                      "batch norm: parameters do not have \(channels) channels")
         let y = Tensor(uninitialized: g.outputShape)
-        withScratch(3 * channels) { coefficients in
-            let epilogue = ChannelEpilogue(center: runningMean.data, scale: coefficients, shift: normBias.data, upper: upper)
+        withScratch(2 * channels) { coefficients in
+            // y = (conv − μ)·s + β with s = γσ⁻¹ is applied as one fused multiply-add: conv·s + (β − μ·s).
+            let (scale, bias) = (coefficients, coefficients + channels)
             for c in 0..<channels {
-                coefficients[c] = normWeight.data[c] * (1 / (runningVariance.data[c] + epsilon).squareRoot())
+                scale[c] = normWeight.data[c] * (1 / (runningVariance.data[c] + epsilon).squareRoot())
+                bias[c] = normBias.data[c] - runningMean.data[c] * scale[c]
             }
+            let epilogue = ChannelEpilogue(scale: scale, bias: bias, upper: upper)
             if g.isDepthwise3x3 {
                 Depthwise.forward(g, x: x.data, weight: weight.data, y: y.data, epilogue: epilogue)
             } else {
@@ -32,43 +35,42 @@ extension Tape {
 }
 
 /// What a convolution kernel applies to its output channels as it writes them (evaluation-mode
-/// batch norm and activation): y = (y − center)·scale + shift, then clamped to [0, upper] when
-/// `upper` is set. Pointers are indexed by output channel.
+/// batch norm and activation): y = y·scale + bias (one fused multiply-add), then clamped to
+/// [0, upper] when an activation is fused (`lower` is −∞ otherwise, `upper` +∞ for ReLU).
+/// Pointers are indexed by output channel.
 struct ChannelEpilogue {
     typealias V = SIMD8<Float>
-    let center: UnsafePointer<Float>
     let scale: UnsafePointer<Float>
-    let shift: UnsafePointer<Float>
-    let upper: Float?
+    let bias: UnsafePointer<Float>
+    let lower: Float
+    let upper: Float
 
-    init(center: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, upper: Float?) {
-        (self.center, self.scale, self.shift, self.upper) = (center, scale, shift, upper)
+    init(scale: UnsafePointer<Float>, bias: UnsafePointer<Float>, upper: Float?) {
+        (self.scale, self.bias) = (scale, bias)
+        (lower, self.upper) = upper.map { (0, $0) } ?? (-.infinity, .infinity)
+    }
+
+    private init(scale: UnsafePointer<Float>, bias: UnsafePointer<Float>, lower: Float, upper: Float) {
+        (self.scale, self.bias, self.lower, self.upper) = (scale, bias, lower, upper)
     }
 
     /// The epilogue of the channels from `channel` on: channel 0 of the result is `channel` here.
     func advanced(by channel: Int) -> ChannelEpilogue {
-        ChannelEpilogue(center: center + channel, scale: scale + channel, shift: shift + channel, upper: upper)
+        ChannelEpilogue(scale: scale + channel, bias: bias + channel, lower: lower, upper: upper)
     }
 
     /// Applies to `count` consecutive channels of one pixel, starting at channel `channel`.
     @inline(__always)
     func apply(_ values: UnsafeMutablePointer<Float>, channel: Int, count: Int) {
         var c = 0
-        if let upper {
-            while c + 8 <= count {
-                values.store(clamp(values.vector(c), channel + c, upper), at: c)
-                c += 8
-            }
-        } else {
-            while c + 8 <= count {
-                values.store(affine(values.vector(c), channel + c), at: c)
-                c += 8
-            }
+        while c + 8 <= count {
+            values.store(callAsFunction(values.vector(c), channel + c), at: c)
+            c += 8
         }
         while c < count {
             let k = channel + c
-            var value = (values[c] - center[k]) * scale[k] + shift[k]
-            if let upper { value = value < 0 ? 0 : (value > upper ? upper : value) }
+            var value = bias[k].addingProduct(values[c], scale[k])
+            value = value < lower ? lower : (value > upper ? upper : value)
             values[c] = value
             c += 1
         }
@@ -80,13 +82,16 @@ struct ChannelEpilogue {
         for p in 0..<pixels { apply(values + p * channels, channel: 0, count: channels) }
     }
 
-    @inline(__always) func affine(_ value: V, _ k: Int) -> V {
-        (value - center.vector(k)) * scale.vector(k) + shift.vector(k)
+    /// Eight channels from `k` on, given their scale and bias vectors.
+    @inline(__always) func callAsFunction(_ value: V, scale s: V, bias b: V) -> V {
+        let affine = b.addingProduct(value, s)
+        let low = affine.replacing(with: lower, where: affine .< lower)
+        return low.replacing(with: upper, where: low .> upper)
     }
 
-    @inline(__always) func clamp(_ value: V, _ k: Int, _ upper: Float) -> V {
-        let positive = affine(value, k)
-        let lower = positive.replacing(with: 0, where: positive .< 0)
-        return lower.replacing(with: upper, where: lower .> upper)
+    @inline(__always) func callAsFunction(_ value: V, _ k: Int) -> V {
+        let affine = bias.vector(k).addingProduct(value, scale.vector(k))
+        let low = affine.replacing(with: lower, where: affine .< lower)
+        return low.replacing(with: upper, where: low .> upper)
     }
 }

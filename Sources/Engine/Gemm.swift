@@ -125,11 +125,20 @@ public enum Gemm {
                                 if directA && rows == mr {
                                     let panel = a.offset(row: ic + ir, column: pc)
                                     if columns == nr {
+                                        if let finish {
+                                            microKernel(kc, panel, a.rowStride, a.columnStride, packedB + jr * kc, target, ldc, addToC,
+                                                        finish.advanced(by: jc + jr))
+                                            continue
+                                        }
                                         microKernel(kc, panel, a.rowStride, a.columnStride, packedB + jr * kc, target, ldc, addToC)
                                     } else {
                                         microKernel(kc, panel, a.rowStride, a.columnStride, packedB + jr * kc, tile, nr, false)
                                     }
                                 } else if rows == mr && columns == nr {
+                                    if let finish {
+                                        microKernel(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, target, ldc, addToC, finish.advanced(by: jc + jr))
+                                        continue
+                                    }
                                     microKernel(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, target, ldc, addToC)
                                 } else {
                                     microKernel(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, tile, nr, false)
@@ -217,7 +226,7 @@ public enum Gemm {
     /// is a[r·rowStride + p·columnStride]: a packed panel (1, 6) or six rows of A in place (lda, 1).
     @inline(__always)
     static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int, _ b: UnsafePointer<Float>,
-                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool) {
+                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ finish: ChannelEpilogue? = nil) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -239,6 +248,24 @@ public enum Gemm {
             c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
             ap += columnStride
             bp += nr * MemoryLayout<Float>.stride
+        }
+        if let finish {
+            // The tile's sixteen channels get batch norm and activation in registers.
+            let (s0, s1) = (finish.scale.vector(0), finish.scale.vector(8))
+            let (b0, b1) = (finish.bias.vector(0), finish.bias.vector(8))
+            @inline(__always) func finished(_ row: Int, _ low: V, _ high: V) {
+                let target = c + row * ldc
+                var (low, high) = (low, high)
+                if accumulate {
+                    low += target.vector(0)
+                    high += target.vector(8)
+                }
+                target.store(finish(low, scale: s0, bias: b0), at: 0)
+                target.store(finish(high, scale: s1, bias: b1), at: 8)
+            }
+            finished(0, c00, c01); finished(1, c10, c11); finished(2, c20, c21)
+            finished(3, c30, c31); finished(4, c40, c41); finished(5, c50, c51)
+            return
         }
         @inline(__always) func store(_ row: Int, _ low: V, _ high: V) {
             let target = UnsafeMutableRawPointer(c + row * ldc)
