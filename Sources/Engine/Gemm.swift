@@ -268,13 +268,13 @@ public enum Gemm {
             return
         }
         @inline(__always) func store(_ row: Int, _ low: V, _ high: V) {
-            let target = UnsafeMutableRawPointer(c + row * ldc)
+            let target = c + row * ldc
             if accumulate {
-                target.storeBytes(of: low + target.loadUnaligned(as: V.self), as: V.self)
-                target.storeBytes(of: high + target.loadUnaligned(fromByteOffset: 32, as: V.self), toByteOffset: 32, as: V.self)
+                target.store(low + target.vector(0), at: 0)
+                target.store(high + target.vector(8), at: 8)
             } else {
-                target.storeBytes(of: low, as: V.self)
-                target.storeBytes(of: high, toByteOffset: 32, as: V.self)
+                target.store(low, at: 0)
+                target.store(high, at: 8)
             }
         }
         store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)
