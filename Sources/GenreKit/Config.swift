@@ -65,6 +65,9 @@ public struct Config: Sendable {
         public var seed: UInt64 = 0
         /// 0 = every core.
         public var threads = 0
+
+        /// The worker threads `threads` asks for.
+        public var workerThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
     }
 
     public var data = Data()

@@ -86,7 +86,7 @@ public final class Trainer {
         self.data = data
         self.folder = config.output
         let t = config.training
-        if t.threads > 0 { Parallel.threadCount = t.threads }
+        Parallel.threadCount = t.workerThreads
         let spec = ModelSpec(arch: ModelSpec.Architecture(rawValue: config.model.arch)!, width: config.model.width, inChannels: 1,
                              classes: data.labels.count, dropout: config.model.dropout, groups: config.model.groups)
         network = Network(spec, seed: t.seed)
@@ -110,12 +110,6 @@ public final class Trainer {
     }
 
     public var isFinished: Bool { epoch >= config.training.epochs }
-
-    /// What the checkpoints record besides the weights.
-    public var info: CheckpointInfo {
-        CheckpointInfo(spec: network.spec, labels: data.labels, features: config.features, windowing: config.windowing,
-                       mean: data.mean, std: data.std)
-    }
 
     // MARK: Training
 
@@ -222,11 +216,12 @@ public final class Trainer {
 
     // MARK: Checkpoints and state
 
+    /// What the checkpoints record besides the weights, with the position and best score.
     private func checkpointInfo() -> CheckpointInfo {
-        var info = self.info
-        info.extra = ["epoch": "\(epoch)", "batch": "\(batch)", "best_epoch": "\(bestEpoch)",
-                      "val_accuracy": String(format: "%.6f", bestAccuracy)]
-        return info
+        CheckpointInfo(spec: network.spec, labels: data.labels, features: config.features, windowing: config.windowing,
+                       mean: data.mean, std: data.std,
+                       extra: ["epoch": "\(epoch)", "batch": "\(batch)", "best_epoch": "\(bestEpoch)",
+                               "val_accuracy": String(format: "%.6f", bestAccuracy)])
     }
 
     /// `last.safetensors` then `last.state.safetensors`, both marked with the same position.

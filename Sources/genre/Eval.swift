@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
             let path = checkpoint ?? config.output + "/best.safetensors"
             let (network, info) = try Checkpoint.load(path: path)
             let status = TrainingStatus()
-            let threads = config.training.threads > 0 ? config.training.threads : ProcessInfo.processInfo.activeProcessorCount
+            let threads = config.training.workerThreads
             var evaluated = config
             (evaluated.features, evaluated.windowing) = (info.features, info.windowing)
             let data = try TrainingData.prepare(evaluated, threads: threads, log: status.log) { status.counter("features", $0, $1) }

@@ -29,7 +29,7 @@ struct Train: ParsableCommand {
             if resume, initial != nil { throw fail("--init starts a new run and --resume continues one: give one of them") }
             let config = try Config.load(path: config)
             let status = TrainingStatus()
-            let threads = config.training.threads > 0 ? config.training.threads : ProcessInfo.processInfo.activeProcessorCount
+            let threads = config.training.workerThreads
             if !resume, !force, FileManager.default.fileExists(atPath: config.output + "/last.state.safetensors") {
                 throw fail("\(config.output) already holds a run: --resume continues it, --force starts over")
             }
