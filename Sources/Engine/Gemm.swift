@@ -102,7 +102,8 @@ public enum Gemm {
         let directA = a.columnStride == 1 || (a.rowStride == 1 && a.columnStride < 512)
         withScratch(kcMax * ncMax) { packedB in
         withScratch(mcMax * kcMax) { packedA in
-        withScratch(mr * nr) { tile in
+        let wide = InstructionSet.active == .avx512
+        withScratch(2 * mr * nr) { tile in
             for jc in stride(from: 0, to: n, by: nBlock) {
                 let nc = min(nBlock, n - jc)
                 for pc in stride(from: 0, to: k, by: kBlock) {
@@ -116,6 +117,12 @@ public enum Gemm {
                         let packedRows = directA ? mc / mr * mr : 0
                         if packedRows < mc {
                             packA(a, rowStart: ic + packedRows, columnStart: pc, rows: mc - packedRows, columns: kc, into: packedA + packedRows * kc)
+                        }
+                        if wide {
+                            wideBlock(mc: mc, nc: nc, kc: kc, a: a, aRow: ic, aColumn: pc, directA: directA, packedA: packedA,
+                                      packedB: packedB, c: c + ic * ldc + jc, ldc: ldc, accumulate: addToC,
+                                      epilogue: finish?.advanced(by: jc), tile: tile)
+                            continue
                         }
                         for jr in stride(from: 0, to: nc, by: nr) {
                             let columns = min(nr, nc - jr)

@@ -22,10 +22,19 @@ final class FusionTests: XCTestCase {
     }
 
     func testFusedMatchesSeparateOps() {
+        for set in InstructionSet.supported {
+            InstructionSet.active = set
+            checkFusedMatchesSeparateOps(label: set.rawValue)
+        }
+        InstructionSet.active = InstructionSet.detected
+    }
+
+    private func checkFusedMatchesSeparateOps(label set: String) {
         // (batch, height, width, in, out, kernel, stride, padding, groups)
         let cases: [(Int, Int, Int, Int, Int, Int, Int, Int, Int)] = [
             (2, 9, 7, 13, 37, 1, 1, 0, 1),     // pointwise, edge tiles, row split
             (1, 2, 3, 24, 200, 1, 1, 0, 1),    // pointwise, column split
+            (2, 6, 6, 16, 48, 1, 1, 0, 1),     // pointwise, whole tiles of 32 and 16 columns
             (3, 11, 10, 1, 32, 3, 2, 1, 1),    // stem: im2col
             (2, 8, 8, 12, 18, 1, 1, 0, 3),     // grouped pointwise
             (2, 7, 9, 6, 12, 3, 1, 1, 3),      // grouped 3×3
@@ -45,7 +54,7 @@ final class FusionTests: XCTestCase {
                 let x = randomTensor([batch, height, width, inC], scale: 3)
                 let fused = Sequential(layers)(x, Tape(mode: .evaluation))
                 let separate = layers.reduce(x) { y, layer in layer(y, Tape(mode: .evaluation)) }
-                let label = "k\(kernel) s\(stride) g\(groups) \(inC)→\(outC) \(activation ?? "none")"
+                let label = "\(set) k\(kernel) s\(stride) g\(groups) \(inC)→\(outC) \(activation ?? "none")"
                 XCTAssertEqual(fused.shape, separate.shape, label)
                 var worst: Float = 0
                 for i in 0..<fused.count { worst = max(worst, abs(fused.data[i] - separate.data[i]) / max(1, abs(separate.data[i]))) }

@@ -2,11 +2,20 @@ import Engine
 import XCTest
 
 final class GemmTests: XCTestCase {
-    /// Odd sizes cross every edge case: partial 6×16 tiles, several k blocks, all three thread
-    /// splits (rows, columns, slices of k for 37×70×2600), transposed operands and accumulation.
+    /// Odd sizes cross every edge case: partial 6×16 (6×32 on AVX-512) tiles, several k blocks,
+    /// all three thread splits (rows, columns, slices of k for 37×70×2600), transposed operands
+    /// and accumulation; on every instruction set this CPU has.
     func testMatchesNaiveProductAtOddSizes() {
+        for set in InstructionSet.supported {
+            InstructionSet.active = set
+            checkAgainstNaiveProduct(label: set.rawValue)
+        }
+        InstructionSet.active = InstructionSet.detected
+    }
+
+    private func checkAgainstNaiveProduct(label: String) {
         var random = SeededRandom(seed: 7)
-        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 40, 300), (150, 33, 517), (20, 300, 64), (97, 7, 1000), (37, 70, 2600)] {
+        for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 40, 300), (150, 33, 517), (20, 300, 64), (97, 7, 1000), (37, 70, 2600), (12, 48, 3), (31, 80, 40)] {
             for (transposeA, transposeB) in [(false, false), (true, false), (false, true), (true, true)] {
                 for accumulate in [false, true] {
                     let a = (0..<m * k).map { _ in random.nextNormal() }
@@ -35,7 +44,7 @@ final class GemmTests: XCTestCase {
                         }
                     }
                     let error = zip(c, expected).map { abs($0 - $1) / (1 + abs($1)) }.max()!
-                    XCTAssertLessThan(error, 1e-4 * Float(k).squareRoot(), "m \(m) n \(n) k \(k) Aᵀ \(transposeA) Bᵀ \(transposeB) accumulate \(accumulate)")
+                    XCTAssertLessThan(error, 1e-4 * Float(k).squareRoot(), "\(label) m \(m) n \(n) k \(k) Aᵀ \(transposeA) Bᵀ \(transposeB) accumulate \(accumulate)")
                 }
             }
         }

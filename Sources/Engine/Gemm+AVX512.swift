@@ -1,0 +1,51 @@
+import EngineAVX512
+
+extension Gemm {
+    /// One mc×nc block of C on AVX-512: strips of 32 columns (two packed B panels) and the
+    /// 16-column remainder go to EngineAVX512's loops, which run all full 6-row tiles of a
+    /// strip in one call; edge tiles are computed into `tile` (6×32) and copied.
+    static func wideBlock(mc: Int, nc: Int, kc: Int, a: MatrixView, aRow: Int, aColumn: Int, directA: Bool,
+                          packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
+                          tile: UnsafeMutablePointer<Float>) {
+        let fullTiles = mc / mr
+        let tiles = (mc + mr - 1) / mr
+        for jr in stride(from: 0, to: nc, by: 2 * nr) {
+            let columns = min(2 * nr, nc - jr)
+            let b0 = packedB + jr * kc
+            let b1 = columns > nr ? packedB + (jr + nr) * kc : b0
+            let strip = epilogue?.advanced(by: jr)
+            /// Tiles `first..<first+count` into `target` (row stride `ldTarget`).
+            func run(_ first: Int, _ count: Int, _ target: UnsafeMutablePointer<Float>, _ ldTarget: Int, _ add: Bool, _ finish: ChannelEpilogue?) {
+                let inPlace = directA && first < fullTiles
+                let panel = inPlace ? a.offset(row: aRow + first * mr, column: aColumn) : packedA + first * mr * kc
+                let (tileStride, rowStride, columnStride) = inPlace ? (mr * a.rowStride, a.rowStride, a.columnStride) : (mr * kc, 1, mr)
+                if columns > nr {
+                    GemmStrips.strip32(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
+                                       aColumnStride: columnStride, b0: b0, b1: b1, c: target, ldc: ldTarget, accumulate: add,
+                                       scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
+                } else {
+                    GemmStrips.strip16(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
+                                       aColumnStride: columnStride, b0: b0, c: target, ldc: ldTarget, accumulate: add,
+                                       scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
+                }
+            }
+            let direct = columns == 2 * nr || columns == nr ? fullTiles : 0
+            if direct > 0 { run(0, direct, c + jr, ldc, accumulate, strip) }
+            for t in direct..<tiles {
+                let rows = min(mr, mc - t * mr)
+                run(t, 1, tile, 2 * nr, false, nil)
+                let target = c + t * mr * ldc + jr
+                for r in 0..<rows {
+                    let from = tile + r * 2 * nr, to = target + r * ldc
+                    if accumulate {
+                        for j in 0..<columns { to[j] += from[j] }
+                    } else {
+                        to.update(from: from, count: columns)
+                    }
+                    strip?.apply(to, channel: 0, count: columns)
+                }
+            }
+        }
+    }
+}

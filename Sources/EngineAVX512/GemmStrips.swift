@@ -1,0 +1,106 @@
+/// The GEMM's inner loops for CPUs with AVX-512 (this module is compiled for it; Engine calls
+/// into it only after checking the CPU). Each call runs one strip of C: `rowTiles` tiles of six
+/// rows, all against the same packed B columns, so the call costs little against the tiles.
+///
+/// Operands as in Engine's GEMM: tile t's A(r, p) is a[t·aTileStride + r·aRowStride + p·aColumnStride]
+/// (a packed 6-row panel or six rows read in place); B is packed in 16-column panels
+/// (panel[p·16 + j]); row r of tile t of C starts at c + t·6·ldc + r·ldc.
+/// With `scale` set, each value becomes clamp(value·scale[j] + bias[j], lower, upper) before it
+/// is stored (evaluation-mode batch norm and activation on the accumulator registers).
+public enum GemmStrips {
+    typealias V = SIMD16<Float>
+
+    /// 6×32 tiles: twelve 16-wide accumulators; columns 0–15 from `b0`, 16–31 from `b1`.
+    @inline(never)
+    public static func strip32(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
+                               b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                               accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
+        let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
+        for t in 0..<rowTiles {
+            var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+            var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+            var ap = a + t * aTileStride
+            var bp0 = UnsafeRawPointer(b0), bp1 = UnsafeRawPointer(b1)
+            let rs = aRowStride
+            for _ in 0..<kc {
+                let x0 = bp0.load(as: V.self), x1 = bp1.load(as: V.self)
+                var av = V(repeating: ap[0])
+                c00 = c00.addingProduct(av, x0); c01 = c01.addingProduct(av, x1)
+                av = V(repeating: ap[rs])
+                c10 = c10.addingProduct(av, x0); c11 = c11.addingProduct(av, x1)
+                av = V(repeating: ap[2 * rs])
+                c20 = c20.addingProduct(av, x0); c21 = c21.addingProduct(av, x1)
+                av = V(repeating: ap[3 * rs])
+                c30 = c30.addingProduct(av, x0); c31 = c31.addingProduct(av, x1)
+                av = V(repeating: ap[4 * rs])
+                c40 = c40.addingProduct(av, x0); c41 = c41.addingProduct(av, x1)
+                av = V(repeating: ap[5 * rs])
+                c50 = c50.addingProduct(av, x0); c51 = c51.addingProduct(av, x1)
+                ap += aColumnStride
+                bp0 += 64; bp1 += 64
+            }
+            let tile = c + t * 6 * ldc
+            store(c00, tile, 0, accumulate, epilogue); store(c01, tile, 16, accumulate, epilogue)
+            store(c10, tile + ldc, 0, accumulate, epilogue); store(c11, tile + ldc, 16, accumulate, epilogue)
+            store(c20, tile + 2 * ldc, 0, accumulate, epilogue); store(c21, tile + 2 * ldc, 16, accumulate, epilogue)
+            store(c30, tile + 3 * ldc, 0, accumulate, epilogue); store(c31, tile + 3 * ldc, 16, accumulate, epilogue)
+            store(c40, tile + 4 * ldc, 0, accumulate, epilogue); store(c41, tile + 4 * ldc, 16, accumulate, epilogue)
+            store(c50, tile + 5 * ldc, 0, accumulate, epilogue); store(c51, tile + 5 * ldc, 16, accumulate, epilogue)
+        }
+    }
+
+    /// 6×16 tiles (the last 16 columns of an odd number of panels): six accumulators.
+    @inline(never)
+    public static func strip16(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
+                               b0: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                               accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
+        let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
+        for t in 0..<rowTiles {
+            var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
+            var ap = a + t * aTileStride
+            var bp = UnsafeRawPointer(b0)
+            let rs = aRowStride
+            for _ in 0..<kc {
+                let x = bp.load(as: V.self)
+                c0 = c0.addingProduct(V(repeating: ap[0]), x)
+                c1 = c1.addingProduct(V(repeating: ap[rs]), x)
+                c2 = c2.addingProduct(V(repeating: ap[2 * rs]), x)
+                c3 = c3.addingProduct(V(repeating: ap[3 * rs]), x)
+                c4 = c4.addingProduct(V(repeating: ap[4 * rs]), x)
+                c5 = c5.addingProduct(V(repeating: ap[5 * rs]), x)
+                ap += aColumnStride
+                bp += 64
+            }
+            let tile = c + t * 6 * ldc
+            store(c0, tile, 0, accumulate, epilogue)
+            store(c1, tile + ldc, 0, accumulate, epilogue)
+            store(c2, tile + 2 * ldc, 0, accumulate, epilogue)
+            store(c3, tile + 3 * ldc, 0, accumulate, epilogue)
+            store(c4, tile + 4 * ldc, 0, accumulate, epilogue)
+            store(c5, tile + 5 * ldc, 0, accumulate, epilogue)
+        }
+    }
+
+    struct Epilogue {
+        let scale: UnsafePointer<Float>
+        let bias: UnsafePointer<Float>
+        let lower: Float
+        let upper: Float
+    }
+
+    /// Sixteen values of one row at `row + column`: added to what is there, then the epilogue.
+    @inline(__always)
+    static func store(_ value: V, _ row: UnsafeMutablePointer<Float>, _ column: Int, _ accumulate: Bool, _ epilogue: Epilogue?) {
+        let target = UnsafeMutableRawPointer(row + column)
+        var value = value
+        if accumulate { value += target.loadUnaligned(as: V.self) }
+        if let e = epilogue {
+            let s = UnsafeRawPointer(e.scale + column).loadUnaligned(as: V.self)
+            let b = UnsafeRawPointer(e.bias + column).loadUnaligned(as: V.self)
+            value = b.addingProduct(value, s)
+            value = value.replacing(with: e.lower, where: value .< e.lower)
+            value = value.replacing(with: e.upper, where: value .> e.upper)
+        }
+        target.storeBytes(of: value, as: V.self)
+    }
+}
