@@ -1,5 +1,7 @@
+import EngineAVX512
+
 /// Direct depthwise 3×3 kernels over NHWC data, vectorised across channels (8 per ymm
-/// register, scalar tail). Work is split across threads by rows of the tensor each kernel writes.
+/// register, scalar tail; the forward sliding kernel runs 16 per zmm register on AVX-512). Work is split across threads by rows of the tensor each kernel writes.
 enum Depthwise {
     typealias V = SIMD8<Float>
 
@@ -48,6 +50,7 @@ enum Depthwise {
             return mapped >= 0 ? mapped : nil
         }
         let interior = window.map { interiorColumns(targetWidth: targetSize.width, sourceWidth: sourceSize.width, window: $0) } ?? 0..<0
+        let wide = InstructionSet.active == .avx512
         Parallel.forEach(g.batch * targetSize.height, work: g.macs, minimumWork: 1 << 16) { range in
             withTaps { sources, weights in
                 func pixel(_ n: Int, _ i: Int, _ j: Int, fromChannel start: Int) {
@@ -76,7 +79,16 @@ enum Depthwise {
                         guard let si = sourceCoordinate.value(i, kh), si < sourceSize.height else { return nil }
                         return from.value + (n * sourceSize.height + si) * sourceSize.width * channels
                     }
-                    slidingRow((sourceRow(0), sourceRow(1), sourceRow(2)), weight: weight, channels: vectorChannels, stride: channels, window: window, columns: interior,
+                    let rows = (sourceRow(0), sourceRow(1), sourceRow(2))
+                    let wideChannels = wide ? channels / 16 * 16 : 0
+                    if wideChannels > 0 {
+                        let (top, middle, bottom) = presentRows(rows)
+                        DepthwiseRows.slidingRow(top: top, middle: middle, bottom: bottom, inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil),
+                                                 weight: weight, channels: wideChannels, pixelStride: channels, stride: window.stride,
+                                                 padding: window.padding, columns: interior, target: targetRow, accumulate: accumulate,
+                                                 scale: epilogue?.scale, bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
+                    }
+                    slidingRow(rows, weight: weight, channels: wideChannels..<vectorChannels, stride: channels, window: window, columns: interior,
                                into: targetRow, accumulate: accumulate, epilogue: epilogue)
                     if vectorChannels < channels {
                         for j in interior {
@@ -89,11 +101,11 @@ enum Depthwise {
         }
     }
 
-    /// One target row's interior columns for the first `channels` (a multiple of 8) channels:
+    /// One target row's interior columns for `channels` (bounds multiples of 8):
     /// the nine weight vectors of a channel block stay in registers while the window slides.
     /// Missing source rows (padding) read a present row with zero weights.
     @inline(__always)
-    private static func slidingRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), weight: UnsafePointer<Float>, channels: Int, stride pixelStride: Int,
+    private static func slidingRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), weight: UnsafePointer<Float>, channels: Range<Int>, stride pixelStride: Int,
                                    window: (stride: Int, padding: Int), columns: Range<Int>,
                                    into target: UnsafeMutablePointer<Float>, accumulate: Bool, epilogue: ChannelEpilogue?) {
         if let epilogue {
@@ -106,12 +118,12 @@ enum Depthwise {
     }
 
     @inline(__always)
-    private static func slidingRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), weight: UnsafePointer<Float>, channels: Int, stride pixelStride: Int,
+    private static func slidingRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), weight: UnsafePointer<Float>, channels: Range<Int>, stride pixelStride: Int,
                                    window: (stride: Int, padding: Int), columns: Range<Int>,
                                    into target: UnsafeMutablePointer<Float>, accumulate: Bool, finish: (V, Int) -> V) {
         let (top, middle, bottom) = presentRows(rows)
         let inside = (rows.0 != nil, rows.1 != nil, rows.2 != nil)
-        for c in stride(from: 0, to: channels, by: 8) {
+        for c in stride(from: channels.lowerBound, to: channels.upperBound, by: 8) {
             @inline(__always) func w(_ rowInside: Bool, _ tap: Int) -> V {
                 rowInside ? weight.vector(tap * pixelStride + c) : V()
             }

@@ -89,17 +89,14 @@ public enum GemmStrips {
     }
 
     /// Sixteen values of one row at `row + column`: added to what is there, then the epilogue.
-    @inline(__always)
+    @_transparent
     static func store(_ value: V, _ row: UnsafeMutablePointer<Float>, _ column: Int, _ accumulate: Bool, _ epilogue: Epilogue?) {
         let target = UnsafeMutableRawPointer(row + column)
         var value = value
         if accumulate { value += target.loadUnaligned(as: V.self) }
         if let e = epilogue {
-            let s = UnsafeRawPointer(e.scale + column).loadUnaligned(as: V.self)
-            let b = UnsafeRawPointer(e.bias + column).loadUnaligned(as: V.self)
-            value = b.addingProduct(value, s)
-            value = value.replacing(with: e.lower, where: value .< e.lower)
-            value = value.replacing(with: e.upper, where: value .> e.upper)
+            value = Affine(scale: UnsafeRawPointer(e.scale + column).loadUnaligned(as: V.self),
+                           bias: UnsafeRawPointer(e.bias + column).loadUnaligned(as: V.self), lower: e.lower, upper: e.upper)(value)
         }
         target.storeBytes(of: value, as: V.self)
     }

@@ -19,7 +19,7 @@ public enum Evaluation {
                 windows.copy(item, into: &window, mean: mean, std: std)
                 window.withUnsafeBufferPointer { input.data.advanced(by: n * size).update(from: $0.baseAddress!, count: size) }
             }
-            let probabilities = softmax(network(input, Tape(mode: .evaluation)))
+            let probabilities = softmax(network.infer(input))
             for (n, item) in batch.enumerated() {
                 for k in 0..<classes { sums[item.clip][k] += probabilities.data[n * classes + k] }
                 counts[item.clip] += 1

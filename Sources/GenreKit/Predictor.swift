@@ -79,7 +79,7 @@ public final class Predictor: @unchecked Sendable {
     /// Softmax probabilities, one row per input, of an already-normalised NHWC input
     /// [N, nMels, W, 1] (PyTorch's [N, 1, nMels, W]).
     public func probabilities(normalised input: Tensor) -> [[Float]] {
-        let p = softmax(network(input, Tape(mode: .evaluation)))
+        let p = softmax(network.infer(input))
         let classes = network.spec.classes
         return (0..<input.shape[0]).map { n in Array(UnsafeBufferPointer(start: p.data + n * classes, count: classes)) }
     }

@@ -39,6 +39,7 @@ final class FusionTests: XCTestCase {
             (2, 8, 8, 12, 18, 1, 1, 0, 3),     // grouped pointwise
             (2, 7, 9, 6, 12, 3, 1, 1, 3),      // grouped 3×3
             (2, 10, 9, 20, 20, 3, 1, 1, 20),   // depthwise, vector tail
+            (2, 9, 13, 24, 24, 3, 1, 1, 24),   // depthwise, 16 + 8 channels (AVX-512 and AVX2 blocks)
             (1, 9, 12, 96, 96, 3, 2, 1, 96),   // depthwise stride 2
             (2, 1, 1, 5, 7, 3, 1, 1, 1),       // all padding
         ]
@@ -101,5 +102,25 @@ final class FusionTests: XCTestCase {
             XCTAssertEqual(fused.mean, separate.mean)
             XCTAssertEqual(fused.variance, separate.variance)
         }
+    }
+}
+
+final class InferTests: XCTestCase {
+    /// `infer` runs a batch a few samples at a time and gives what one pass gives.
+    func testMicroBatchesMatchOnePass() {
+        var random = SeededRandom(seed: 9)
+        let network = Sequential([
+            Conv2D(inputChannels: 2, outputChannels: 24, kernelSize: 3, stride: 2, padding: 1, random: &random), BatchNorm(channels: 24), ReLU6(),
+            Conv2D(inputChannels: 24, outputChannels: 24, kernelSize: 3, stride: 1, padding: 1, groups: 24, random: &random), BatchNorm(channels: 24),
+            AvgPool2D(kernel: 5, stride: 5, padding: 0),
+        ])
+        let x = Tensor(shape: [11, 10, 10, 2], values: (0..<2200).map { _ in random.nextNormal() })
+        let whole = network(x, Tape(mode: .evaluation))
+        let pieces = network.infer(x, inputValuesPerPass: 3 * 200)  // passes of 3, 3, 3, 2 samples
+        XCTAssertEqual(pieces.shape, whole.shape)
+        XCTAssertEqual(pieces.shape, [11, 1, 1, 24])
+        let worst = zip(pieces.values, whole.values).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+        XCTAssertLessThanOrEqual(worst, 1e-6)
+        XCTAssertEqual(network.infer(x, inputValuesPerPass: 1 << 20).values, whole.values, "one pass when the batch fits")
     }
 }
