@@ -6,6 +6,9 @@ public protocol Layer: AnyObject {
     func parameters(prefix: String) -> [NamedParameter]
     /// Everything PyTorch's `state_dict()` holds: parameters, then buffers.
     func state(prefix: String) -> [NamedParameter]
+    /// Evaluation-mode forward of a batch, organised so activations stay in cache
+    /// (Inference.swift); the values of `self(x, Tape(mode: .evaluation))`.
+    func infer(_ x: Tensor, passValues: Int) -> Tensor
 }
 
 extension Layer {
@@ -37,9 +40,16 @@ public final class Sequential: Layer {
     /// Fusions: a batch norm followed by a ReLU or ReLU6 runs as one op (both modes), and in
     /// evaluation mode a convolution followed by a batch norm (and a ReLU or ReLU6) as well.
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
+        run(x, tape, from: 0).output
+    }
+
+    /// Runs the layers from index `first` to `end` (a step boundary), fused steps at a time,
+    /// until `stop` says so after a step; returns the output and the index of the next layer.
+    func run(_ x: Tensor, _ tape: Tape, from first: Int, to end: Int? = nil,
+             stop: (Tensor) -> Bool = { _ in false }) -> (output: Tensor, next: Int) {
         var y = x
-        var i = 0
-        while i < layers.count {
+        var i = first
+        while i < end ?? layers.count {
             let upper = activationBound(at: i + (layers[i] is Conv2D ? 2 : 1))
             if !tape.isTraining, let conv = layers[i] as? Conv2D, let norm = layer(at: i + 1) as? BatchNorm {
                 y = tape.conv2dBatchNorm(y, conv.weight.value, stride: conv.stride, padding: conv.padding, groups: conv.groups,
@@ -53,8 +63,9 @@ public final class Sequential: Layer {
                 y = layers[i](y, tape)
                 i += 1
             }
+            if stop(y) { break }
         }
-        return y
+        return (y, i)
     }
 
     private func layer(at index: Int) -> (any Layer)? { index < layers.count ? layers[index] : nil }
@@ -74,28 +85,3 @@ public final class Sequential: Layer {
     }
 }
 
-extension Layer {
-    /// Evaluation-mode forward of a batch, a few samples at a time: a MobileNet's activations
-    /// for ~128 K input values (8 windows of 128×128) fit in cache, so each layer reads its
-    /// input from cache rather than memory (batch 32 of MobileNetV1: 806 → 920 samples/s).
-    /// Samples are independent in evaluation mode, so the result is that of one pass.
-    public func infer(_ x: Tensor, inputValuesPerPass: Int = 1 << 17) -> Tensor {
-        let batch = x.shape[0]
-        let sampleSize = batch > 0 ? x.count / batch : 0
-        let chunk = max(1, inputValuesPerPass / max(1, sampleSize))
-        guard batch > chunk else { return self(x, Tape(mode: .evaluation)) }
-        var result: Tensor?
-        var outputSize = 0
-        for start in stride(from: 0, to: batch, by: chunk) {
-            let part = Tensor(uninitialized: [min(chunk, batch - start)] + x.shape.dropFirst())
-            part.data.update(from: x.data + start * sampleSize, count: part.count)
-            let y = self(part, Tape(mode: .evaluation))
-            if result == nil {
-                outputSize = y.count / part.shape[0]
-                result = Tensor(uninitialized: [batch] + y.shape.dropFirst())
-            }
-            (result!.data + start * outputSize).update(from: y.data, count: y.count)
-        }
-        return result!
-    }
-}

@@ -106,21 +106,24 @@ final class FusionTests: XCTestCase {
 }
 
 final class InferTests: XCTestCase {
-    /// `infer` runs a batch a few samples at a time and gives what one pass gives.
+    /// `infer` runs a batch a few samples at a time up to the pooling (the first output whose
+    /// whole batch fits one pass), the last convolution on the whole batch, and gives what one
+    /// pass gives.
     func testMicroBatchesMatchOnePass() {
         var random = SeededRandom(seed: 9)
         let network = Sequential([
             Conv2D(inputChannels: 2, outputChannels: 24, kernelSize: 3, stride: 2, padding: 1, random: &random), BatchNorm(channels: 24), ReLU6(),
             Conv2D(inputChannels: 24, outputChannels: 24, kernelSize: 3, stride: 1, padding: 1, groups: 24, random: &random), BatchNorm(channels: 24),
             AvgPool2D(kernel: 5, stride: 5, padding: 0),
+            Conv2D(inputChannels: 24, outputChannels: 7, kernelSize: 1, random: &random), BatchNorm(channels: 7),
         ])
         let x = Tensor(shape: [11, 10, 10, 2], values: (0..<2200).map { _ in random.nextNormal() })
         let whole = network(x, Tape(mode: .evaluation))
-        let pieces = network.infer(x, inputValuesPerPass: 3 * 200)  // passes of 3, 3, 3, 2 samples
+        let pieces = network.infer(x, passValues: 3 * 200)  // passes of 3, 3, 3, 2 samples
         XCTAssertEqual(pieces.shape, whole.shape)
-        XCTAssertEqual(pieces.shape, [11, 1, 1, 24])
+        XCTAssertEqual(pieces.shape, [11, 1, 1, 7])
         let worst = zip(pieces.values, whole.values).map { abs($0 - $1) / max(1, abs($1)) }.max()!
         XCTAssertLessThanOrEqual(worst, 1e-6)
-        XCTAssertEqual(network.infer(x, inputValuesPerPass: 1 << 20).values, whole.values, "one pass when the batch fits")
+        XCTAssertEqual(network.infer(x, passValues: 1 << 20).values, whole.values, "one pass when the batch fits")
     }
 }
