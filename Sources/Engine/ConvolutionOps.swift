@@ -1,8 +1,8 @@
 extension Tape {
     /// 2-D convolution of NHWC `x` with HWIO `weight` ([kernel, kernel, inChannels / groups,
-    /// outChannels]): standard, grouped and depthwise (`groups == channels`). Depthwise 3×3 runs
-    /// the direct kernels; 1×1 stride-1 convolutions are one GEMM per group; the rest go through
-    /// im2col in row chunks, so the column buffer stays a few megabytes.
+    /// outChannels]): standard, grouped and depthwise (`groups == channels`). Depthwise 3×3 and
+    /// one-channel inputs (forward) run direct kernels; 1×1 stride-1 convolutions are one GEMM per
+    /// group; the rest go through im2col in row chunks, so the column buffer stays a few megabytes.
     public func conv2d(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0, groups: Int = 1) -> Tensor {
         precondition(x.shape.count == 4 && weight.shape.count == 4, "conv2d wants NHWC input and HWIO weight, got \(x.shape), \(weight.shape)")
         let g = ConvolutionGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], inChannels: x.shape[3],
@@ -51,6 +51,10 @@ enum Convolution {
 
     static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                         epilogue: ChannelEpilogue? = nil) {
+        if g.inChannels == 1 && g.groups == 1 {
+            SingleChannelConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+            return
+        }
         forEachChunk(g, x: x) { rows, group, columns in
             Gemm.multiply(m: rows.count, n: g.outChannels / g.groups, k: columns.depth, a: columns.matrix,
                           b: weightMatrix(g, weight, group),

@@ -1,0 +1,52 @@
+import Engine
+import XCTest
+
+/// The direct kernel for one-channel inputs (the stems) against direct sums in Double, with
+/// channel counts that use the 32-channel, 8-channel and scalar paths, and the fused
+/// evaluation-mode batch norm + ReLU6 on top.
+final class SingleChannelConvolutionTests: XCTestCase {
+    func testMatchesDirectSums() {
+        var random = SeededRandom(seed: 21)
+        // (batch, height, width, out channels, kernel, stride, padding)
+        for (batch, height, width, outChannels, kernel, stride, padding) in [
+            (2, 9, 11, 40, 3, 2, 1), (1, 8, 7, 5, 3, 1, 1), (2, 10, 9, 32, 5, 2, 2), (1, 6, 6, 13, 3, 1, 0),
+        ] {
+            let x = Tensor(shape: [batch, height, width, 1], values: (0..<batch * height * width).map { _ in random.nextNormal() })
+            let w = Tensor(shape: [kernel, kernel, 1, outChannels], values: (0..<kernel * kernel * outChannels).map { _ in random.nextNormal() })
+            let y = Tape(mode: .evaluation).conv2d(x, w, stride: stride, padding: padding)
+            let (outHeight, outWidth) = (y.shape[1], y.shape[2])
+            XCTAssertEqual(y.shape, [batch, (height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1, outChannels])
+            var expected = [Double](repeating: 0, count: y.count)
+            for n in 0..<batch {
+                for oh in 0..<outHeight {
+                    for ow in 0..<outWidth {
+                        for c in 0..<outChannels {
+                            for kh in 0..<kernel {
+                                for kw in 0..<kernel {
+                                    let (ih, iw) = (oh * stride - padding + kh, ow * stride - padding + kw)
+                                    guard (0..<height).contains(ih), (0..<width).contains(iw) else { continue }
+                                    expected[((n * outHeight + oh) * outWidth + ow) * outChannels + c] +=
+                                        Double(x.data[(n * height + ih) * width + iw]) * Double(w.data[(kh * kernel + kw) * outChannels + c])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let label = "\(batch)×\(height)×\(width) → \(outChannels), k\(kernel) s\(stride) p\(padding)"
+            let worst = zip(y.values, expected).map { abs(Double($0) - $1) / (1 + abs($1)) }.max()!
+            XCTAssertLessThan(worst, 1e-5, label)
+
+            // Fused with batch norm (scale 0.5 + c/10, shift 1 − c/20) and ReLU6.
+            let (gamma, beta) = ((0..<outChannels).map { Float(0.5) + Float($0) / 10 }, (0..<outChannels).map { 1 - Float($0) / 20 })
+            let fused = Tape(mode: .evaluation).conv2dBatchNorm(
+                x, w, stride: stride, padding: padding, normWeight: Tensor(shape: [outChannels], values: gamma),
+                normBias: Tensor(shape: [outChannels], values: beta), runningMean: Tensor(zeros: [outChannels]),
+                runningVariance: Tensor(shape: [outChannels], values: [Float](repeating: 1 - 1e-5, count: outChannels)),
+                activationUpperBound: 6)
+            let fusedExpected = expected.enumerated().map { i, v in min(6, max(0, v * Double(gamma[i % outChannels]) + Double(beta[i % outChannels]))) }
+            let fusedWorst = zip(fused.values, fusedExpected).map { abs(Double($0) - $1) / (1 + abs($1)) }.max()!
+            XCTAssertLessThan(fusedWorst, 1e-5, "fused, " + label)
+        }
+    }
+}
