@@ -22,7 +22,7 @@ public struct MatrixView {
 /// B is packed into kc×16 panels, A into 6×kc panels, and a 6×16 register-blocked
 /// micro-kernel (12 ymm accumulators, FMA) runs over them; row-major A, and transposed A with
 /// short columns, are read in place instead of packed. C is cut into one rectangle per thread
-/// along its longer side, or, for tall-skinny products (K much larger than M and N), K is cut
+/// (rows or columns), or, for tall-skinny products (K much larger than M and N), K is cut
 /// into slices whose products are summed; each thread packs its own panels.
 public enum Gemm {
     static let mr = 6
@@ -77,14 +77,17 @@ public enum Gemm {
             }
             return
         }
-        if (m + mr - 1) / mr >= (n + nr - 1) / nr {
+        // Rows split when C is at least twice as tall as wide: each thread then packs all of B,
+        // which is cheap only while B is narrow; otherwise each packs its share of B's columns
+        // (MobileNetV1 inference: M ≥ 0.4 N → M ≥ 2 N lifted 925–940 to 968–972 samples/s).
+        if m >= 2 * n {
             Parallel.forEach(m, granularity: mr, work: work, minimumWork: 1 << 18) { rows in
                 let aPart = MatrixView(a.offset(row: rows.lowerBound, column: 0), rowStride: a.rowStride, columnStride: a.columnStride)
                 serial(m: rows.count, n: n, k: k, a: aPart, b: b, c: cBase.value + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate,
                        epilogue: epilogue)
             }
         } else {
-            Parallel.forEach(n, granularity: nr, work: work, minimumWork: 1 << 18) { columns in
+            Parallel.forEach(n, granularity: InstructionSet.active == .avx512 ? 2 * nr : nr, work: work, minimumWork: 1 << 18) { columns in
                 let bPart = MatrixView(b.offset(row: 0, column: columns.lowerBound), rowStride: b.rowStride, columnStride: b.columnStride)
                 serial(m: m, n: columns.count, k: k, a: a, b: bPart, c: cBase.value + columns.lowerBound, ldc: ldc, accumulate: accumulate,
                        epilogue: epilogue?.advanced(by: columns.lowerBound))
