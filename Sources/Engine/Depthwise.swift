@@ -1,7 +1,8 @@
 import EngineAVX512
 
 /// Direct depthwise 3×3 kernels over NHWC data, vectorised across channels (8 per ymm
-/// register, scalar tail; the forward sliding kernel runs 16 per zmm register on AVX-512). Work is split across threads by rows of the tensor each kernel writes.
+/// register, scalar tail; the sliding kernel runs 16 per zmm register on AVX-512, in
+/// EngineAVX512). Work is split across threads by rows of the tensor each kernel writes.
 enum Depthwise {
     typealias V = SIMD8<Float>
 

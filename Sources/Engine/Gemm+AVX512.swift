@@ -15,7 +15,7 @@ extension Gemm {
             let b0 = packedB + jr * kc
             let b1 = columns > nr ? packedB + (jr + nr) * kc : b0
             let strip = epilogue?.advanced(by: jr)
-            /// Tiles `first..<first+count` into `target` (row stride `ldTarget`).
+            // Tiles first..<first + count into target (row stride ldTarget).
             func run(_ first: Int, _ count: Int, _ target: UnsafeMutablePointer<Float>, _ ldTarget: Int, _ add: Bool, _ finish: ChannelEpilogue?) {
                 let inPlace = directA && first < fullTiles
                 let panel = inPlace ? a.offset(row: aRow + first * mr, column: aColumn) : packedA + first * mr * kc

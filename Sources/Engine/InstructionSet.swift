@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 
 /// The vector instructions the kernels use. Everything is built for AVX2 + FMA; the GEMM's
-/// inner loops also exist compiled for AVX-512 (module EngineAVX512) and run where the CPU has
-/// it (twice the multiply-adds per instruction). `GENRE_SIMD=avx2` keeps a process on AVX2.
+/// inner loops and the depthwise sliding kernel also exist compiled for AVX-512 (module
+/// EngineAVX512) and run where the CPU has it (twice the multiply-adds per instruction).
+/// `GENRE_SIMD=avx2` keeps a process on AVX2; other values are ignored.
 public enum InstructionSet: String, Sendable, CaseIterable {
     case avx2
     case avx512
