@@ -36,7 +36,8 @@ let package = Package(
         .target(name: "SafeTensors", dependencies: ["Files"]),
         .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
-        // The GEMM's inner loops for AVX-512 CPUs; Engine calls them only where the CPU has it.
+        // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
+        // where the CPU has it.
         .target(name: "EngineAVX512", swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512"])]),
         .target(name: "Engine", dependencies: ["EngineAVX512"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),

@@ -50,38 +50,12 @@ public enum DepthwiseRows {
     }
 
     @_transparent
-    static func load(_ p: UnsafePointer<Float>, _ offset: Int) -> V {
-        UnsafeRawPointer(p + offset).loadUnaligned(as: V.self)
-    }
+    static func load(_ p: UnsafePointer<Float>, _ offset: Int) -> V { load16(p + offset) }
 
     /// Stores one output vector: added to what is there, then finished.
     @_transparent
     static func store<Finish: VectorFinish>(_ value: V, _ target: UnsafeMutablePointer<Float>, _ accumulate: Bool, _ finish: Finish) {
         let value = accumulate ? value + load(target, 0) : value
         UnsafeMutableRawPointer(target).storeBytes(of: finish(value), as: V.self)
-    }
-}
-
-/// What happens to an output vector before it is stored (a type per case, so each loop is
-/// compiled without a branch for it).
-protocol VectorFinish {
-    func callAsFunction(_ value: SIMD16<Float>) -> SIMD16<Float>
-}
-
-struct Identity: VectorFinish {
-    @_transparent func callAsFunction(_ value: SIMD16<Float>) -> SIMD16<Float> { value }
-}
-
-/// clamp(value·scale + bias, lower, upper): evaluation-mode batch norm and activation.
-struct Affine: VectorFinish {
-    let scale: SIMD16<Float>
-    let bias: SIMD16<Float>
-    let lower: Float
-    let upper: Float
-
-    @_transparent func callAsFunction(_ value: SIMD16<Float>) -> SIMD16<Float> {
-        let affine = bias.addingProduct(value, scale)
-        let low = affine.replacing(with: lower, where: affine .< lower)
-        return low.replacing(with: upper, where: low .> upper)
     }
 }

@@ -95,8 +95,7 @@ public enum GemmStrips {
         var value = value
         if accumulate { value += target.loadUnaligned(as: V.self) }
         if let e = epilogue {
-            value = Affine(scale: UnsafeRawPointer(e.scale + column).loadUnaligned(as: V.self),
-                           bias: UnsafeRawPointer(e.bias + column).loadUnaligned(as: V.self), lower: e.lower, upper: e.upper)(value)
+            value = Affine(scale: load16(e.scale + column), bias: load16(e.bias + column), lower: e.lower, upper: e.upper)(value)
         }
         target.storeBytes(of: value, as: V.self)
     }

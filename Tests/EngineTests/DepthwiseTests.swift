@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import XCTest
 
 /// The depthwise 3×3 kernels against direct sums in Double: output, input gradient and weight
@@ -7,8 +8,7 @@ import XCTest
 /// instruction set this CPU has.
 final class DepthwiseTests: XCTestCase {
     func testMatchesDirectSums() {
-        for set in InstructionSet.supported {
-            InstructionSet.active = set
+        forEachInstructionSet { set in
             var random = SeededRandom(seed: 5)
             // (batch, height, width, channels, stride)
             for (batch, height, width, channels, stride) in [(2, 7, 11, 40, 1), (1, 9, 14, 96, 2), (2, 5, 6, 13, 1), (1, 12, 17, 24, 2)] {
@@ -50,7 +50,6 @@ final class DepthwiseTests: XCTestCase {
                 assertClose(w.grad!.values, expectedDw, "weight gradient, " + label)
             }
         }
-        InstructionSet.active = InstructionSet.detected
     }
 
     private func assertClose(_ actual: [Float], _ expected: [Double], _ label: String) {

@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import XCTest
 
 /// Evaluation-mode fusion: a Sequential's conv → batch norm (→ ReLU / ReLU6) runs as one
@@ -22,11 +23,7 @@ final class FusionTests: XCTestCase {
     }
 
     func testFusedMatchesSeparateOps() {
-        for set in InstructionSet.supported {
-            InstructionSet.active = set
-            checkFusedMatchesSeparateOps(label: set.rawValue)
-        }
-        InstructionSet.active = InstructionSet.detected
+        forEachInstructionSet { checkFusedMatchesSeparateOps(label: $0.rawValue) }
     }
 
     private func checkFusedMatchesSeparateOps(label set: String) {

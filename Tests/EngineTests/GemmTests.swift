@@ -1,4 +1,5 @@
 import Engine
+import TestSupport
 import XCTest
 
 final class GemmTests: XCTestCase {
@@ -6,11 +7,7 @@ final class GemmTests: XCTestCase {
     /// all three thread splits (rows, columns, slices of k for 37×70×2600), transposed operands
     /// and accumulation; on every instruction set this CPU has.
     func testMatchesNaiveProductAtOddSizes() {
-        for set in InstructionSet.supported {
-            InstructionSet.active = set
-            checkAgainstNaiveProduct(label: set.rawValue)
-        }
-        InstructionSet.active = InstructionSet.detected
+        forEachInstructionSet { checkAgainstNaiveProduct(label: $0.rawValue) }
     }
 
     private func checkAgainstNaiveProduct(label: String) {
