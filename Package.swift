@@ -33,16 +33,17 @@ let package = Package(
 
         // Libraries. Arrows point one way: genre -> {Features -> Audio, Engine, SafeTensors}.
         .target(name: "Files"),
+        .target(name: "Randomness"),
         .target(name: "SafeTensors", dependencies: ["Files"]),
         .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
         .target(name: "EngineAVX512", swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512"])]),
-        .target(name: "Engine", dependencies: ["EngineAVX512"], swiftSettings: fast),
+        .target(name: "Engine", dependencies: ["Randomness", "EngineAVX512"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
         .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),
-        .target(name: "Synth", dependencies: ["Audio"], swiftSettings: fast),
+        .target(name: "Synth", dependencies: ["Randomness", "Audio"], swiftSettings: fast),
 
         // The command-line tool: one file per subcommand, no logic of its own.
         .executableTarget(

@@ -1,49 +1,6 @@
-extension Tape {
-    /// 2-D convolution of NHWC `x` with HWIO `weight` ([kernel, kernel, inChannels / groups,
-    /// outChannels]): standard, grouped and depthwise (`groups == channels`). Depthwise 3×3 and
-    /// one-channel inputs (forward) run direct kernels; 1×1 stride-1 convolutions are one GEMM per
-    /// group; the rest go through im2col in row chunks, so the column buffer stays a few megabytes.
-    public func conv2d(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0, groups: Int = 1) -> Tensor {
-        precondition(x.shape.count == 4 && weight.shape.count == 4, "conv2d wants NHWC input and HWIO weight, got \(x.shape), \(weight.shape)")
-        let g = ConvolutionGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], inChannels: x.shape[3],
-                                    outChannels: weight.shape[3], kernel: weight.shape[0], stride: stride, padding: padding, groups: groups)
-        precondition(weight.shape == g.weightShape, "weight \(weight.shape) does not match \(g.weightShape)")
-        let y = Tensor(uninitialized: g.outputShape, requiresGrad: needsGradient(x, weight))
-        if g.isDepthwise3x3 {
-            Depthwise.forward(g, x: x.data, weight: weight.data, y: y.data)
-        } else {
-            Convolution.forward(g, x: x.data, weight: weight.data, y: y.data)
-        }
-        if y.requiresGrad {
-            record(y) { dy in
-                if weight.requiresGrad {
-                    if g.isDepthwise3x3 {
-                        Depthwise.weightGradient(g, x: x.data, dy: dy.data, dw: weight.gradient().data)
-                    } else {
-                        Convolution.weightGradient(g, x: x.data, dy: dy.data, dw: weight.gradient().data)
-                    }
-                }
-                if x.requiresGrad {
-                    // A fresh gradient is overwritten (the depthwise gather and the pointwise
-                    // GEMM write every element; im2col's scatter adds, so it gets zeros first).
-                    let (dx, fresh) = x.gradientToWrite()
-                    if fresh && !g.isDepthwise3x3 && !g.isPointwise { dx.fill(0) }
-                    let accumulate = !fresh || !(g.isDepthwise3x3 || g.isPointwise)
-                    if g.isDepthwise3x3 {
-                        Depthwise.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, accumulate: accumulate)
-                    } else {
-                        Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, accumulate: accumulate)
-                    }
-                }
-            }
-        }
-        return y
-    }
-}
-
 /// Convolution as GEMM: per group, Y[pixels, out] = columns[pixels, k·k·in] · W[k·k·in, out].
 /// For 1×1 stride-1 convolutions the NHWC input is the column matrix itself.
-enum Convolution {
+enum GemmConvolution {
     /// Output pixels per im2col chunk: about 4 MB of columns.
     static func chunkRows(_ g: ConvolutionGeometry) -> Int {
         max(Gemm.mr, (1 << 20) / (g.kernel * g.kernel * g.inChannels / g.groups) / Gemm.mr * Gemm.mr)
@@ -51,10 +8,6 @@ enum Convolution {
 
     static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                         epilogue: ChannelEpilogue? = nil) {
-        if g.inChannels == 1 && g.groups == 1 {
-            SingleChannelConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
-            return
-        }
         forEachChunk(g, x: x) { rows, group, columns in
             Gemm.multiply(m: rows.count, n: g.outChannels / g.groups, k: columns.depth, a: columns.matrix,
                           b: weightMatrix(g, weight, group),
@@ -141,7 +94,7 @@ enum Convolution {
         Parallel.forEach(rows.count, work: rows.count * depth, minimumWork: 1 << 16) { part in
             for r in part {
                 let row = target.value + r * depth
-                forEachTap(g, pixel: rows.lowerBound + r) { tap, inputPixel in
+                g.forEachTap(pixel: rows.lowerBound + r) { tap, inputPixel in
                     if let inputPixel {
                         row.advanced(by: tap * groupIn).update(from: source.value + inputPixel * g.inChannels + group * groupIn, count: groupIn)
                     } else {
@@ -159,27 +112,11 @@ enum Convolution {
         let depth = g.kernel * g.kernel * groupIn
         for r in rows.indices {
             let row = columns + (r - rows.lowerBound) * depth
-            forEachTap(g, pixel: r) { tap, inputPixel in
+            g.forEachTap(pixel: r) { tap, inputPixel in
                 guard let inputPixel else { return }
                 let target = dx + inputPixel * g.inChannels + group * groupIn
                 let source = row + tap * groupIn
                 for c in 0..<groupIn { target[c] += source[c] }
-            }
-        }
-    }
-
-    /// For output pixel index `pixel` (n·OH·OW + oh·OW + ow), each tap kh·k + kw with the
-    /// flat input pixel index it reads, or nil when it falls in the padding.
-    @inline(__always)
-    static func forEachTap(_ g: ConvolutionGeometry, pixel: Int, _ body: (Int, Int?) -> Void) {
-        let (n, within) = pixel.quotientAndRemainder(dividingBy: g.outHeight * g.outWidth)
-        let (oh, ow) = within.quotientAndRemainder(dividingBy: g.outWidth)
-        for kh in 0..<g.kernel {
-            let ih = oh * g.stride - g.padding + kh
-            for kw in 0..<g.kernel {
-                let iw = ow * g.stride - g.padding + kw
-                let inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
-                body(kh * g.kernel + kw, inside ? (n * g.height + ih) * g.width + iw : nil)
             }
         }
     }

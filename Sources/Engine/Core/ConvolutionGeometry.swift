@@ -15,6 +15,22 @@ public struct ConvolutionGeometry: Sendable, Equatable {
         precondition(outHeight > 0 && outWidth > 0, "kernel \(kernel) does not fit \(height)×\(width) with padding \(padding)")
     }
 
+    /// The geometry of convolving NHWC `input` with HWIO `weight` ([kernel, kernel, inChannels /
+    /// groups, outChannels]); traps on shapes that do not fit, as every op's precondition does.
+    public init(input: [Int], weight: [Int], stride: Int, padding: Int, groups: Int) {
+        precondition(input.count == 4 && weight.count == 4, "convolution wants NHWC input and HWIO weight, got \(input), \(weight)")
+        self.init(batch: input[0], height: input[1], width: input[2], inChannels: input[3], outChannels: weight[3],
+                  kernel: weight[0], stride: stride, padding: padding, groups: groups)
+        precondition(weight == weightShape, "weight \(weight) does not match \(weightShape)")
+    }
+
+    /// Pooling windows over NHWC `input`: one group per channel.
+    public init(pooling input: [Int], kernel: Int, stride: Int, padding: Int) {
+        precondition(input.count == 4, "pooling wants NHWC input, got \(input)")
+        self.init(batch: input[0], height: input[1], width: input[2], inChannels: input[3], outChannels: input[3],
+                  kernel: kernel, stride: stride, padding: padding, groups: input[3])
+    }
+
     public var outHeight: Int { (height + 2 * padding - kernel) / stride + 1 }
     public var outWidth: Int { (width + 2 * padding - kernel) / stride + 1 }
     public var inputShape: [Int] { [batch, height, width, inChannels] }
@@ -27,4 +43,20 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     public var isPointwise: Bool { kernel == 1 && stride == 1 && padding == 0 }
     /// Multiply-adds of the forward pass.
     public var macs: Int { batch * outHeight * outWidth * outChannels * kernel * kernel * (inChannels / groups) }
+
+    /// For output pixel index `pixel` (n·OH·OW + oh·OW + ow), each tap kh·k + kw with the
+    /// flat input pixel index it reads, or nil when it falls in the padding.
+    @inline(__always)
+    func forEachTap(pixel: Int, _ body: (Int, Int?) -> Void) {
+        let (n, within) = pixel.quotientAndRemainder(dividingBy: outHeight * outWidth)
+        let (oh, ow) = within.quotientAndRemainder(dividingBy: outWidth)
+        for kh in 0..<kernel {
+            let ih = oh * stride - padding + kh
+            for kw in 0..<kernel {
+                let iw = ow * stride - padding + kw
+                let inside = ih >= 0 && ih < height && iw >= 0 && iw < width
+                body(kh * kernel + kw, inside ? (n * height + ih) * width + iw : nil)
+            }
+        }
+    }
 }

@@ -2,14 +2,14 @@ extension Tape {
     /// Average pooling over square windows of NHWC input; padding counts as zeros in the
     /// average (PyTorch's count_include_pad=True), so every window divides by kernel².
     public func averagePool2d(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> Tensor {
-        let g = Pooling.geometry(x, kernel: kernel, stride: stride, padding: padding)
+        let g = ConvolutionGeometry(pooling: x.shape, kernel: kernel, stride: stride, padding: padding)
         let scale = 1 / Float(kernel * kernel)
         let y = Tensor(uninitialized: g.outputShape, requiresGrad: needsGradient(x))
         let (input, output) = (UncheckedSendable(x.data), UncheckedSendable(y.data))
         Pooling.forEachOutputPixel(g) { pixel in
             let target = output.value + pixel * g.inChannels
             target.update(repeating: 0, count: g.inChannels)
-            Convolution.forEachTap(g, pixel: pixel) { _, inputPixel in
+            g.forEachTap(pixel: pixel) { _, inputPixel in
                 guard let inputPixel else { return }
                 let source = input.value + inputPixel * g.inChannels
                 for c in 0..<g.inChannels { target[c] += source[c] }
@@ -22,7 +22,7 @@ extension Tape {
                 let (upstream, dx) = (UncheckedSendable(dy.data), UncheckedSendable(node.gradient().data))
                 Pooling.forEachImage(g) { pixel in
                     let gradient = upstream.value + pixel * g.inChannels
-                    Convolution.forEachTap(g, pixel: pixel) { _, inputPixel in
+                    g.forEachTap(pixel: pixel) { _, inputPixel in
                         guard let inputPixel else { return }
                         let target = dx.value + inputPixel * g.inChannels
                         for c in 0..<g.inChannels { target[c] += gradient[c] * scale }
@@ -36,7 +36,7 @@ extension Tape {
     /// Max pooling over square windows of NHWC input (padding never wins). The gradient goes to
     /// the first maximal element of each window, in PyTorch's scan order.
     public func maxPool2d(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> Tensor {
-        let g = Pooling.geometry(x, kernel: kernel, stride: stride, padding: padding)
+        let g = ConvolutionGeometry(pooling: x.shape, kernel: kernel, stride: stride, padding: padding)
         let y = Tensor(uninitialized: g.outputShape, requiresGrad: needsGradient(x))
         // Flat input index of each output's maximum, for the backward.
         var winners = [Int32](repeating: 0, count: y.requiresGrad ? y.count : 0)
@@ -48,7 +48,7 @@ extension Tape {
             Pooling.forEachOutputPixel(g) { pixel in
                 let target = output.value + pixel * g.inChannels
                 target.update(repeating: -.infinity, count: g.inChannels)
-                Convolution.forEachTap(g, pixel: pixel) { _, inputPixel in
+                g.forEachTap(pixel: pixel) { _, inputPixel in
                     guard let inputPixel else { return }
                     for c in 0..<g.inChannels {
                         let value = input.value[inputPixel * g.inChannels + c]
@@ -97,31 +97,5 @@ extension Tape {
             }
         }
         return y
-    }
-}
-
-/// Pooling windows reuse the convolution geometry with one group per channel.
-enum Pooling {
-    static func geometry(_ x: Tensor, kernel: Int, stride: Int, padding: Int) -> ConvolutionGeometry {
-        precondition(x.shape.count == 4, "pooling wants NHWC input, got \(x.shape)")
-        return ConvolutionGeometry(batch: x.shape[0], height: x.shape[1], width: x.shape[2], inChannels: x.shape[3],
-                                   outChannels: x.shape[3], kernel: kernel, stride: stride, padding: padding, groups: x.shape[3])
-    }
-
-    /// Output pixels split across threads: each writes only its own outputs.
-    static func forEachOutputPixel(_ g: ConvolutionGeometry, _ body: (Int) -> Void) {
-        let pixels = g.batch * g.outHeight * g.outWidth
-        Parallel.forEach(pixels, work: pixels * g.inChannels * g.kernel * g.kernel, minimumWork: Elementwise.minimumParallelCount) { range in
-            for pixel in range { body(pixel) }
-        }
-    }
-
-    /// Output pixels split by image: windows overlap within an image, never across images.
-    static func forEachImage(_ g: ConvolutionGeometry, _ body: (Int) -> Void) {
-        let perImage = g.outHeight * g.outWidth
-        Parallel.forEach(g.batch, work: g.batch * perImage * g.inChannels * g.kernel * g.kernel,
-                         minimumWork: Elementwise.minimumParallelCount) { images in
-            for pixel in images.lowerBound * perImage..<images.upperBound * perImage { body(pixel) }
-        }
     }
 }

@@ -1,0 +1,37 @@
+/// The one place that picks a convolution kernel for a geometry: the direct depthwise 3×3
+/// kernels, the direct kernel for one-channel inputs (forward only), else im2col + GEMM.
+enum Convolution {
+    static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                        epilogue: ChannelEpilogue? = nil) {
+        if g.isDepthwise3x3 {
+            Depthwise.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+        } else if g.inChannels == 1 && g.groups == 1 {
+            SingleChannelConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+        } else {
+            GemmConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+        }
+    }
+
+    /// dW += the weight gradient.
+    static func weightGradient(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+        if g.isDepthwise3x3 {
+            Depthwise.weightGradient(g, x: x, dy: dy, dw: dw)
+        } else {
+            GemmConvolution.weightGradient(g, x: x, dy: dy, dw: dw)
+        }
+    }
+
+    /// dX = the input gradient (`overwrite`), or dX += it.
+    static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
+                              overwrite: Bool) {
+        if g.isDepthwise3x3 {
+            Depthwise.inputGradient(g, dy: dy, weight: weight, dx: dx, accumulate: !overwrite)
+        } else if g.isPointwise {
+            GemmConvolution.inputGradient(g, dy: dy, weight: weight, dx: dx, accumulate: !overwrite)
+        } else {
+            // im2col's scatter adds into dX, so an overwrite starts from zeros.
+            if overwrite { dx.update(repeating: 0, count: g.batch * g.height * g.width * g.inChannels) }
+            GemmConvolution.inputGradient(g, dy: dy, weight: weight, dx: dx, accumulate: true)
+        }
+    }
+}

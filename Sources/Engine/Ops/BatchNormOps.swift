@@ -1,0 +1,67 @@
+extension Tape {
+    /// Batch normalisation over every axis but the last (channels), for NHWC or [N, C] input.
+    /// Training: normalises with the batch mean and biased variance, and moves the running
+    /// statistics towards the batch's (unbiased variance) by `momentum`. Evaluation: uses the
+    /// running statistics.
+    ///
+    /// With `activationUpperBound` the output is clamped to [0, bound] in the same pass (ReLU
+    /// with .infinity, ReLU6 with 6): what `relu`/`relu6` of the batch norm gives, without the
+    /// intermediate tensor; its backward masks the gradient by the saved output, as theirs does.
+    public func batchNorm(_ x: Tensor, weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
+                          momentum: Float = 0.1, epsilon: Float = 1e-5, activationUpperBound upper: Float? = nil) -> Tensor {
+        let channels = x.shape.last!
+        precondition([weight, bias, runningMean, runningVariance].allSatisfy { $0.count == channels },
+                     "batch norm: parameters do not have \(channels) channels")
+        let rows = x.count / channels
+        var mean = [Float](repeating: 0, count: channels)
+        var inverseDeviation = [Float](repeating: 0, count: channels)
+        if isTraining {
+            precondition(rows > 1, "batch norm in training needs more than one value per channel")
+            let sums = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, ValueTerm())
+            for c in 0..<channels { mean[c] = Float(sums[c] / Double(rows)) }
+            let squares = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, SquaredDeviationTerm())
+            for c in 0..<channels {
+                let variance = squares[c] / Double(rows)
+                inverseDeviation[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
+                runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mean[c]
+                runningVariance.data[c] = (1 - momentum) * runningVariance.data[c] + momentum * Float(squares[c] / Double(rows - 1))
+            }
+        } else {
+            for c in 0..<channels {
+                mean[c] = runningMean.data[c]
+                inverseDeviation[c] = 1 / (runningVariance.data[c] + epsilon).squareRoot()
+            }
+        }
+        // y = (x − μ)·γσ⁻¹ + β per channel; centring first keeps float32 accurate when |μ| ≫ σ.
+        let scale = (0..<channels).map { weight.data[$0] * inverseDeviation[$0] }
+        let shift = (0..<channels).map { bias.data[$0] }
+        let y = Tensor(uninitialized: x.shape, requiresGrad: needsGradient(x, weight, bias))
+        BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: scale, y: nil, yScale: nil, shift: shift,
+                                into: y.data, accumulate: false, clampAt: upper)
+        if y.requiresGrad {
+            var clamped = upper.map { (bound: $0, output: y) }  // the output is kept only when the mask needs it
+            record(y) { dy in
+                // The activation's backward, in place: the output's gradient is complete (every
+                // consumer's backward has run) and read by nobody else, so it becomes the gradient
+                // where 0 < y < bound, else 0; the output goes back to the pool at once.
+                // dβ = Σ dy, dγ = Σ dy·x̂ with x̂ = (x − μ)·σ⁻¹: one pass that also applies the mask.
+                let (gradientSums, centredProducts) = BatchNormKernels.gradientSums(dy.data, x: x.data, rows: rows, channels: channels, center: mean,
+                                                                                    mask: clamped.map { (output: UnsafePointer($0.output.data), bound: $0.bound) })
+                clamped = nil
+                let dBias = gradientSums.map { Float($0) }
+                let dWeight = (0..<channels).map { Float(centredProducts[$0]) * inverseDeviation[$0] }
+                if weight.requiresGrad { BatchNormKernels.add(dWeight, to: weight.gradient()) }
+                if bias.requiresGrad { BatchNormKernels.add(dBias, to: bias.gradient()) }
+                guard x.requiresGrad else { return }
+                // dx = γσ⁻¹·(dy − dβ/M − x̂·dγ/M), written as (x − μ)·b + dy·γσ⁻¹ + c per channel.
+                let count = Float(rows)
+                let b = (0..<channels).map { -scale[$0] * dWeight[$0] / count * inverseDeviation[$0] }
+                let c = (0..<channels).map { -scale[$0] * dBias[$0] / count }
+                let (dx, fresh) = x.gradientToWrite()
+                BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: b, y: dy.data, yScale: scale,
+                                        shift: c, into: dx.data, accumulate: !fresh)
+            }
+        }
+        return y
+    }
+}

@@ -1,0 +1,23 @@
+extension Tape {
+    /// 2-D convolution of NHWC `x` with HWIO `weight` ([kernel, kernel, inChannels / groups,
+    /// outChannels]): standard, grouped and depthwise (`groups == channels`). Depthwise 3×3 and
+    /// one-channel inputs (forward) run direct kernels; 1×1 stride-1 convolutions are one GEMM per
+    /// group; the rest go through im2col in row chunks, so the column buffer stays a few megabytes.
+    public func conv2d(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0, groups: Int = 1) -> Tensor {
+        let g = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding, groups: groups)
+        let y = Tensor(uninitialized: g.outputShape, requiresGrad: needsGradient(x, weight))
+        Convolution.forward(g, x: x.data, weight: weight.data, y: y.data)
+        if y.requiresGrad {
+            record(y) { dy in
+                if weight.requiresGrad {
+                    Convolution.weightGradient(g, x: x.data, dy: dy.data, dw: weight.gradient().data)
+                }
+                if x.requiresGrad {
+                    let (dx, fresh) = x.gradientToWrite()
+                    Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, overwrite: fresh)
+                }
+            }
+        }
+        return y
+    }
+}
