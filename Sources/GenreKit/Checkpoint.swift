@@ -38,10 +38,10 @@ public enum Checkpoint {
     /// The checkpoint as a safetensors file in memory.
     public static func file(_ network: Network, info: CheckpointInfo) -> SafeTensorsFile {
         var file = SafeTensorsFile(metadata: metadata(info))
-        for (named, entry) in zip(network.state(prefix: ""), network.spec.network.stateDict) {
+        for (entry, parameter) in network.stateTensors.map({ ($0.entry, $0.parameter) }) {
             file[entry.name] = entry.isInt64
-                ? SafeTensors.Tensor(int64s: [Int64(named.parameter.value.data[0])], shape: entry.shape)
-                : SafeTensors.Tensor(floats: named.parameter.torchValues(), shape: entry.shape)
+                ? StoredTensor(int64s: [Int64(parameter.value.data[0])], shape: entry.shape)
+                : StoredTensor(floats: parameter.torchValues(), shape: entry.shape)
         }
         return file
     }
@@ -72,7 +72,7 @@ public enum Checkpoint {
                   !labels.isEmpty else { throw fail("metadata 'labels' is missing or not a JSON array of names") }
             var model = try object("model")
             guard let archName = try model.string("arch"), let arch = ModelSpec.Architecture(rawValue: archName) else {
-                throw fail("metadata 'model' has no known arch (\(Config.architectures.joined(separator: ", ")))")
+                throw fail("metadata 'model' has no known arch (\(ModelSpec.Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             guard let width = try model.double("width"), let inChannels = try model.int("in_channels"), let classes = try model.int("classes"),
                   width > 0, inChannels > 0, classes == labels.count else {
@@ -101,7 +101,7 @@ public enum Checkpoint {
     /// missing BatchNorm `num_batches_tracked` (older state_dicts) is accepted and counts as 0.
     public static func load(_ file: SafeTensorsFile, into network: Network, path: String) throws {
         func fail(_ problem: String) -> FileError { FileError(path: path, problem: problem) }
-        let entries = network.spec.network.stateDict
+        let entries = network.stateTensors.map(\.entry)
         let describe = "\(network.spec.arch.rawValue) α=\(network.spec.width) with \(network.spec.classes) classes"
         for entry in entries {
             guard let tensor = file[entry.name] else {
@@ -119,11 +119,11 @@ public enum Checkpoint {
         if let unexpected = file.names.first(where: { !expected.contains($0) }) {
             throw fail("unexpected tensor '\(unexpected)' for \(describe)")
         }
-        for (named, entry) in zip(network.state(prefix: ""), entries) {
+        for (entry, parameter) in network.stateTensors.map({ ($0.entry, $0.parameter) }) {
             if entry.isInt64 {
-                named.parameter.value.data[0] = Float(file[entry.name]?.int64s()?[0] ?? 0)
+                parameter.value.data[0] = Float(file[entry.name]?.int64s()?[0] ?? 0)
             } else {
-                named.parameter.load(torchValues: file[entry.name]!.floats())
+                parameter.load(torchValues: file[entry.name]!.floats())
             }
         }
     }

@@ -1,6 +1,7 @@
 import Features
 import Files
 import Foundation
+import Models
 
 /// A training run, read from a JSON file. Every field has a documented default (README,
 /// "Configuration"); unknown keys and wrong types are errors that name the key.
@@ -21,7 +22,7 @@ public struct Config: Sendable {
     }
 
     public struct Model: Sendable {
-        public var arch = "mobilenet_v2"
+        public var arch = ModelSpec.Architecture.mobilenetV2
         public var width = 1.0
         public var dropout = 0.2
         /// ShuffleNet's group count.
@@ -29,7 +30,11 @@ public struct Config: Sendable {
     }
 
     public struct Optimizer: Sendable {
-        public var name = "adamw"
+        public enum Kind: String, CaseIterable, Sendable {
+            case sgd, adam, adamw
+        }
+
+        public var kind = Kind.adamw
         public var learningRate = 0.001
         public var momentum = 0.9
         public var nesterov = false
@@ -39,8 +44,15 @@ public struct Config: Sendable {
     }
 
     public struct Schedule: Sendable {
-        /// "cosine" (with linear warm-up), "step", "onecycle" or "constant".
-        public var name = "cosine"
+        public enum Kind: String, CaseIterable, Sendable {
+            /// Linear warm-up, then cosine decay.
+            case cosine
+            case step
+            case onecycle
+            case constant
+        }
+
+        public var kind = Kind.cosine
         public var warmupEpochs = 1.0
         public var stepEpochs = 10
         public var gamma = 0.1
@@ -77,14 +89,17 @@ public struct Config: Sendable {
     public var training = Training()
     /// Run folder for checkpoints and metrics.
     public var output = "runs/default"
+    /// The run folder's files.
+    public var run: RunFolder { RunFolder(output) }
     /// Where the config was read from, for messages and relative paths.
     public var source = ""
 
     public init() {}
 
-    public static let architectures = ["mobilenet_v1", "mobilenet_v2", "shufflenet_v1"]
-    public static let optimizers = ["sgd", "adam", "adamw"]
-    public static let schedules = ["constant", "cosine", "step", "onecycle"]
+    /// The network this config trains for a data set with `classes` labels (one input channel).
+    public func modelSpec(classes: Int) -> ModelSpec {
+        ModelSpec(arch: model.arch, width: model.width, inChannels: 1, classes: classes, dropout: model.dropout, groups: model.groups)
+    }
 
     /// Reads and checks a config file; errors are one line naming the file and the key.
     public static func load(path: String) throws -> Config {
@@ -146,10 +161,7 @@ public struct Config: Sendable {
             try f.rejectUnknownKeys()
         }
         if var m = try top.object("model") {
-            model.arch = try m.string("arch") ?? model.arch
-            guard Self.architectures.contains(model.arch) else {
-                throw m.error("arch", "'\(model.arch)' is not one of \(Self.architectures.joined(separator: ", "))")
-            }
+            model.arch = try m.choice("arch") ?? model.arch
             model.width = try m.double("width") ?? model.width
             guard model.width > 0, model.width <= 4 else { throw m.error("width", "must be in (0, 4]") }
             model.dropout = try m.double("dropout") ?? model.dropout
@@ -172,10 +184,7 @@ public struct Config: Sendable {
             training.threads = try t.int("threads") ?? training.threads
             guard training.threads >= 0 else { throw t.error("threads", "must be ≥ 0 (0 = every core)") }
             if var o = try t.object("optimizer") {
-                training.optimizer.name = try o.string("name") ?? training.optimizer.name
-                guard Self.optimizers.contains(training.optimizer.name) else {
-                    throw o.error("name", "'\(training.optimizer.name)' is not one of \(Self.optimizers.joined(separator: ", "))")
-                }
+                training.optimizer.kind = try o.choice("name") ?? training.optimizer.kind
                 training.optimizer.learningRate = try o.double("lr") ?? training.optimizer.learningRate
                 guard training.optimizer.learningRate > 0 else { throw o.error("lr", "must be > 0") }
                 training.optimizer.momentum = try o.double("momentum") ?? training.optimizer.momentum
@@ -190,10 +199,7 @@ public struct Config: Sendable {
                 try o.rejectUnknownKeys()
             }
             if var s = try t.object("schedule") {
-                training.schedule.name = try s.string("name") ?? training.schedule.name
-                guard Self.schedules.contains(training.schedule.name) else {
-                    throw s.error("name", "'\(training.schedule.name)' is not one of \(Self.schedules.joined(separator: ", "))")
-                }
+                training.schedule.kind = try s.choice("name") ?? training.schedule.kind
                 training.schedule.warmupEpochs = try s.double("warmup_epochs") ?? training.schedule.warmupEpochs
                 training.schedule.stepEpochs = try s.int("step_epochs") ?? training.schedule.stepEpochs
                 training.schedule.gamma = try s.double("gamma") ?? training.schedule.gamma

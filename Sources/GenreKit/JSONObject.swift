@@ -34,6 +34,15 @@ struct JSONObject {
         return s
     }
 
+    /// One of an enumeration's names; anything else is an error listing the choices.
+    mutating func choice<Choice: RawRepresentable & CaseIterable>(_ key: String) throws -> Choice? where Choice.RawValue == String {
+        guard let name = try string(key) else { return nil }
+        guard let value = Choice(rawValue: name) else {
+            throw error(key, "'\(name)' is not one of \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
     mutating func double(_ key: String) throws -> Double? {
         guard let value = raw(key) else { return nil }
         guard let n = value as? NSNumber, !JSONObject.isBool(n) else { throw typeError(key, "a number", value) }

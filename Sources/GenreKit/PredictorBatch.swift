@@ -6,20 +6,6 @@ import Synchronization
 /// Batch prediction over many files: which files, in parallel, and the result rows
 /// (CSV or JSON Lines) that `genre predict --out` writes as each file finishes.
 extension Predictor {
-    /// `best.safetensors` of the most recently modified run folder under `runs` that has one.
-    public static func latestCheckpoint(runs: String = "runs") -> String? {
-        let manager = FileManager.default
-        let names = (try? manager.contentsOfDirectory(atPath: runs)) ?? []
-        let candidates = names.compactMap { name -> (String, Date)? in
-            let folder = (runs as NSString).appendingPathComponent(name)
-            let best = (folder as NSString).appendingPathComponent("best.safetensors")
-            guard manager.fileExists(atPath: best),
-                  let modified = (try? manager.attributesOfItem(atPath: folder))?[.modificationDate] as? Date else { return nil }
-            return (best, modified)
-        }
-        return candidates.max { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }?.0
-    }
-
     /// The files to classify: a file argument as it is; a folder searched recursively for audio
     /// extensions (hidden entries skipped, sorted). A directory named like audio is listed as an
     /// entry — it fails and is reported — rather than searched.

@@ -60,7 +60,7 @@ public final class Trainer {
     public let config: Config
     public let data: TrainingData
     public let network: Network
-    public let folder: String
+    public let run: RunFolder
     public let batchesPerEpoch: Int
     private let optimizer: any Optimizer
     private let schedule: (any LearningRateSchedule)?
@@ -76,35 +76,28 @@ public final class Trainer {
     public private(set) var bestAccuracy = -1.0
     public private(set) var bestEpoch = 0
 
-    public var bestPath: String { folder + "/best.safetensors" }
-    public var lastPath: String { folder + "/last.safetensors" }
-    public var statePath: String { folder + "/last.state.safetensors" }
-    public var metricsPath: String { folder + "/metrics.jsonl" }
 
     public init(config: Config, data: TrainingData) {
         self.config = config
         self.data = data
-        self.folder = config.output
+        run = config.run
         let t = config.training
-        Parallel.threadCount = t.workerThreads
-        let spec = ModelSpec(arch: ModelSpec.Architecture(rawValue: config.model.arch)!, width: config.model.width, inChannels: 1,
-                             classes: data.labels.count, dropout: config.model.dropout, groups: config.model.groups)
-        network = Network(spec, seed: t.seed)
+        network = Network(config.modelSpec(classes: data.labels.count), seed: t.seed)
         batchesPerEpoch = max(1, data.train.windows.count / t.batchSize)
         let o = t.optimizer
         let lr = Float(o.learningRate)
-        optimizer = switch o.name {
-        case "sgd": SGD(learningRate: lr, momentum: Float(o.momentum), nesterov: o.nesterov, weightDecay: Float(o.weightDecay))
-        case "adam": Adam(learningRate: lr, beta1: Float(o.betas.0), beta2: Float(o.betas.1), epsilon: Float(o.eps), weightDecay: Float(o.weightDecay))
-        default: Adam.adamW(learningRate: lr, beta1: Float(o.betas.0), beta2: Float(o.betas.1), epsilon: Float(o.eps), weightDecay: Float(o.weightDecay))
+        optimizer = switch o.kind {
+        case .sgd: SGD(learningRate: lr, momentum: Float(o.momentum), nesterov: o.nesterov, weightDecay: Float(o.weightDecay))
+        case .adam: Adam(learningRate: lr, beta1: Float(o.betas.0), beta2: Float(o.betas.1), epsilon: Float(o.eps), weightDecay: Float(o.weightDecay))
+        case .adamw: Adam.adamW(learningRate: lr, beta1: Float(o.betas.0), beta2: Float(o.betas.1), epsilon: Float(o.eps), weightDecay: Float(o.weightDecay))
         }
         let s = t.schedule
         let total = t.epochs * batchesPerEpoch
-        schedule = switch s.name {
-        case "cosine": CosineWithWarmup(peak: lr, warmupSteps: Int(s.warmupEpochs * Double(batchesPerEpoch)), totalSteps: total, minimum: Float(s.minLearningRate))
-        case "step": StepDecay(initial: lr, stepSize: s.stepEpochs * batchesPerEpoch, gamma: Float(s.gamma))
-        case "onecycle": OneCycle(maximum: lr, totalSteps: total)
-        default: nil
+        schedule = switch s.kind {
+        case .cosine: CosineWithWarmup(peak: lr, warmupSteps: Int(s.warmupEpochs * Double(batchesPerEpoch)), totalSteps: total, minimum: Float(s.minLearningRate))
+        case .step: StepDecay(initial: lr, stepSize: s.stepEpochs * batchesPerEpoch, gamma: Float(s.gamma))
+        case .onecycle: OneCycle(maximum: lr, totalSteps: total)
+        case .constant: nil
         }
         augmentation = Augmentation(timeMask: t.augment.timeMask, frequencyMask: t.augment.frequencyMask, timeShift: t.augment.timeShift)
     }
@@ -117,7 +110,7 @@ public final class Trainer {
     /// consistent `last` checkpoint and state. Returns true when every epoch is done.
     public func run(shouldStop: () -> Bool = { false }, progress: (BatchProgress) -> Void = { _ in },
                     epochEnd: (EpochRecord) -> Void = { _ in }) throws -> Bool {
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
         let t = config.training
         let parameters = network.parameters(prefix: "")
         let size = data.train.nMels * data.train.width
@@ -172,7 +165,7 @@ public final class Trainer {
             let seconds = Date().timeIntervalSince(epochStart)
             let record = finishEpoch(seconds: seconds, samples: (batchesPerEpoch - firstBatch) * t.batchSize)
             try appendMetrics(record)
-            if record.isBest { try Checkpoint.write(network, info: checkpointInfo(), to: bestPath) }
+            if record.isBest { try Checkpoint.write(network, info: checkpointInfo(), to: run.best) }
             try saveLast()
             epochEnd(record)
             if !isFinished, shouldStop() { return false }
@@ -226,37 +219,37 @@ public final class Trainer {
 
     /// `last.safetensors` then `last.state.safetensors`, both marked with the same position.
     private func saveLast() throws {
-        try Checkpoint.write(network, info: checkpointInfo(), to: lastPath)
+        try Checkpoint.write(network, info: checkpointInfo(), to: run.last)
         var state = SafeTensorsFile(metadata: [
             "format": "genre-state/1", "epoch": "\(epoch)", "batch": "\(batch)", "loss_sum": "\(lossSum)", "correct": "\(correct)",
             "seen": "\(seen)", "best_accuracy": "\(bestAccuracy)", "best_epoch": "\(bestEpoch)", "seed": "\(config.training.seed)",
         ])
-        for (name, values) in optimizer.state { state["optimizer." + name] = SafeTensors.Tensor(floats: values, shape: [values.count]) }
-        try state.write(to: statePath)
+        for (name, values) in optimizer.state { state["optimizer." + name] = StoredTensor(floats: values, shape: [values.count]) }
+        try state.write(to: run.state)
     }
 
     /// Continues from `last.safetensors` and `last.state.safetensors` in the run folder.
     public func resume() throws {
-        let weights = try SafeTensorsFile(contentsOf: lastPath)
-        let state = try SafeTensorsFile(contentsOf: statePath)
+        let weights = try SafeTensorsFile(contentsOf: run.last)
+        let state = try SafeTensorsFile(contentsOf: run.state)
         func number(_ key: String) throws -> Double {
             guard let text = state.metadata[key], let value = Double(text) else {
-                throw FileError(path: statePath, problem: "no '\(key)' in the training state")
+                throw FileError(path: run.state, problem: "no '\(key)' in the training state")
             }
             return value
         }
-        guard state.metadata["format"] == "genre-state/1" else { throw FileError(path: statePath, problem: "not a genre training state") }
+        guard state.metadata["format"] == "genre-state/1" else { throw FileError(path: run.state, problem: "not a genre training state") }
         guard weights.metadata["epoch"] == state.metadata["epoch"], weights.metadata["batch"] == state.metadata["batch"] else {
-            throw FileError(path: statePath, problem: "does not belong to \(lastPath) (different epoch or batch)")
+            throw FileError(path: run.state, problem: "does not belong to \(run.last) (different epoch or batch)")
         }
         guard state.metadata["seed"] == "\(config.training.seed)" else {
-            throw FileError(path: statePath, problem: "was trained with seed \(state.metadata["seed"] ?? "?"), the config says \(config.training.seed)")
+            throw FileError(path: run.state, problem: "was trained with seed \(state.metadata["seed"] ?? "?"), the config says \(config.training.seed)")
         }
-        let info = try Checkpoint.info(weights, path: lastPath)
+        let info = try Checkpoint.info(weights, path: run.last)
         guard info.spec == network.spec, info.labels == data.labels else {
-            throw FileError(path: lastPath, problem: "holds \(info.spec.arch.rawValue) α=\(info.spec.width) for labels \(info.labels), not this config's network and data")
+            throw FileError(path: run.last, problem: "holds \(info.spec.arch.rawValue) α=\(info.spec.width) for labels \(info.labels), not this config's network and data")
         }
-        try Checkpoint.load(weights, into: network, path: lastPath)
+        try Checkpoint.load(weights, into: network, path: run.last)
         (epoch, batch) = (Int(try number("epoch")), Int(try number("batch")))
         (lossSum, correct, seen) = (try number("loss_sum"), Int(try number("correct")), Int(try number("seen")))
         (bestAccuracy, bestEpoch) = (try number("best_accuracy"), Int(try number("best_epoch")))
@@ -274,11 +267,11 @@ public final class Trainer {
 
     private func appendMetrics(_ record: EpochRecord) throws {
         let line = Data((record.json + "\n").utf8)
-        if !FileManager.default.fileExists(atPath: metricsPath) {
-            FileManager.default.createFile(atPath: metricsPath, contents: nil)
+        if !FileManager.default.fileExists(atPath: run.metrics) {
+            FileManager.default.createFile(atPath: run.metrics, contents: nil)
         }
-        guard let handle = FileHandle(forWritingAtPath: metricsPath) else {
-            throw FileError(path: metricsPath, problem: FileProblem.describe(path: metricsPath))
+        guard let handle = FileHandle(forWritingAtPath: run.metrics) else {
+            throw FileError(path: run.metrics, problem: FileProblem.describe(path: run.metrics))
         }
         defer { try? handle.close() }
         try handle.seekToEnd()
@@ -287,15 +280,8 @@ public final class Trainer {
 
     /// Keeps the first `epochs` lines: epochs after the saved state are trained again.
     private func truncateMetrics(toEpochs epochs: Int) throws {
-        guard let text = try? String(contentsOfFile: metricsPath, encoding: .utf8) else { return }
+        guard let text = try? String(contentsOfFile: run.metrics, encoding: .utf8) else { return }
         let lines = text.split(separator: "\n").prefix(epochs)
-        try AtomicFile.write(Array((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: metricsPath)
-    }
-
-    /// Removes what a previous run left in the folder, for a fresh start.
-    public func clearRunFolder() throws {
-        for path in [bestPath, lastPath, statePath, metricsPath] where FileManager.default.fileExists(atPath: path) {
-            try FileManager.default.removeItem(atPath: path)
-        }
+        try AtomicFile.write(Array((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: run.metrics)
     }
 }

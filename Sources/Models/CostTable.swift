@@ -29,7 +29,7 @@ public struct CostTable: Sendable {
     }
 
     /// Traces `network` from an input of [channels, height, width].
-    public init(network: Layer, input: [Int]) {
+    public init(network: LayerSpec, input: [Int]) {
         var rows: [Row] = []
         _ = Self.trace(network, input, &rows)
         self.rows = rows
@@ -50,7 +50,7 @@ public struct CostTable: Sendable {
         (size + 2 * padding - kernel) / stride + 1
     }
 
-    private static func trace(_ layer: Layer, _ shape: [Int], _ rows: inout [Row]) -> [Int] {
+    private static func trace(_ layer: LayerSpec, _ shape: [Int], _ rows: inout [Row]) -> [Int] {
         switch layer {
         case let .conv(name, input, output, kernel, stride, padding, groups, bias):
             precondition(shape[0] == input, "\(name): expects \(input) channels, gets \(shape[0])")

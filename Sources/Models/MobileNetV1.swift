@@ -10,11 +10,11 @@ enum MobileNetV1 {
         (1024, 2), (1024, 1),
     ]
 
-    static func network(_ spec: ModelSpec) -> Layer {
+    static func network(_ spec: ModelSpec) -> LayerSpec {
         // Width α scales every layer: int(c · α), at least 8 channels.
         func scaled(_ c: Int) -> Int { max(8, Int(Double(c) * spec.width)) }
         var channels = scaled(32)
-        var features: [Layer] = [.convBN("features.0", spec.inChannels, channels, kernel: 3, stride: 2, activation: .relu)]
+        var features: [LayerSpec] = [.convBN("features.0", spec.inChannels, channels, kernel: 3, stride: 2, activation: .relu)]
         for (index, block) in blocks.enumerated() {
             let output = scaled(block.channels)
             let name = "features.\(index + 1).conv"

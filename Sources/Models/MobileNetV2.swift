@@ -15,10 +15,10 @@ enum MobileNetV2 {
         return rounded
     }
 
-    static func network(_ spec: ModelSpec) -> Layer {
+    static func network(_ spec: ModelSpec) -> LayerSpec {
         var channels = makeDivisible(32 * spec.width)
         let last = makeDivisible(1280 * max(1, spec.width))
-        var features: [Layer] = [.convBN("features.0", spec.inChannels, channels, kernel: 3, stride: 2, activation: .relu6)]
+        var features: [LayerSpec] = [.convBN("features.0", spec.inChannels, channels, kernel: 3, stride: 2, activation: .relu6)]
         for row in table {
             let output = makeDivisible(Double(row.c) * spec.width)
             for i in 0..<row.n {
@@ -33,10 +33,10 @@ enum MobileNetV2 {
         ])
     }
 
-    static func block(index: Int, input: Int, output: Int, stride: Int, expansion: Int) -> Layer {
+    static func block(index: Int, input: Int, output: Int, stride: Int, expansion: Int) -> LayerSpec {
         let name = "features.\(index).conv"
         let hidden = input * expansion
-        var layers: [Layer] = []
+        var layers: [LayerSpec] = []
         if expansion != 1 {
             layers.append(.convBN("\(name).\(layers.count)", input, hidden, kernel: 1, activation: .relu6))
         }

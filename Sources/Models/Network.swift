@@ -5,17 +5,18 @@ import Engine
 public final class Network: Engine.Layer {
     public let spec: ModelSpec
     private let body: any Engine.Layer
-    /// Every state_dict entry in PyTorch's order: parameters and buffers.
-    private let entries: [NamedParameter]
+    /// Every state_dict tensor in PyTorch's order, parameters and buffers: the tree's names,
+    /// shapes and dtypes, each with the engine parameter that holds it.
+    public let stateTensors: [StateTensor]
 
     /// Conv weights Kaiming normal (fan-out), BatchNorm 1 and 0, linear normal(0, 0.01) and 0,
     /// drawn in state_dict order from `seed`.
     public init(_ spec: ModelSpec, seed: UInt64 = 0) {
         var random = SeededRandom(seed: seed)
-        var entries: [NamedParameter] = []
+        var tensors: [StateTensor] = []
         self.spec = spec
-        self.body = Self.build(spec.network, random: &random, entries: &entries)
-        self.entries = entries
+        self.body = Self.build(spec.network, random: &random, tensors: &tensors)
+        self.stateTensors = tensors
     }
 
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor { body(x, tape) }
@@ -27,16 +28,19 @@ public final class Network: Engine.Layer {
     }
 
     public func state(prefix: String) -> [NamedParameter] {
-        prefix.isEmpty ? entries : entries.map { NamedParameter(qualifiedName(prefix, $0.name), $0.parameter) }
+        stateTensors.map { NamedParameter(qualifiedName(prefix, $0.entry.name), $0.parameter) }
     }
 
-    private static func build(_ layer: Layer, random: inout SeededRandom, entries: inout [NamedParameter]) -> any Engine.Layer {
-        func register(_ name: String, _ layer: some Engine.Layer) -> some Engine.Layer {
-            entries += layer.state(prefix: name)
-            return layer
+    private static func build(_ layer: LayerSpec, random: inout SeededRandom, tensors: inout [StateTensor]) -> any Engine.Layer {
+        /// Pairs the tree's entries with the engine layer's tensors, which must have the same names.
+        func register(_ name: String, _ engineLayer: some Engine.Layer) -> some Engine.Layer {
+            let entries = layer.stateDict, named = engineLayer.state(prefix: name)
+            precondition(entries.map(\.name) == named.map(\.name), "\(name): engine state \(named.map(\.name)) is not the tree's \(entries.map(\.name))")
+            tensors += entries.indices.map { StateTensor(entry: entries[$0], parameter: named[$0].parameter) }
+            return engineLayer
         }
-        func chain(_ layers: [Layer]) -> Sequential {
-            Sequential(layers.map { build($0, random: &random, entries: &entries) })
+        func chain(_ layers: [LayerSpec]) -> Sequential {
+            Sequential(layers.map { build($0, random: &random, tensors: &tensors) })
         }
         switch layer {
         case let .conv(name, input, output, kernel, stride, padding, groups, bias):
@@ -61,6 +65,12 @@ public final class Network: Engine.Layer {
             return Concatenation(body, chain(shortcut))
         }
     }
+}
+
+/// One state_dict tensor: its name, PyTorch shape and dtype, and the engine parameter holding it.
+public struct StateTensor {
+    public let entry: StateEntry
+    public let parameter: Parameter
 }
 
 /// x + body(x).

@@ -9,11 +9,11 @@ enum ShuffleNetV1 {
                                               4: [272, 544, 1088], 8: [384, 768, 1536]]
     static let repeats = [4, 8, 4]
 
-    static func network(_ spec: ModelSpec) -> Layer {
+    static func network(_ spec: ModelSpec) -> LayerSpec {
         let g = spec.groups
         let widths = (stageChannels[g] ?? stageChannels[3]!).map { Int((Double($0) * spec.width).rounded()) }
         var channels = 24
-        var layers: [Layer] = [
+        var layers: [LayerSpec] = [
             .convBN("stem", spec.inChannels, channels, kernel: 3, stride: 2, activation: .relu),
             .maxPool(kernel: 3, stride: 2, padding: 1),
         ]
@@ -30,11 +30,11 @@ enum ShuffleNetV1 {
         ])
     }
 
-    static func unit(_ name: String, input: Int, output: Int, stride: Int, groups: Int, firstGroups: Int) -> Layer {
+    static func unit(_ name: String, input: Int, output: Int, stride: Int, groups: Int, firstGroups: Int) -> LayerSpec {
         // The stride-2 unit's branch makes only the channels the shortcut does not bring.
         let branchOutput = stride == 2 ? output - input : output
         let bottleneck = output / 4
-        let branch: [Layer] = [
+        let branch: [LayerSpec] = [
             .conv(name: "\(name).gconv1", input: input, output: bottleneck, kernel: 1, stride: 1, padding: 0, groups: firstGroups, bias: false),
             .batchNorm(name: "\(name).bn1", channels: bottleneck),
             .relu,
@@ -44,7 +44,7 @@ enum ShuffleNetV1 {
             .conv(name: "\(name).gconv2", input: bottleneck, output: branchOutput, kernel: 1, stride: 1, padding: 0, groups: groups, bias: false),
             .batchNorm(name: "\(name).bn3", channels: branchOutput),
         ]
-        let joined: Layer = stride == 2
+        let joined: LayerSpec = stride == 2
             ? .concat(body: branch, shortcut: [.avgPool(kernel: 3, stride: 2, padding: 1)])
             : .residual(branch)
         return .sequence([joined, .relu])

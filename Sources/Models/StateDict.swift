@@ -14,7 +14,7 @@ public struct StateEntry: Sendable, Equatable {
     public let kind: Kind
 }
 
-extension Layer {
+extension LayerSpec {
     /// The `state_dict` entries in PyTorch's registration order: conv weights OIHW, linear
     /// [out, in], BatchNorm weight, bias, running_mean, running_var, num_batches_tracked.
     public var stateDict: [StateEntry] {

@@ -17,7 +17,7 @@ public enum DType: String, Sendable, CaseIterable {
 }
 
 /// One tensor: its type, shape and raw little-endian bytes.
-public struct Tensor: Sendable, Equatable {
+public struct StoredTensor: Sendable, Equatable {
     public let dtype: DType
     public let shape: [Int]
     public let bytes: [UInt8]
@@ -84,10 +84,10 @@ public typealias SafeTensorsError = FileError
 
 /// A parsed safetensors file: tensors by name and the string metadata.
 public struct SafeTensorsFile: Sendable {
-    public var tensors: [String: Tensor]
+    public var tensors: [String: StoredTensor]
     public var metadata: [String: String]
 
-    public init(tensors: [String: Tensor] = [:], metadata: [String: String] = [:]) {
+    public init(tensors: [String: StoredTensor] = [:], metadata: [String: String] = [:]) {
         self.tensors = tensors
         self.metadata = metadata
     }
@@ -95,7 +95,7 @@ public struct SafeTensorsFile: Sendable {
     /// Names in a stable (sorted) order.
     public var names: [String] { tensors.keys.sorted() }
 
-    public subscript(name: String) -> Tensor? {
+    public subscript(name: String) -> StoredTensor? {
         get { tensors[name] }
         set { tensors[name] = newValue }
     }
@@ -132,7 +132,7 @@ public struct SafeTensorsFile: Sendable {
         }
         let dataStart = 8 + Int(headerLength)
         let dataCount = bytes.count - dataStart
-        var tensors: [String: Tensor] = [:]
+        var tensors: [String: StoredTensor] = [:]
         var metadata: [String: String] = [:]
         var ranges: [(Int, Int, String)] = []
         for (name, value) in header {
@@ -165,7 +165,7 @@ public struct SafeTensorsFile: Sendable {
                 throw fail("tensor '\(name)' shape \(shape) of \(dtypeName) needs \(overflow ? "too many" : String(count * dtype.byteCount)) bytes but its offsets span \(end - begin)")
             }
             if end > begin { ranges.append((begin, end, name)) }
-            tensors[name] = Tensor(dtype: dtype, shape: shape, bytes: Array(bytes[(dataStart + begin)..<(dataStart + end)]))
+            tensors[name] = StoredTensor(dtype: dtype, shape: shape, bytes: Array(bytes[(dataStart + begin)..<(dataStart + end)]))
         }
         ranges.sort { $0.0 < $1.0 }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {

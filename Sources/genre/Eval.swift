@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Foundation
 import GenreKit
 
@@ -18,10 +19,11 @@ struct Eval: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let config = try Config.load(path: config)
-            let path = checkpoint ?? config.output + "/best.safetensors"
+            let path = checkpoint ?? config.run.best
             let (network, info) = try Checkpoint.load(path: path)
             let status = TrainingStatus()
             let threads = config.training.workerThreads
+            Parallel.threadCount = threads
             var evaluated = config
             (evaluated.features, evaluated.windowing) = (info.features, info.windowing)
             let data = try TrainingData.prepare(evaluated, threads: threads, log: status.log) { status.counter("features", $0, $1) }
@@ -29,7 +31,7 @@ struct Eval: ParsableCommand {
                 throw fail("\(path): trained on labels \(info.labels), the data set has \(data.labels)")
             }
             let metrics = Evaluation.metrics(network, data.test, mean: info.mean, std: info.std)
-            let image = png ?? URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("confusion.png").path
+            let image = png ?? RunFolder(URL(fileURLWithPath: path).deletingLastPathComponent().path).confusion
             try metrics.writeConfusionImage(to: image)
             print("\(path) on the test split (\(data.testItems.count) files):\n" + metrics.report(labels: data.labels) + "\n\nconfusion image: \(image)")
         }

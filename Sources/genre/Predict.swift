@@ -38,7 +38,7 @@ struct Predict: ParsableCommand {
 
     func run() throws {
         let predictor = try reportingErrors { () -> Predictor in
-            guard let path = checkpoint ?? Predictor.latestCheckpoint() else {
+            guard let path = checkpoint ?? RunFolder.latestBest() else {
                 throw fail("no --checkpoint given and no runs/*/best.safetensors here; train one with 'genre train'")
             }
             if checkpoint == nil { FileHandle.standardError.write(Data("genre: using \(path)\n".utf8)) }

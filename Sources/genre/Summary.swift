@@ -29,8 +29,7 @@ struct Summary: ParsableCommand {
             var size = InputSize(height: 128, width: 129)
             if let config {
                 let c = try Config.load(path: config)
-                spec = ModelSpec(arch: ModelSpec.Architecture(rawValue: c.model.arch) ?? .mobilenetV2, width: c.model.width,
-                                 inChannels: 1, classes: 10, dropout: c.model.dropout, groups: c.model.groups)
+                spec = c.modelSpec(classes: 10)
                 size = InputSize(height: c.features.nMels, width: c.windowing.width(c.features))
             }
             spec.arch = arch ?? spec.arch

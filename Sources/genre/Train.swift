@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Engine
 import Foundation
 import GenreKit
 import Synchronization
@@ -30,10 +31,11 @@ struct Train: ParsableCommand {
             let config = try Config.load(path: config)
             let status = TrainingStatus()
             let threads = config.training.workerThreads
-            if !resume, !force, FileManager.default.fileExists(atPath: config.output + "/last.state.safetensors") {
+            Parallel.threadCount = threads
+            if !resume, !force, config.run.holdsRun {
                 throw fail("\(config.output) already holds a run: --resume continues it, --force starts over")
             }
-            if resume, !FileManager.default.fileExists(atPath: config.output + "/last.state.safetensors") {
+            if resume, !config.run.holdsRun {
                 throw fail("\(config.output): nothing to resume (no last.state.safetensors)")
             }
             let started = Date()
@@ -49,25 +51,25 @@ struct Train: ParsableCommand {
                 try trainer.resume()
                 status.log("resuming \(config.output) at epoch \(trainer.epoch + 1), batch \(trainer.batch + 1)")
             } else {
-                try trainer.clearRunFolder()
+                try config.run.clear()
                 if let initial { try trainer.initialise(from: initial) }
             }
-            status.log("training \(config.model.arch) α=\(config.model.width) for \(config.training.epochs) epochs of "
+            status.log("training \(config.model.arch.rawValue) α=\(config.model.width) for \(config.training.epochs) epochs of "
                 + "\(trainer.batchesPerEpoch) batches on \(threads) threads → \(config.output)")
 
             let interrupted = Interruption()
             let finished = try trainer.run(shouldStop: { interrupted.requested }, progress: status.batch, epochEnd: status.epoch)
             guard finished else {
-                status.log("stopped: \(trainer.lastPath) holds epoch \(trainer.epoch + 1) batch \(trainer.batch); continue with --resume")
+                status.log("stopped: \(config.run.last) holds epoch \(trainer.epoch + 1) batch \(trainer.batch); continue with --resume")
                 throw ExitCode(130)
             }
             status.log("done in \(String(format: "%.0f", Date().timeIntervalSince(started))) s; best validation accuracy "
                 + "\(String(format: "%.2f", trainer.bestAccuracy * 100)) % at epoch \(trainer.bestEpoch)")
-            let (network, info) = try Checkpoint.load(path: trainer.bestPath)
+            let (network, info) = try Checkpoint.load(path: config.run.best)
             let metrics = Evaluation.metrics(network, data.test, mean: info.mean, std: info.std)
-            print("test split, \(trainer.bestPath):\n" + metrics.report(labels: data.labels))
+            print("test split, \(config.run.best):\n" + metrics.report(labels: data.labels))
             let baseline = LinearBaseline.testAccuracy(data)
-            print("\nfile-level test accuracy: \(config.model.arch) \(String(format: "%.1f", metrics.accuracy * 100)) %, "
+            print("\nfile-level test accuracy: \(config.model.arch.rawValue) \(String(format: "%.1f", metrics.accuracy * 100)) %, "
                 + "linear classifier on the mean log-mel spectrum \(String(format: "%.1f", baseline * 100)) %")
         }
     }

@@ -91,8 +91,8 @@ final class CheckpointTests: XCTestCase {
         let good = Checkpoint.file(Network(spec), info: info(spec))
         let bytes = good.serialized()
         var missing = good; missing["features.3.conv.1.0.weight"] = nil
-        var wrongShape = good; wrongShape["classifier.1.bias"] = SafeTensors.Tensor(floats: [0, 0, 0], shape: [3])
-        var extra = good; extra["features.99.weight"] = SafeTensors.Tensor(floats: [0], shape: [1])
+        var wrongShape = good; wrongShape["classifier.1.bias"] = StoredTensor(floats: [0, 0, 0], shape: [3])
+        var extra = good; extra["features.99.weight"] = StoredTensor(floats: [0], shape: [1])
         var noFormat = good; noFormat.metadata["format"] = nil
         var badModel = good; badModel.metadata["model"] = "{\"arch\": \"resnet\"}"
         let headerLength = Int(bytes[0]) | Int(bytes[1]) << 8 | Int(bytes[2]) << 16

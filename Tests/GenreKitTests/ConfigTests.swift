@@ -1,5 +1,6 @@
 import Foundation
 import GenreKit
+import Models
 import TestSupport
 import XCTest
 
@@ -20,7 +21,7 @@ final class ConfigTests: XCTestCase {
         let config = try parse("{}")
         XCTAssertEqual(config.features.sampleRate, 22050)
         XCTAssertEqual(config.features.nMels, 128)
-        XCTAssertEqual(config.model.arch, "mobilenet_v2")
+        XCTAssertEqual(config.model.arch, .mobilenetV2)
         XCTAssertEqual(config.training.batchSize, 32)
         XCTAssertEqual(config.data.trainFraction + config.data.validationFraction + config.data.testFraction, 1, accuracy: 1e-12)
     }
@@ -40,10 +41,10 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(config.features.nMels, 64)
         XCTAssertEqual(config.windowing.segmentSeconds, 2.5)
         XCTAssertEqual(config.model.groups, 8)
-        XCTAssertEqual(config.training.optimizer.name, "sgd")
+        XCTAssertEqual(config.training.optimizer.kind, .sgd)
         XCTAssertTrue(config.training.optimizer.nesterov)
         XCTAssertEqual(config.training.optimizer.betas.0, 0.8)
-        XCTAssertEqual(config.training.schedule.name, "onecycle")
+        XCTAssertEqual(config.training.schedule.kind, .onecycle)
         XCTAssertEqual(config.training.augment.timeMask, 10)
         XCTAssertEqual(config.output, "runs/x")
     }
@@ -62,7 +63,9 @@ final class ConfigTests: XCTestCase {
     }
 
     func testBadValuesAreNamed() {
-        expectError(#"{"model": {"arch": "resnet"}}"#, key: "model.arch", mentioning: "mobilenet_v2")
+        expectError(#"{"model": {"arch": "resnet"}}"#, key: "model.arch", mentioning: "mobilenet_v1, mobilenet_v2, shufflenet_v1")
+        expectError(#"{"training": {"optimizer": {"name": "rmsprop"}}}"#, key: "training.optimizer.name", mentioning: "sgd, adam, adamw")
+        expectError(#"{"training": {"schedule": {"name": "linear"}}}"#, key: "training.schedule.name", mentioning: "cosine, step, onecycle, constant")
         expectError(#"{"data": {"split": {"train": 0.9, "validation": 0.2, "test": 0.1}}}"#, key: "data.split.train", mentioning: "add up to 1")
         expectError(#"{"features": {"n_fft": 1000, "n_mels": 600}}"#, key: "features", mentioning: "n_mels")
     }

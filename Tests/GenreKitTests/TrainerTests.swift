@@ -44,13 +44,13 @@ final class TrainerTests: XCTestCase {
             XCTAssertTrue(try trainer.run())
             runs.append(trainer)
         }
-        XCTAssertEqual(try bytes(runs[0].bestPath), try bytes(runs[1].bestPath))
-        XCTAssertEqual(try bytes(runs[0].lastPath), try bytes(runs[1].lastPath))
-        let lines = try String(contentsOfFile: runs[0].metricsPath, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(try bytes(runs[0].run.best), try bytes(runs[1].run.best))
+        XCTAssertEqual(try bytes(runs[0].run.last), try bytes(runs[1].run.last))
+        let lines = try String(contentsOfFile: runs[0].run.metrics, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
         XCTAssertTrue(lines[1].hasPrefix("{\"epoch\":2,\"train_loss\":"), String(lines[1]))
         // The best checkpoint is a loadable §2.3 checkpoint of this network and these labels.
-        let (_, info) = try Checkpoint.load(path: runs[0].bestPath)
+        let (_, info) = try Checkpoint.load(path: runs[0].run.best)
         XCTAssertEqual(info.labels, ["classical", "house", "rock"])
         XCTAssertEqual(info.mean, runs[0].data.mean)
     }
@@ -76,7 +76,7 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(second.batch, 3)
         XCTAssertTrue(try second.run())
 
-        for (a, b) in [(uninterrupted.lastPath, second.lastPath), (uninterrupted.bestPath, second.bestPath), (uninterrupted.statePath, second.statePath)] {
+        for (a, b) in [(uninterrupted.run.last, second.run.last), (uninterrupted.run.best, second.run.best), (uninterrupted.run.state, second.run.state)] {
             XCTAssertEqual(try bytes(a), try bytes(b), (a as NSString).lastPathComponent)
         }
         func metrics(_ path: String) throws -> [String] {
@@ -84,7 +84,7 @@ final class TrainerTests: XCTestCase {
                 $0.replacingOccurrences(of: #","seconds":.*"#, with: "", options: .regularExpression)
             }
         }
-        XCTAssertEqual(try metrics(uninterrupted.metricsPath), try metrics(second.metricsPath))
+        XCTAssertEqual(try metrics(uninterrupted.run.metrics), try metrics(second.run.metrics))
     }
 
     func testResumeRefusesAStateOfAnotherRun() throws {

@@ -1,18 +1,18 @@
 /// A network described as data: the same tree gives the cost table (`genre summary`), the
 /// parameter names and shapes of the PyTorch `state_dict` (DESIGN.md §2.3), and the layers the
 /// engine builds. Tensors are [channels, height, width] per sample.
-public indirect enum Layer: Sendable {
+public indirect enum LayerSpec: Sendable {
     /// 2-D convolution, OIHW weight `name.weight` (and `name.bias`).
     case conv(name: String, input: Int, output: Int, kernel: Int, stride: Int, padding: Int, groups: Int, bias: Bool)
     /// Batch norm: `name.weight`, `name.bias`, running statistics and `num_batches_tracked`.
     case batchNorm(name: String, channels: Int)
     case relu
     case relu6
-    case sequence([Layer])
+    case sequence([LayerSpec])
     /// x + body(x): MobileNetV2's inverted residual, ShuffleNet's stride-1 unit.
-    case residual([Layer])
+    case residual([LayerSpec])
     /// concat(body(x), shortcut(x)) along channels: ShuffleNet's stride-2 unit.
-    case concat(body: [Layer], shortcut: [Layer])
+    case concat(body: [LayerSpec], shortcut: [LayerSpec])
     case channelShuffle(groups: Int)
     case maxPool(kernel: Int, stride: Int, padding: Int)
     /// Average pooling that counts the padding, as PyTorch does by default.
@@ -24,8 +24,8 @@ public indirect enum Layer: Sendable {
 
     /// conv + BN (+ activation) with PyTorch's `name.0` / `name.1` numbering.
     static func convBN(_ name: String, _ input: Int, _ output: Int, kernel: Int, stride: Int = 1,
-                       groups: Int = 1, activation: Layer?) -> Layer {
-        var layers: [Layer] = [
+                       groups: Int = 1, activation: LayerSpec?) -> LayerSpec {
+        var layers: [LayerSpec] = [
             .conv(name: "\(name).0", input: input, output: output, kernel: kernel, stride: stride,
                   padding: (kernel - 1) / 2, groups: groups, bias: false),
             .batchNorm(name: "\(name).1", channels: output),
@@ -62,7 +62,7 @@ public struct ModelSpec: Codable, Hashable, Sendable {
     }
 
     /// The layer tree of this network.
-    public var network: Layer {
+    public var network: LayerSpec {
         switch arch {
         case .mobilenetV1: MobileNetV1.network(self)
         case .mobilenetV2: MobileNetV2.network(self)
