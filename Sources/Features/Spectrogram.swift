@@ -15,3 +15,30 @@ public struct Spectrogram: Sendable, Equatable {
     public var minimum: Float { values.min() ?? 0 }
     public var maximum: Float { values.max() ?? 0 }
 }
+
+extension Spectrogram {
+    /// Frames `range` of this spectrogram.
+    public func frames(_ range: Range<Int>) -> Spectrogram {
+        if range == 0..<frames { return self }
+        var values = [Float](repeating: 0, count: nMels * range.count)
+        for m in 0..<nMels {
+            for t in 0..<range.count { values[m * range.count + t] = self.values[m * frames + range.lowerBound + t] }
+        }
+        return Spectrogram(nMels: nMels, frames: range.count, values: values)
+    }
+
+    /// Consecutive spectrograms joined along time.
+    public static func concatenatingFrames(_ parts: [Spectrogram], nMels: Int) -> Spectrogram {
+        if parts.count == 1 { return parts[0] }
+        let total = parts.reduce(0) { $0 + $1.frames }
+        var values = [Float](repeating: 0, count: nMels * total)
+        var offset = 0
+        for part in parts {
+            for m in 0..<nMels {
+                for t in 0..<part.frames { values[m * total + offset + t] = part.values[m * part.frames + t] }
+            }
+            offset += part.frames
+        }
+        return Spectrogram(nMels: nMels, frames: total, values: values)
+    }
+}

@@ -57,6 +57,7 @@ public final class Predictor: @unchecked Sendable {
         self.network = network
         self.info = info
         logMel = LogMel(info.features)
+        cutter = WindowCutter(info.features, info.windowing, mean: info.mean, std: info.std)
         wholeClipFrames = 600 * info.features.sampleRate / info.features.hopLength
     }
 
@@ -68,8 +69,8 @@ public final class Predictor: @unchecked Sendable {
 
     public var labels: [String] { info.labels }
     var nMels: Int { info.features.nMels }
-    var width: Int { info.windowing.width(info.features) }
-    var hop: Int { info.windowing.hop(info.features) }
+    /// §2.2's windows, normalised with the checkpoint's statistics.
+    let cutter: WindowCutter
 
     /// Class indices by decreasing probability, ties in class order.
     static func ranking(_ p: [Float]) -> [Int] {
@@ -87,14 +88,8 @@ public final class Predictor: @unchecked Sendable {
     /// Classifies a whole-clip log-mel in dB ([nMels, frames]), cut into windows as §2.2 says.
     public func predict(spectrogram: Spectrogram, path: String = "", duration: Double? = nil) -> Prediction {
         let batcher = WindowBatcher(self)
-        let padValue = spectrogram.minimum
-        let count = info.windowing.count(frames: spectrogram.frames, info.features)
-        spectrogram.values.withUnsafeBufferPointer { src in
-            for index in 0..<count {
-                let start = index * hop
-                let available = min(width, spectrogram.frames - start)
-                batcher.add(startFrame: start) { m, t in t < available ? src[m * spectrogram.frames + start + t] : padValue }
-            }
+        for index in 0..<cutter.count(frames: spectrogram.frames) {
+            batcher.add(spectrogram, from: cutter.start(index), clipFrame: cutter.start(index))
         }
         let seconds = duration ?? Double((spectrogram.frames - 1) * info.features.hopLength) / Double(info.features.sampleRate)
         return batcher.finish(path: path, duration: seconds)
@@ -113,7 +108,7 @@ public final class Predictor: @unchecked Sendable {
             }
             guard keeping else { return }
             keptFrames += chunk.frames
-            if keptFrames > max(wholeClipFrames, width) {
+            if keptFrames > max(wholeClipFrames, cutter.width) {
                 keeping = false
                 kept = []
             } else {
@@ -131,79 +126,35 @@ public final class Predictor: @unchecked Sendable {
         // Pass 2: stream again, converting to dB against the peak, windows as they complete.
         let floor = 10 * log10(max(peakPower, 1e-10)) - info.features.topDB
         let batcher = WindowBatcher(self)
-        let (n, w) = (nMels, width)
-        var buffer: [Float] = []  // dB, frame-major [frames, nMels], from frame `bufferStart`
+        var buffer = Spectrogram(nMels: nMels, frames: 0, values: [])  // dB, from frame `bufferStart`
         var bufferStart = 0
         var nextWindow = 0
         _ = try melPowerChunks(path: path) { first, chunk in
-            buffer.reserveCapacity(buffer.count + chunk.frames * n)
-            chunk.values.withUnsafeBufferPointer { v in
-                for t in 0..<chunk.frames {
-                    for m in 0..<n { buffer.append(max(10 * log10(max(v[m * chunk.frames + t], 1e-10)), floor)) }
-                }
+            var decibels = chunk
+            for k in decibels.values.indices { decibels.values[k] = max(10 * log10(max(decibels.values[k], 1e-10)), floor) }
+            buffer = Spectrogram.concatenatingFrames([buffer, decibels], nMels: nMels)
+            while cutter.start(nextWindow) + cutter.width <= first + chunk.frames {
+                batcher.add(buffer, from: cutter.start(nextWindow) - bufferStart, clipFrame: cutter.start(nextWindow))
+                nextWindow += 1
             }
-            let end = first + chunk.frames
-            buffer.withUnsafeBufferPointer { b in
-                while nextWindow * hop + w <= end {
-                    let offset = nextWindow * hop - bufferStart
-                    batcher.add(startFrame: nextWindow * hop) { m, t in b[(offset + t) * n + m] }
-                    nextWindow += 1
-                }
-            }
-            let drop = min(nextWindow * hop - bufferStart, buffer.count / n)  // frames no later window needs
-            if drop > 0 {
-                buffer.removeFirst(drop * n)
-                bufferStart += drop
-            }
+            let drop = min(cutter.start(nextWindow) - bufferStart, buffer.frames)  // frames no later window needs
+            buffer = buffer.frames(drop..<buffer.frames)
+            bufferStart += drop
         }
         return batcher.finish(path: path, duration: duration)
     }
 
-    /// Streams a file's mel power in consecutive frame ranges — `body(firstFrame, [nMels, frames])`
-    /// — equal to the whole-clip STFT's frames: each range is computed from the samples its frames
-    /// cover, so only about `chunkFrames` frames of audio are held. Returns the sample count.
+    /// The file's mel power in consecutive frame ranges of `chunkFrames` (Features' streaming STFT).
     @discardableResult
     public func melPowerChunks(path: String, _ body: (Int, Spectrogram) throws -> Void) throws -> Int {
-        let features = info.features
-        let audio = try AudioStream(path: path, sampleRate: features.sampleRate)
-        let (hop, half, nFFT) = (features.hopLength, features.nFFT / 2, features.nFFT)
-        let lead = (half + hop - 1) / hop  // frames whose window reaches before the first sample
-        var samples: [Float] = []
-        var samplesStart = 0  // index in the file of samples[0]
-        var total = 0
-        var nextFrame = 0
-
-        func emit(frames count: Int?) throws {
-            let first = max(0, nextFrame - lead)
-            let end = count.map { (nextFrame + $0 - 1) * hop - half + nFFT } ?? total
-            let stream = LogMelStream(logMel, expectedSamples: end - first * hop)
-            stream.append(Array(samples[(first * hop - samplesStart)..<(end - samplesStart)]))
-            let power = stream.finishPower()
-            let skip = nextFrame - first
-            let n = count ?? (power.frames - skip)
-            try body(nextFrame, power.frames(skip..<(skip + n)))
-            nextFrame += n
-            let keepFrom = max(0, nextFrame - lead) * hop - samplesStart
-            if keepFrom > 0 {
-                samples.removeFirst(keepFrom)
-                samplesStart += keepFrom
-            }
-        }
-
-        while let block = try audio.next() {
-            samples.append(contentsOf: block)
-            total += block.count
-            while (nextFrame + chunkFrames - 1) * hop - half + nFFT <= total { try emit(frames: chunkFrames) }
-        }
-        guard total > 0 else { throw FileError(path: path, problem: "holds no audio samples") }
-        try emit(frames: nil)
-        return total
+        try logMel.melPowerChunks(path: path, chunkFrames: chunkFrames, body)
     }
 }
 
 /// Collects normalised windows into batches, runs them and keeps each window's probabilities.
 final class WindowBatcher {
     private let predictor: Predictor
+    private let cutter: WindowCutter
     private let input: Tensor
     private var filled = 0
     private var starts: [Int] = []
@@ -211,18 +162,15 @@ final class WindowBatcher {
 
     init(_ predictor: Predictor) {
         self.predictor = predictor
-        input = Tensor(uninitialized: [predictor.batchSize, predictor.nMels, predictor.width, 1])
+        cutter = predictor.cutter
+        input = Tensor(uninitialized: [predictor.batchSize, cutter.nMels, cutter.width, 1])
     }
 
-    /// Adds one window; `value(m, t)` is its dB value at mel band m, frame t.
-    func add(startFrame: Int, _ value: (Int, Int) -> Float) {
-        let (n, w) = (predictor.nMels, predictor.width)
-        let (mean, scale) = (predictor.info.mean, 1 / predictor.info.std)
-        let base = input.data + filled * n * w
-        for m in 0..<n {
-            for t in 0..<w { base[m * w + t] = (value(m, t) - mean) * scale }
-        }
-        starts.append(startFrame)
+    /// Adds the window of `clip` that starts at its frame `start`; `clipFrame` is where that is
+    /// in the whole file.
+    func add(_ clip: Spectrogram, from start: Int, clipFrame: Int) {
+        cutter.cut(clip, from: start, into: input.data + filled * cutter.nMels * cutter.width)
+        starts.append(clipFrame)
         filled += 1
         if filled == predictor.batchSize { run() }
     }
@@ -230,7 +178,7 @@ final class WindowBatcher {
     private func run() {
         guard filled > 0 else { return }
         let batch = filled == predictor.batchSize ? input : {
-            let part = Tensor(uninitialized: [filled, predictor.nMels, predictor.width, 1])
+            let part = Tensor(uninitialized: [filled, cutter.nMels, cutter.width, 1])
             part.data.update(from: input.data, count: part.count)
             return part
         }()
@@ -247,35 +195,8 @@ final class WindowBatcher {
         let secondsPerFrame = Double(predictor.info.features.hopLength) / Double(predictor.info.features.sampleRate)
         let windows = zip(starts, results).map { start, p in
             WindowPrediction(start: Double(start) * secondsPerFrame,
-                             end: min(duration, Double(start + predictor.width) * secondsPerFrame), probabilities: p)
+                             end: min(duration, Double(start + cutter.width) * secondsPerFrame), probabilities: p)
         }
         return Prediction(path: path, duration: duration, labels: predictor.labels, probabilities: mean, windows: windows)
-    }
-}
-
-extension Spectrogram {
-    /// Frames `range` of this spectrogram.
-    func frames(_ range: Range<Int>) -> Spectrogram {
-        if range == 0..<frames { return self }
-        var values = [Float](repeating: 0, count: nMels * range.count)
-        for m in 0..<nMels {
-            for t in 0..<range.count { values[m * range.count + t] = self.values[m * frames + range.lowerBound + t] }
-        }
-        return Spectrogram(nMels: nMels, frames: range.count, values: values)
-    }
-
-    /// Consecutive spectrograms joined along time.
-    static func concatenatingFrames(_ parts: [Spectrogram], nMels: Int) -> Spectrogram {
-        if parts.count == 1 { return parts[0] }
-        let total = parts.reduce(0) { $0 + $1.frames }
-        var values = [Float](repeating: 0, count: nMels * total)
-        var offset = 0
-        for part in parts {
-            for m in 0..<nMels {
-                for t in 0..<part.frames { values[m * total + offset + t] = part.values[m * part.frames + t] }
-            }
-            offset += part.frames
-        }
-        return Spectrogram(nMels: nMels, frames: total, values: values)
     }
 }

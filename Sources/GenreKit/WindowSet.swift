@@ -18,19 +18,21 @@ public struct WindowSet: Sendable {
     public let clips: [Spectrogram]
     public let labels: [Int]
     public let windows: [Window]
-    public let nMels: Int
+    /// How windows are cut (unnormalised; `copy` gives the statistics).
+    public let cutter: WindowCutter
+    public var nMels: Int { cutter.nMels }
     /// W, frames per window.
-    public let width: Int
+    public var width: Int { cutter.width }
 
     /// Windows of each clip; clips shorter than W get one window padded with their minimum.
     public init(clips: [Spectrogram], labels: [Int], parameters: FeatureParameters, windowing: Windowing) {
         precondition(clips.count == labels.count, "one label per clip")
         self.clips = clips
         self.labels = labels
-        nMels = parameters.nMels
-        width = windowing.width(parameters)
+        let cutter = WindowCutter(parameters, windowing)
+        self.cutter = cutter
         windows = clips.enumerated().flatMap { index, clip in
-            (0..<windowing.count(frames: clip.frames, parameters)).map { Window(clip: index, start: windowing.start($0, parameters)) }
+            (0..<cutter.count(frames: clip.frames)).map { Window(clip: index, start: cutter.start($0)) }
         }
     }
 
@@ -56,18 +58,7 @@ public struct WindowSet: Sendable {
     /// Writes window `window`, normalised, as [nMels, W] row-major into `out` (a short clip's tail
     /// is its minimum, as §2.2 pads it).
     public func copy(_ window: Window, into out: inout [Float], mean: Float, std: Float) {
-        let clip = clips[window.clip]
-        let available = max(0, min(width, clip.frames - window.start))
-        let scale = 1 / std
-        let pad = (clip.minimum - mean) * scale
-        clip.values.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for m in 0..<nMels {
-                    let row = m * clip.frames + window.start
-                    for t in 0..<available { dst[m * width + t] = (src[row + t] - mean) * scale }
-                    for t in available..<width { dst[m * width + t] = pad }
-                }
-            }
-        }
+        let cutter = self.cutter.normalised(mean: mean, std: std)
+        out.withUnsafeMutableBufferPointer { cutter.cut(clips[window.clip], from: window.start, into: $0.baseAddress!) }
     }
 }

@@ -71,7 +71,7 @@ final class PredictorTests: XCTestCase {
 
             let info = predictor.info
             let logMel = try LogMel(info.features).compute(path: path)
-            let windows = info.windowing.windows(of: logMel, info.features)
+            let windows = WindowCutter(info.features, info.windowing).windows(of: logMel)
             XCTAssertEqual(prediction.windows.count, windows.count, name)
             let width = info.windowing.width(info.features)
             let input = Tensor(shape: [windows.count, info.features.nMels, width, 1],
@@ -79,7 +79,7 @@ final class PredictorTests: XCTestCase {
             let rows = predictor.probabilities(normalised: input)
             for (index, (window, row)) in zip(prediction.windows, rows).enumerated() {
                 XCTAssertLessThanOrEqual(maxAbsoluteError(window.probabilities, row), 1e-6, "\(name) window \(index)")
-                let start = Double(info.windowing.start(index, info.features) * info.features.hopLength) / Double(info.features.sampleRate)
+                let start = Double(WindowCutter(info.features, info.windowing).start(index) * info.features.hopLength) / Double(info.features.sampleRate)
                 XCTAssertEqual(window.start, start, accuracy: 1e-9)
             }
             let mean = (0..<3).map { k in rows.map { $0[k] }.reduce(0, +) / Float(rows.count) }
