@@ -9,7 +9,7 @@ let fast: [SwiftSetting] = [
 
 let package = Package(
     name: "genre",
-    platforms: [.macOS(.v13)],
+    // Linux on x86-64 with AVX2 and FMA (README, "Set up"): the kernels are compiled for it.
     products: [
         .executable(name: "genre", targets: ["genre"]),
         .library(name: "Audio", targets: ["Audio"]),
@@ -23,15 +23,16 @@ let package = Package(
     targets: [
         // System libraries, found through pkg-config.
         .systemLibrary(name: "CSndFile", pkgConfig: "sndfile",
-                       providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
+                       providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f",
-                       providers: [.apt(["libfftw3-dev"]), .brew(["fftw"])]),
+                       providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
-                       providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
+                       providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
-                       providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+                       providers: [.apt(["zlib1g-dev"])]),
 
-        // Libraries. Arrows point one way: genre -> {Features -> Audio, Engine, SafeTensors}.
+        // Libraries. Arrows point one way: genre -> GenreKit -> {Models -> Engine, Features -> Audio,
+        // SafeTensors, Synth}; Randomness and Files are leaves.
         .target(name: "Files"),
         .target(name: "Randomness"),
         .target(name: "SafeTensors", dependencies: ["Files"]),
@@ -49,16 +50,17 @@ let package = Package(
         .executableTarget(
             name: "genre",
             dependencies: [
-                "Files", "Audio", "Features", "Engine", "SafeTensors", "Models", "GenreKit", "Synth",
+                "Audio", "Features", "Engine", "Models", "GenreKit", "Synth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
 
-        // Tests. Fixtures are read from ../shared/fixtures (override with GENRE_FIXTURES).
+        // Tests. Reference data is read from Tests/Fixtures (GENRE_FIXTURES names another folder
+        // checked as well).
         .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "Audio", "Engine", "Models", "SafeTensors", "Files", "Synth", "TestSupport"]),

@@ -1,4 +1,4 @@
-/// The log-mel parameters of the features contract (DESIGN.md §2.1), librosa's defaults.
+/// The log-mel parameters of the features contract (docs/contracts.md §1), librosa's defaults.
 public struct FeatureParameters: Codable, Hashable, Sendable {
     public var sampleRate: Int = 22050
     public var nFFT: Int = 2048

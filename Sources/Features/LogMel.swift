@@ -1,7 +1,7 @@
 import Audio
 import Foundation
 
-/// The log-mel spectrogram of the features contract (DESIGN.md §2.1):
+/// The log-mel spectrogram of the features contract (docs/contracts.md §1):
 /// periodic Hann STFT with centre zero padding, power, Slaney mel, `power_to_db(ref=1, amin=1e-10,
 /// top_db)` with the maximum taken over the whole clip.
 public struct LogMel: Sendable {

@@ -1,13 +1,13 @@
-/// The one window pipeline (§2.2) that training, evaluation and prediction share: cuts windows
-/// of W frames every H frames out of a clip's log-mel, pads a clip shorter than W at the end
-/// with its own minimum, and normalises each value as (x − mean) / std.
+/// The one window pipeline (docs/contracts.md §2) that training, evaluation and prediction
+/// share: cuts windows of W frames every H frames out of a clip's log-mel, pads a clip shorter
+/// than W at the end with its own minimum, and normalises each value as (x − mean) / std.
 public struct WindowCutter: Sendable {
     public let nMels: Int
     /// W, frames per window, and H, frames between window starts.
     public let width: Int
     public let hop: Int
-    public let mean: Float
-    public let std: Float
+    public private(set) var mean: Float
+    public private(set) var std: Float
 
     public init(_ parameters: FeatureParameters, _ windowing: Windowing, mean: Float = 0, std: Float = 1) {
         nMels = parameters.nMels
@@ -33,6 +33,7 @@ public struct WindowCutter: Sendable {
     /// Writes the window that starts at frame `start` of `clip` ([nMels, frames], dB) into `out`
     /// as [nMels, W] row-major, normalised; frames past the clip's end are its minimum.
     public func cut(_ clip: Spectrogram, from start: Int, into out: UnsafeMutablePointer<Float>) {
+        precondition(clip.nMels == nMels, "a clip of \(clip.nMels) mel bands cut for \(nMels)")
         let available = max(0, min(width, clip.frames - start))
         let scale = 1 / std
         let pad = available < width ? (clip.minimum - mean) * scale : 0

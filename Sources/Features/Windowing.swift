@@ -1,4 +1,4 @@
-/// The window settings (§2.2): windows of W = floor(segmentSeconds · sr / hop) frames every
+/// The window settings (docs/contracts.md §2): windows of W = floor(segmentSeconds · sr / hop) frames every
 /// H = floor(segmentHopSeconds · sr / hop) frames. `WindowCutter` cuts them.
 public struct Windowing: Codable, Hashable, Sendable {
     public var segmentSeconds: Double

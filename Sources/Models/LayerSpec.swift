@@ -1,5 +1,5 @@
 /// A network described as data: the same tree gives the cost table (`genre summary`), the
-/// parameter names and shapes of the PyTorch `state_dict` (DESIGN.md §2.3), and the layers the
+/// parameter names and shapes of the PyTorch `state_dict` (docs/contracts.md §3), and the layers the
 /// engine builds. Tensors are [channels, height, width] per sample.
 public indirect enum LayerSpec: Sendable {
     /// 2-D convolution, OIHW weight `name.weight` (and `name.bias`).

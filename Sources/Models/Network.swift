@@ -1,7 +1,7 @@
 import Engine
 
 /// A `ModelSpec` built on the engine: the layer tree turned into engine layers, initialised as
-/// torchvision initialises its MobileNets, with the tree's state_dict names (DESIGN.md §2.3).
+/// torchvision initialises its MobileNets, with the tree's state_dict names (docs/contracts.md §3).
 public final class Network: Engine.Layer {
     public let spec: ModelSpec
     private let body: any Engine.Layer

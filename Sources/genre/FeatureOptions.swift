@@ -1,7 +1,7 @@
 import ArgumentParser
 import Features
 
-/// The §2.1 feature parameters as options shared by subcommands.
+/// The §1 feature parameters as options shared by subcommands.
 struct FeatureOptions: ParsableArguments {
     @Option(name: .customLong("sample-rate"), help: "Resample to this rate (Hz).")
     var sampleRate: Int = 22050

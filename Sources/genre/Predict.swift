@@ -90,12 +90,11 @@ struct Predict: ParsableCommand {
         }
         var files = Predictor.inputFiles(paths)
         guard !files.isEmpty else { throw fail("no audio files in \(paths.joined(separator: ", "))") }
-        let output = try reportingErrors { try openOutput(format) }
-        let before = files.count
-        if skipDone, let existing = output.existing {
-            let done = format.donePaths(existing)
-            files.removeAll { done.contains($0) }
+        let output = try reportingErrors {
+            try out.map { try ResultSink(path: $0, format: format, top: top, resume: skipDone) } ?? ResultSink(standardOutputFor: format, top: top)
         }
+        let before = files.count
+        files.removeAll { output.donePaths.contains($0) }
         let status = PredictStatus(total: files.count, skipped: before - files.count)
         guard !files.isEmpty else {
             status.finish(failed: 0)
@@ -121,51 +120,10 @@ struct Predict: ParsableCommand {
         if failed > 0 { throw ExitCode(2) }
     }
 
-    /// The result sink: stdout, or --out (truncated, or appended to with --skip-done) with the
-    /// CSV header when the file starts empty.
-    private func openOutput(_ format: PredictionFormat) throws -> ResultSink {
-        let k = top
-        guard let out else { return ResultSink(handle: .standardOutput, header: format.header(top: k), existing: nil, close: false) }
-        let manager = FileManager.default
-        let existing = skipDone ? (try? String(contentsOfFile: out, encoding: .utf8)) : nil
-        if existing == nil || !manager.fileExists(atPath: out) {
-            guard manager.createFile(atPath: out, contents: nil) else { throw ValidationError("\(out): cannot create the output file") }
-        }
-        guard let handle = FileHandle(forWritingAtPath: out) else { throw ValidationError("\(out): cannot open the output file for writing") }
-        handle.seekToEndOfFile()
-        var lead = ""
-        if let existing, !existing.isEmpty, !existing.hasSuffix("\n") { lead = "\n" }  // a torn last line stays on its own
-        let header = (existing ?? "").isEmpty ? format.header(top: k) : nil
-        let sink = ResultSink(handle: handle, header: nil, existing: existing, close: true)
-        if !lead.isEmpty { sink.write(lead, newline: false) }
-        if let header { sink.write(header) }
-        return sink
-    }
-
     static func clock(_ seconds: Double, fraction: Int = 1) -> String {
         let minutes = Int(seconds / 60)
         let rest = seconds - Double(minutes * 60)
         return String(format: "%d:%0\(3 + fraction).\(fraction)f", minutes, rest)
-    }
-}
-
-/// Where result rows go; every row is written (and so reaches the file) as soon as it is made.
-final class ResultSink {
-    let handle: FileHandle
-    let existing: String?
-    private let closes: Bool
-
-    init(handle: FileHandle, header: String?, existing: String?, close: Bool) {
-        (self.handle, self.existing, closes) = (handle, existing, close)
-        if let header { write(header) }
-    }
-
-    func write(_ line: String, newline: Bool = true) {
-        handle.write(Data((line + (newline ? "\n" : "")).utf8))
-    }
-
-    func close() {
-        if closes { try? handle.synchronize(); try? handle.close() }
     }
 }
 

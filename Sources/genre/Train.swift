@@ -65,12 +65,7 @@ struct Train: ParsableCommand {
             }
             status.log("done in \(String(format: "%.0f", Date().timeIntervalSince(started))) s; best validation accuracy "
                 + "\(String(format: "%.2f", trainer.bestAccuracy * 100)) % at epoch \(trainer.bestEpoch)")
-            let (network, info) = try Checkpoint.load(path: config.run.best)
-            let metrics = Evaluation.metrics(network, data.test, mean: info.mean, std: info.std)
-            print("test split, \(config.run.best):\n" + metrics.report(labels: data.labels))
-            let baseline = LinearBaseline.testAccuracy(data)
-            print("\nfile-level test accuracy: \(config.model.arch.rawValue) \(String(format: "%.1f", metrics.accuracy * 100)) %, "
-                + "linear classifier on the mean log-mel spectrum \(String(format: "%.1f", baseline * 100)) %")
+            print(try TestReport(checkpoint: config.run.best, data: data).text)
         }
     }
 }

@@ -5,7 +5,7 @@ import SafeTensors
 import TestSupport
 import XCTest
 
-/// The features contract (DESIGN.md §2.1) against librosa 0.11, for every fixture.
+/// The features contract (docs/contracts.md §1) against librosa 0.11, for every fixture.
 final class LibrosaParityTests: XCTestCase {
     func testMelFilterbankMatchesLibrosa() throws {
         let files = Fixtures.files(in: "features").filter { $0.lastPathComponent.hasPrefix("mel_filterbank") }

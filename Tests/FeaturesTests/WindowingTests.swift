@@ -1,13 +1,20 @@
 import Features
 import XCTest
 
-/// DESIGN.md §2.2: window length, hop, dropped partial window, short-clip padding.
+/// docs/contracts.md §2: window length, hop, dropped partial window, short-clip padding.
 final class WindowingTests: XCTestCase {
     let parameters = FeatureParameters()  // 22050 Hz, hop 512
 
     /// Frame t of mel m holds 1000·m + t, so every copied value tells where it came from.
     func labelled(mels: Int, frames: Int) -> Spectrogram {
         Spectrogram(nMels: mels, frames: frames, values: (0..<(mels * frames)).map { Float(1000 * ($0 / frames) + $0 % frames) })
+    }
+
+    /// The cutter for `mels` mel bands.
+    func cutter(_ windowing: Windowing, mels: Int) -> WindowCutter {
+        var bands = parameters
+        bands.nMels = mels
+        return WindowCutter(bands, windowing)
     }
 
     func testWidthAndHopAreFloorOfSecondsTimesFramesPerSecond() {
@@ -21,10 +28,10 @@ final class WindowingTests: XCTestCase {
         XCTAssertEqual(windowing.width(parameters), 10)
         XCTAssertEqual(windowing.hop(parameters), 4)
         let clip = labelled(mels: 3, frames: 25)
-        let windows = WindowCutter(parameters, windowing).windows(of: clip)
+        let windows = cutter(windowing, mels: clip.nMels).windows(of: clip)
         // Starts 0, 4, 8, 12: a window at 16 would need frames up to 25, one too many.
         XCTAssertEqual(windows.count, 4)
-        XCTAssertEqual(WindowCutter(parameters, windowing).count(frames: 25), 4)
+        XCTAssertEqual(cutter(windowing, mels: 3).count(frames: 25), 4)
         for (i, window) in windows.enumerated() {
             XCTAssertEqual(window.nMels, 3)
             XCTAssertEqual(window.frames, 10)
@@ -38,7 +45,7 @@ final class WindowingTests: XCTestCase {
         let windowing = Windowing(segmentSeconds: 8 * 512 / 22050.0 + 1e-9, segmentHopSeconds: 1)
         var clip = labelled(mels: 2, frames: 5)
         clip.values[3] = -80
-        let windows = WindowCutter(parameters, windowing).windows(of: clip)
+        let windows = cutter(windowing, mels: clip.nMels).windows(of: clip)
         XCTAssertEqual(windows.count, 1)
         XCTAssertEqual(windows[0].values, [0, 1, 2, -80, 4, -80, -80, -80, 1000, 1001, 1002, 1003, 1004, -80, -80, -80])
     }
@@ -46,15 +53,15 @@ final class WindowingTests: XCTestCase {
     func testWindowsAreNormalisedPaddingIncluded() {
         let windowing = Windowing(segmentSeconds: 4 * 512 / 22050.0 + 1e-9, segmentHopSeconds: 1)
         let clip = Spectrogram(nMels: 1, frames: 3, values: [10, -70, 30])
-        let cutter = WindowCutter(parameters, windowing, mean: 10, std: 4)
+        let cutter = cutter(windowing, mels: 1).normalised(mean: 10, std: 4)
         XCTAssertEqual(cutter.windows(of: clip).map(\.values), [[0, -20, 5, -20]])
         XCTAssertEqual(cutter.normalised(mean: 0, std: 1).windows(of: clip).map(\.values), [[10, -70, 30, -70]])
     }
 
     func testExactFitGivesOneWindow() {
         let windowing = Windowing(segmentSeconds: 6 * 512 / 22050.0 + 1e-9, segmentHopSeconds: 2 * 512 / 22050.0 + 1e-9)
-        XCTAssertEqual(WindowCutter(parameters, windowing).windows(of: labelled(mels: 1, frames: 6)).count, 1)
-        XCTAssertEqual(WindowCutter(parameters, windowing).windows(of: labelled(mels: 1, frames: 7)).count, 1)
-        XCTAssertEqual(WindowCutter(parameters, windowing).windows(of: labelled(mels: 1, frames: 8)).count, 2)
+        XCTAssertEqual(cutter(windowing, mels: 1).windows(of: labelled(mels: 1, frames: 6)).count, 1)
+        XCTAssertEqual(cutter(windowing, mels: 1).windows(of: labelled(mels: 1, frames: 7)).count, 1)
+        XCTAssertEqual(cutter(windowing, mels: 1).windows(of: labelled(mels: 1, frames: 8)).count, 2)
     }
 }

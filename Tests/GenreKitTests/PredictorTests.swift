@@ -62,7 +62,7 @@ final class PredictorTests: XCTestCase {
         }
     }
 
-    /// The file's result is the mean of its §2.2 windows' softmax, each normalised by mean/std.
+    /// The file's result is the mean of its §2 windows' softmax, each normalised by mean/std.
     func testWindowsAndMeanFollowTheContract() throws {
         let predictor = predictor()
         for (name, seconds) in [("song.wav", 3.3), ("short.wav", 0.4)] {

@@ -49,7 +49,7 @@ final class TrainerTests: XCTestCase {
         let lines = try String(contentsOfFile: runs[0].run.metrics, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(lines.count, 2)
         XCTAssertTrue(lines[1].hasPrefix("{\"epoch\":2,\"train_loss\":"), String(lines[1]))
-        // The best checkpoint is a loadable §2.3 checkpoint of this network and these labels.
+        // The best checkpoint is a loadable §3 checkpoint of this network and these labels.
         let (_, info) = try Checkpoint.load(path: runs[0].run.best)
         XCTAssertEqual(info.labels, ["classical", "house", "rock"])
         XCTAssertEqual(info.mean, runs[0].data.mean)

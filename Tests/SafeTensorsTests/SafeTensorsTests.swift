@@ -6,9 +6,9 @@ import XCTest
 final class SafeTensorsTests: XCTestCase {
     func sample() -> SafeTensorsFile {
         var file = SafeTensorsFile(metadata: ["format": "genre/1", "labels": "[\"a\",\"b \\\"quoted\\\"\"]"])
-        file["features.0.0.weight"] = Tensor(floats: (0..<24).map { Float($0) * 0.5 - 3 }, shape: [2, 3, 2, 2])
-        file["features.0.1.num_batches_tracked"] = Tensor(int64s: [7], shape: [])
-        file["empty"] = Tensor(floats: [], shape: [0, 4])
+        file["features.0.0.weight"] = StoredTensor(floats: (0..<24).map { Float($0) * 0.5 - 3 }, shape: [2, 3, 2, 2])
+        file["features.0.1.num_batches_tracked"] = StoredTensor(int64s: [7], shape: [])
+        file["empty"] = StoredTensor(floats: [], shape: [0, 4])
         return file
     }
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 
 /// Runs the built `genre` executable and captures what it prints.
@@ -8,33 +9,46 @@ public struct CommandResult {
 }
 
 public enum CommandRunner {
-    /// The `genre` binary next to the test bundle (SwiftPM's products folder).
-    public static var genre: URL {
-        let candidates = [
-            Bundle.main.bundleURL.appendingPathComponent("genre"),
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("genre"),
-            Fixtures.packageRoot.appendingPathComponent(".build/release/genre"),
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
-    }
+    /// The `genre` built with these tests: SwiftPM puts it next to the test bundle, in the same
+    /// configuration's products folder. A missing binary stops the run rather than testing a stale one.
+    public static let genre: URL = {
+        let url = Bundle.main.bundleURL.appendingPathComponent("genre")
+        guard FileManager.default.isExecutableFile(atPath: url.path) else {
+            fatalError("no genre executable at \(url.path): build it with the tests (swift build --build-tests)")
+        }
+        return url
+    }()
 
-    /// Runs `executable` (default: genre) with `arguments`, optionally through a wrapper such as setpriv.
-    public static func run(_ arguments: [String], wrapper: [String] = [], in folder: URL? = nil) throws -> CommandResult {
+    /// Runs `genre` with `arguments`, optionally through a wrapper such as setpriv, with extra
+    /// environment variables; stdout and stderr are read at the same time, so a child that fills
+    /// one pipe while we wait on the other cannot deadlock.
+    public static func run(_ arguments: [String], wrapper: [String] = [], in folder: URL? = nil,
+                           environment: [String: String] = [:]) throws -> CommandResult {
         let process = Process()
         let command = wrapper + [genre.path] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         if let folder { process.currentDirectoryURL = folder }
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read before waiting so a full pipe cannot block the child.
+        let stderr = Captured(), group = DispatchGroup()
+        let stderrHandle = err.fileHandleForReading
+        DispatchQueue.global().async(group: group) { stderr.data = stderrHandle.readDataToEndOfFile() }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
         process.waitUntilExit()
         return CommandResult(status: process.terminationStatus,
                              stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr, as: UTF8.self))
+                             stderr: String(decoding: stderr.data, as: UTF8.self))
     }
+}
+
+/// Bytes read on another thread, handed over after `DispatchGroup.wait`.
+private final class Captured: @unchecked Sendable {
+    var data = Data()
 }

@@ -1,7 +1,7 @@
 import Engine
 import Models
 
-/// File-level classification of prepared windows (DESIGN.md §2.2): each window normalised and
+/// File-level classification of prepared windows (docs/contracts.md §2): each window normalised and
 /// run in evaluation mode, a clip's probabilities the mean of its windows' softmax.
 public enum Evaluation {
     /// Mean window probabilities of every clip in `windows`, [clips][classes].

@@ -220,7 +220,7 @@ public struct Config: Sendable {
 }
 
 extension JSONObject {
-    /// The §2.1 feature keys and the §2.2 window keys, over the values already in place.
+    /// The §1 feature keys and the §2 window keys, over the values already in place.
     mutating func readFeatures(into features: inout FeatureParameters, _ windowing: inout Windowing) throws {
         features.sampleRate = try int("sample_rate") ?? features.sampleRate
         features.nFFT = try int("n_fft") ?? features.nFFT

@@ -33,27 +33,18 @@ struct BenchFeatures: ParsableCommand {
         if hour {
             let long = folder.appendingPathComponent("hour.wav").path
             try BenchSignal.writeLongWAV(path: long, minutes: 60)
-            let start = DispatchTime.now()
-            let spectrogram = try logMel.compute(path: long)
-            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            var spectrogram = Spectrogram(nMels: 0, frames: 0, values: [])
+            let elapsed = try BenchTiming.seconds { spectrogram = try logMel.compute(path: long) }
             report("decode + resample + log-mel, 60 min 44.1 kHz stereo WAV (\(spectrogram.frames) frames)", seconds: elapsed, audio: 3600)
             print(String(format: "peak resident memory: %.0f MB", PeakMemory.megabytes()))
         }
     }
 
     private func report(_ label: String, seconds: Double, audio: Double) {
-        let padded = label.padding(toLength: max(label.count, 66), withPad: " ", startingAt: 0)
-        print(padded + String(format: " %9.2f ms %8.0f× realtime", seconds * 1e3, audio / seconds))
+        BenchTiming.row(label, width: 66, String(format: "%9.2f ms %8.0f× realtime", seconds * 1e3, audio / seconds))
     }
 
     private func median(_ n: Int, _ body: () throws -> Void) rethrows -> Double {
-        try body()  // warm-up: plans, caches
-        var times: [Double] = []
-        for _ in 0..<max(1, n) {
-            let start = DispatchTime.now()
-            try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
-        }
-        return times.sorted()[times.count / 2]
+        BenchTiming.median(try BenchTiming.times(steps: n, body))
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 import Models
 import SafeTensors
 
-/// What a checkpoint says about the network it holds (DESIGN.md §2.3 `__metadata__`): enough to
+/// What a checkpoint says about the network it holds (docs/contracts.md §3 `__metadata__`): enough to
 /// rebuild the network and turn audio into exactly the input it was trained on.
 public struct CheckpointInfo: Sendable {
     public var spec: ModelSpec

@@ -60,36 +60,3 @@ struct BenchNetworkOptions: ParsableArguments {
         "\(arch.rawValue) α=\(width), \(classes) classes, input 1×\(input.height)×\(input.width)"
     }
 }
-
-enum BenchTiming {
-    /// Seconds of each of `steps` runs of `body` after `warmup` untimed ones.
-    static func times(warmup: Int, steps: Int, _ body: () -> Void) -> [Double] {
-        for _ in 0..<warmup { body() }
-        return (0..<steps).map { _ in
-            let start = DispatchTime.now()
-            body()
-            return Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        }
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-    }
-
-    /// One JSON object on one line, keys in the given order.
-    static func printJSON(_ fields: [(String, Any)]) {
-        let body = fields.map { key, value -> String in
-            let text: String
-            switch value {
-            case let string as String: text = "\"" + string.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"") + "\""
-            case let double as Double: text = double.isFinite ? String(format: "%.4f", double) : "null"
-            default: text = "\(value)"
-            }
-            return "\"\(key)\": \(text)"
-        }
-        print("{" + body.joined(separator: ", ") + "}")
-    }
-}

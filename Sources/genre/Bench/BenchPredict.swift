@@ -64,11 +64,12 @@ struct BenchPredict: ParsableCommand {
         process.standardOutput = FileHandle.nullDevice
         let errors = Pipe()
         process.standardError = errors
-        let start = DispatchTime.now()
-        try process.run()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        var stderr = Data()
+        let seconds = try BenchTiming.seconds {
+            try process.run()
+            stderr = errors.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+        }
         guard process.terminationStatus == 0 else {
             throw fail("genre \(arguments.joined(separator: " ")) failed: \(String(decoding: stderr, as: UTF8.self))")
         }
@@ -77,7 +78,5 @@ struct BenchPredict: ParsableCommand {
         return (seconds, Double(usage.ru_maxrss) / 1024)
     }
 
-    private func report(_ label: String, _ value: String) {
-        print(label.padding(toLength: max(label.count, 72), withPad: " ", startingAt: 0) + " " + value)
-    }
+    private func report(_ label: String, _ value: String) { BenchTiming.row(label, value) }
 }

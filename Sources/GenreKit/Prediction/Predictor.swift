@@ -12,7 +12,7 @@ public struct WindowPrediction: Sendable {
     public var probabilities: [Float]
 }
 
-/// A file's classification (DESIGN.md §2.2): the mean of its windows' softmax probabilities.
+/// A file's classification (docs/contracts.md §2): the mean of its windows' softmax probabilities.
 public struct Prediction: Sendable {
     public var path: String
     /// Seconds of audio decoded.
@@ -38,7 +38,7 @@ public struct Prediction: Sendable {
 /// decoded, turned into log-mel windows exactly as in training, normalised and run in batches.
 ///
 /// Files up to `wholeClipFrames` frames (10 minutes by default) are held as one log-mel, cut and
-/// padded exactly as §2.2 says. Longer files are never held whole: a first pass streams them to
+/// padded exactly as §2 says. Longer files are never held whole: a first pass streams them to
 /// find the clip-wide maximum that power_to_db clips against, a second pass streams them again and
 /// classifies window by window, so the result is the same as the whole-clip one in bounded memory.
 /// Shareable across threads: the network is only read.
@@ -69,7 +69,7 @@ public final class Predictor: @unchecked Sendable {
 
     public var labels: [String] { info.labels }
     var nMels: Int { info.features.nMels }
-    /// §2.2's windows, normalised with the checkpoint's statistics.
+    /// §2's windows, normalised with the checkpoint's statistics.
     let cutter: WindowCutter
 
     /// Class indices by decreasing probability, ties in class order.
@@ -85,7 +85,7 @@ public final class Predictor: @unchecked Sendable {
         return (0..<input.shape[0]).map { n in Array(UnsafeBufferPointer(start: p.data + n * classes, count: classes)) }
     }
 
-    /// Classifies a whole-clip log-mel in dB ([nMels, frames]), cut into windows as §2.2 says.
+    /// Classifies a whole-clip log-mel in dB ([nMels, frames]), cut into windows as §2 says.
     public func predict(spectrogram: Spectrogram, path: String = "", duration: Double? = nil) -> Prediction {
         let batcher = WindowBatcher(self)
         for index in 0..<cutter.count(frames: spectrogram.frames) {

@@ -1,6 +1,6 @@
 import Features
 
-/// The network inputs of a set of clips (DESIGN.md §2.2): every window of every clip, with its
+/// The network inputs of a set of clips (docs/contracts.md §2): every window of every clip, with its
 /// label, normalised with the scalar mean and std of the training windows.
 public struct WindowSet: Sendable {
     public struct Window: Sendable, Hashable {
@@ -56,7 +56,7 @@ public struct WindowSet: Sendable {
     }
 
     /// Writes window `window`, normalised, as [nMels, W] row-major into `out` (a short clip's tail
-    /// is its minimum, as §2.2 pads it).
+    /// is its minimum, as §2 pads it).
     public func copy(_ window: Window, into out: inout [Float], mean: Float, std: Float) {
         let cutter = self.cutter.normalised(mean: mean, std: std)
         out.withUnsafeMutableBufferPointer { cutter.cut(clips[window.clip], from: window.start, into: $0.baseAddress!) }

@@ -5,7 +5,7 @@ import Synth
 
 /// What training reads, prepared before the first step: the split by file, each decodable file's
 /// log-mel (through the feature cache), the windows of each split and the scalar normalisation
-/// measured on the training windows (DESIGN.md §2.2).
+/// measured on the training windows (docs/contracts.md §2).
 public struct TrainingData: Sendable {
     public let labels: [String]
     public let train: WindowSet

@@ -60,18 +60,9 @@ struct BenchEngine: ParsableCommand {
     }
 
     private func report(_ label: String, flops: Double, seconds: Double) {
-        let padded = label.padding(toLength: max(label.count, 72), withPad: " ", startingAt: 0)
-        print(padded + String(format: " %9.2f ms %8.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9))
+        BenchTiming.row(label, String(format: "%9.2f ms %8.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9))
     }
 
-    private func best(_ body: () -> Void) -> Double {
-        body()  // warm-up: buffer pool, caches
-        var fastest = Double.infinity
-        for _ in 0..<max(1, repeats) {
-            let start = DispatchTime.now()
-            body()
-            fastest = min(fastest, Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9)
-        }
-        return fastest
-    }
+    /// The fastest of `repeats` runs after a warm-up.
+    private func best(_ body: () -> Void) -> Double { BenchTiming.times(steps: repeats, body).min()! }
 }
