@@ -30,6 +30,8 @@ let package = Package(
                        providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(name: "TagLibSystem", pkgConfig: "taglib",
+                       providers: [.apt(["libtag1-dev"]), .brew(["taglib"])]),
 
         // Libraries. Arrows point one way: genre -> {Features -> Audio, Engine, SafeTensors}.
         .target(name: "Files"),
@@ -43,12 +45,16 @@ let package = Package(
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
         .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),
         .target(name: "Synth", dependencies: ["Audio"], swiftSettings: fast),
+        // Genre tags through TagLib: a C API over its C++ classes, and the Swift side (fields per
+        // format, safe rewrites, the undo journal).
+        .target(name: "CTagLib", dependencies: ["TagLibSystem"]),
+        .target(name: "Tags", dependencies: ["CTagLib", "Files"]),
 
         // The command-line tool: one file per subcommand, no logic of its own.
         .executableTarget(
             name: "genre",
             dependencies: [
-                "Files", "Audio", "Features", "Engine", "SafeTensors", "Models", "GenreKit", "Synth",
+                "Files", "Audio", "Features", "Engine", "SafeTensors", "Models", "GenreKit", "Synth", "Tags",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -62,6 +68,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "Audio", "Engine", "Models", "SafeTensors", "Files", "Synth", "TestSupport"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Audio", "Features", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "GenreKit", "Models", "Features", "Audio"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "GenreKit", "Models", "Features", "Audio", "Tags", "TagTestSupport"]),
+        .target(name: "TagTestSupport", dependencies: ["Tags"], path: "Tests/TagTestSupport"),
+        .testTarget(name: "TagsTests", dependencies: ["Tags", "TagTestSupport", "TestSupport"]),
     ]
 )
