@@ -309,6 +309,13 @@ int ctaglib_set(ctaglib_file *f, const char *cKey, const char *const *cValues, i
     return -1;
 }
 
+int ctaglib_has_tag(ctaglib_file *f, const char *kind) {
+    std::string name(kind);
+    if (f->format == CTAGLIB_MPEG && name == "ID3v1") return static_cast<MPEG::File *>(f->file.get())->hasID3v1Tag() ? 1 : 0;
+    if (f->format == CTAGLIB_WAV && name == "INFO") return static_cast<RIFF::WAV::File *>(f->file.get())->hasInfoTag() ? 1 : 0;
+    return 0;
+}
+
 int ctaglib_save(ctaglib_file *f) {
     bool ok = false;
     switch (f->format) {

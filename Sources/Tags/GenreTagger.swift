@@ -5,26 +5,28 @@ import Foundation
 /// through `SafeRewrite`.
 public enum GenreTagger {
     /// The format and current genre fields of `path`.
-    public static func read(_ path: String) throws -> (format: TagFormat, fields: FieldValues) {
-        let file = try TagFile(path: path)
-        return (file.format, file.genreFields())
+    public static func read(_ path: String) throws -> TagState {
+        try TagFile(path: path).state
     }
 
     /// Sets `path`'s genre fields to `fields` (missing keys removed) in a safe rewrite. `journal`
-    /// (when given) receives the change — the fields read back from the edited copy — before
-    /// the original is replaced. Returns the change; nil when the fields already held those
-    /// values (nothing written).
+    /// (when given) receives the change — with the fields read back from the edited copy —
+    /// before the original is replaced. Returns the change; nil when the fields already held
+    /// those values (nothing written).
     @discardableResult
     public static func write(_ path: String, fields: FieldValues, journal: TagJournal? = nil) throws -> TagChange? {
-        let (format, before) = try read(path)
-        let keys = GenreSchema(format).keys
-        guard keys.contains(where: { before[$0] != fields[$0] }) else { return nil }
-        var change = TagChange(path: path, format: format, before: before, after: [:])
+        let current = try read(path)
+        guard current.schema.keys.contains(where: { current.fields[$0] != fields[$0] }) else { return nil }
+        var change = TagChange(path: path, format: current.format, before: current.fields, after: [:])
         try SafeRewrite.rewrite(path, edit: { copy in
-            let file = try TagFile(path: copy, typePath: path)
-            guard file.format == format else { throw FileError(path: path, problem: "changed while it was tagged") }
-            try file.setGenreFields(fields)
-            try file.save()
+            // TagLib writes through stdio: the file is closed (flushed) before it is read again.
+            func edit() throws {
+                let file = try TagFile(path: copy, typePath: path)
+                guard file.format == current.format else { throw FileError(path: path, problem: "changed while it was tagged") }
+                try file.setGenreFields(fields)
+                try file.save()
+            }
+            try edit()
             change.after = try TagFile(path: copy, typePath: path).genreFields()
         }, commit: {
             try journal?.record(change)
@@ -36,8 +38,9 @@ public enum GenreTagger {
     @discardableResult
     public static func tag(_ path: String, labels: [String], probabilities: [Float], checkpointID: String,
                            journal: TagJournal? = nil) throws -> TagChange? {
-        let (format, current) = try read(path)
-        let target = GenreSchema(format).target(current: current, labels: labels, probabilities: probabilities, checkpointID: checkpointID)
+        let current = try read(path)
+        let target = current.schema.target(current: current.fields, hasMirrorTag: current.hasMirrorTag, labels: labels,
+                                           probabilities: probabilities, checkpointID: checkpointID)
         return try write(path, fields: target, journal: journal)
     }
 
@@ -50,14 +53,14 @@ public enum GenreTagger {
 
     /// Puts back the fields a change replaced, when the file still holds what it wrote.
     public static func undo(_ change: TagChange) throws -> UndoResult {
-        let (format, current) = try read(change.path)
-        guard format == change.format else {
-            throw FileError(path: change.path, problem: "is now \(format.rawValue), the journal says \(change.format.rawValue); not restored")
+        let current = try read(change.path)
+        guard current.format == change.format else {
+            throw FileError(path: change.path, problem: "is now \(current.format.rawValue), the journal says \(change.format.rawValue); not restored")
         }
-        let keys = GenreSchema(format).keys
+        let keys = current.schema.keys
         func same(_ a: FieldValues, _ b: FieldValues) -> Bool { keys.allSatisfy { a[$0] == b[$0] } }
-        if same(current, change.before) { return .alreadyRestored }
-        guard same(current, change.after) else {
+        if same(current.fields, change.before) { return .alreadyRestored }
+        guard same(current.fields, change.after) else {
             throw FileError(path: change.path, problem: "genre fields changed since they were tagged; not restored")
         }
         try write(change.path, fields: change.before)

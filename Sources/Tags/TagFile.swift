@@ -82,6 +82,9 @@ public final class TagFile {
         guard status == 0 else { throw FileError(path: path, problem: "\(format.rawValue) files have no field \(key)") }
     }
 
+    /// Whether the file has a tag of `kind` ("ID3v1" in MP3, "INFO" in WAV).
+    public func hasTag(_ kind: String) -> Bool { ctaglib_has_tag(handle, kind) != 0 }
+
     /// Writes the changed tags into the file.
     public func save() throws {
         guard ctaglib_save(handle) == 0 else { throw FileError(path: path, problem: "TagLib could not save the tags") }

@@ -89,8 +89,9 @@ struct TagCommand: ParsableCommand {
             let path = taggable[index]
             do {
                 let prediction = try result.get()
-                let (format, current) = try GenreTagger.read(path)
-                let now = Self.describe(current[GenreSchema(format).genre])
+                let current = try GenreTagger.read(path)
+                let schema = current.schema
+                let now = Self.describe(schema.currentGenre(current.fields))
                 let best = prediction.top(1)[0]
                 guard best.probability >= minimum else {
                     tally.row("below", "\(path): \(now) kept; best \(best.label) \(Self.number(best.probability)) < \(Self.number(minimum))")
@@ -98,10 +99,10 @@ struct TagCommand: ParsableCommand {
                     return
                 }
                 let chosen = prediction.top(multi).filter { $0.probability >= minimum }
-                let target = GenreSchema(format).target(current: current, labels: chosen.map(\.label),
-                                                        probabilities: chosen.map(\.probability), checkpointID: checkpointID)
+                let target = schema.target(current: current.fields, hasMirrorTag: current.hasMirrorTag, labels: chosen.map(\.label),
+                                           probabilities: chosen.map(\.probability), checkpointID: checkpointID)
                 let new = chosen.map { "\($0.label) (\(Self.number($0.probability)))" }.joined(separator: "; ")
-                if GenreSchema(format).keys.allSatisfy({ current[$0] == target[$0] }) {
+                if schema.keys.allSatisfy({ current.fields[$0] == target[$0] }) {
                     tally.row("same", "\(path): \(new) already written")
                     tally.same += 1
                 } else if let log {
@@ -140,10 +141,10 @@ struct TagCommand: ParsableCommand {
             do {
                 switch try GenreTagger.undo(change) {
                 case .restored:
-                    tally.row("restored", "\(change.path): \(Self.describe(change.after[schema.genre])) -> \(Self.describe(change.before[schema.genre]))")
+                    tally.row("restored", "\(change.path): \(Self.describe(schema.currentGenre(change.after))) -> \(Self.describe(schema.currentGenre(change.before)))")
                     tally.changed += 1
                 case .alreadyRestored:
-                    tally.row("same", "\(change.path): \(Self.describe(change.before[schema.genre])) already restored")
+                    tally.row("same", "\(change.path): \(Self.describe(schema.currentGenre(change.before))) already restored")
                     tally.same += 1
                 }
             } catch {

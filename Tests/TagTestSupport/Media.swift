@@ -14,6 +14,8 @@ public enum Media {
         /// Whether ffmpeg can put cover art into this container.
         public let cover: Bool
         public var description: String { ext }
+
+        public init(ext: String, codec: [String], cover: Bool) { (self.ext, self.codec, self.cover) = (ext, codec, cover) }
     }
 
     public static let mp3 = Kind(ext: "mp3", codec: ["-c:a", "libmp3lame", "-b:a", "64k"], cover: true)
@@ -42,17 +44,19 @@ public enum Media {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        var stderr = Data()
+        // stderr is read on another thread so that neither pipe can fill up and block the child.
+        final class Box: @unchecked Sendable { var data = Data() }
+        let stderr = Box()
         let group = DispatchGroup()
         group.enter()
         DispatchQueue.global().async {
-            stderr = err.fileHandleForReading.readDataToEndOfFile()
+            stderr.data = err.fileHandleForReading.readDataToEndOfFile()
             group.leave()
         }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
-        let text = String(decoding: stderr, as: UTF8.self)
+        let text = String(decoding: stderr.data, as: UTF8.self)
         if check && process.terminationStatus != 0 {
             throw Failure(description: "\(command.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
         }
@@ -84,6 +88,7 @@ public enum Media {
         let withCover = kind.cover && cover != nil
         if withCover { command += ["-i", cover!, "-map", "0:a", "-map", "1", "-c:v", "copy", "-disposition:v", "attached_pic"] }
         command += kind.codec
+        if metadata.isEmpty { command += ["-map_metadata", "-1", "-fflags", "+bitexact"] }  // not even an encoder tag
         for (key, value) in metadata.sorted(by: { $0.key < $1.key }) { command += ["-metadata", "\(key)=\(value)"] }
         try run(command + [path])
     }
@@ -111,6 +116,8 @@ public enum Media {
 
     /// The MD5 of the attached picture's bytes, nil when the file has none.
     public static func coverMD5(_ path: String) throws -> String? {
+        let streams = try run(["ffprobe", "-v", "error", "-select_streams", "v", "-show_entries", "stream=index", "-of", "csv=p=0", path]).stdout
+        guard !String(decoding: streams, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return nil }
         let result = try run(["ffmpeg", "-v", "error", "-i", path, "-map", "0:v:0?", "-c", "copy", "-f", "md5", "-"], check: false)
         let text = String(decoding: result.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return result.status == 0 && !text.isEmpty ? text : nil

@@ -47,6 +47,9 @@ void ctaglib_free_strings(char **values, int count);
 /// -1 when the format has no such field.
 int ctaglib_set(ctaglib_file *file, const char *key, const char *const *values, int count);
 
+/// Whether the file has a tag of `kind`: "ID3v1" (MPEG) or "INFO" (WAV's RIFF INFO chunk).
+int ctaglib_has_tag(ctaglib_file *file, const char *kind);
+
 /// Writes the changed tags into the file (ID3v2 as version 2.4); other tags are kept.
 /// 0 on success.
 int ctaglib_save(ctaglib_file *file);
