@@ -52,21 +52,32 @@ std::string lowerExtension(const char *path) {
     return ext;
 }
 
-File *make(ctaglib_format format, const char *path) {
+File *makeFile(ctaglib_format format, const char *path) {
     switch (format) {
-    case CTAGLIB_MPEG: return new MPEG::File(path, false);
-    case CTAGLIB_FLAC: return new FLAC::File(path, false);
-    case CTAGLIB_OGG_VORBIS: return new Ogg::Vorbis::File(path, false);
-    case CTAGLIB_OGG_OPUS: return new Ogg::Opus::File(path, false);
-    case CTAGLIB_OGG_FLAC: return new Ogg::FLAC::File(path, false);
-    case CTAGLIB_MP4: return new MP4::File(path, false);
-    case CTAGLIB_WAV: return new RIFF::WAV::File(path, false);
-    case CTAGLIB_AIFF: return new RIFF::AIFF::File(path, false);
-    case CTAGLIB_ASF: return new ASF::File(path, false);
-    case CTAGLIB_WAVPACK: return new WavPack::File(path, false);
-    case CTAGLIB_APE: return new APE::File(path, false);
+    case CTAGLIB_MPEG: return new MPEG::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_FLAC: return new FLAC::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_OGG_VORBIS: return new Ogg::Vorbis::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_OGG_OPUS: return new Ogg::Opus::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_OGG_FLAC: return new Ogg::FLAC::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_MP4: return new MP4::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_WAV: return new RIFF::WAV::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_AIFF: return new RIFF::AIFF::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_ASF: return new ASF::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_WAVPACK: return new WavPack::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_APE: return new APE::File(path, true, AudioProperties::Fast);
     default: return nullptr;
     }
+}
+
+// Opens `path` as `format`: a file TagLib parses whose audio properties it finds (TagLib takes
+// any bytes for an MPEG file with no tag; it finds no MPEG frame in them).
+File *make(ctaglib_format format, const char *path) {
+    File *file = makeFile(format, path);
+    if (file && (!file->isValid() || !file->audioProperties() || file->audioProperties()->sampleRate() <= 0)) {
+        delete file;
+        return nullptr;
+    }
+    return file;
 }
 
 ctaglib_format formatOf(File *file) {
@@ -150,8 +161,7 @@ ctaglib_file *ctaglib_open(const char *path, const char *type_path) {
     for (auto format : candidates) {
         if (format == CTAGLIB_UNKNOWN) break;
         file.reset(make(format, path));
-        if (file && file->isValid()) break;
-        file.reset();
+        if (file) break;
     }
     if (!file) {
         // Unknown extension or content that does not match it: TagLib's own detection.
@@ -160,7 +170,7 @@ ctaglib_file *ctaglib_open(const char *path, const char *type_path) {
         ctaglib_format format = formatOf(ref.file());
         if (format == CTAGLIB_UNKNOWN) return nullptr;
         file.reset(make(format, path));
-        if (!file || !file->isValid()) return nullptr;
+        if (!file) return nullptr;
     }
     auto *result = new ctaglib_file;
     result->format = formatOf(file.get());
