@@ -30,6 +30,8 @@ let package = Package(
                        providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "TagLibSystem", pkgConfig: "taglib",
+                       providers: [.apt(["libtag1-dev"])]),
 
         // Libraries. Arrows point one way: genre -> GenreKit -> {Models -> Engine, Features -> Audio,
         // SafeTensors, Synth}; Randomness and Files are leaves.
@@ -45,12 +47,16 @@ let package = Package(
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
         .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),
         .target(name: "Synth", dependencies: ["Randomness", "Audio"], swiftSettings: fast),
+        // Genre tags through TagLib: a C API over its C++ classes, and the Swift side (fields per
+        // format, safe rewrites, the undo journal).
+        .target(name: "CTagLib", dependencies: ["TagLibSystem"]),
+        .target(name: "Tags", dependencies: ["CTagLib", "Files"]),
 
         // The command-line tool: one file per subcommand, no logic of its own.
         .executableTarget(
             name: "genre",
             dependencies: [
-                "Audio", "Features", "Engine", "Models", "GenreKit", "Synth",
+                "Audio", "Features", "Engine", "Models", "GenreKit", "Synth", "Tags",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -65,6 +71,8 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "Audio", "Engine", "Models", "SafeTensors", "Files", "Synth", "TestSupport"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Audio", "Features", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "GenreKit", "Models", "Features", "Audio"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "GenreKit", "Models", "Features", "Audio", "Tags", "TagTestSupport"]),
+        .target(name: "TagTestSupport", dependencies: ["Tags"], path: "Tests/TagTestSupport"),
+        .testTarget(name: "TagsTests", dependencies: ["Tags", "TagTestSupport", "TestSupport"]),
     ]
 )

@@ -1,0 +1,96 @@
+import Files
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Changes a file so that a crash at any moment leaves either the old file or the new one:
+/// the file is copied to a hidden temporary in the same folder (same owner and mode), the
+/// copy is edited and flushed to disk, then renamed over the original and the folder flushed.
+public enum SafeRewrite {
+    /// Test hook: when this variable holds a number of seconds, the writer prints
+    /// `paused <temporary>` on stderr and sleeps that long after the edited copy is flushed,
+    /// before it replaces the original.
+    public static let pauseVariable = "GENRE_TAG_TEST_PAUSE"
+
+    /// Edits a copy of `path` with `edit(copyPath)`, then calls `commit()` (which may still
+    /// throw to abandon the change) and replaces the file. A symbolic link is followed: the
+    /// file it points to is replaced. Errors are one line naming `path`.
+    public static func rewrite(_ path: String, edit: (String) throws -> Void, commit: () throws -> Void = {}) throws {
+        func failure(_ problem: String) -> FileError { FileError(path: path, problem: problem) }
+        func reason() -> String { String(cString: strerror(errno)) }
+
+        guard let resolved = realpath(path, nil) else {
+            throw failure(errno == ENOENT ? "no such file" : "cannot resolve path (\(reason()))")
+        }
+        let target = String(cString: resolved)
+        free(resolved)
+        var info = stat()
+        guard stat(target, &info) == 0 else { throw failure("cannot read file (\(reason()))") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw failure("not a regular file") }
+        guard access(target, W_OK) == 0 else { throw failure("permission denied (file is not writable)") }
+
+        let url = URL(fileURLWithPath: target)
+        let folder = url.deletingLastPathComponent().path
+        let temporary = folder + "/.\(url.lastPathComponent).genre-tag-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var keep = false
+        defer { if !keep { unlink(temporary) } }
+
+        // The copy, with the original's owner and mode.
+        let source = open(target, O_RDONLY | O_CLOEXEC)
+        guard source >= 0 else { throw failure("cannot read file (\(reason()))") }
+        defer { close(source) }
+        let copy = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard copy >= 0 else { throw failure("cannot create a temporary file in \(folder) (\(reason()))") }
+        do {
+            defer { close(copy) }
+            try copyBytes(from: source, to: copy, path: path)
+            if fchown(copy, info.st_uid, info.st_gid) != 0 {
+                var mine = stat()
+                guard fstat(copy, &mine) == 0, mine.st_uid == info.st_uid, mine.st_gid == info.st_gid else {
+                    throw failure("cannot keep the file's owner (\(reason()))")
+                }
+            }
+            guard fchmod(copy, info.st_mode & 0o7777) == 0 else { throw failure("cannot keep the file's mode (\(reason()))") }
+        }
+
+        try edit(temporary)
+
+        let flush = open(temporary, O_RDONLY | O_CLOEXEC)
+        guard flush >= 0, fsync(flush) == 0 else {
+            if flush >= 0 { close(flush) }
+            throw failure("cannot flush the edited copy (\(reason()))")
+        }
+        close(flush)
+        if let seconds = ProcessInfo.processInfo.environment[pauseVariable].flatMap(Double.init) {
+            FileHandle.standardError.write(Data("paused \(temporary)\n".utf8))
+            Thread.sleep(forTimeInterval: seconds)
+        }
+        try commit()
+        guard rename(temporary, target) == 0 else { throw failure("cannot replace the file (\(reason()))") }
+        keep = true
+        let directory = open(folder, O_RDONLY | O_CLOEXEC)
+        if directory >= 0 { fsync(directory); close(directory) }
+    }
+
+    private static func copyBytes(from source: Int32, to destination: Int32, path: String) throws {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError(path: path, problem: "cannot read file (\(String(cString: strerror(errno))))")
+            }
+            if n == 0 { return }
+            var written = 0
+            while written < n {
+                let m = buffer.withUnsafeBytes { write(destination, $0.baseAddress! + written, n - written) }
+                if m < 0 {
+                    if errno == EINTR { continue }
+                    throw FileError(path: path, problem: "cannot write the temporary copy (\(String(cString: strerror(errno))))")
+                }
+                written += m
+            }
+        }
+    }
+}

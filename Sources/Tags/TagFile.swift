@@ -1,0 +1,92 @@
+import CTagLib
+import Files
+import Foundation
+
+/// The kinds of file whose tags TagLib writes here.
+public enum TagFormat: String, Sendable, CaseIterable {
+    case mp3, flac, oggVorbis = "ogg-vorbis", opus, oggFLAC = "ogg-flac", mp4, wav, aiff, asf, wavpack, ape
+
+    init?(_ format: ctaglib_format) {
+        switch format {
+        case CTAGLIB_MPEG: self = .mp3
+        case CTAGLIB_FLAC: self = .flac
+        case CTAGLIB_OGG_VORBIS: self = .oggVorbis
+        case CTAGLIB_OGG_OPUS: self = .opus
+        case CTAGLIB_OGG_FLAC: self = .oggFLAC
+        case CTAGLIB_MP4: self = .mp4
+        case CTAGLIB_WAV: self = .wav
+        case CTAGLIB_AIFF: self = .aiff
+        case CTAGLIB_ASF: self = .asf
+        case CTAGLIB_WAVPACK: self = .wavpack
+        case CTAGLIB_APE: self = .ape
+        default: return nil
+        }
+    }
+}
+
+/// One audio file opened through TagLib, its fields named in the format's own terms (see
+/// CTagLib.h): read with `get`, changed with `set`, written with `save`.
+public final class TagFile {
+    private let handle: OpaquePointer
+    public let path: String
+    public let format: TagFormat
+
+    /// Opens `path`, choosing the format from `typePath`'s extension (default: `path`'s) and
+    /// then from the content. Errors are one line naming `path`.
+    public init(path: String, typePath: String? = nil) throws {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw FileError(path: path, problem: errno == ENOENT ? "no such file" : "cannot read file (\(String(cString: strerror(errno))))")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            throw FileError(path: path, problem: info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "not a regular file")
+        }
+        guard access(path, R_OK) == 0 else { throw FileError(path: path, problem: "permission denied") }
+        guard let handle = ctaglib_open(path, typePath) else {
+            throw FileError(path: path, problem: "not an audio file whose tags TagLib can write")
+        }
+        guard let format = TagFormat(ctaglib_file_format(handle)) else {
+            ctaglib_close(handle)
+            throw FileError(path: path, problem: "not an audio file whose tags TagLib can write")
+        }
+        (self.handle, self.path, self.format) = (handle, path, format)
+    }
+
+    deinit { ctaglib_close(handle) }
+
+    /// The values of field `key`, or nil when the file has no such field.
+    public func get(_ key: String) -> [String]? {
+        var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
+        let count = ctaglib_get(handle, key, &values)
+        guard count >= 0 else { return nil }
+        defer { ctaglib_free_strings(values, count) }
+        return (0..<Int(count)).map { String(cString: values![$0]!) }
+    }
+
+    /// Sets field `key` to `values`; nil removes it.
+    public func set(_ key: String, _ values: [String]?) throws {
+        let status: Int32
+        if let values, values.isEmpty {
+            status = ctaglib_set(handle, key, nil, 0)
+        } else if let values {
+            var copies = values.map { strdup($0) }
+            defer { copies.forEach { free($0) } }
+            status = copies.withUnsafeMutableBufferPointer { buffer in
+                buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buffer.count, 1)) {
+                    ctaglib_set(handle, key, $0, Int32(values.count))
+                }
+            }
+        } else {
+            status = ctaglib_set(handle, key, nil, -1)
+        }
+        guard status == 0 else { throw FileError(path: path, problem: "\(format.rawValue) files have no field \(key)") }
+    }
+
+    /// Whether the file has a tag of `kind` ("ID3v1" in MP3, "INFO" in WAV).
+    public func hasTag(_ kind: String) -> Bool { ctaglib_has_tag(handle, kind) != 0 }
+
+    /// Writes the changed tags into the file.
+    public func save() throws {
+        guard ctaglib_save(handle) == 0 else { throw FileError(path: path, problem: "TagLib could not save the tags") }
+    }
+}
