@@ -30,11 +30,13 @@ let package = Package(
                        providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]),
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"]), .brew(["ffmpeg"])]),
 
         // Libraries. Arrows point one way: genre -> {Features -> Audio, Engine, SafeTensors}.
         .target(name: "Files"),
         .target(name: "SafeTensors", dependencies: ["Files"]),
-        .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr"], swiftSettings: fast),
+        .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr", "CFFmpeg"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
@@ -56,7 +58,7 @@ let package = Package(
         // Tests. Fixtures are read from ../shared/fixtures (override with GENRE_FIXTURES).
         .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Features", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
