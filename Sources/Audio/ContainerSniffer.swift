@@ -40,7 +40,8 @@ enum ContainerSniffer {
     ]
 
     /// Atom types that open an MPEG-4 or QuickTime file, at byte 4.
-    private static let quickTimeAtoms: [[UInt8]] = ["ftyp", "moov", "mdat", "free", "skip", "wide", "pnot"].map { Array($0.utf8) }
+    static let quickTimeAtomNames = ["ftyp", "moov", "mdat", "free", "skip", "wide", "pnot"]
+    private static let quickTimeAtoms: [[UInt8]] = quickTimeAtomNames.map { Array($0.utf8) }
 
     /// The library for `path`, or nil when its first bytes match no container either reads.
     static func library(path: String) -> Library? {

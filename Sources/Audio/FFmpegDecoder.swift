@@ -66,13 +66,18 @@ final class FFmpegDecoder: AudioDecoder {
         self.handles = handles
         guard handles.packet != nil, handles.frame != nil else { throw failure("cannot set up the decoder (out of memory)") }
 
+        if let problem = ContainerCheck.asfProblem(path: path) { throw failure(problem) }
         var options: OpaquePointer? = nil
         av_dict_set(&options, "probesize", Self.probeSize, 0)
         av_dict_set(&options, "analyzeduration", Self.analyzeDuration, 0)
         let status = avformat_open_input(&handles.format, path, nil, &options)
         av_dict_free(&options)
         guard status >= 0, let format = handles.format else {
-            throw failure("\(SoundFile.unreadable) (\(Self.message(status)))")
+            throw failure(ContainerCheck.quickTimeProblem(path: path) ?? "\(SoundFile.unreadable) (\(Self.message(status)))")
+        }
+        // A cut-off MPEG-4 file with its index first opens, and would read as a shorter recording.
+        if String(cString: format.pointee.iformat.pointee.name).hasPrefix("mov,"), let problem = ContainerCheck.quickTimeProblem(path: path) {
+            throw failure(problem)
         }
         let found = avformat_find_stream_info(format, nil)
         guard found >= 0 else {
