@@ -1,7 +1,7 @@
 # genre — build, test and demo entry points. `make test` is what CI runs.
 SWIFT        ?= swift
-APT_PACKAGES := libsndfile1-dev libfftw3-dev libsoxr-dev zlib1g-dev pkg-config
-PKG_MODULES  := sndfile fftw3f soxr zlib
+APT_PACKAGES := libsndfile1-dev libfftw3-dev libsoxr-dev zlib1g-dev libavformat-dev libavcodec-dev libavutil-dev ffmpeg pkg-config
+PKG_MODULES  := sndfile fftw3f soxr zlib libavformat libavcodec libavutil
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/genre
 
