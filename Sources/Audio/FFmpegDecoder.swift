@@ -30,6 +30,7 @@ final class FFmpegDecoder: AudioDecoder {
     /// A packet the decoder refused with EAGAIN, to send again after draining its frames.
     private var packetWaiting = false
     private var inputEnded = false
+    private var flushed = false
     private var decoderEnded = false
     private var decodedFrames = 0
     private var packetsSent = 0
@@ -157,9 +158,9 @@ final class FFmpegDecoder: AudioDecoder {
                 frameLength = Int(frame.pointee.nb_samples)
                 decodedFrames += frameLength
                 return true
-            } else if status == genre_averror_eagain() {
-                try sendPacket()
-            } else if status == genre_averror_eof() {
+            } else if status == genre_averror_eagain(), sendPacket() {
+                continue
+            } else if status == genre_averror_eagain() || status == genre_averror_eof() {
                 decoderEnded = true
                 try checkEnd()
                 return false
@@ -172,13 +173,16 @@ final class FFmpegDecoder: AudioDecoder {
         }
     }
 
-    /// Sends the next packet of the chosen stream, or the end-of-stream flush.
-    private func sendPacket() throws {
-        guard let format = handles.format, let codec = handles.codec, let packet = handles.packet else { return }
+    /// Sends the next packet of the chosen stream, or the end-of-stream flush; false when even
+    /// the flush has been sent, so a decoder that still asks for input cannot loop forever.
+    private func sendPacket() -> Bool {
+        guard let format = handles.format, let codec = handles.codec, let packet = handles.packet else { return false }
         while true {
             if inputEnded {
+                guard !flushed else { return false }
+                flushed = true
                 _ = avcodec_send_packet(codec, nil)
-                return
+                return true
             }
             if !packetWaiting {
                 let status = av_read_frame(format, packet)
@@ -195,12 +199,12 @@ final class FFmpegDecoder: AudioDecoder {
             let status = avcodec_send_packet(codec, packet)
             if status == genre_averror_eagain() {
                 packetWaiting = true  // the decoder has frames to give first
-                return
+                return true
             }
             packetWaiting = false
             av_packet_unref(packet)
             packetsSent += 1
-            if status >= 0 { return }
+            if status >= 0 { return true }
             noteBadPacket(status)  // skipped; on to the next packet
         }
     }

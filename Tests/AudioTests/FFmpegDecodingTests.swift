@@ -35,6 +35,8 @@ final class FFmpegDecodingTests: XCTestCase {
         Case(name: "aac-44100-2.m4a", rate: 44100, channels: 2, options: ["-c:a", "aac", "-b:a", "128k"], format: "MPEG-4, AAC LC"),
         Case(name: "aac-22050-1.m4a", rate: 22050, channels: 1, options: ["-c:a", "aac"], format: "MPEG-4, AAC LC"),
         Case(name: "aac-48000-6.m4a", rate: 48000, channels: 6, options: ["-c:a", "aac"], format: "MPEG-4, AAC LC"),
+        Case(name: "aac-44100-2.mov", rate: 44100, channels: 2, options: ["-c:a", "aac"], format: "QuickTime, AAC LC"),
+        Case(name: "aac-22050-2.m4b", rate: 22050, channels: 2, options: ["-c:a", "aac"], format: "MPEG-4, AAC LC"),
         Case(name: "aac-48000-2.aac", rate: 48000, channels: 2, options: ["-c:a", "aac"], format: "ADTS, AAC LC"),
         Case(name: "aac-22050-1.aac", rate: 22050, channels: 1, options: ["-c:a", "aac"], format: "ADTS, AAC LC"),
         Case(name: "wma-44100-2.wma", rate: 44100, channels: 2, options: ["-c:a", "wmav2"], format: "ASF, WMA v2"),
