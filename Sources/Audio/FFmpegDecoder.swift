@@ -7,7 +7,7 @@ import Files
 ///
 /// The default audio stream (`av_find_best_stream`) is decoded with libavformat's and
 /// libavcodec's default behaviour, as the `ffmpeg` CLI decodes it: edit lists applied, encoder
-/// delay and padding (skip-samples side data) trimmed. Samples of any format become interleaved
+/// delay and the padding the container marks (skip-samples side data) trimmed. Samples of any format become interleaved
 /// floats the way libswresample converts them (s16 → x / 32768, s32 → x / 2147483648).
 /// Packets that fail to decode are skipped, as the CLI skips them; a file where nothing decodes,
 /// where more than a tenth of the packets fail, or that ends well before its header says is an
