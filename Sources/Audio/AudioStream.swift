@@ -1,5 +1,6 @@
 /// Reads a file block by block as mono float samples at a chosen rate, so files of any length
-/// are processed in bounded memory. Channels are averaged, then resampled with soxr HQ; the
+/// are processed in bounded memory. Any format goes through the same path: libsndfile or FFmpeg
+/// decodes (`AudioDecoders.open`), then the mix-down and the resampler are shared. Channels are averaged, then resampled with soxr HQ; the
 /// total length is ceil(n · target / source) as librosa keeps it.
 public final class AudioStream {
     public let path: String
@@ -10,7 +11,7 @@ public final class AudioStream {
     /// Frames the source header announces (an estimate for compressed formats).
     public let sourceFrames: Int
 
-    private let file: SoundFile
+    private let file: any AudioDecoder
     private let resampler: Resampler?
     private let blockFrames: Int
     private var interleaved: [Float]
@@ -25,7 +26,7 @@ public final class AudioStream {
 
     /// - Parameter sampleRate: target rate; nil keeps the file's own rate.
     public init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
-        file = try SoundFile(path: path)
+        file = try AudioDecoders.open(path: path)
         self.path = path
         sourceRate = file.sampleRate
         channels = file.channels

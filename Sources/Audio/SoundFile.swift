@@ -4,7 +4,9 @@ import Foundation
 
 /// An open libsndfile handle for reading; closed in `deinit`.
 /// Reads interleaved float samples in [-1, 1], as libsndfile normalises them.
-final class SoundFile {
+final class SoundFile: AudioDecoder {
+    static let unreadable = "not a readable audio file"
+
     let path: String
     let sampleRate: Int
     let channels: Int
@@ -13,17 +15,13 @@ final class SoundFile {
     let format: Int32
     private let handle: OpaquePointer
 
+    /// Opens `path`, which `AudioDecoders.open` has checked to be a readable file in a container
+    /// libsndfile reads.
     init(path: String) throws {
-        if let problem = FileProblem.check(path: path) {
-            throw AudioError(path: path, problem: problem)
-        }
-        guard ContainerSniffer.looksLikeAudio(path: path) else {
-            throw AudioError(path: path, problem: "not a readable audio file (format not recognised)")
-        }
         var info = SF_INFO()
         guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
             let reason = String(cString: sf_strerror(nil))
-            throw AudioError(path: path, problem: "not a readable audio file (\(SoundFile.tidy(reason)))")
+            throw AudioError(path: path, problem: "\(SoundFile.unreadable) (\(SoundFile.tidy(reason)))")
         }
         guard info.channels > 0, info.samplerate > 0 else {
             sf_close(handle)
