@@ -40,5 +40,15 @@ demo: build
 	$(BIN) train configs/v2.json --force
 	$(BIN) predict --checkpoint runs/v2/best.safetensors data/demo/jazz/jazz.00003.wav
 
+# Regenerates Tests/Fixtures with PyTorch and librosa (scripts/fixtures) in a venv of its own;
+# `make test` only reads the committed files and never needs Python.
+PYTHON         ?= python3
+FIXTURES_VENV  := .venv-fixtures
+.PHONY: fixtures
+fixtures:
+	@test -x $(FIXTURES_VENV)/bin/python || $(PYTHON) -m venv $(FIXTURES_VENV)
+	$(FIXTURES_VENV)/bin/pip install -q -r scripts/fixtures/requirements.txt
+	PYTHONDONTWRITEBYTECODE=1 $(FIXTURES_VENV)/bin/python scripts/fixtures/generate.py
+
 clean:
 	rm -rf .build demo-out

@@ -63,9 +63,8 @@ let package = Package(
             ],
             swiftSettings: fast),
 
-        // Tests. Reference data is read from Tests/Fixtures (GENRE_FIXTURES names another folder
-        // checked as well).
-        .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine"], path: "Tests/TestSupport"),
+        // Tests. Reference fixtures are in Tests/Fixtures (`make fixtures`); GENRE_FIXTURES adds a folder.
+        .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine", "Models"], path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Features", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),

@@ -8,16 +8,15 @@ final class DecodingParityTests: XCTestCase {
 
     /// Each features fixture names its source audio in its metadata.
     static func cases() throws -> [(name: String, audio: String, fixture: URL)] {
-        let fixtures = Fixtures.files(in: "features").filter { !$0.lastPathComponent.hasPrefix("mel_filterbank") }
-        return try fixtures.map { url in
+        try Fixtures.files(in: "features", where: { !$0.hasPrefix("mel_filterbank") }).map { url in
             let file = try Fixtures.load(url)
-            let source = try XCTUnwrap(file.metadata["source"], "\(url.lastPathComponent) names no source")
-            return (url.deletingPathExtension().lastPathComponent, Fixtures.root.appendingPathComponent(source).path, url)
+            let source = try XCTUnwrap(file.metadata["source"], "\(url.path) names no source")
+            return (url.path, Fixtures.companion(source, of: url).path, url)
         }
     }
 
     func testFixturesExist() throws {
-        XCTAssertGreaterThanOrEqual(try Self.cases().count, 4, "expected the audio fixtures in \(Fixtures.root.path)")
+        XCTAssertGreaterThanOrEqual(try Self.cases().count, 4 * Fixtures.roots.count, "expected 4 audio fixtures in each of \(Fixtures.roots.map(\.path))")
     }
 
     func testNativeDecodingMatchesLibrosa() throws {

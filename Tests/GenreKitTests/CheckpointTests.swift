@@ -46,11 +46,9 @@ final class CheckpointTests: XCTestCase {
     func testStateDictWrittenByPyTorchLoads() throws {
         for url in Fixtures.files(in: "models") {
             let fixture = try Fixtures.load(url)
-            let stem = url.deletingPathExtension().lastPathComponent
-            let v1 = stem.hasPrefix("mobilenet_v1")
-            let classes = fixture["eval_logits"]!.shape[1]
-            let width = Double(stem.split(separator: "_")[2].dropFirst())!
-            let spec = ModelSpec(arch: v1 ? .mobilenetV1 : .mobilenetV2, width: width, classes: classes)
+            let stem = url.path
+            let spec = try ModelSpec(fixture: url)
+            XCTAssertEqual(spec.classes, fixture["eval_logits"]!.shape[1], stem)
             var file = SafeTensorsFile(metadata: Checkpoint.file(Network(spec), info: info(spec)).metadata)
             for (name, tensor) in fixture.tensors where name.hasPrefix("param.") { file[String(name.dropFirst(6))] = tensor }
             let path = makeTemporaryFolder().appendingPathComponent("torch.safetensors").path
@@ -68,9 +66,8 @@ final class CheckpointTests: XCTestCase {
     func testWrittenCheckpointsHaveTorchvisionNamesShapesAndDtypes() throws {
         for url in Fixtures.files(in: "models") {
             let fixture = try Fixtures.load(url)
-            let stem = url.deletingPathExtension().lastPathComponent
-            let spec = ModelSpec(arch: stem.hasPrefix("mobilenet_v1") ? .mobilenetV1 : .mobilenetV2,
-                                 width: Double(stem.split(separator: "_")[2].dropFirst())!, classes: fixture["eval_logits"]!.shape[1])
+            let stem = url.path
+            let spec = try ModelSpec(fixture: url)
             let written = try SafeTensorsFile(bytes: Checkpoint.file(Network(spec), info: info(spec)).serialized())
             let reference = fixture.tensors.filter { $0.key.hasPrefix("param.") }
             XCTAssertEqual(Set(written.names.filter { !$0.hasSuffix("num_batches_tracked") }), Set(reference.keys.map { String($0.dropFirst(6)) }), stem)

@@ -37,15 +37,13 @@ final class PredictorTests: XCTestCase {
 
     /// Probabilities of the PyTorch model fixtures' inputs match softmax(eval_logits).
     func testFixtureProbabilitiesMatchPyTorch() throws {
-        let files = Fixtures.files(in: "models")
-        try XCTSkipIf(files.isEmpty, "no model fixtures")
-        for url in files {
+        for url in Fixtures.files(in: "models") {
             let fixture = try Fixtures.load(url)
             let stem = url.deletingPathExtension().lastPathComponent
             let logits = fixture["eval_logits"]!
             let (batch, classes) = (logits.shape[0], logits.shape[1])
-            let spec = ModelSpec(arch: stem.hasPrefix("mobilenet_v1") ? .mobilenetV1 : .mobilenetV2,
-                                 width: Double(stem.split(separator: "_")[2].dropFirst())!, classes: classes)
+            let spec = try ModelSpec(fixture: url)
+            XCTAssertEqual(spec.classes, classes, url.path)
             let info = CheckpointInfo(spec: spec, labels: (0..<classes).map { "c\($0)" }, features: FeatureParameters(),
                                       windowing: Windowing(), mean: 0, std: 1)
             var file = SafeTensorsFile(metadata: Checkpoint.file(Network(spec), info: info).metadata)
@@ -58,7 +56,7 @@ final class PredictorTests: XCTestCase {
             let input = Tensor(shape: [x.shape[0], x.shape[2], x.shape[3], 1], values: x.floats())  // one channel: NCHW = NHWC
             let ours = predictor.probabilities(normalised: input).flatMap { $0 }
             let expected = softmax(Tensor(shape: [batch, classes], values: logits.floats())).values
-            XCTAssertLessThanOrEqual(maxAbsoluteError(ours, expected), 1e-4, stem)
+            XCTAssertLessThanOrEqual(maxAbsoluteError(ours, expected), 1e-4, url.path)
         }
     }
 

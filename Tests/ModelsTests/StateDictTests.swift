@@ -5,19 +5,12 @@ import TestSupport
 import XCTest
 
 /// Names, shapes and dtypes of the networks' state_dicts match PyTorch's (the model fixtures'
-/// `param.*` entries, file names like `mobilenet_v2_w0.35_in1_32x32_c4`).
+/// `param.*` entries, file names like `mobilenet_v2_w0.35_in1_128x128_c5`).
 final class StateDictTests: XCTestCase {
     func testStateDictMatchesEveryModelFixture() throws {
-        let files = Fixtures.files(in: "models")
-        XCTAssertFalse(files.isEmpty, "no model fixtures in \(Fixtures.root.path)")
-        for url in files {
-            let name = url.deletingPathExtension().lastPathComponent
-            let parts = name.components(separatedBy: "_")
-            let arch = try XCTUnwrap(ModelSpec.Architecture(rawValue: parts[0] + "_" + parts[1]), name)
-            let width = try XCTUnwrap(Double(parts[2].dropFirst()))
-            let inChannels = try XCTUnwrap(Int(parts[3].dropFirst(2)))
-            let classes = try XCTUnwrap(Int(parts[5].dropFirst()))
-            let spec = ModelSpec(arch: arch, width: width, inChannels: inChannels, classes: classes)
+        for url in Fixtures.files(in: "models") {
+            let name = url.path
+            let spec = try ModelSpec(fixture: url)
             let file = try Fixtures.load(url)
             let reference = file.tensors.filter { $0.key.hasPrefix("param.") }
             let ours = spec.network.stateDict

@@ -24,7 +24,7 @@ public struct Fixture {
     public func float(_ key: String) -> Float? { metadata(key).flatMap { Float($0) } }
 
     public func floats(_ key: String) -> [Float] {
-        guard let tensor = file[key] else { fatalError("\(name) has no tensor \(key)") }
+        guard let tensor = file[key] else { fatalError("\(url.path) has no tensor \(key)") }
         return tensor.floats()
     }
 
@@ -41,25 +41,20 @@ public struct Fixture {
         return Engine.Tensor(shape: shape, values: values, requiresGrad: requiresGrad)
     }
 
-    /// Compares an engine tensor with a stored reference (converting 4-D layouts back): per element
-    /// within the fixture tolerance, or, with `scaledTolerance`, max |Δ| ≤ scaledTolerance·(1 + max |ref|).
-    /// Returns what is wrong, or nil.
-    public func mismatch(_ actual: Engine.Tensor?, _ key: String, weight: Bool = false, tolerance: Float = fixtureTolerance,
-                         scaledTolerance: Float? = nil) -> String? {
+    /// Compares an engine tensor with a stored reference (converting 4-D layouts back), per element
+    /// within max |Δ| ≤ tolerance·(1 + |reference|). Returns what is wrong, or nil.
+    public func mismatch(_ actual: Engine.Tensor?, _ key: String, weight: Bool = false, tolerance: Float = fixtureTolerance) -> String? {
         guard let actual else { return "\(name): no value to compare with \(key)" }
         var values = actual.values
         if actual.shape.count == 4 {
             values = weight ? Layout.oihw(fromHWIO: values, shape: actual.shape).values : Layout.nchw(fromNHWC: values, shape: actual.shape).values
         }
+        guard has(key) else { return "\(url.path) has no tensor \(key)" }
         let reference = floats(key)
         guard values.count == reference.count else {
             return "\(name): \(key) has \(reference.count) values, engine gave \(values.count)"
         }
-        if let scaledTolerance {
-            let error = maxAbsoluteError(values, reference) / (1 + reference.map(abs).max()!)
-            return error <= scaledTolerance ? nil : "\(name): \(key) off by \(error) of its largest value"
-        }
         let error = maxRelativeError(values, reference)
-        return error <= tolerance ? nil : "\(name): \(key) off by \(error) (tolerance \(tolerance))"
+        return error <= tolerance ? nil : "\(url.path): \(key) off by \(error) (tolerance \(tolerance))"
     }
 }

@@ -2,38 +2,45 @@
 /// split by rows across threads.
 enum BatchNormKernels {
     typealias V = SIMD8<Float>
+    /// Rows summed in Float before the sums move into Double: a Float running total over
+    /// thousands of rows loses digits that a batch norm's gradient needs.
+    static let blockRows = 64
 
     /// Σ_rows kernel(x, other, center) per channel (center and other default to zero and x),
-    /// with a Float partial per thread, summed in Double.
+    /// in Float over blocks of `blockRows` rows, the blocks summed in Double per thread.
     static func channelSums<K: RowKernel>(_ x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float]? = nil,
                                           other: UnsafePointer<Float>? = nil, _ kernel: K) -> [Double] {
         let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
         var partials = [Float](repeating: 0, count: chunks.count * channels)
+        var wide = [Double](repeating: 0, count: chunks.count * channels)
         let centre = center ?? [Float](repeating: 0, count: channels)
-        partials.withUnsafeMutableBufferPointer { partialBuffer in
+        partials.withUnsafeMutableBufferPointer { partialBuffer in wide.withUnsafeMutableBufferPointer { wideBuffer in
             centre.withUnsafeBufferPointer { centreBuffer in
-                let shared = UncheckedSendable((x, other ?? x, centreBuffer.baseAddress!, partialBuffer.baseAddress!))
+                let shared = UncheckedSendable((x, other ?? x, centreBuffer.baseAddress!, partialBuffer.baseAddress!, wideBuffer.baseAddress!))
                 Parallel.forEach(chunks) { chunk, range in
-                    let (source, second, mean, all) = shared.value
-                    let sum = all + chunk * channels
-                    for row in range {
-                        let (a, b) = (source + row * channels, second + row * channels)
-                        var c = 0
-                        while c + 8 <= channels {
-                            sum.store(sum.vector(c) + kernel(a.vector(c), b.vector(c), mean.vector(c)), at: c)
-                            c += 8
+                    let (source, second, mean, all, allWide) = shared.value
+                    let sum = all + chunk * channels, total = allWide + chunk * channels
+                    for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
+                        for row in block..<min(block + blockRows, range.upperBound) {
+                            let (a, b) = (source + row * channels, second + row * channels)
+                            var c = 0
+                            while c + 8 <= channels {
+                                sum.store(sum.vector(c) + kernel(a.vector(c), b.vector(c), mean.vector(c)), at: c)
+                                c += 8
+                            }
+                            while c < channels {
+                                sum[c] += kernel(V(repeating: a[c]), V(repeating: b[c]), V(repeating: mean[c]))[0]
+                                c += 1
+                            }
                         }
-                        while c < channels {
-                            sum[c] += kernel(V(repeating: a[c]), V(repeating: b[c]), V(repeating: mean[c]))[0]
-                            c += 1
-                        }
+                        for c in 0..<channels { total[c] += Double(sum[c]); sum[c] = 0 }
                     }
                 }
             }
-        }
+        } }
         var total = [Double](repeating: 0, count: channels)
         for chunk in 0..<chunks.count {
-            for c in 0..<channels { total[c] += Double(partials[chunk * channels + c]) }
+            for c in 0..<channels { total[c] += wide[chunk * channels + c] }
         }
         return total
     }
@@ -45,46 +52,51 @@ enum BatchNormKernels {
                              mask: (output: UnsafePointer<Float>, bound: Float)?) -> ([Double], [Double]) {
         let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
         var partials = [Float](repeating: 0, count: 2 * chunks.count * channels)
-        partials.withUnsafeMutableBufferPointer { partialBuffer in
+        var wide = [Double](repeating: 0, count: 2 * chunks.count * channels)
+        partials.withUnsafeMutableBufferPointer { partialBuffer in wide.withUnsafeMutableBufferPointer { wideBuffer in
             center.withUnsafeBufferPointer { centreBuffer in
-                let shared = UncheckedSendable((dy, x, mask?.output ?? x, centreBuffer.baseAddress!, partialBuffer.baseAddress!))
+                let shared = UncheckedSendable((dy, x, mask?.output ?? x, centreBuffer.baseAddress!, partialBuffer.baseAddress!, wideBuffer.baseAddress!))
                 let masked = mask != nil
                 let gradientKernel = ClampGradientKernel(upper: mask?.bound ?? 0)
                 Parallel.forEach(chunks) { chunk, range in
-                    let (gradient, source, output, mean, all) = shared.value
+                    let (gradient, source, output, mean, all, allWide) = shared.value
                     let sum = all + 2 * chunk * channels, product = sum + channels
-                    for row in range {
-                        let (g, a, y) = (gradient + row * channels, source + row * channels, output + row * channels)
-                        var c = 0
-                        while c + 8 <= channels {
-                            var value = g.vector(c)
-                            if masked {
-                                value = gradientKernel(value, y.vector(c))
-                                g.store(value, at: c)
+                    let total = allWide + 2 * chunk * channels
+                    for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
+                        for row in block..<min(block + blockRows, range.upperBound) {
+                            let (g, a, y) = (gradient + row * channels, source + row * channels, output + row * channels)
+                            var c = 0
+                            while c + 8 <= channels {
+                                var value = g.vector(c)
+                                if masked {
+                                    value = gradientKernel(value, y.vector(c))
+                                    g.store(value, at: c)
+                                }
+                                sum.store(sum.vector(c) + value, at: c)
+                                product.store(product.vector(c) + (a.vector(c) - mean.vector(c)) * value, at: c)
+                                c += 8
                             }
-                            sum.store(sum.vector(c) + value, at: c)
-                            product.store(product.vector(c) + (a.vector(c) - mean.vector(c)) * value, at: c)
-                            c += 8
-                        }
-                        while c < channels {
-                            var value = g[c]
-                            if masked {
-                                value = gradientKernel(V(repeating: value), V(repeating: y[c]))[0]
-                                g[c] = value
+                            while c < channels {
+                                var value = g[c]
+                                if masked {
+                                    value = gradientKernel(V(repeating: value), V(repeating: y[c]))[0]
+                                    g[c] = value
+                                }
+                                sum[c] += value
+                                product[c] += (a[c] - mean[c]) * value
+                                c += 1
                             }
-                            sum[c] += value
-                            product[c] += (a[c] - mean[c]) * value
-                            c += 1
                         }
+                        for c in 0..<(2 * channels) { total[c] += Double(sum[c]); sum[c] = 0 }
                     }
                 }
             }
-        }
+        } }
         var totals = ([Double](repeating: 0, count: channels), [Double](repeating: 0, count: channels))
         for chunk in 0..<chunks.count {
             for c in 0..<channels {
-                totals.0[c] += Double(partials[2 * chunk * channels + c])
-                totals.1[c] += Double(partials[(2 * chunk + 1) * channels + c])
+                totals.0[c] += wide[2 * chunk * channels + c]
+                totals.1[c] += wide[(2 * chunk + 1) * channels + c]
             }
         }
         return totals
