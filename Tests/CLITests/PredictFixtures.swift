@@ -1,4 +1,5 @@
 import Audio
+import Engine
 import Features
 import Foundation
 import GenreKit
@@ -14,15 +15,23 @@ protocol PredictFixtures {
 extension PredictFixtures {
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
-    /// A random MobileNetV2 α=0.35 on 32 mel bands with 1 s windows every 0.5 s.
+    /// A random MobileNetV2 α=0.35 on 32 mel bands with 1 s windows every 0.5 s. Its
+    /// probabilities are all but uniform; `classifierScale` multiplies the classifier's weights so
+    /// that different clips get different labels and probabilities.
     @discardableResult
-    func makeCheckpoint(_ name: String = "model.safetensors") throws -> String {
+    func makeCheckpoint(_ name: String = "model.safetensors", classifierScale: Float = 1) throws -> String {
         let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, inChannels: 1, classes: labels.count)
         let info = CheckpointInfo(spec: spec, labels: labels, features: FeatureParameters(nMels: 32),
                                   windowing: Windowing(segmentSeconds: 1, segmentHopSeconds: 0.5), mean: -35, std: 12)
         let target = path(name)
         try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Checkpoint.write(Network(spec, seed: 1), info: info, to: target)
+        let network = Network(spec, seed: 1)
+        if classifierScale != 1 {
+            for tensor in network.state(prefix: "") where tensor.name == "classifier.1.weight" {
+                for i in tensor.parameter.value.buffer.indices { tensor.parameter.value.buffer[i] *= classifierScale }
+            }
+        }
+        try Checkpoint.write(network, info: info, to: target)
         return target
     }
 

@@ -118,7 +118,7 @@ final class ShardTests: XCTestCase {
         let slurm = ["SLURM_ARRAY_TASK_ID": "12", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_MAX": "16", "SLURM_ARRAY_TASK_COUNT": "7"]
         XCTAssertEqual(try resolve(nil, slurm), try Shard(index: 2, count: 7))
         XCTAssertEqual(try resolve(nil, ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_COUNT": "4"]), try Shard(index: 3, count: 4))
-        XCTAssertEqual(try resolve(nil, ["SLURM_ARRAY_TASK_ID": "14", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_STEP": "2", "SLURM_ARRAY_TASK_COUNT": "4"]),
+        XCTAssertEqual(try resolve(nil, ["SLURM_ARRAY_TASK_ID": "14", "SLURM_ARRAY_TASK_MIN": "10", "SLURM_ARRAY_TASK_MAX": "16", "SLURM_ARRAY_TASK_STEP": "2", "SLURM_ARRAY_TASK_COUNT": "4"]),
                        try Shard(index: 2, count: 4))
         XCTAssertEqual(try resolve(nil, ["JOB_COMPLETION_INDEX": "4", "GENRE_SHARD_COUNT": "5"]), try Shard(index: 4, count: 5))
         XCTAssertEqual(try resolve(nil, count: "6", ["JOB_COMPLETION_INDEX": "4", "GENRE_SHARD_COUNT": "5"]), try Shard(index: 4, count: 6))
@@ -133,6 +133,9 @@ final class ShardTests: XCTestCase {
             (nil, nil, ["SLURM_ARRAY_TASK_ID": "3"], "SLURM_ARRAY_TASK_COUNT"),
             (nil, nil, ["SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_COUNT": "3"], "out of range"),
             (nil, nil, ["SLURM_ARRAY_TASK_ID": "1", "SLURM_ARRAY_TASK_MIN": "2", "SLURM_ARRAY_TASK_COUNT": "3"], "not on the array"),
+            // Rerunning tasks 3 and 11 of an array of 16, or task 3 alone, must not shard by 2 or 1.
+            (nil, nil, ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "3", "SLURM_ARRAY_TASK_MAX": "11", "SLURM_ARRAY_TASK_COUNT": "2"], "not one range"),
+            (nil, nil, ["SLURM_ARRAY_TASK_ID": "3", "SLURM_ARRAY_TASK_MIN": "3", "SLURM_ARRAY_TASK_MAX": "3", "SLURM_ARRAY_TASK_COUNT": "1"], "one task"),
         ]
         for (flag, count, environment, message) in bad {
             XCTAssertThrowsError(try resolve(flag, count: count, environment), "\(String(describing: flag)) \(String(describing: count)) \(environment)") { error in

@@ -52,7 +52,9 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// 1. `flag` (`--shard`): `I/N`, or `I` with the count from `countFlag` (`--shard-count`) or
     ///    `GENRE_SHARD_COUNT`;
     /// 2. a Slurm job array: `SLURM_ARRAY_TASK_ID` − `SLURM_ARRAY_TASK_MIN` (divided by
-    ///    `SLURM_ARRAY_TASK_STEP` when there is one) of `SLURM_ARRAY_TASK_COUNT`;
+    ///    `SLURM_ARRAY_TASK_STEP` when there is one) of `SLURM_ARRAY_TASK_COUNT`; an array that is
+    ///    not one range (MIN to MAX by STEP), or of one task — what rerunning some tasks of an
+    ///    array gives — is refused, since its count is not the shards' count;
     /// 3. a Kubernetes Indexed Job: `JOB_COMPLETION_INDEX`, with the count from `countFlag` or
     ///    `GENRE_SHARD_COUNT`.
     ///
@@ -107,6 +109,15 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
                 throw ShardError("SLURM_ARRAY_TASK_ID=\(id) is not on the array's range (SLURM_ARRAY_TASK_MIN=\(minimum), step \(step)): give --shard I/N")
             }
             let count = try number(countText, "SLURM_ARRAY_TASK_COUNT")
+            // A rerun of some of an array's tasks (--array=3,11 or --array=3) gets its own MIN
+            // and COUNT: refused rather than sharded with the wrong N.
+            if let maximum = try variable("SLURM_ARRAY_TASK_MAX").map({ try number($0, "SLURM_ARRAY_TASK_MAX") }),
+               maximum < minimum || (maximum - minimum) / step + 1 != count {
+                throw ShardError("the Slurm array is not one range (SLURM_ARRAY_TASK_MIN=\(minimum), SLURM_ARRAY_TASK_MAX=\(maximum), SLURM_ARRAY_TASK_COUNT=\(countText)): give --shard I/N")
+            }
+            if count == 1 {
+                throw ShardError("a Slurm array of one task (SLURM_ARRAY_TASK_ID=\(id)) is not a set of shards: give --shard I/N (--shard 0/1 for every file)")
+            }
             var source = "SLURM_ARRAY_TASK_ID=\(id) - SLURM_ARRAY_TASK_MIN=\(minimum)"
             if step > 1 { source = "(\(source)) / SLURM_ARRAY_TASK_STEP=\(step)" }
             source += " of SLURM_ARRAY_TASK_COUNT=\(countText)"
