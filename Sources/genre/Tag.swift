@@ -17,7 +17,8 @@ struct TagCommand: ParsableCommand {
             audio are left as they are; each file is rewritten through a flushed copy renamed over it. \
             With --write, every changed file's previous genre fields go to a journal first, and \
             'genre tag --undo JOURNAL' puts them back. Exit status: 0 when every file was handled, 2 \
-            when some failed, 1 when the checkpoint or journal cannot be used, 64 for bad options.
+            when some failed, 1 when the checkpoint or journal cannot be used or the shard values are bad, 64 for \
+            other bad options.
             """
     )
 
