@@ -277,7 +277,7 @@ final class ShardCLITests: XCTestCase, PredictFixtures {
         let text = String(decoding: first, as: UTF8.self)
         XCTAssertTrue(running, "nothing arrived before the run ended")
         XCTAssertTrue(text.hasSuffix("\n"), text)
-        XCTAssertLessThanOrEqual(text.split(separator: "\n").count, 2, "rows arrived in a block: \(text)")
+        XCTAssertLessThanOrEqual(text.split(separator: "\n").count, 3, "rows arrived in a block: \(text)")  // a block would be ~14
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.split(separator: "\n")[0].utf8)) as? [String: Any])
         XCTAssertNotNil(object["label"])
     }
