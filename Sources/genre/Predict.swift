@@ -14,14 +14,14 @@ struct Predict: ParsableCommand {
     )
 
     @Argument(help: "Audio files or folders.")
-    var paths: [String]
+    var paths: [String] = []
     @Option(help: "Checkpoint (default: best.safetensors of the most recently modified run under runs/).")
     var checkpoint: String?
     @Option(help: "Labels to show per file.")
     var top: Int = 3
     @Flag(help: "One file: print a JSON object. Several: JSON Lines on stdout.")
     var json = false
-    @Option(help: "Write results here as each file finishes: CSV, or JSON Lines for .jsonl/.ndjson/.json.")
+    @Option(help: "Write results here as each file finishes: CSV, or JSON Lines for .jsonl/.ndjson/.json; {shard} becomes the shard's index.")
     var out: String?
     @Flag(help: "Skip files that already have a result in --out (appending to it).")
     var skipDone = false
@@ -29,14 +29,19 @@ struct Predict: ParsableCommand {
     var segments = false
     @Option(help: "Threads (default: every core).")
     var threads: Int?
+    @OptionGroup(title: "Batch runs on a cluster")
+    var input: BatchInputOptions
 
     func validate() throws {
+        if paths.isEmpty && input.filesFrom == nil { throw ValidationError("give audio files or folders, or --files-from FILE") }
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if skipDone && out == nil { throw ValidationError("--skip-done needs --out") }
     }
 
     func run() throws {
+        let selection = try input.selection()
+        let files = try input.isUsed || selection != nil ? input.files(arguments: paths, selection: selection) : nil
         let predictor = try reportingErrors { () -> Predictor in
             guard let path = checkpoint ?? RunFolder.latestBest() else {
                 throw fail("no --checkpoint given and no runs/*/best.safetensors here; train one with 'genre train'")
@@ -46,11 +51,11 @@ struct Predict: ParsableCommand {
         }
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var isDirectory: ObjCBool = false
-        if paths.count == 1, out == nil, !(FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory) && isDirectory.boolValue) {
+        if files == nil, paths.count == 1, out == nil, !(FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory) && isDirectory.boolValue) {
             Parallel.threadCount = threads
             try single(predictor, path: paths[0])
         } else {
-            try batch(predictor, threads: threads)
+            try batch(predictor, files: files ?? input.files(arguments: paths, selection: nil), shard: selection?.shard, threads: threads)
         }
     }
 
@@ -83,13 +88,13 @@ struct Predict: ParsableCommand {
         print(lines.joined(separator: "\n"))
     }
 
-    private func batch(_ predictor: Predictor, threads: Int) throws {
+    private func batch(_ predictor: Predictor, files: [String], shard: Shard?, threads: Int) throws {
+        let out = out.map { Shard.expand($0, shard: shard) }
         let format = out.map(PredictionFormat.init(path:)) ?? (json ? .jsonLines : .csv)
         if segments && format == .csv {
             throw fail("--segments with several files needs JSON Lines output (--json, or --out with .jsonl)")
         }
-        var files = Predictor.inputFiles(paths)
-        guard !files.isEmpty else { throw fail("no audio files in \(paths.joined(separator: ", "))") }
+        var files = files
         let output = try reportingErrors {
             try out.map { try ResultSink(path: $0, format: format, top: top, resume: skipDone) } ?? ResultSink(standardOutputFor: format, top: top)
         }
@@ -97,6 +102,7 @@ struct Predict: ParsableCommand {
         files.removeAll { output.donePaths.contains($0) }
         let status = PredictStatus(total: files.count, skipped: before - files.count)
         guard !files.isEmpty else {
+            output.close()
             status.finish(failed: 0)
             return
         }

@@ -17,7 +17,8 @@ struct TagCommand: ParsableCommand {
             audio are left as they are; each file is rewritten through a flushed copy renamed over it. \
             With --write, every changed file's previous genre fields go to a journal first, and \
             'genre tag --undo JOURNAL' puts them back. Exit status: 0 when every file was handled, 2 \
-            when some failed, 1 when the checkpoint or journal cannot be used, 64 for bad options.
+            when some failed, 1 when the checkpoint or journal cannot be used or the shard values are bad, 64 for \
+            other bad options.
             """
     )
 
@@ -31,21 +32,23 @@ struct TagCommand: ParsableCommand {
     var minConfidence: Double = 0.5
     @Option(help: "Write up to K labels (each at least --min-confidence) as a multi-valued genre.")
     var multi: Int = 1
-    @Option(help: "Undo journal for --write (default: genre-tag-<UTC time>.jsonl in the current folder).")
+    @Option(help: "Undo journal for --write (default: genre-tag-<UTC time>.jsonl in the current folder); {shard} becomes the shard's index.")
     var journal: String?
     @Option(help: "Threads (default: every core).")
     var threads: Int?
     @Option(help: "Restore the genre fields recorded in this journal, and nothing else.")
     var undo: String?
+    @OptionGroup(title: "Batch runs on a cluster")
+    var input: BatchInputOptions
 
     func validate() throws {
         if undo != nil {
-            guard paths.isEmpty, checkpoint == nil, !write, journal == nil else {
+            guard paths.isEmpty, checkpoint == nil, !write, journal == nil, !input.isUsed else {
                 throw ValidationError("--undo takes only the journal")
             }
             return
         }
-        guard !paths.isEmpty else { throw ValidationError("give audio files or folders to tag, or --undo JOURNAL") }
+        guard !paths.isEmpty || input.filesFrom != nil else { throw ValidationError("give audio files or folders to tag (or --files-from FILE), or --undo JOURNAL") }
         guard multi >= 1 else { throw ValidationError("--multi must be at least 1") }
         guard (0...1).contains(minConfidence) else { throw ValidationError("--min-confidence must be between 0 and 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -54,6 +57,8 @@ struct TagCommand: ParsableCommand {
 
     func run() throws {
         if let undo { return try runUndo(undo) }
+        let selection = try input.selection()
+        let files = try input.files(arguments: paths, selection: selection)
         let (predictor, checkpointID) = try reportingErrors { () -> (Predictor, String) in
             guard let path = checkpoint ?? RunFolder.latestBest() else {
                 throw fail("no --checkpoint given and no runs/*/best.safetensors here; train one with 'genre train'")
@@ -62,11 +67,9 @@ struct TagCommand: ParsableCommand {
             let predictor = try Predictor(checkpoint: path)
             return (predictor, String(try SHA256.hexDigest(file: path).prefix(12)))
         }
-        let files = Predictor.inputFiles(paths)
-        guard !files.isEmpty else { throw fail("no audio files in \(paths.joined(separator: ", "))") }
         let log = try reportingErrors { () -> TagJournal? in
             guard write else { return nil }
-            return try journal.map { try TagJournal(creating: $0) } ?? TagJournal.createDefault()
+            return try journal.map { try TagJournal(creating: Shard.expand($0, shard: selection?.shard)) } ?? TagJournal.createDefault()
         }
         var tally = TagTally()
 

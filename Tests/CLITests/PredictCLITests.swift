@@ -7,7 +7,7 @@ import TestSupport
 import XCTest
 
 /// `genre predict` end to end: one file, folders with broken files, CSV and JSON Lines, --skip-done.
-final class PredictCLITests: XCTestCase {
+final class PredictCLITests: XCTestCase, PredictFixtures {
     var folder: URL!
     let labels = ["rock", "jazz", "ambient"]
 
@@ -15,32 +15,6 @@ final class PredictCLITests: XCTestCase {
     override func tearDown() {
         chmod(path("music/locked.wav"), 0o644)
         try? FileManager.default.removeItem(at: folder)
-    }
-
-    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
-
-    /// A random MobileNetV2 α=0.35 on 32 mel bands with 1 s windows every 0.5 s.
-    @discardableResult
-    func makeCheckpoint(_ name: String = "model.safetensors") throws -> String {
-        let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, inChannels: 1, classes: labels.count)
-        let info = CheckpointInfo(spec: spec, labels: labels, features: FeatureParameters(nMels: 32),
-                                  windowing: Windowing(segmentSeconds: 1, segmentHopSeconds: 0.5), mean: -35, std: 12)
-        let target = path(name)
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try Checkpoint.write(Network(spec, seed: 1), info: info, to: target)
-        return target
-    }
-
-    @discardableResult
-    func makeClip(_ name: String, seconds: Double = 2.5, pitch: Double = 220) throws -> String {
-        let target = path(name)
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let samples = (0..<Int(seconds * 16000)).map { i -> Float in
-            let t = Double(i) / 16000
-            return Float(0.4 * sin(2 * .pi * pitch * t) * (0.5 + 0.5 * sin(3 * t)))
-        }
-        try AudioWriter.write(samples: samples, sampleRate: 16000, to: target)
-        return target
     }
 
     func rows(_ file: String) throws -> [String] {

@@ -20,25 +20,39 @@ public enum CommandRunner {
     }()
 
     /// Runs `genre` with `arguments`, optionally through a wrapper such as setpriv, with extra
-    /// environment variables; stdout and stderr are read at the same time, so a child that fills
-    /// one pipe while we wait on the other cannot deadlock.
+    /// environment variables (a nil value removes the variable) and `stdin` on its standard input;
+    /// stdin is written while stdout and stderr are read, all at the same time, so a child that
+    /// fills one pipe while we wait on another cannot deadlock.
     public static func run(_ arguments: [String], wrapper: [String] = [], in folder: URL? = nil,
-                           environment: [String: String] = [:]) throws -> CommandResult {
+                           environment: [String: String?] = [:], stdin: Data? = nil) throws -> CommandResult {
         let process = Process()
         let command = wrapper + [genre.path] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         if let folder { process.currentDirectoryURL = folder }
         if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            var merged = ProcessInfo.processInfo.environment
+            for (name, value) in environment { merged[name] = value }
+            process.environment = merged
         }
-        let out = Pipe(), err = Pipe()
+        let out = Pipe(), err = Pipe(), input = Pipe()
         process.standardOutput = out
         process.standardError = err
+        if stdin != nil {
+            signal(SIGPIPE, SIG_IGN)  // a child that exits without reading it all makes the write fail, not kill us
+            process.standardInput = input
+        }
         try process.run()
         let stderr = Captured(), group = DispatchGroup()
         let stderrHandle = err.fileHandleForReading
         DispatchQueue.global().async(group: group) { stderr.data = stderrHandle.readDataToEndOfFile() }
+        if let stdin {
+            let writer = input.fileHandleForWriting
+            DispatchQueue.global().async(group: group) {
+                try? writer.write(contentsOf: stdin)
+                try? writer.close()
+            }
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         process.waitUntilExit()
