@@ -1,7 +1,7 @@
 # genre — build, test and demo entry points. `make test` is what CI runs.
 SWIFT        ?= swift
-APT_PACKAGES := libsndfile1-dev libfftw3-dev libsoxr-dev zlib1g-dev pkg-config libtag1-dev ffmpeg
-PKG_MODULES  := sndfile fftw3f soxr zlib taglib
+APT_PACKAGES := libsndfile1-dev libfftw3-dev libsoxr-dev zlib1g-dev pkg-config libtag1-dev ffmpeg openmpi-bin libopenmpi-dev
+PKG_MODULES  := sndfile fftw3f soxr zlib taglib ompi
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/genre
 
@@ -9,9 +9,9 @@ BIN          := .build/release/genre
 
 all: build
 
-# Installs the system libraries when pkg-config cannot find them.
+# Installs the system libraries when pkg-config cannot find them (and Open MPI when mpirun is missing).
 deps:
-	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKG_MODULES); then \
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKG_MODULES) && command -v mpirun >/dev/null 2>&1; then \
 		echo "deps: $(PKG_MODULES) found"; \
 	else \
 		echo "deps: installing $(APT_PACKAGES)"; \
