@@ -93,7 +93,19 @@ public final class DataParallel {
         })
     }
 
-    private func average(_ tensors: [Tensor]) {
+    /// How many collectives `average` makes for tensors of these element counts.
+    public static func collectives(for counts: [Int], bucketCount: Int) -> Int {
+        var (calls, filled) = (0, 0)
+        for count in counts {
+            if count >= bucketCount { calls += 1; continue }
+            if filled + count > bucketCount { calls += 1; filled = 0 }
+            filled += count
+        }
+        return calls + (filled > 0 ? 1 : 0)
+    }
+
+    /// Replaces each tensor by its mean over the processes (in buckets, as gradients are).
+    public func average(_ tensors: [Tensor]) {
         let scale = 1 / Float(group.size)
         var pending: [Tensor] = []
         var filled = 0
