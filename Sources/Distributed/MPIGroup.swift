@@ -75,6 +75,20 @@ public final class MPIGroup: ProcessGroup {
         exit(code)
     }
 
+    /// The cores this process may run on (its affinity); needs no MPI.
+    public static var availableCores: Int {
+        let bound = Int(genre_available_cores())
+        return bound > 0 ? bound : ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Worker threads for this rank: the cores it is bound to, shared with the other ranks of its
+    /// machine when it is not bound.
+    public var workerThreads: Int {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let bound = Int(genre_available_cores())
+        return max(1, min(bound > 0 ? bound : cores, cores / localSize))
+    }
+
     /// "Open MPI v4.1.4" or what the library calls itself.
     public static var libraryVersion: String {
         var buffer = [CChar](repeating: 0, count: 256)

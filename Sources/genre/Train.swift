@@ -52,8 +52,7 @@ struct Train: ParsableCommand {
             // Rank 0 alone reports; a rank's own errors still reach stderr.
             let status = TrainingStatus(silent: group.map { $0.rank != 0 } ?? false)
             // Every core, shared by the ranks on this machine.
-            let threads = group.map { config.training.threads > 0 ? config.training.threads
-                : max(1, ProcessInfo.processInfo.activeProcessorCount / $0.localSize) } ?? config.training.workerThreads
+            let threads = group.map { config.training.threads > 0 ? config.training.threads : $0.workerThreads } ?? config.training.workerThreads
             if let group, config.training.batchSize < group.size {
                 throw fail("\(self.config): training.batch_size \(config.training.batchSize) is smaller than the \(group.size) processes")
             }

@@ -24,6 +24,7 @@ void genre_mpi_sum_doubles(double *values, long count);
 /// In-place maxima and minima over every rank.
 void genre_mpi_max_doubles(double *values, long count);
 void genre_mpi_min_doubles(double *values, long count);
+/// Returns once every rank has called it; sleeps (rather than spins) while it waits.
 void genre_mpi_barrier(void);
 /// Ends every process of the job with `code`.
 void genre_mpi_abort(int code);
@@ -32,6 +33,9 @@ void genre_mpi_finalize(void);
 double genre_mpi_time(void);
 /// The library's version line (MPI_Get_library_version), first line only.
 void genre_mpi_library_version(char *buffer, int capacity);
+
+/// The cores this process may run on (mpirun binds each rank to some), 0 when unknown. Needs no MPI.
+int genre_available_cores(void);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,8 @@ struct BenchAllreduce: ParsableCommand {
             (4 MB buckets) and prints the median time, then models a step on N machines as \
             compute/N + ring allreduce, 2(N−1)/N · bytes / bandwidth + 2(N−1) · latency per bucket, \
             at 10 and 25 Gb/s. The compute time is one training step of --batch windows measured here \
-            on every core of this machine.
+            on the cores rank 0 may use (mpirun binds ranks to cores: add --bind-to none to time \
+            the whole machine).
             """
     )
 
@@ -46,8 +47,9 @@ struct BenchAllreduce: ParsableCommand {
         let parallel = DataParallel(group: group, synchronizeBatchNorm: false)
         let writer = group.rank == 0
         func say(_ line: String) { if writer { print(line) } }
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        Parallel.threadCount = max(1, cores / group.localSize)
+        Parallel.threadCount = mpi?.workerThreads ?? ProcessInfo.processInfo.activeProcessorCount
+        // Rank 0 times the compute alone, on the cores it may use (all of them with --bind-to none).
+        let cores = MPIGroup.availableCores
 
         let archs: [ModelSpec.Architecture] = [.mobilenetV1, .mobilenetV2, .shufflenetV1]
         let transport = mpi == nil ? "1 process, no MPI: packing into buckets only"
@@ -83,15 +85,18 @@ struct BenchAllreduce: ParsableCommand {
         guard computeSteps > 0 else { return }
 
         // Compute: one training step of the global batch on every core, on rank 0 alone.
+        // The others wait in the barrier, which sleeps rather than spins.
         var computes = [Double](repeating: 0, count: archs.count)
+        group.barrier()
         if writer {
             Parallel.threadCount = cores
             for (i, arch) in archs.enumerated() { computes[i] = stepSeconds(arch) }
         }
+        group.barrier()
         computes.withUnsafeMutableBufferPointer { group.sum($0) }
         say("")
         say("step time on N machines = compute/N + ring allreduce (2(N−1)/N · bytes / bandwidth + 2(N−1) · \(Int(latency)) µs per bucket);")
-        say("compute = one step of batch \(batch) at 1×\(input.height)×\(input.width) on this machine's \(cores) cores")
+        say("compute = one step of batch \(batch) at 1×\(input.height)×\(input.width) on \(cores) core\(cores == 1 ? "" : "s") of this machine")
         for (i, (arch, elements, buckets, _)) in rows.enumerated() {
             let compute = computes[i]
             say("")
