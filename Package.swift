@@ -34,8 +34,10 @@ let package = Package(
                        providers: [.apt(["libtag1-dev"])]),
         .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
                        providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi",
+                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
-        // Libraries. Arrows point one way: genre -> GenreKit -> {Models -> Engine, Features -> Audio,
+        // Libraries. Arrows point one way: genre -> Distributed -> GenreKit -> {Models -> Engine, Features -> Audio,
         // SafeTensors, Synth}; Randomness and Files are leaves.
         .target(name: "Files"),
         .target(name: "Randomness"),
@@ -53,12 +55,16 @@ let package = Package(
         // format, safe rewrites, the undo journal).
         .target(name: "CTagLib", dependencies: ["TagLibSystem"]),
         .target(name: "Tags", dependencies: ["CTagLib", "Files"]),
+        // Data-parallel training under mpirun: a C API over the few MPI calls it needs (MPI's
+        // handles are macros), and the process group GenreKit's trainer and Engine's batch norm use.
+        .target(name: "CMPIShim", dependencies: ["CMPI"]),
+        .target(name: "Distributed", dependencies: ["CMPIShim", "GenreKit", "Engine"]),
 
         // The command-line tool: one file per subcommand, no logic of its own.
         .executableTarget(
             name: "genre",
             dependencies: [
-                "Audio", "Features", "Engine", "Models", "GenreKit", "Synth", "Tags",
+                "Audio", "Features", "Engine", "Models", "GenreKit", "Synth", "Tags", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast),
@@ -72,7 +78,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "Audio", "Engine", "Models", "SafeTensors", "Files", "Synth", "TestSupport"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Audio", "Features", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "GenreKit", "Models", "Features", "Audio", "Tags", "TagTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "SafeTensors", "GenreKit", "Models", "Features", "Audio", "Tags", "TagTestSupport"]),
         .target(name: "TagTestSupport", dependencies: ["Tags"], path: "Tests/TagTestSupport"),
         .testTarget(name: "TagsTests", dependencies: ["Tags", "TagTestSupport", "TestSupport"]),
     ]

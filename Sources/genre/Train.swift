@@ -1,5 +1,6 @@
 import ArgumentParser
 import Dispatch
+import Distributed
 import Engine
 import Foundation
 import GenreKit
@@ -12,7 +13,8 @@ struct Train: ParsableCommand {
             Writes best.safetensors (by validation accuracy), last.safetensors, last.state.safetensors and \
             metrics.jsonl into the config's output folder, then prints the test-split report. Ctrl-C stops \
             after writing a consistent last checkpoint; --resume continues exactly where it stopped. \
-            Example: genre train configs/v2.json
+            Example: genre train configs/v2.json. Under mpirun (mpirun -np 4 genre train CONFIG) each \
+            process trains its slice of every batch and the gradients are averaged (README, "Training with MPI").
             """
     )
 
@@ -24,13 +26,36 @@ struct Train: ParsableCommand {
     var initial: String?
     @Flag(help: "Start over even if the output folder already holds a run.")
     var force = false
+    @Option(help: .hidden)  // FOLDER: every rank also writes its final weights to FOLDER/rank-<r>.safetensors (tests)
+    var replicaWeights: String?
 
     func run() throws {
+        guard let group = try reportingErrors({ try MPIGroup.join() }) else { return try train(group: nil) }
+        do {
+            try train(group: group)
+        } catch let exit as ExitCode where exit == ExitCode(130) {
+            // Every rank stopped at the same batch after rank 0 wrote the checkpoint.
+            group.finalize()
+            throw exit
+        } catch {
+            // The message is out (reportingErrors); end the other ranks now rather than let them
+            // wait in a collective.
+            group.abort((error as? ExitCode)?.rawValue ?? 1)
+        }
+        group.finalize()
+    }
+
+    private func train(group: MPIGroup?) throws {
         try reportingErrors {
             if resume, initial != nil { throw fail("--init starts a new run and --resume continues one: give one of them") }
             let config = try Config.load(path: config)
-            let status = TrainingStatus()
-            let threads = config.training.workerThreads
+            // Rank 0 alone reports; a rank's own errors still reach stderr.
+            let status = TrainingStatus(silent: group.map { $0.rank != 0 } ?? false)
+            // Every core, shared by the ranks on this machine.
+            let threads = group.map { config.training.threads > 0 ? config.training.threads : $0.workerThreads } ?? config.training.workerThreads
+            if let group, config.training.batchSize < group.size {
+                throw fail("\(self.config): training.batch_size \(config.training.batchSize) is smaller than the \(group.size) processes")
+            }
             Parallel.threadCount = threads
             if !resume, !force, config.run.holdsRun {
                 throw fail("\(config.output) already holds a run: --resume continues it, --force starts over")
@@ -39,7 +64,7 @@ struct Train: ParsableCommand {
                 throw fail("\(config.output): nothing to resume (no last.state.safetensors)")
             }
             let started = Date()
-            let data = try TrainingData.prepare(config, threads: threads, log: status.log) { done, total in
+            let data = try TrainingData.prepare(config, threads: threads, group: group, log: status.log) { done, total in
                 status.counter("features", done, total)
             }
             status.log("data: \(data.labels.count) labels, \(data.trainItems.count)/\(data.validationItems.count)/\(data.testItems.count) files "
@@ -47,25 +72,36 @@ struct Train: ParsableCommand {
                 + "features ready in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 
             let trainer = Trainer(config: config, data: data)
+            if let group {
+                trainer.parallel = DataParallel(group: group, synchronizeBatchNorm: config.training.syncBatchNorm ?? (group.size > 1))
+            }
             if resume {
                 try trainer.resume()
                 status.log("resuming \(config.output) at epoch \(trainer.epoch + 1), batch \(trainer.batch + 1)")
             } else {
-                try config.run.clear()
+                if group?.rank ?? 0 == 0 { try config.run.clear() }
                 if let initial { try trainer.initialise(from: initial) }
             }
+            let processes = group.map { group in
+                " in \(group.size) processes (\(MPIGroup.libraryVersion)), batch norm "
+                    + (trainer.parallel!.synchronizesBatchNorm ? "synchronised" : "per process")
+            } ?? ""
             status.log("training \(config.model.arch.rawValue) α=\(config.model.width) for \(config.training.epochs) epochs of "
-                + "\(trainer.batchesPerEpoch) batches on \(threads) threads → \(config.output)")
+                + "\(trainer.batchesPerEpoch) batches on \(threads) threads\(processes) → \(config.output)")
 
             let interrupted = Interruption()
             let finished = try trainer.run(shouldStop: { interrupted.requested }, progress: status.batch, epochEnd: status.epoch)
+            if let replicaWeights {
+                try FileManager.default.createDirectory(atPath: replicaWeights, withIntermediateDirectories: true)
+                try trainer.writeWeights(to: (replicaWeights as NSString).appendingPathComponent("rank-\(group?.rank ?? 0).safetensors"))
+            }
             guard finished else {
                 status.log("stopped: \(config.run.last) holds epoch \(trainer.epoch + 1) batch \(trainer.batch); continue with --resume")
                 throw ExitCode(130)
             }
             status.log("done in \(String(format: "%.0f", Date().timeIntervalSince(started))) s; best validation accuracy "
                 + "\(String(format: "%.2f", trainer.bestAccuracy * 100)) % at epoch \(trainer.bestEpoch)")
-            print(try TestReport(checkpoint: config.run.best, data: data).text)
+            if group?.rank ?? 0 == 0 { print(try TestReport(checkpoint: config.run.best, data: data).text) }
         }
     }
 }

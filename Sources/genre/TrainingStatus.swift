@@ -4,7 +4,11 @@ import GenreKit
 /// Training's voice on stderr: a live progress bar on a terminal, one plain line per epoch in a log.
 final class TrainingStatus: @unchecked Sendable {
     let interactive = isatty(FileHandle.standardError.fileDescriptor) != 0
+    /// Prints nothing (the ranks of a data-parallel job but the first).
+    let silent: Bool
     private let lock = NSLock()
+
+    init(silent: Bool = false) { self.silent = silent }
 
     func log(_ line: String) { write(line + "\n") }
 
@@ -35,6 +39,7 @@ final class TrainingStatus: @unchecked Sendable {
     }
 
     private func write(_ text: String) {
+        guard !silent else { return }
         lock.withLock { FileHandle.standardError.write(Data(text.utf8)) }
     }
 }

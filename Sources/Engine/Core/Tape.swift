@@ -14,6 +14,9 @@ public final class Tape {
     public let mode: Mode
     /// Drives dropout; seed it per step for reproducible training.
     public var random: SeededRandom
+    /// When set, training-mode batch norms take their statistics over the whole batch of a
+    /// data-parallel job (this process's slice and every other's) through it.
+    public var batchStatistics: (any BatchStatisticsReducer)?
     private var records: [() -> Void] = []
 
     public init(mode: Mode, seed: UInt64 = 0) {

@@ -15,16 +15,26 @@ extension Tape {
         let rows = x.count / channels
         var mean = [Float](repeating: 0, count: channels)
         var inverseDeviation = [Float](repeating: 0, count: channels)
+        // Synchronised batch norm: the statistics of the whole batch, summed over every process's slice.
+        let reducer = isTraining ? batchStatistics : nil
+        // Rows of the whole batch (this process's alone without a reducer).
+        var total = rows
         if isTraining {
-            precondition(rows > 1, "batch norm in training needs more than one value per channel")
-            let sums = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, ValueTerm())
-            for c in 0..<channels { mean[c] = Float(sums[c] / Double(rows)) }
-            let squares = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, SquaredDeviationTerm())
+            var sums = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, ValueTerm())
+            if let reducer {
+                sums.append(Double(rows))
+                reducer.sum(&sums)
+                total = Int(sums.removeLast())
+            }
+            precondition(total > 1, "batch norm in training needs more than one value per channel")
+            for c in 0..<channels { mean[c] = Float(sums[c] / Double(total)) }
+            var squares = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, SquaredDeviationTerm())
+            reducer?.sum(&squares)
             for c in 0..<channels {
-                let variance = squares[c] / Double(rows)
+                let variance = squares[c] / Double(total)
                 inverseDeviation[c] = Float(1 / (variance + Double(epsilon)).squareRoot())
                 runningMean.data[c] = (1 - momentum) * runningMean.data[c] + momentum * mean[c]
-                runningVariance.data[c] = (1 - momentum) * runningVariance.data[c] + momentum * Float(squares[c] / Double(rows - 1))
+                runningVariance.data[c] = (1 - momentum) * runningVariance.data[c] + momentum * Float(squares[c] / Double(total - 1))
             }
         } else {
             for c in 0..<channels {
@@ -54,9 +64,19 @@ extension Tape {
                 if bias.requiresGrad { BatchNormKernels.add(dBias, to: bias.gradient()) }
                 guard x.requiresGrad else { return }
                 // dx = γσ⁻¹·(dy − dβ/M − x̂·dγ/M), written as (x − μ)·b + dy·γσ⁻¹ + c per channel.
-                let count = Float(rows)
-                let b = (0..<channels).map { -scale[$0] * dWeight[$0] / count * inverseDeviation[$0] }
-                let c = (0..<channels).map { -scale[$0] * dBias[$0] / count }
+                // Synchronised, dβ and dγ here are the whole batch's sums and M its rows; the
+                // parameters' own gradients above stay this slice's, as every gradient does
+                // before the job averages them.
+                var (sumDy, sumDyX) = (dBias, dWeight)
+                if let reducer {
+                    var both = gradientSums + centredProducts
+                    reducer.sum(&both)
+                    sumDy = (0..<channels).map { Float(both[$0]) }
+                    sumDyX = (0..<channels).map { Float(both[channels + $0]) * inverseDeviation[$0] }
+                }
+                let count = Float(total)
+                let b = (0..<channels).map { -scale[$0] * sumDyX[$0] / count * inverseDeviation[$0] }
+                let c = (0..<channels).map { -scale[$0] * sumDy[$0] / count }
                 let (dx, fresh) = x.gradientToWrite()
                 BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: b, y: dy.data, yScale: scale,
                                         shift: c, into: dx.data, accumulate: !fresh)

@@ -77,6 +77,9 @@ public struct Config: Sendable {
         public var seed: UInt64 = 0
         /// 0 = every core.
         public var threads = 0
+        /// Batch norm over the whole global batch in data-parallel training (nil: on when there
+        /// is more than one process).
+        public var syncBatchNorm: Bool?
 
         /// The worker threads `threads` asks for.
         public var workerThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
@@ -183,6 +186,7 @@ public struct Config: Sendable {
             }
             training.threads = try t.int("threads") ?? training.threads
             guard training.threads >= 0 else { throw t.error("threads", "must be ≥ 0 (0 = every core)") }
+            training.syncBatchNorm = try t.bool("sync_batch_norm") ?? training.syncBatchNorm
             if var o = try t.object("optimizer") {
                 training.optimizer.kind = try o.choice("name") ?? training.optimizer.kind
                 training.optimizer.learningRate = try o.double("lr") ?? training.optimizer.learningRate

@@ -31,13 +31,18 @@ public struct TrainingData: Sendable {
 
     /// Scans and splits the data set (rendering the demo set first when the config asks for it and
     /// the folder is missing), then computes or reads every file's log-mel on `threads` workers.
-    public static func prepare(_ config: Config, cacheFolder: String = defaultCacheFolder, threads: Int,
+    ///
+    /// In a data-parallel job (`group`) the processes of each machine share the work: the first
+    /// renders the demo set, then process r of n fills the cache with files r, r + n, …, and after
+    /// a barrier every process reads them all from the cache.
+    public static func prepare(_ config: Config, cacheFolder: String = defaultCacheFolder, threads: Int, group: (any ProcessGroup)? = nil,
                                log: (String) -> Void, progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> TrainingData {
         let root = config.data.root
-        if config.data.synthesizeIfMissing, !FileManager.default.fileExists(atPath: root) {
+        if config.data.synthesizeIfMissing, !FileManager.default.fileExists(atPath: root), group?.localRank ?? 0 == 0 {
             log("\(root) is missing: rendering the demo data set there (genre synth, \(DemoDataSet.Parameters().clipPaths.count) clips)")
             _ = try DemoDataSet.synthesize(to: root)
         }
+        group?.barrier()
         let dataSet = try DataSet(root: root)
         let split: DataSet.Split
         if let lists = config.data.splitFiles {
@@ -49,7 +54,15 @@ public struct TrainingData: Sendable {
 
         let cache = FeatureCache(folder: cacheFolder, parameters: config.features)
         let all = split.train + split.validation + split.test
-        let results = cache.spectrograms(for: all.map(\.path), threads: threads, progress: progress)
+        let results: [Result<Spectrogram, any Error>]
+        if let group {
+            let mine = all.indices.filter { $0 % group.localSize == group.localRank }.map { all[$0].path }
+            _ = cache.spectrograms(for: mine, threads: threads, progress: progress)
+            group.barrier()
+            results = cache.spectrograms(for: all.map(\.path), threads: threads)
+        } else {
+            results = cache.spectrograms(for: all.map(\.path), threads: threads, progress: progress)
+        }
         var spectrograms: [String: Spectrogram] = [:]
         var skipped: [(path: String, problem: String)] = []
         for (item, result) in zip(all, results) {

@@ -4,16 +4,18 @@ import Models
 /// File-level classification of prepared windows (docs/contracts.md §2): each window normalised and
 /// run in evaluation mode, a clip's probabilities the mean of its windows' softmax.
 public enum Evaluation {
-    /// Mean window probabilities of every clip in `windows`, [clips][classes].
+    /// Mean window probabilities of every clip in `windows`, [clips][classes]; with `clips`, only
+    /// of the clips it accepts (the others' rows stay zero).
     public static func clipProbabilities(_ network: Network, _ windows: WindowSet, mean: Float, std: Float,
-                                         batchSize: Int = 32) -> [[Float]] {
+                                         batchSize: Int = 32, clips: ((Int) -> Bool)? = nil) -> [[Float]] {
         let classes = network.spec.classes
         var sums = [[Float]](repeating: [Float](repeating: 0, count: classes), count: windows.clips.count)
         var counts = [Int](repeating: 0, count: windows.clips.count)
         let size = windows.nMels * windows.width
         var window = [Float](repeating: 0, count: size)
-        for start in stride(from: 0, to: windows.windows.count, by: batchSize) {
-            let batch = Array(windows.windows[start..<min(start + batchSize, windows.windows.count)])
+        let items = clips.map { accepts in windows.windows.filter { accepts($0.clip) } } ?? windows.windows
+        for start in stride(from: 0, to: items.count, by: batchSize) {
+            let batch = Array(items[start..<min(start + batchSize, items.count)])
             let input = Tensor(uninitialized: [batch.count, windows.nMels, windows.width, 1])
             for (n, item) in batch.enumerated() {
                 windows.copy(item, into: &window, mean: mean, std: std)

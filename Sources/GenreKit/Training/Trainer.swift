@@ -75,7 +75,10 @@ public final class Trainer {
     private var seen = 0
     public private(set) var bestAccuracy = -1.0
     public private(set) var bestEpoch = 0
-
+    /// Set for data-parallel training (`mpirun`): this process's part in the job. Only rank 0
+    /// writes the run folder; every rank trains its slice of each batch (DataParallel).
+    public var parallel: DataParallel?
+    private var writes: Bool { parallel?.isWriter ?? true }
 
     public init(config: Config, data: TrainingData) {
         self.config = config
@@ -110,8 +113,13 @@ public final class Trainer {
     /// consistent `last` checkpoint and state. Returns true when every epoch is done.
     public func run(shouldStop: () -> Bool = { false }, progress: (BatchProgress) -> Void = { _ in },
                     epochEnd: (EpochRecord) -> Void = { _ in }) throws -> Bool {
-        try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+        if writes { try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true) }
         let t = config.training
+        // Every rank must stop at the same batch: a request seen by any stops all.
+        let parallel = parallel
+        func stopRequested() -> Bool { parallel.map { $0.any(shouldStop()) } ?? shouldStop() }
+        // This process's positions in each batch (all of them when training alone).
+        let part = parallel?.slice(of: t.batchSize) ?? 0..<t.batchSize
         let parameters = network.parameters(prefix: "")
         let size = data.train.nMels * data.train.width
         var window = [Float](repeating: 0, count: size)
@@ -122,32 +130,50 @@ public final class Trainer {
             let firstBatch = batch
             let order = shuffledWindows(epoch: epoch)
             while batch < batchesPerEpoch {
-                let indices = order[(batch * t.batchSize)..<((batch + 1) * t.batchSize)]
+                let start = batch * t.batchSize
+                let indices = order[(start + part.lowerBound)..<(start + part.upperBound)]
                 let input = Tensor(uninitialized: [indices.count, data.train.nMels, data.train.width, 1])
                 var random = SeededRandom(seed: seed(epoch, batch, 1))
-                for (n, index) in indices.enumerated() {
+                // Windows before this process's part are augmented too, only to draw what they draw.
+                for (n, index) in order[start..<(start + part.upperBound)].enumerated() where n >= part.lowerBound || !augmentation.isIdentity {
                     data.train.copy(data.train.windows[index], into: &window, mean: data.mean, std: data.std)
                     if !augmentation.isIdentity {
                         augmentation.apply(to: &window, nMels: data.train.nMels, width: data.train.width, using: &random)
                     }
-                    window.withUnsafeBufferPointer { input.data.advanced(by: n * size).update(from: $0.baseAddress!, count: size) }
+                    guard n >= part.lowerBound else { continue }
+                    window.withUnsafeBufferPointer { input.data.advanced(by: (n - part.lowerBound) * size).update(from: $0.baseAddress!, count: size) }
                 }
                 let labels = indices.map { data.train.labels[data.train.windows[$0].clip] }
-                let tape = Tape(mode: .training, seed: seed(epoch, batch, 2))
+                let tape = Tape(mode: .training, seed: parallel?.dropoutSeed(seed(epoch, batch, 2)) ?? seed(epoch, batch, 2))
+                tape.batchStatistics = parallel?.batchStatistics
                 let logits = network(input, tape)
                 let loss = tape.crossEntropy(logits, labels: labels, labelSmoothing: Float(t.labelSmoothing))
-                tape.backward(loss)
+                if let parallel {
+                    parallel.backward(tape, loss, rows: labels.count, of: t.batchSize)
+                    parallel.averageGradients(parameters)
+                } else {
+                    tape.backward(loss)
+                }
                 optimizer.learningRate = learningRate(step: epoch * batchesPerEpoch + batch)
                 optimizer.step(parameters)
                 network.zeroGrad()
+                parallel?.averageRunningStatistics(network)
 
-                lossSum += Double(loss.data[0])
                 let classes = logits.shape[1]
+                var right = 0
                 for n in labels.indices {
                     let row = logits.data + n * classes
-                    if (0..<classes).max(by: { row[$0] < row[$1] }) == labels[n] { correct += 1 }
+                    if (0..<classes).max(by: { row[$0] < row[$1] }) == labels[n] { right += 1 }
                 }
-                seen += labels.count
+                if let parallel {
+                    let totals = parallel.batchTotals(loss: loss.data[0], correct: right, rows: labels.count, of: t.batchSize)
+                    lossSum += totals.loss
+                    correct += totals.correct
+                } else {
+                    lossSum += Double(loss.data[0])
+                    correct += right
+                }
+                seen += t.batchSize
                 batch += 1
                 batchesThisRun += 1
 
@@ -157,18 +183,19 @@ public final class Trainer {
                                        loss: lossSum / Double(batch), accuracy: Double(correct) / Double(max(seen, 1)),
                                        samplesPerSecond: Double(batchesThisRun * t.batchSize) / max(elapsed, 1e-9),
                                        secondsLeft: elapsed / Double(batchesThisRun) * Double(remaining)))
-                if batch < batchesPerEpoch, shouldStop() {
+                if batch < batchesPerEpoch, stopRequested() {
                     try saveLast()
                     return false
                 }
             }
             let seconds = Date().timeIntervalSince(epochStart)
             let record = finishEpoch(seconds: seconds, samples: (batchesPerEpoch - firstBatch) * t.batchSize)
+            try parallel?.checkIdentical(network, after: "epoch \(record.epoch)")
             try appendMetrics(record)
-            if record.isBest { try Checkpoint.write(network, info: checkpointInfo(), to: run.best) }
+            if record.isBest, writes { try Checkpoint.write(network, info: checkpointInfo(), to: run.best) }
             try saveLast()
             epochEnd(record)
-            if !isFinished, shouldStop() { return false }
+            if !isFinished, stopRequested() { return false }
         }
         return true
     }
@@ -176,7 +203,8 @@ public final class Trainer {
     /// Validates, updates the best score and moves to the next epoch.
     private func finishEpoch(seconds: Double, samples: Int) -> EpochRecord {
         let metrics = data.validation.windows.isEmpty ? nil
-            : Evaluation.metrics(network, data.validation, mean: data.mean, std: data.std, batchSize: config.training.batchSize)
+            : parallel?.metrics(network, data.validation, mean: data.mean, std: data.std, batchSize: config.training.batchSize)
+            ?? Evaluation.metrics(network, data.validation, mean: data.mean, std: data.std, batchSize: config.training.batchSize)
         let accuracy = metrics?.accuracy ?? 0
         // Without a validation split every epoch is the best so far.
         let isBest = metrics == nil || accuracy > bestAccuracy
@@ -219,6 +247,7 @@ public final class Trainer {
 
     /// `last.safetensors` then `last.state.safetensors`, both marked with the same position.
     private func saveLast() throws {
+        guard writes else { return }
         try Checkpoint.write(network, info: checkpointInfo(), to: run.last)
         var state = SafeTensorsFile(metadata: [
             "format": "genre-state/1", "epoch": "\(epoch)", "batch": "\(batch)", "loss_sum": "\(lossSum)", "correct": "\(correct)",
@@ -256,7 +285,12 @@ public final class Trainer {
         optimizer.state = Dictionary(uniqueKeysWithValues: state.tensors.compactMap { name, tensor in
             name.hasPrefix("optimizer.") ? (String(name.dropFirst(10)), tensor.floats()) : nil
         })
-        try truncateMetrics(toEpochs: epoch)
+        if writes { try truncateMetrics(toEpochs: epoch) }
+    }
+
+    /// Writes the current weights as a checkpoint (with the position) to `path`.
+    public func writeWeights(to path: String) throws {
+        try Checkpoint.write(network, info: checkpointInfo(), to: path)
     }
 
     /// Starts from the weights of another checkpoint of the same architecture (`--init`).
@@ -266,6 +300,7 @@ public final class Trainer {
     }
 
     private func appendMetrics(_ record: EpochRecord) throws {
+        guard writes else { return }
         let line = Data((record.json + "\n").utf8)
         if !FileManager.default.fileExists(atPath: run.metrics) {
             FileManager.default.createFile(atPath: run.metrics, contents: nil)
