@@ -137,6 +137,12 @@ final class TrainerTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("bad") && "\(error)".contains("no decodable audio"), "\(error)")
         }
         XCTAssertEqual(logged.filter { $0.hasPrefix("skipping") }.count, 2, "\(logged)")
+        // A batch larger than the training split: one line, before any training.
+        var huge = try config(output: folder.path)
+        huge.training.batchSize = 100_000
+        XCTAssertThrowsError(try prepare(huge, cache: cache)) { error in
+            XCTAssertTrue("\(error)".contains("training.batch_size 100000 is more than the"), "\(error)")
+        }
     }
 
     /// Clips whose classes differ only in their average spectral tilt are linearly separable from

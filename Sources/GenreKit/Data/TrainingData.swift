@@ -85,6 +85,10 @@ public struct TrainingData: Sendable {
         let (trainItems, train) = windows(split.train)
         let (validationItems, validation) = windows(split.validation)
         let (testItems, test) = windows(split.test)
+        guard train.windows.count >= config.training.batchSize else {
+            throw FileError(path: config.source, problem: "training.batch_size \(config.training.batchSize) is more than the "
+                + "\(train.windows.count) windows of the training split: lower it or add data")
+        }
         let (mean, std) = train.statistics()
         return TrainingData(labels: dataSet.labels, train: train, validation: validation, test: test, trainItems: trainItems,
                             validationItems: validationItems, testItems: testItems, skipped: skipped, mean: mean, std: std)
