@@ -32,10 +32,14 @@ struct Train: ParsableCommand {
             let status = TrainingStatus()
             let threads = config.training.workerThreads
             Parallel.threadCount = threads
+            // One 'genre train' per run folder: a second one is refused before it reads or writes anything.
+            var lock = try config.run.lockIfPresent()
             if !resume, !force, config.run.holdsRun {
                 throw fail("\(config.output) already holds a run: --resume continues it, --force starts over")
             }
-            if resume, !config.run.holdsRun {
+            // A run killed before its first epoch ended saved nothing: --resume starts it again.
+            let startOver = resume && !config.run.holdsRun && lock != nil && config.run.holdsNothingSaved
+            if resume, !config.run.holdsRun, !startOver {
                 throw fail("\(config.output): nothing to resume (no last.state.safetensors)")
             }
             let started = Date()
@@ -46,8 +50,10 @@ struct Train: ParsableCommand {
                 + "(train/val/test), \(data.train.windows.count) training windows, \(data.skipped.count) skipped; "
                 + "features ready in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 
+            lock = try lock ?? config.run.lock()
             let trainer = Trainer(config: config, data: data)
-            if resume {
+            if startOver { status.log("nothing saved in \(config.output) yet: starting from the beginning") }
+            if resume, !startOver {
                 try trainer.resume()
                 status.log("resuming \(config.output) at epoch \(trainer.epoch + 1), batch \(trainer.batch + 1)")
             } else {
@@ -59,6 +65,7 @@ struct Train: ParsableCommand {
 
             let interrupted = Interruption()
             let finished = try trainer.run(shouldStop: { interrupted.requested }, progress: status.batch, epochEnd: status.epoch)
+            withExtendedLifetime(lock) {}
             guard finished else {
                 status.log("stopped: \(config.run.last) holds epoch \(trainer.epoch + 1) batch \(trainer.batch); continue with --resume")
                 throw ExitCode(130)

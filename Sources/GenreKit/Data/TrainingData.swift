@@ -50,6 +50,7 @@ public struct TrainingData: Sendable {
         let cache = FeatureCache(folder: cacheFolder, parameters: config.features)
         let all = split.train + split.validation + split.test
         let results = cache.spectrograms(for: all.map(\.path), threads: threads, progress: progress)
+        if let failure = cache.writeFailure { log("warning: \(failure); features are not cached") }
         var spectrograms: [String: Spectrogram] = [:]
         var skipped: [(path: String, problem: String)] = []
         for (item, result) in zip(all, results) {

@@ -110,7 +110,9 @@ public final class Trainer {
     /// consistent `last` checkpoint and state. Returns true when every epoch is done.
     public func run(shouldStop: () -> Bool = { false }, progress: (BatchProgress) -> Void = { _ in },
                     epochEnd: (EpochRecord) -> Void = { _ in }) throws -> Bool {
-        try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
+        do { try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true) } catch {
+            throw FileError(path: run.path, problem: "cannot create the run folder (\(FileProblem.describe(path: run.path)))")
+        }
         let t = config.training
         let parameters = network.parameters(prefix: "")
         let size = data.train.nMels * data.train.width
@@ -136,6 +138,7 @@ public final class Trainer {
                 let tape = Tape(mode: .training, seed: seed(epoch, batch, 2))
                 let logits = network(input, tape)
                 let loss = tape.crossEntropy(logits, labels: labels, labelSmoothing: Float(t.labelSmoothing))
+                guard loss.data[0].isFinite else { throw diverged("the loss is \(loss.data[0])", batch: batch + 1) }
                 tape.backward(loss)
                 optimizer.learningRate = learningRate(step: epoch * batchesPerEpoch + batch)
                 optimizer.step(parameters)
@@ -162,6 +165,7 @@ public final class Trainer {
                     return false
                 }
             }
+            try checkFinite()
             let seconds = Date().timeIntervalSince(epochStart)
             let record = finishEpoch(seconds: seconds, samples: (batchesPerEpoch - firstBatch) * t.batchSize)
             try appendMetrics(record)
@@ -217,19 +221,43 @@ public final class Trainer {
                                "val_accuracy": String(format: "%.6f", bestAccuracy)])
     }
 
-    /// `last.safetensors` then `last.state.safetensors`, both marked with the same position.
+    /// `last.safetensors` and `last.state.safetensors`, both marked with the same position, as a
+    /// pair: the state goes to `last.state.safetensors.pending` first, then the checkpoint is
+    /// replaced, then the pending state is renamed into place. A kill at any moment leaves a
+    /// consistent pair, or a pending state that `RunFolder.completePendingState` finishes.
     private func saveLast() throws {
-        try Checkpoint.write(network, info: checkpointInfo(), to: run.last)
+        try checkFinite()
         var state = SafeTensorsFile(metadata: [
             "format": "genre-state/1", "epoch": "\(epoch)", "batch": "\(batch)", "loss_sum": "\(lossSum)", "correct": "\(correct)",
             "seen": "\(seen)", "best_accuracy": "\(bestAccuracy)", "best_epoch": "\(bestEpoch)", "seed": "\(config.training.seed)",
         ])
-        for (name, values) in optimizer.state { state["optimizer." + name] = StoredTensor(floats: values, shape: [values.count]) }
-        try state.write(to: run.state)
+        for (name, values) in optimizer.state {
+            guard values.allSatisfy(\.isFinite) else { throw diverged("the optimiser state '\(name)' is not finite") }
+            state["optimizer." + name] = StoredTensor(floats: values, shape: [values.count])
+        }
+        try state.write(to: run.pendingState)
+        try Checkpoint.write(network, info: checkpointInfo(), to: run.last)
+        try run.commitPendingState()
+    }
+
+    /// Stops the run at the current batch: nothing more is written, the files on disk keep the last good epoch.
+    private func diverged(_ what: String, batch: Int? = nil) -> TrainingDiverged {
+        TrainingDiverged(run: run.path, epoch: epoch + 1, batch: batch ?? max(self.batch, 1), problem: what)
+    }
+
+    /// Every weight and running statistic finite, else the run stops before writing anything.
+    private func checkFinite() throws {
+        for tensor in network.stateTensors where !tensor.entry.isInt64 {
+            let value = tensor.parameter.value
+            if let bad = UnsafeBufferPointer(start: value.data, count: value.count).first(where: { !$0.isFinite }) {
+                throw diverged("'\(tensor.entry.name)' holds \(bad)")
+            }
+        }
     }
 
     /// Continues from `last.safetensors` and `last.state.safetensors` in the run folder.
     public func resume() throws {
+        try run.completePendingState()
         let weights = try SafeTensorsFile(contentsOf: run.last)
         let state = try SafeTensorsFile(contentsOf: run.state)
         func number(_ key: String) throws -> Double {
@@ -266,16 +294,7 @@ public final class Trainer {
     }
 
     private func appendMetrics(_ record: EpochRecord) throws {
-        let line = Data((record.json + "\n").utf8)
-        if !FileManager.default.fileExists(atPath: run.metrics) {
-            FileManager.default.createFile(atPath: run.metrics, contents: nil)
-        }
-        guard let handle = FileHandle(forWritingAtPath: run.metrics) else {
-            throw FileError(path: run.metrics, problem: FileProblem.describe(path: run.metrics))
-        }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: line)
+        try AppendingFile.append(line: record.json, to: run.metrics)
     }
 
     /// Keeps the first `epochs` lines: epochs after the saved state are trained again.
