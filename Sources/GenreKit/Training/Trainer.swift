@@ -236,7 +236,10 @@ public final class Trainer {
             state["optimizer." + name] = StoredTensor(floats: values, shape: [values.count])
         }
         try state.write(to: run.pendingState)
-        try Checkpoint.write(network, info: checkpointInfo(), to: run.last)
+        do { try Checkpoint.write(network, info: checkpointInfo(), to: run.last) } catch {
+            unlink(run.pendingState)  // the previous pair stays as it was
+            throw error
+        }
         try run.commitPendingState()
     }
 
