@@ -51,8 +51,11 @@ final class ReliabilityCLITests: XCTestCase {
     /// exploding exponents, NaN and infinity patterns — through `genre predict`: never a signal,
     /// exit status 0, 1 (the checkpoint named) or 2 (the file named), one stderr line at most.
     func testRandomlyDamagedCheckpointsNeverTrap() throws {
-        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: try makeCheckpoint())))
-        let clip = try makeClip("clip.wav")
+        // A trained checkpoint (its weights and statistics are what real damage meets).
+        let root = try synthesize()
+        XCTAssertEqual(try CommandRunner.run(["train", try writeConfig("run.json", root: root, output: path("run"), epochs: 2)]).status, 0)
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path("run/best.safetensors"))))
+        let clip = root + "/rock/rock.00000.wav"
         let headerEnd = 8 + Int(original[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         let floats = (original.count - headerEnd) / 4
         var random = SplitMix(state: 20_251_203)
@@ -75,7 +78,7 @@ final class ReliabilityCLITests: XCTestCase {
             case 3:  // truncated
                 bytes = Array(bytes.prefix(Int.random(in: 0..<bytes.count, using: &random)))
             case 4:  // exponents flipped: finite weights of 1e30 and more, whose products overflow
-                for _ in 0..<Int.random(in: 1...60, using: &random) {
+                for _ in 0..<Int.random(in: 1...400, using: &random) {
                     bytes[headerEnd + 4 * Int.random(in: 0..<floats, using: &random) + 3] ^= 0x40
                 }
             case 5:  // a NaN or an infinity
@@ -107,7 +110,7 @@ final class ReliabilityCLITests: XCTestCase {
         }
         // The damage reaches every outcome: refused checkpoints, outputs that are not finite, and harmless flips.
         XCTAssertGreaterThan(statuses[1, default: 0], 30, "\(statuses)")
-        XCTAssertGreaterThan(statuses[2, default: 0], 3, "\(statuses)")
+        XCTAssertGreaterThanOrEqual(statuses[2, default: 0], 2, "\(statuses)")
         XCTAssertGreaterThan(statuses[0, default: 0], 3, "\(statuses)")
     }
 
@@ -168,10 +171,11 @@ final class ReliabilityCLITests: XCTestCase {
         }
 
         // Finite weights that overflow the network's output: the file gets the error, in every command.
+        // (The last batch norm's bias drives every feature to ReLU6's 6; the classifier's weights then overflow.)
         var exploding = file
-        for name in exploding.names where name.hasSuffix(".weight") && !name.contains(".1.weight") {
-            exploding[name] = StoredTensor(floats: exploding[name]!.floats().map { $0 * 1e12 }, shape: exploding[name]!.shape)
-        }
+        let classifier = exploding["classifier.1.weight"]!, last = exploding["features.18.1.bias"]!
+        exploding["classifier.1.weight"] = StoredTensor(floats: [Float](repeating: 3e38, count: classifier.elementCount), shape: classifier.shape)
+        exploding["features.18.1.bias"] = StoredTensor(floats: [Float](repeating: 1e30, count: last.elementCount), shape: last.shape)
         let bad = path("exploding.safetensors")
         try exploding.write(to: bad)
         let single = try CommandRunner.run(["predict", clip, "--checkpoint", bad])
@@ -338,6 +342,7 @@ final class ReliabilityCLITests: XCTestCase {
         try (header + row + String(repeating: "x", count: padding) + "\n").write(toFile: disk + "/out.csv", atomically: false, encoding: .utf8)
         let previous = [disk + "/mel.npy", disk + "/mel.png", disk + "/out.csv", disk + "/song.wav"].map { ($0, bytes($0)) }
         let previousRun = snapshot(disk + "/run")
+        try Data(count: 256 << 10).write(to: URL(fileURLWithPath: disk + "/reserve"))
         fill(disk)
 
         expectFullDisk(try CommandRunner.run(["features", other, "-o", disk + "/mel.npy"]), names: disk + "/mel.npy", ".npy")
@@ -347,13 +352,18 @@ final class ReliabilityCLITests: XCTestCase {
                        names: disk + "/out.csv", "CSV")
         expectFullDisk(try CommandRunner.run(["predict", clip, "--checkpoint", checkpoint, "--out", disk + "/new.jsonl"]),
                        names: disk + "/new.jsonl", "JSON Lines")
-        let more = try writeConfig("more.json", root: root, output: disk + "/run", epochs: 2)
-        let training = try CommandRunner.run(["train", more, "--resume"])
-        expectFullDisk(training, names: disk + "/run/", "checkpoints")
-        XCTAssertTrue(training.stderr.contains(".safetensors"), training.stderr)
         let tag = try CommandRunner.run(["tag", disk + "/song.wav", "--checkpoint", checkpoint, "--write", "--min-confidence", "0",
                                          "--journal", path("journal.jsonl")])
         expectFullDisk(tag, names: disk + "/song.wav", status: 2, "tag")
+        // Training: on a full disk the metrics line fails first and is cut back off.
+        let more = try writeConfig("more.json", root: root, output: disk + "/run", epochs: 2)
+        expectFullDisk(try CommandRunner.run(["train", more, "--resume"]), names: disk + "/run/metrics.jsonl", "metrics")
+        XCTAssertEqual(snapshot(disk + "/run"), previousRun)
+        // With room for a metrics line but not a checkpoint, the checkpoint write fails.
+        try FileManager.default.removeItem(atPath: disk + "/reserve")
+        let training = try CommandRunner.run(["train", more, "--resume"])
+        expectFullDisk(training, names: disk + "/run/", "checkpoints")
+        XCTAssertTrue(training.stderr.contains(".safetensors"), training.stderr)
 
         for (file, data) in previous { XCTAssertEqual(bytes(file), data, "\(file) changed") }
         XCTAssertEqual(snapshot(disk + "/run").filter { $0.key != "metrics.jsonl" }, previousRun.filter { $0.key != "metrics.jsonl" })
