@@ -144,6 +144,8 @@ final class ReliabilityCLITests: XCTestCase {
             ("width-huge", metadataEdit("model") { $0["width"] = 1e9 }.serialized(), "'model.width'"),
             ("arch", metadataEdit("model") { $0["arch"] = "resnet50" }.serialized(), "no known arch"),
             ("in-channels", metadataEdit("model") { $0["in_channels"] = 5_000_000 }.serialized(), "'model.in_channels'"),
+            ("narrow", metadataEdit("model") { $0["arch"] = "shufflenet_v1"; $0["width"] = 0.1; $0["groups"] = 3 }.serialized(),
+             "describes no working network"),
             ("n-fft", metadataEdit("features") { $0["n_fft"] = 1 << 30 }.serialized(), "n_fft"),
             ("segment", metadataEdit("features") { $0["segment_seconds"] = 1e300 }.serialized(), "segment_seconds"),
             ("mean", metadataEdit("features") { $0["mean"] = 1e300 }.serialized(), "'features.mean'"),
