@@ -23,8 +23,8 @@ public struct FeatureParameters: Codable, Hashable, Sendable {
     /// A one-line reason when the parameters cannot work, else nil.
     public var problem: String? {
         if sampleRate < 1000 || sampleRate > 384_000 { return "sample_rate \(sampleRate) is outside 1000…384000 Hz" }
-        if nFFT < 16 || nFFT % 2 != 0 { return "n_fft \(nFFT) must be an even number ≥ 16" }
-        if hopLength < 1 { return "hop_length \(hopLength) must be ≥ 1" }
+        if nFFT < 16 || nFFT % 2 != 0 || nFFT > 1 << 18 { return "n_fft \(nFFT) must be an even number from 16 to 262144" }
+        if hopLength < 1 || hopLength > 1 << 20 { return "hop_length \(hopLength) must be between 1 and 1048576" }
         if nMels < 1 || nMels > nFFT / 2 + 1 { return "n_mels \(nMels) must be between 1 and n_fft/2+1 = \(nFFT / 2 + 1)" }
         let top = fmax ?? Double(sampleRate) / 2
         if fmin < 0 || fmin >= top { return "fmin \(fmin) must be ≥ 0 and below fmax \(top)" }

@@ -21,6 +21,9 @@ public struct Windowing: Codable, Hashable, Sendable {
 
     /// A one-line reason when the windowing cannot work with these parameters, else nil.
     public func problem(_ parameters: FeatureParameters) -> String? {
+        // Checked first: width and hop convert to Int, which an absurd value would overflow.
+        if !(segmentSeconds > 0 && segmentSeconds <= 3600) { return "segment_seconds \(segmentSeconds) is outside (0, 3600]" }
+        if !(segmentHopSeconds > 0 && segmentHopSeconds <= 3600) { return "segment_hop_seconds \(segmentHopSeconds) is outside (0, 3600]" }
         if width(parameters) < 1 { return "segment_seconds \(segmentSeconds) is shorter than one frame" }
         if hop(parameters) < 1 { return "segment_hop_seconds \(segmentHopSeconds) is shorter than one frame" }
         return nil

@@ -42,7 +42,12 @@ public enum AtomicFile {
                 written += n
             }
         }
-        guard fsync(fd) == 0, close(fd) == 0 else {
+        guard fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            close(fd)
+            throw FileError(path: path, problem: "cannot flush file (\(reason))")
+        }
+        guard close(fd) == 0 else {
             throw FileError(path: path, problem: "cannot flush file (\(String(cString: strerror(errno))))")
         }
         guard rename(temporary, path) == 0 else {

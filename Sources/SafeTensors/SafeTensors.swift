@@ -161,8 +161,9 @@ public struct SafeTensorsFile: Sendable {
                 let r = acc.0.multipliedReportingOverflow(by: d)
                 return (r.partialValue, acc.1 || r.overflow)
             }
-            guard !overflow, count * dtype.byteCount == end - begin else {
-                throw fail("tensor '\(name)' shape \(shape) of \(dtypeName) needs \(overflow ? "too many" : String(count * dtype.byteCount)) bytes but its offsets span \(end - begin)")
+            let (byteCount, tooMany) = count.multipliedReportingOverflow(by: dtype.byteCount)
+            guard !overflow, !tooMany, byteCount == end - begin else {
+                throw fail("tensor '\(name)' shape \(shape) of \(dtypeName) needs \(overflow || tooMany ? "too many" : String(byteCount)) bytes but its offsets span \(end - begin)")
             }
             if end > begin { ranges.append((begin, end, name)) }
             tensors[name] = StoredTensor(dtype: dtype, shape: shape, bytes: Array(bytes[(dataStart + begin)..<(dataStart + end)]))

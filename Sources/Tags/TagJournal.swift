@@ -84,16 +84,24 @@ public final class TagJournal {
 
     public func record(_ change: TagChange) throws {
         let bytes = Array((change.jsonLine() + "\n").utf8)
+        // A line that cannot be written whole (a full disk) is cut back off: the journal keeps complete lines only.
+        let start = lseek(fd, 0, SEEK_END)
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw FileError(path: path, problem: "cannot write the journal (\(String(cString: strerror(errno))))")
+                let reason = String(cString: strerror(errno))
+                if start >= 0 { _ = ftruncate(fd, start) }
+                throw FileError(path: path, problem: "cannot write the journal (\(reason))")
             }
             written += n
         }
-        guard fsync(fd) == 0 else { throw FileError(path: path, problem: "cannot flush the journal (\(String(cString: strerror(errno))))") }
+        guard fsync(fd) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if start >= 0 { _ = ftruncate(fd, start) }
+            throw FileError(path: path, problem: "cannot flush the journal (\(reason))")
+        }
         lines += 1
     }
 

@@ -30,7 +30,7 @@ struct Eval: ParsableCommand {
             guard data.labels == info.labels else {
                 throw fail("\(path): trained on labels \(info.labels), the data set has \(data.labels)")
             }
-            let metrics = Evaluation.metrics(network, data.test, mean: info.mean, std: info.std)
+            let metrics = try Evaluation.checkedMetrics(network, data.test, mean: info.mean, std: info.std, checkpoint: path)
             let image = png ?? RunFolder(URL(fileURLWithPath: path).deletingLastPathComponent().path).confusion
             try metrics.writeConfusionImage(to: image)
             print("\(path) on the test split (\(data.testItems.count) files):\n" + metrics.report(labels: data.labels) + "\n\nconfusion image: \(image)")

@@ -73,7 +73,7 @@ struct Predict: ParsableCommand {
         let nameWidth = best.map(\.label.count).max() ?? 0
         var lines = ["\(path): \(Self.clock(prediction.duration)), \(prediction.windows.count) window\(prediction.windows.count == 1 ? "" : "s")"]
         for (label, p) in best {
-            let eighths = Int((p * 160).rounded())  // 20 cells of 8 steps
+            let eighths = p.isFinite ? Int((min(max(p, 0), 1) * 160).rounded()) : 0  // 20 cells of 8 steps
             let bar = String(repeating: "█", count: eighths / 8) + (eighths % 8 == 0 ? "" : String(Array("▏▎▍▌▋▊▉")[eighths % 8 - 1]))
             lines.append("  " + label.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + String(format: " %5.1f %% ", p * 100) + bar)
         }
@@ -110,7 +110,7 @@ struct Predict: ParsableCommand {
         Parallel.threadCount = max(1, threads / workers)
         let k = min(top, predictor.labels.count)
         var failed = 0
-        predictor.predictAll(files, workers: workers) { index, result in
+        predictor.predictAll(files, workers: workers, isCancelled: { output.failure != nil }) { index, result in
             switch result {
             case .success(let prediction):
                 output.write(format.row(prediction, top: k, segments: segments))
@@ -122,6 +122,7 @@ struct Predict: ParsableCommand {
             status.advance()
         }
         output.close()
+        if let failure = output.failure { throw fail(failure.description) }
         status.finish(failed: failed)
         if failed > 0 { throw ExitCode(2) }
     }

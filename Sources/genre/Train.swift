@@ -57,10 +57,17 @@ struct Train: ParsableCommand {
                 throw fail("\(self.config): training.batch_size \(config.training.batchSize) is smaller than the \(group.size) processes")
             }
             Parallel.threadCount = threads
+            // One 'genre train' per run folder: a second one is refused before it reads or writes
+            // anything. Under mpirun rank 0 holds it for the job.
+            let leads = group.map { $0.rank == 0 } ?? true
+            var lock = leads ? try config.run.lockIfPresent() : nil
             if !resume, !force, config.run.holdsRun {
                 throw fail("\(config.output) already holds a run: --resume continues it, --force starts over")
             }
-            if resume, !config.run.holdsRun {
+            // A run killed before its first epoch ended saved nothing: --resume starts it again.
+            let startOver = resume && !config.run.holdsRun && FileManager.default.fileExists(atPath: config.run.path)
+                && config.run.holdsNothingSaved
+            if resume, !config.run.holdsRun, !startOver {
                 throw fail("\(config.output): nothing to resume (no last.state.safetensors)")
             }
             let started = Date()
@@ -71,11 +78,13 @@ struct Train: ParsableCommand {
                 + "(train/val/test), \(data.train.windows.count) training windows, \(data.skipped.count) skipped; "
                 + "features ready in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 
+            if leads { lock = try lock ?? config.run.lock() }
             let trainer = Trainer(config: config, data: data)
             if let group {
                 trainer.parallel = DataParallel(group: group, synchronizeBatchNorm: config.training.syncBatchNorm ?? (group.size > 1))
             }
-            if resume {
+            if startOver { status.log("nothing saved in \(config.output) yet: starting from the beginning") }
+            if resume, !startOver {
                 try trainer.resume()
                 status.log("resuming \(config.output) at epoch \(trainer.epoch + 1), batch \(trainer.batch + 1)")
             } else {
@@ -95,6 +104,7 @@ struct Train: ParsableCommand {
                 try FileManager.default.createDirectory(atPath: replicaWeights, withIntermediateDirectories: true)
                 try trainer.writeWeights(to: (replicaWeights as NSString).appendingPathComponent("rank-\(group?.rank ?? 0).safetensors"))
             }
+            withExtendedLifetime(lock) {}
             guard finished else {
                 status.log("stopped: \(config.run.last) holds epoch \(trainer.epoch + 1) batch \(trainer.batch); continue with --resume")
                 throw ExitCode(130)

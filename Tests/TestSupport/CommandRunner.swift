@@ -6,6 +6,8 @@ public struct CommandResult {
     public let status: Int32
     public let stdout: String
     public let stderr: String
+    /// True when a signal ended the process (a trap, a crash, a kill); `status` is then the signal.
+    public var signalled = false
 }
 
 public enum CommandRunner {
@@ -58,7 +60,8 @@ public enum CommandRunner {
         process.waitUntilExit()
         return CommandResult(status: process.terminationStatus,
                              stdout: String(decoding: stdout, as: UTF8.self),
-                             stderr: String(decoding: stderr.data, as: UTF8.self))
+                             stderr: String(decoding: stderr.data, as: UTF8.self),
+                             signalled: process.terminationReason == .uncaughtSignal)
     }
 }
 

@@ -8,11 +8,16 @@ import Foundation
 public struct FeatureCache: Sendable {
     public let folder: String
     public let parameters: FeatureParameters
+    private let writes = CacheWrites()
 
     public init(folder: String, parameters: FeatureParameters) {
         self.folder = folder
         self.parameters = parameters
     }
+
+    /// The first entry that could not be written (a full or read-only cache folder): from then
+    /// on nothing more is written and features are computed without caching.
+    public var writeFailure: FileError? { writes.failure }
 
     /// The cache entry's file name for `path` in its current state.
     func key(for path: String) throws -> String {
@@ -40,8 +45,15 @@ public struct FeatureCache: Sendable {
             return cached
         }
         let spectrogram = try LogMel(parameters).compute(path: path)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try NpyWriter.write(spectrogram, to: entry)
+        guard writes.failure == nil else { return spectrogram }
+        do {
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw FileError(path: folder, problem: "cannot create the cache folder")
+            }
+            try NpyWriter.write(spectrogram, to: entry)
+        } catch {
+            writes.record(error as? FileError ?? FileError(path: entry, problem: "\(error)"))
+        }
         return spectrogram
     }
 
@@ -79,4 +91,14 @@ final class ProgressCounter: @unchecked Sendable {
     private let lock = NSLock()
 
     func increment() -> Int { lock.withLock { count += 1; return count } }
+}
+
+/// Whether cache writes still work, shared by the workers of one cache.
+final class CacheWrites: @unchecked Sendable {
+    private var first: FileError?
+    private let lock = NSLock()
+
+    var failure: FileError? { lock.withLock { first } }
+
+    func record(_ error: FileError) { lock.withLock { if first == nil { first = error } } }
 }

@@ -63,6 +63,7 @@ public struct TrainingData: Sendable {
         } else {
             results = cache.spectrograms(for: all.map(\.path), threads: threads, progress: progress)
         }
+        if let failure = cache.writeFailure { log("warning: \(failure); features are not cached") }
         var spectrograms: [String: Spectrogram] = [:]
         var skipped: [(path: String, problem: String)] = []
         for (item, result) in zip(all, results) {

@@ -1,4 +1,5 @@
 import Engine
+import Files
 import Models
 
 /// File-level classification of prepared windows (docs/contracts.md §2): each window normalised and
@@ -28,6 +29,19 @@ public enum Evaluation {
             }
         }
         return zip(sums, counts).map { sum, count in sum.map { $0 / Float(max(count, 1)) } }
+    }
+
+    /// As `metrics`, but a network output that is not finite (a damaged checkpoint) is an error
+    /// naming `checkpoint` instead of a meaningless score.
+    public static func checkedMetrics(_ network: Network, _ windows: WindowSet, mean: Float, std: Float, batchSize: Int = 32,
+                                      checkpoint: String) throws -> Metrics {
+        let probabilities = clipProbabilities(network, windows, mean: mean, std: std, batchSize: batchSize)
+        let broken = probabilities.filter { !$0.allSatisfy(\.isFinite) }.count
+        guard broken == 0 else {
+            throw FileError(path: checkpoint, problem: "the network's output is not finite on \(broken) of \(probabilities.count) files")
+        }
+        return Metrics(classes: network.spec.classes, truth: windows.labels,
+                       predicted: probabilities.map { row in row.indices.max { row[$0] < row[$1] } ?? 0 })
     }
 
     /// Accuracy, per-class scores and confusion of the clips' arg-max predictions.

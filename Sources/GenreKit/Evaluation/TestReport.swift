@@ -15,7 +15,7 @@ public struct TestReport: Sendable {
         self.checkpoint = checkpoint
         arch = info.spec.arch.rawValue
         labels = data.labels
-        metrics = Evaluation.metrics(network, data.test, mean: info.mean, std: info.std)
+        metrics = try Evaluation.checkedMetrics(network, data.test, mean: info.mean, std: info.std, checkpoint: checkpoint)
         baselineAccuracy = LinearBaseline.testAccuracy(data)
     }
 

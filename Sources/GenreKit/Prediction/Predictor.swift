@@ -86,13 +86,14 @@ public final class Predictor: @unchecked Sendable {
     }
 
     /// Classifies a whole-clip log-mel in dB ([nMels, frames]), cut into windows as §2 says.
-    public func predict(spectrogram: Spectrogram, path: String = "", duration: Double? = nil) -> Prediction {
+    /// A network output that is not finite (a damaged checkpoint, NaN samples) is an error naming `path`.
+    public func predict(spectrogram: Spectrogram, path: String = "", duration: Double? = nil) throws -> Prediction {
         let batcher = WindowBatcher(self)
         for index in 0..<cutter.count(frames: spectrogram.frames) {
             batcher.add(spectrogram, from: cutter.start(index), clipFrame: cutter.start(index))
         }
         let seconds = duration ?? Double((spectrogram.frames - 1) * info.features.hopLength) / Double(info.features.sampleRate)
-        return batcher.finish(path: path, duration: seconds)
+        return try batcher.finish(path: path, duration: seconds)
     }
 
     /// Decodes and classifies one file of any length.
@@ -120,7 +121,7 @@ public final class Predictor: @unchecked Sendable {
             var whole = Spectrogram.concatenatingFrames(kept, nMels: nMels)
             kept = []
             logMel.powerToDB(&whole.values)
-            return predict(spectrogram: whole, path: path, duration: duration)
+            return try predict(spectrogram: whole, path: path, duration: duration)
         }
 
         // Pass 2: stream again, converting to dB against the peak, windows as they complete.
@@ -141,7 +142,7 @@ public final class Predictor: @unchecked Sendable {
             buffer = buffer.frames(drop..<buffer.frames)
             bufferStart += drop
         }
-        return batcher.finish(path: path, duration: duration)
+        return try batcher.finish(path: path, duration: duration)
     }
 
     /// The file's mel power in consecutive frame ranges of `chunkFrames` (Features' streaming STFT).
@@ -186,9 +187,12 @@ final class WindowBatcher {
         filled = 0
     }
 
-    func finish(path: String, duration: Double) -> Prediction {
+    func finish(path: String, duration: Double) throws -> Prediction {
         run()
         let classes = predictor.labels.count
+        if let row = results.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) {
+            throw FileError(path: path, problem: "the network's output is not finite in window \(row + 1) (a damaged checkpoint, or samples that are not finite)")
+        }
         var mean = [Float](repeating: 0, count: classes)
         for row in results { for k in 0..<classes { mean[k] += row[k] } }
         mean = mean.map { $0 / Float(max(results.count, 1)) }

@@ -14,20 +14,25 @@ extension Predictor {
 
     /// Classifies `files` on `workers` threads, each file whole on one worker; `report` is called
     /// (from the worker, one call at a time) as each file finishes, in completion order.
-    public func predictAll(_ files: [String], workers: Int,
+    /// `isCancelled` (asked under the same lock, before each file) stops the workers early.
+    public func predictAll(_ files: [String], workers: Int, isCancelled: () -> Bool = { false },
                            _ report: (_ index: Int, _ result: Result<Prediction, Error>) -> Void) {
         let next = Atomic<Int>(0)
         let lock = NSLock()
+        withoutActuallyEscaping(isCancelled) { isCancelled in
         withoutActuallyEscaping(report) { report in
             let shared = UncheckedSendable(report)
+            let cancelled = UncheckedSendable(isCancelled)
             DispatchQueue.concurrentPerform(iterations: max(1, min(workers, files.count))) { _ in
                 while true {
+                    guard !lock.withLock({ cancelled.value() }) else { return }
                     let index = next.add(1, ordering: .relaxed).oldValue
                     guard index < files.count else { return }
                     let result = Result { try self.predict(path: files[index]) }
                     lock.withLock { shared.value(index, result) }
                 }
             }
+        }
         }
     }
 }

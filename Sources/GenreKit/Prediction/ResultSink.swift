@@ -3,45 +3,55 @@ import Foundation
 
 /// Where `genre predict` writes its rows: stdout, or a file — truncated, or appended to when
 /// resuming (`--skip-done`) — with the CSV header when the file starts empty. Every row is
-/// written through at once, so a killed run leaves complete rows and at most one torn line,
-/// which a resumed run moves past.
+/// written through at once with one write, so a killed run leaves complete rows and at most a
+/// torn last line, which a resumed run cuts off before appending. A row that cannot be written
+/// (a full disk) is cut back off too, and the sink stops with `failure` naming the file.
 public final class ResultSink {
     /// Paths that already have a row in the file (resuming only).
     public let donePaths: Set<String>
-    private let handle: FileHandle
-    private let closes: Bool
+    private let file: AppendingFile
+    /// The first write error; later rows are dropped.
+    public private(set) var failure: FileError?
 
     /// Rows on standard output.
     public init(standardOutputFor format: PredictionFormat, top: Int) {
-        (handle, closes, donePaths) = (.standardOutput, false, [])
+        file = AppendingFile()
+        donePaths = []
         if let header = format.header(top: top) { write(header) }
     }
 
-    /// Rows in the file at `path`; with `resume`, after the rows already there.
+    /// Rows in the file at `path`; with `resume`, after the complete rows already there.
     public init(path: String, format: PredictionFormat, top: Int, resume: Bool) throws {
-        let manager = FileManager.default
-        let existing = resume ? (try? String(contentsOfFile: path, encoding: .utf8)) : nil
-        if existing == nil {
-            guard manager.createFile(atPath: path, contents: nil) else {
-                throw FileError(path: path, problem: "cannot create the output file (\(FileProblem.describe(path: path)))")
+        var existing = Data()
+        if resume, FileManager.default.fileExists(atPath: path) {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw FileError(path: path, problem: "cannot read the output file (\(FileProblem.describe(path: path)))")
+            }
+            existing = data
+            // A torn last line (a killed run) is cut off: the file keeps only complete rows.
+            if let last = existing.last, last != UInt8(ascii: "\n") {
+                let keep = existing.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+                guard truncate(path, off_t(keep)) == 0 else {
+                    throw FileError(path: path, problem: "cannot cut off the unfinished last row (\(String(cString: strerror(errno))))")
+                }
+                existing = existing.prefix(keep)
             }
         }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw FileError(path: path, problem: "cannot open the output file for writing")
-        }
-        handle.seekToEndOfFile()
-        (self.handle, closes) = (handle, true)
-        donePaths = existing.map(format.donePaths) ?? []
-        if let existing, !existing.isEmpty, !existing.hasSuffix("\n") { write("") }  // a torn last line stays on its own
-        if (existing ?? "").isEmpty, let header = format.header(top: top) { write(header) }
+        file = try AppendingFile(path: path, truncate: !resume)
+        donePaths = format.donePaths(String(decoding: existing, as: UTF8.self))
+        if existing.isEmpty, let header = format.header(top: top) { write(header) }
+        if let failure { throw failure }
     }
 
-    /// Writes one line (a newline is added).
+    /// Writes one line (a newline is added); after a failure nothing more is written.
     public func write(_ line: String) {
-        handle.write(Data((line + "\n").utf8))
+        guard failure == nil else { return }
+        do { try file.append(line: line) } catch let error as FileError { failure = error } catch {
+            failure = FileError(path: file.path, problem: String(describing: error))
+        }
     }
 
     public func close() {
-        if closes { try? handle.synchronize(); try? handle.close() }
+        try? file.synchronize()
     }
 }

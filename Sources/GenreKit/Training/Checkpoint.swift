@@ -51,6 +51,8 @@ public enum Checkpoint {
     public static func load(path: String) throws -> (network: Network, info: CheckpointInfo) {
         let file = try SafeTensorsFile(contentsOf: path)
         let info = try self.info(file, path: path)
+        // Every tensor is checked against the spec's state_dict before the network is allocated.
+        try validate(file, entries: info.spec.network.stateDict, describe: describe(info.spec), path: path)
         let network = Network(info.spec)
         try load(file, into: network, path: path)
         return (network, info)
@@ -74,18 +76,35 @@ public enum Checkpoint {
             guard let archName = try model.string("arch"), let arch = ModelSpec.Architecture(rawValue: archName) else {
                 throw fail("metadata 'model' has no known arch (\(ModelSpec.Architecture.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
-            guard let width = try model.double("width"), let inChannels = try model.int("in_channels"), let classes = try model.int("classes"),
-                  width > 0, inChannels > 0, classes == labels.count else {
+            guard let width = try model.double("width"), let inChannels = try model.int("in_channels"), let classes = try model.int("classes") else {
                 throw fail("metadata 'model' needs width, in_channels and classes (= \(labels.count) labels)")
             }
-            let spec = ModelSpec(arch: arch, width: width, inChannels: inChannels, classes: classes,
-                                 dropout: try model.double("dropout"), groups: try model.int("groups") ?? 3)
+            // Bounds that keep a hostile header from asking for absurd networks (or trapping while building one).
+            guard width >= Self.widths.lowerBound, width <= Self.widths.upperBound else {
+                throw fail("metadata 'model.width' \(width) is outside \(Self.widths.lowerBound)…\(Self.widths.upperBound)")
+            }
+            guard (1...Self.maxInChannels).contains(inChannels) else {
+                throw fail("metadata 'model.in_channels' \(inChannels) is outside 1…\(Self.maxInChannels)")
+            }
+            guard (1...Self.maxClasses).contains(classes) else { throw fail("metadata 'model.classes' \(classes) is outside 1…\(Self.maxClasses)") }
+            guard classes == labels.count else {
+                throw fail("metadata 'model.classes' is \(classes) but 'labels' names \(labels.count)")
+            }
+            let dropout = try model.double("dropout")
+            if let dropout, !(0..<1).contains(dropout) { throw fail("metadata 'model.dropout' \(dropout) is outside [0, 1)") }
+            let groups = try model.int("groups") ?? 3
+            guard [1, 2, 3, 4, 8].contains(groups) else { throw fail("metadata 'model.groups' \(groups) is not 1, 2, 3, 4 or 8") }
+            let spec = ModelSpec(arch: arch, width: width, inChannels: inChannels, classes: classes, dropout: dropout, groups: groups)
+            if let problem = structureProblem(spec) { throw fail("metadata 'model' describes no working network: \(problem)") }
             var f = try object("features")
             var features = FeatureParameters()
             var windowing = Windowing()
             try f.readFeatures(into: &features, &windowing)
             guard let mean = try f.double("mean"), let std = try f.double("std"), std > 0 else {
                 throw fail("metadata 'features' needs mean and std > 0")
+            }
+            guard abs(mean) <= 1e6, std >= 1e-6, std <= 1e6 else {
+                throw fail("metadata 'features.mean' \(mean) or 'features.std' \(std) is implausible (|mean| ≤ 1e6, 1e-6 ≤ std ≤ 1e6)")
             }
             if let problem = features.problem ?? windowing.problem(features) { throw fail("metadata 'features': \(problem)") }
             let known: Set = ["format", "labels", "model", "features"]
@@ -100,9 +119,72 @@ public enum Checkpoint {
     /// with its shape and dtype, and nothing else (PyTorch's strict loading). Like PyTorch, a
     /// missing BatchNorm `num_batches_tracked` (older state_dicts) is accepted and counts as 0.
     public static func load(_ file: SafeTensorsFile, into network: Network, path: String) throws {
+        try validate(file, entries: network.stateTensors.map(\.entry), describe: describe(network.spec), path: path)
+        for (entry, parameter) in network.stateTensors.map({ ($0.entry, $0.parameter) }) {
+            if entry.isInt64 {
+                parameter.value.data[0] = Float(file[entry.name]?.int64s()?[0] ?? 0)
+            } else {
+                parameter.load(torchValues: file[entry.name]!.floats())
+            }
+        }
+    }
+
+    /// Why the network `spec` describes cannot be built (a channel count of 0, channels that
+    /// groups do not divide, a residual that changes the width), or nil. Some widths are too
+    /// small for an architecture (ShuffleNet below α≈0.2): the engine would trap on them.
+    public static func structureProblem(_ spec: ModelSpec) -> String? {
+        struct Problem: Error { let text: String }
+        func flow(_ layer: LayerSpec, _ c: Int) throws -> Int {
+            switch layer {
+            case let .conv(name, input, output, _, _, _, groups, _):
+                guard input == c, input >= 1, output >= 1, groups >= 1, input % groups == 0, output % groups == 0 else {
+                    throw Problem(text: "\(name): \(input) → \(output) channels in \(groups) groups (after \(c) channels)")
+                }
+                return output
+            case let .batchNorm(name, channels):
+                guard channels == c, channels >= 1 else { throw Problem(text: "\(name): \(channels) channels after \(c)") }
+                return c
+            case let .linear(name, input, output):
+                guard input == c, output >= 1 else { throw Problem(text: "\(name): \(input) → \(output) after \(c) channels") }
+                return output
+            case let .channelShuffle(groups):
+                guard groups >= 1, c % groups == 0 else { throw Problem(text: "channel shuffle of \(c) channels in \(groups) groups") }
+                return c
+            case .relu, .relu6, .dropout, .maxPool, .avgPool, .globalAvgPool:
+                return c
+            case let .sequence(layers):
+                return try layers.reduce(c) { try flow($1, $0) }
+            case let .residual(layers):
+                let out = try flow(.sequence(layers), c)
+                guard out == c else { throw Problem(text: "a residual block turns \(c) channels into \(out)") }
+                return c
+            case let .concat(body, shortcut):
+                return try flow(.sequence(body), c) + flow(.sequence(shortcut), c)
+            }
+        }
+        do {
+            _ = try flow(spec.network, spec.inChannels)
+            return nil
+        } catch let problem as Problem {
+            return problem.text
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    /// Widest range of the width multiplier, input channels and classes a checkpoint may claim.
+    static let widths = 0.01...4.0
+    static let maxInChannels = 1024
+    static let maxClasses = 100_000
+
+    private static func describe(_ spec: ModelSpec) -> String {
+        "\(spec.arch.rawValue) α=\(spec.width) with \(spec.classes) classes"
+    }
+
+    /// Checks a state_dict against `entries` without touching a network: the names, shapes and
+    /// dtypes, and the values — every float finite, running variances ≥ 0, batch counts ≥ 0.
+    static func validate(_ file: SafeTensorsFile, entries: [StateEntry], describe: String, path: String) throws {
         func fail(_ problem: String) -> FileError { FileError(path: path, problem: problem) }
-        let entries = network.stateTensors.map(\.entry)
-        let describe = "\(network.spec.arch.rawValue) α=\(network.spec.width) with \(network.spec.classes) classes"
         for entry in entries {
             guard let tensor = file[entry.name] else {
                 if entry.isInt64 { continue }
@@ -119,11 +201,19 @@ public enum Checkpoint {
         if let unexpected = file.names.first(where: { !expected.contains($0) }) {
             throw fail("unexpected tensor '\(unexpected)' for \(describe)")
         }
-        for (entry, parameter) in network.stateTensors.map({ ($0.entry, $0.parameter) }) {
+        for entry in entries {
+            guard let tensor = file[entry.name] else { continue }
             if entry.isInt64 {
-                parameter.value.data[0] = Float(file[entry.name]?.int64s()?[0] ?? 0)
-            } else {
-                parameter.load(torchValues: file[entry.name]!.floats())
+                if let count = tensor.int64s()?.first, count < 0 { throw fail("tensor '\(entry.name)' is negative (\(count))") }
+                continue
+            }
+            let isVariance = entry.name.hasSuffix(".running_var")
+            try tensor.bytes.withUnsafeBytes { raw in
+                for index in 0..<tensor.elementCount {
+                    let value = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))
+                    guard value.isFinite else { throw fail("tensor '\(entry.name)' holds a non-finite value (\(value)) at index \(index)") }
+                    if isVariance, value < 0 { throw fail("tensor '\(entry.name)' holds a negative variance (\(value)) at index \(index)") }
+                }
             }
         }
     }

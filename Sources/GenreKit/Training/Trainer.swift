@@ -113,7 +113,11 @@ public final class Trainer {
     /// consistent `last` checkpoint and state. Returns true when every epoch is done.
     public func run(shouldStop: () -> Bool = { false }, progress: (BatchProgress) -> Void = { _ in },
                     epochEnd: (EpochRecord) -> Void = { _ in }) throws -> Bool {
-        if writes { try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true) }
+        if writes {
+            do { try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true) } catch {
+                throw FileError(path: run.path, problem: "cannot create the run folder (\(FileProblem.describe(path: run.path)))")
+            }
+        }
         let t = config.training
         // Every rank must stop at the same batch: a request seen by any stops all.
         let parallel = parallel
@@ -148,6 +152,7 @@ public final class Trainer {
                 tape.batchStatistics = parallel?.batchStatistics
                 let logits = network(input, tape)
                 let loss = tape.crossEntropy(logits, labels: labels, labelSmoothing: Float(t.labelSmoothing))
+                guard loss.data[0].isFinite else { throw diverged("the loss is \(loss.data[0])", batch: batch + 1) }
                 if let parallel {
                     parallel.backward(tape, loss, rows: labels.count, of: t.batchSize)
                     parallel.averageGradients(parameters)
@@ -188,6 +193,7 @@ public final class Trainer {
                     return false
                 }
             }
+            try checkFinite()
             let seconds = Date().timeIntervalSince(epochStart)
             let record = finishEpoch(seconds: seconds, samples: (batchesPerEpoch - firstBatch) * t.batchSize)
             try parallel?.checkIdentical(network, after: "epoch \(record.epoch)")
@@ -245,20 +251,47 @@ public final class Trainer {
                                "val_accuracy": String(format: "%.6f", bestAccuracy)])
     }
 
-    /// `last.safetensors` then `last.state.safetensors`, both marked with the same position.
+    /// `last.safetensors` and `last.state.safetensors`, both marked with the same position, as a
+    /// pair: the state goes to `last.state.safetensors.pending` first, then the checkpoint is
+    /// replaced, then the pending state is renamed into place. A kill at any moment leaves a
+    /// consistent pair, or a pending state that `RunFolder.completePendingState` finishes.
     private func saveLast() throws {
+        try checkFinite()
         guard writes else { return }
-        try Checkpoint.write(network, info: checkpointInfo(), to: run.last)
         var state = SafeTensorsFile(metadata: [
             "format": "genre-state/1", "epoch": "\(epoch)", "batch": "\(batch)", "loss_sum": "\(lossSum)", "correct": "\(correct)",
             "seen": "\(seen)", "best_accuracy": "\(bestAccuracy)", "best_epoch": "\(bestEpoch)", "seed": "\(config.training.seed)",
         ])
-        for (name, values) in optimizer.state { state["optimizer." + name] = StoredTensor(floats: values, shape: [values.count]) }
-        try state.write(to: run.state)
+        for (name, values) in optimizer.state {
+            guard values.allSatisfy(\.isFinite) else { throw diverged("the optimiser state '\(name)' is not finite") }
+            state["optimizer." + name] = StoredTensor(floats: values, shape: [values.count])
+        }
+        try state.write(to: run.pendingState)
+        do { try Checkpoint.write(network, info: checkpointInfo(), to: run.last) } catch {
+            unlink(run.pendingState)  // the previous pair stays as it was
+            throw error
+        }
+        try run.commitPendingState()
+    }
+
+    /// Stops the run at the current batch: nothing more is written, the files on disk keep the last good epoch.
+    private func diverged(_ what: String, batch: Int? = nil) -> TrainingDiverged {
+        TrainingDiverged(run: run.path, epoch: epoch + 1, batch: batch ?? max(self.batch, 1), problem: what)
+    }
+
+    /// Every weight and running statistic finite, else the run stops before writing anything.
+    private func checkFinite() throws {
+        for tensor in network.stateTensors where !tensor.entry.isInt64 {
+            let value = tensor.parameter.value
+            if let bad = UnsafeBufferPointer(start: value.data, count: value.count).first(where: { !$0.isFinite }) {
+                throw diverged("'\(tensor.entry.name)' holds \(bad)")
+            }
+        }
     }
 
     /// Continues from `last.safetensors` and `last.state.safetensors` in the run folder.
     public func resume() throws {
+        try run.completePendingState()
         let weights = try SafeTensorsFile(contentsOf: run.last)
         let state = try SafeTensorsFile(contentsOf: run.state)
         func number(_ key: String) throws -> Double {
@@ -301,16 +334,7 @@ public final class Trainer {
 
     private func appendMetrics(_ record: EpochRecord) throws {
         guard writes else { return }
-        let line = Data((record.json + "\n").utf8)
-        if !FileManager.default.fileExists(atPath: run.metrics) {
-            FileManager.default.createFile(atPath: run.metrics, contents: nil)
-        }
-        guard let handle = FileHandle(forWritingAtPath: run.metrics) else {
-            throw FileError(path: run.metrics, problem: FileProblem.describe(path: run.metrics))
-        }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: line)
+        try AppendingFile.append(line: record.json, to: run.metrics)
     }
 
     /// Keeps the first `epochs` lines: epochs after the saved state are trained again.
