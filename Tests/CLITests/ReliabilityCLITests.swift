@@ -486,7 +486,8 @@ final class ReliabilityCLITests: XCTestCase {
         // Killed before it saved anything: --resume starts the run again.
         let early = try writeConfig("early.json", root: root, output: path("early"), epochs: 1)
         let (killedEarly, earlyErrors) = try start(["train", early])
-        XCTAssertTrue(earlyErrors.wait(for: "training ", timeout: 120), earlyErrors.text())
+        // The line after the run folder is made and locked ("data: … training windows" comes before it).
+        XCTAssertTrue(earlyErrors.wait(for: " epochs of ", timeout: 120), earlyErrors.text())
         kill(killedEarly.processIdentifier, SIGKILL)
         killedEarly.waitUntilExit()
         let again = try CommandRunner.run(["train", early, "--resume"])
