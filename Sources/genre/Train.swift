@@ -9,8 +9,9 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a network from a config file.",
         discussion: """
-            Writes best.safetensors (by validation accuracy), last.safetensors, last.state.safetensors and \
-            metrics.jsonl into the config's output folder, then prints the test-split report. Ctrl-C stops \
+            Writes best.safetensors (by validation accuracy), last.safetensors, last.state.safetensors, \
+            metrics.jsonl and curves.png into the config's output folder, fits a temperature on the validation \
+            split into best.safetensors, then prints the test-split report. Ctrl-C stops \
             after writing a consistent last checkpoint; --resume continues exactly where it stopped. \
             Example: genre train configs/v2.json
             """
@@ -20,7 +21,7 @@ struct Train: ParsableCommand {
     var config: String
     @Flag(help: "Continue the run in the output folder from last.safetensors and last.state.safetensors.")
     var resume = false
-    @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (same architecture and labels).")
+    @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (same architecture and width; with other labels, every layer but the classifier).")
     var initial: String?
     @Flag(help: "Start over even if the output folder already holds a run.")
     var force = false
@@ -52,7 +53,14 @@ struct Train: ParsableCommand {
                 status.log("resuming \(config.output) at epoch \(trainer.epoch + 1), batch \(trainer.batch + 1)")
             } else {
                 try config.run.clear()
-                if let initial { try trainer.initialise(from: initial) }
+                if let initial {
+                    switch try trainer.initialise(from: initial) {
+                    case .everything: status.log("starting from \(initial)")
+                    case let .allButClassifier(previous):
+                        status.log("starting from \(initial) (labels \(previous.joined(separator: ", "))): every layer but the classifier, "
+                            + "new for \(data.labels.joined(separator: ", "))")
+                    }
+                }
             }
             status.log("training \(config.model.arch.rawValue) α=\(config.model.width) for \(config.training.epochs) epochs of "
                 + "\(trainer.batchesPerEpoch) batches on \(threads) threads → \(config.output)")
@@ -65,6 +73,13 @@ struct Train: ParsableCommand {
             }
             status.log("done in \(String(format: "%.0f", Date().timeIntervalSince(started))) s; best validation accuracy "
                 + "\(String(format: "%.2f", trainer.bestAccuracy * 100)) % at epoch \(trainer.bestEpoch)")
+            if let calibration = try Calibration.calibrate(checkpoint: config.run.best, validation: data.validation,
+                                                           batchSize: config.training.batchSize) {
+                status.log(String(format: "calibration: temperature %.3f fitted on the validation split; ECE %.4f before, %.4f after ",
+                                  calibration.temperature, calibration.eceBefore, calibration.eceAfter) + " (stored in \(config.run.best))")
+            } else {
+                status.log("calibration: no validation files, temperature left at 1")
+            }
             print(try TestReport(checkpoint: config.run.best, data: data).text)
         }
     }

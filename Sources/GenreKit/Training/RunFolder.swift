@@ -13,15 +13,20 @@ public struct RunFolder: Sendable, Equatable {
     public var state: String { file("last.state.safetensors") }
     /// One JSON line per epoch.
     public var metrics: String { file("metrics.jsonl") }
+    /// Training loss, validation accuracy and macro F1 and learning rate per epoch, redrawn after
+    /// every epoch.
+    public var curves: String { file("curves.png") }
     /// `genre eval`'s confusion-matrix image.
     public var confusion: String { file("confusion.png") }
+    /// `genre eval`'s reliability diagram (before and after temperature scaling).
+    public var reliability: String { file("reliability.png") }
 
     /// True when a run was started here (its training state exists).
     public var holdsRun: Bool { FileManager.default.fileExists(atPath: state) }
 
     /// Removes what a previous run left, for a fresh start.
     public func clear() throws {
-        for file in [best, last, state, metrics] where FileManager.default.fileExists(atPath: file) {
+        for file in [best, last, state, metrics, curves] where FileManager.default.fileExists(atPath: file) {
             try FileManager.default.removeItem(atPath: file)
         }
     }

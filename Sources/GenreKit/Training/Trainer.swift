@@ -65,6 +65,8 @@ public final class Trainer {
     private let optimizer: any Optimizer
     private let schedule: (any LearningRateSchedule)?
     private let augmentation: Augmentation
+    /// Per-class loss weights (`training.class_weights`), nil for plain cross-entropy.
+    private let classWeights: [Float]?
 
     /// Position of the next batch.
     public private(set) var epoch = 0
@@ -100,6 +102,7 @@ public final class Trainer {
         case .constant: nil
         }
         augmentation = Augmentation(timeMask: t.augment.timeMask, frequencyMask: t.augment.frequencyMask, timeShift: t.augment.timeShift)
+        classWeights = t.classWeights == .balanced ? ClassBalance.balancedWeights(labels: data.trainWindowLabels, classes: data.labels.count) : nil
     }
 
     public var isFinished: Bool { epoch >= config.training.epochs }
@@ -112,7 +115,7 @@ public final class Trainer {
                     epochEnd: (EpochRecord) -> Void = { _ in }) throws -> Bool {
         try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true)
         let t = config.training
-        let parameters = network.parameters(prefix: "")
+        let parameters = try FineTuning.trainable(network, freeze: t.freeze)
         let size = data.train.nMels * data.train.width
         var window = [Float](repeating: 0, count: size)
         let runStart = Date()
@@ -135,7 +138,7 @@ public final class Trainer {
                 let labels = indices.map { data.train.labels[data.train.windows[$0].clip] }
                 let tape = Tape(mode: .training, seed: seed(epoch, batch, 2))
                 let logits = network(input, tape)
-                let loss = tape.crossEntropy(logits, labels: labels, labelSmoothing: Float(t.labelSmoothing))
+                let loss = tape.crossEntropy(logits, labels: labels, labelSmoothing: Float(t.labelSmoothing), classWeights: classWeights)
                 tape.backward(loss)
                 optimizer.learningRate = learningRate(step: epoch * batchesPerEpoch + batch)
                 optimizer.step(parameters)
@@ -165,6 +168,7 @@ public final class Trainer {
             let seconds = Date().timeIntervalSince(epochStart)
             let record = finishEpoch(seconds: seconds, samples: (batchesPerEpoch - firstBatch) * t.batchSize)
             try appendMetrics(record)
+            try TrainingCurves.redraw(metrics: run.metrics, to: run.curves)
             if record.isBest { try Checkpoint.write(network, info: checkpointInfo(), to: run.best) }
             try saveLast()
             epochEnd(record)
@@ -195,8 +199,13 @@ public final class Trainer {
         schedule?.learningRate(step: step) ?? Float(config.training.optimizer.learningRate)
     }
 
-    /// The training windows in epoch `epoch`'s order.
+    /// The training windows in epoch `epoch`'s order: a shuffle, or a class-balanced draw of as
+    /// many windows (`training.sampler`).
     private func shuffledWindows(epoch: Int) -> [Int] {
+        if config.training.sampler == .balanced {
+            return ClassBalance.balancedSample(labels: data.trainWindowLabels, classes: data.labels.count,
+                                               count: data.train.windows.count, seed: seed(epoch, 0, 0))
+        }
         var random = SeededRandom(seed: seed(epoch, 0, 0))
         return Array(data.train.windows.indices).shuffled(using: &random)
     }
@@ -259,10 +268,11 @@ public final class Trainer {
         try truncateMetrics(toEpochs: epoch)
     }
 
-    /// Starts from the weights of another checkpoint of the same architecture (`--init`).
-    public func initialise(from path: String) throws {
-        let file = try SafeTensorsFile(contentsOf: path)
-        try Checkpoint.load(file, into: network, path: path)
+    /// Starts from the weights of another checkpoint of the same architecture (`--init`); with
+    /// other labels, from every layer but the classifier (FineTuning.load).
+    @discardableResult
+    public func initialise(from path: String) throws -> FineTuning.Outcome {
+        try FineTuning.load(checkpoint: path, into: network, labels: data.labels)
     }
 
     private func appendMetrics(_ record: EpochRecord) throws {
