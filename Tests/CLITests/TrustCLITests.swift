@@ -19,12 +19,18 @@ final class TrustCLITests: XCTestCase {
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
     /// A random MobileNetV2 α=0.35 for three labels; `temperature` adds `calibration` metadata.
-    func makeCheckpoint(_ name: String, temperature: Double? = nil) throws -> String {
+    /// `bias` replaces the classifier's bias (an untrained network's logits are almost equal, so
+    /// the bias then sets them).
+    func makeCheckpoint(_ name: String, temperature: Double? = nil, bias: [Float]? = nil) throws -> String {
         let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, inChannels: 1, classes: 3)
         var info = CheckpointInfo(spec: spec, labels: ["ambient", "jazz", "rock"], features: FeatureParameters(nMels: 32),
                                   windowing: Windowing(segmentSeconds: 1, segmentHopSeconds: 0.5), mean: -35, std: 12)
         if let temperature { info.extra["calibration"] = CalibrationInfo(temperature: temperature, eceBefore: 0.2, eceAfter: 0.1).json }
-        try Checkpoint.write(Network(spec, seed: 1), info: info, to: path(name))
+        let network = Network(spec, seed: 1)
+        for tensor in network.stateTensors where tensor.entry.name == "classifier.1.bias" {
+            if let bias { tensor.parameter.load(torchValues: bias) }
+        }
+        try Checkpoint.write(network, info: info, to: path(name))
         return path(name)
     }
 
@@ -67,13 +73,19 @@ final class TrustCLITests: XCTestCase {
         let again = try CommandRunner.run(["predict", path("music"), "--checkpoint", plain, "--out", out, "--skip-done", "--min-confidence", "0.9"])
         XCTAssertTrue(again.stderr.contains("2 already done"), again.stderr)
 
-        // The same network with temperature 0.05 is far more confident about the same label.
-        let sharp = try makeCheckpoint("sharp.safetensors", temperature: 0.05)
-        let sharpJSON = try CommandRunner.run(["predict", clip, "--checkpoint", sharp, "--json"])
-        let sharpObject = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(sharpJSON.stdout.utf8)) as? [String: Any])
-        let plainObject = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(
-            try CommandRunner.run(["predict", clip, "--checkpoint", plain, "--json"]).stdout.utf8)) as? [String: Any])
-        XCTAssertGreaterThan(try XCTUnwrap(sharpObject["confidence"] as? Double), try XCTUnwrap(plainObject["confidence"] as? Double) + 0.1)
+        // Logits ≈ (1, 0, −1): softmax gives 0.665 for the first label; with T = 0.5, softmax of
+        // (2, 0, −2) gives 0.867.
+        func predictJSON(_ checkpoint: String) throws -> [String: Any] {
+            let result = try CommandRunner.run(["predict", clip, "--checkpoint", checkpoint, "--json"])
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], result.stderr)
+        }
+        let loud = try predictJSON(try makeCheckpoint("loud.safetensors", bias: [1, 0, -1]))
+        let sharp = try predictJSON(try makeCheckpoint("sharp.safetensors", temperature: 0.5, bias: [1, 0, -1]))
+        let (loudConfidence, sharpConfidence) = (try XCTUnwrap(loud["confidence"] as? Double), try XCTUnwrap(sharp["confidence"] as? Double))
+        XCTAssertEqual(sharp["label"] as? String, loud["label"] as? String)
+        XCTAssertEqual(loud["label"] as? String, "ambient")
+        XCTAssertEqual(loudConfidence, 0.665241, accuracy: 1e-3)
+        XCTAssertEqual(sharpConfidence, 0.866813, accuracy: 1e-3)
 
         let bad = try CommandRunner.run(["predict", clip, "--checkpoint", plain, "--min-confidence", "1.5"])
         XCTAssertNotEqual(bad.status, 0)

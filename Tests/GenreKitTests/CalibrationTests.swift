@@ -10,20 +10,20 @@ import XCTest
 /// Temperature scaling of file-level probabilities, the ECE and NLL that judge it, and the
 /// `calibration` metadata of checkpoints.
 final class CalibrationTests: XCTestCase {
-    /// Four files, 15 bins: confidences 0.95 and 0.9 (bin 14: (0.9333, 1]; 0.9 is bin 13: (0.8667, 0.9333]),
-    /// 0.6 twice (bin 8: (0.5333, 0.6]). Bin 14: one file, right, conf 0.95 → gap 0.05. Bin 13: one
-    /// file, wrong, conf 0.9 → gap 0.9. Bin 8: two files, one right, conf 0.6 → gap 0.1.
-    /// ECE = (0.05 + 0.9 + 2·0.1) / 4 = 0.2875.
+    /// Four files of label 0, 15 bins: confidences 0.95 (bin 14: (0.9333, 1]), 0.9 (bin 13:
+    /// (0.8667, 0.9333]) and 0.6 twice (bin 8: (0.5333, 0.6]). Bin 14: one file, right, → gap 0.05.
+    /// Bin 13: one file, wrong (class 1 predicted) → gap 0.9. Bin 8: two files, one right (the
+    /// other predicts class 1) → gap |0.5 − 0.6| = 0.1. ECE = (0.05 + 0.9 + 2·0.1) / 4 = 0.2875.
     func testExpectedCalibrationErrorByHand() {
         let p: [[Double]] = [[0.95, 0.05], [0.1, 0.9], [0.6, 0.4], [0.4, 0.6]]
-        let labels = [0, 0, 0, 1]
+        let labels = [0, 0, 0, 0]
         XCTAssertEqual(Calibration.expectedCalibrationError(p, labels: labels), 0.2875, accuracy: 1e-12)
         let bins = Calibration.reliability(p, labels: labels)
         XCTAssertEqual(bins.count, 15)
         XCTAssertEqual(bins.map(\.count), [0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1, 1])
         XCTAssertEqual(bins[8].accuracy, 0.5)
         XCTAssertEqual(bins[8].confidence, 0.6, accuracy: 1e-12)
-        XCTAssertEqual(Calibration.negativeLogLikelihood(p, labels: labels), -(log(0.95) + log(0.1) + log(0.6) + log(0.6)) / 4, accuracy: 1e-12)
+        XCTAssertEqual(Calibration.negativeLogLikelihood(p, labels: labels), -(log(0.95) + log(0.1) + log(0.6) + log(0.4)) / 4, accuracy: 1e-12)
         // Withholding answers below 0.7 keeps the two confident files, one of them right.
         let s = Calibration.selective(p, labels: labels, minimumConfidence: 0.7)
         XCTAssertEqual(s.coverage, 0.5)
@@ -88,7 +88,11 @@ final class CalibrationTests: XCTestCase {
 
     func testMetadataRoundTripAndOldCheckpoints() throws {
         let info = CalibrationInfo(temperature: 1.7, eceBefore: 0.12, eceAfter: 0.03)
-        XCTAssertEqual(CalibrationInfo(json: info.json), info)
+        // JSON keeps about 15 significant digits.
+        let read = try XCTUnwrap(CalibrationInfo(json: info.json))
+        XCTAssertEqual(read.temperature, 1.7, accuracy: 1e-12)
+        XCTAssertEqual(read.eceBefore, 0.12, accuracy: 1e-12)
+        XCTAssertEqual(read.eceAfter, 0.03, accuracy: 1e-12)
         XCTAssertNil(CalibrationInfo(json: #"{"temperature": -1}"#))
         XCTAssertNil(CalibrationInfo(json: "1.5"))
 
@@ -116,8 +120,8 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(after.tensors, before.tensors)
         XCTAssertEqual(after.metadata.filter { $0.key != "calibration" }, before.metadata)
         let (_, info2) = try Checkpoint.load(path: path)
-        XCTAssertEqual(info2.calibration, fitted)
-        XCTAssertEqual(try Predictor(checkpoint: path).temperature, Float(fitted.temperature))
+        XCTAssertEqual(try XCTUnwrap(info2.calibration).temperature, fitted.temperature, accuracy: 1e-9)
+        XCTAssertEqual(try Predictor(checkpoint: path).temperature, Float(fitted.temperature), accuracy: 1e-6)
         // No validation file: nothing fitted, nothing written.
         let empty = WindowSet(clips: [], labels: [], parameters: features, windowing: windowing)
         XCTAssertNil(try Calibration.calibrate(checkpoint: path, validation: empty))

@@ -13,7 +13,8 @@ final class ClassBalanceTests: XCTestCase {
         XCTAssertEqual(w[2], 10 / 3, accuracy: 1e-6)
         // Every class then weighs the same in total.
         XCTAssertEqual(w[0] * 6, w[2] * 1, accuracy: 1e-5)
-        XCTAssertEqual(ClassBalance.balancedWeights(labels: [0, 0], classes: 2), [1, 0])
+        // A class without samples weighs nothing: 2 / (2 · 2) and 0.
+        XCTAssertEqual(ClassBalance.balancedWeights(labels: [0, 0], classes: 2), [0.5, 0])
     }
 
     /// Class 0 has 90 windows, class 1 has 10: drawn, both come up about equally often, every

@@ -42,7 +42,7 @@ final class FineTuningTests: XCTestCase {
     }
 
     /// The eight-genre checkpoint every test starts from.
-    private static var base: String?
+    nonisolated(unsafe) private static var base: String?
     private func baseCheckpoint() throws -> String {
         if let base = Self.base { return base }
         let (trainer, _) = try train(try config(root: Self.roots.eight, output: "eight"))

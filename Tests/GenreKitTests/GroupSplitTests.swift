@@ -19,7 +19,7 @@ final class GroupSplitTests: XCTestCase {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             for artist in 0..<artists {
                 for song in 0..<(1 + artist % 3) {
-                    FileManager.default.createFile(atPath: folder.appendingPathComponent("artist\(artist) - song\(song).wav").path, contents: Data())
+                    _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("artist\(artist) - song\(song).wav").path, contents: Data())
                 }
             }
         }
@@ -101,7 +101,7 @@ final class DuplicateAudioTests: XCTestCase {
         XCTAssertEqual(try cache.entry(for: data.appendingPathComponent("a/a0.wav").path).audioHash, first.audioHash)
 
         let config = try Config(json: [
-            "data": ["root": data.path, "split": ["train": 0.5, "validation": 0.25, "test": 0.25, "seed": 2]],
+            "data": ["root": data.path(percentEncoded: false), "split": ["train": 0.5, "validation": 0.25, "test": 0.25, "seed": 2]],
             "features": ["n_fft": 512, "hop_length": 256, "n_mels": 16, "segment_seconds": 0.2, "segment_hop_seconds": 0.1],
         ] as [String: Any])
         var logged: [String] = []

@@ -10,6 +10,11 @@ public enum TrainingCurves {
         public let validationAccuracy: Double
         public let validationMacroF1: Double
         public let learningRate: Double
+
+        public init(epoch: Int, trainLoss: Double, validationAccuracy: Double, validationMacroF1: Double, learningRate: Double) {
+            (self.epoch, self.trainLoss, self.validationAccuracy) = (epoch, trainLoss, validationAccuracy)
+            (self.validationMacroF1, self.learningRate) = (validationMacroF1, learningRate)
+        }
     }
 
     /// The epochs of a `metrics.jsonl` text (lines that do not parse are skipped).
