@@ -49,6 +49,17 @@ public struct Canvas: Sendable {
         }
     }
 
+    /// Paints `colour` over a rectangle with opacity `alpha` (what is under it shows through).
+    public mutating func blend(x: Int, y: Int, width w: Int, height h: Int, _ colour: Colour, alpha: Double) {
+        for row in max(0, y)..<min(height, y + h) where w > 0 {
+            for column in max(0, x)..<min(width, x + w) {
+                let under = self[column, row]
+                func mix(_ a: UInt8, _ b: UInt8) -> UInt8 { UInt8((Double(a) * (1 - alpha) + Double(b) * alpha).rounded()) }
+                set(column, row, Colour(mix(under.r, colour.r), mix(under.g, colour.g), mix(under.b, colour.b)))
+            }
+        }
+    }
+
     /// Outline of a rectangle, one pixel wide.
     public mutating func frame(x: Int, y: Int, width w: Int, height h: Int, _ colour: Colour) {
         line(x, y, x + w - 1, y, colour)
@@ -157,7 +168,8 @@ public struct LinePanel: Sendable {
         if xHigh == xLow { (xLow, xHigh) = (xLow - 1, xHigh + 1) }
         if yHigh == yLow { (yLow, yHigh) = (yLow - max(abs(yLow) * 0.1, 1e-3), yHigh + max(abs(yHigh) * 0.1, 1e-3)) }
         let pad = yRange == nil ? (yHigh - yLow) * 0.05 : 0
-        (yLow, yHigh) = (yLow - pad, yHigh + pad)
+        // Values that cannot be negative (losses, learning rates) get no negative axis.
+        (yLow, yHigh) = (points.allSatisfy { $0.y >= 0 } ? max(0, yLow - pad) : yLow - pad, yHigh + pad)
         func px(_ v: Double) -> Int { left + 2 + Int(((v - xLow) / (xHigh - xLow) * Double(right - left - 4)).rounded()) }
         func py(_ v: Double) -> Int { bottom - 2 - Int(((v - yLow) / (yHigh - yLow) * Double(bottom - top - 4)).rounded()) }
         // y ticks: bottom, middle, top, with grid lines.

@@ -2,7 +2,8 @@ import Foundation
 
 /// The reliability diagram `genre eval` draws beside the confusion matrix: for each of the 15
 /// equal-width confidence bins, a bar as high as the accuracy of the files whose top-1 confidence
-/// falls in it, the gap to the bin's mean confidence in red, the diagonal of perfect calibration,
+/// falls in it, the gap to the bin's mean confidence in translucent red (a red line at the mean
+/// confidence), the diagonal of perfect calibration,
 /// and under it how many files each bin holds. Two panels: before temperature scaling (T = 1)
 /// and after.
 public enum ReliabilityDiagram {
@@ -32,10 +33,10 @@ public enum ReliabilityDiagram {
         for bin in bins where bin.count > 0 {
             let (x0, x1) = (px(bin.lower) + 1, px(bin.upper) - 1)
             canvas.fill(x: x0, y: py(bin.accuracy), width: x1 - x0 + 1, height: bottom - py(bin.accuracy), .blue)
-            // The gap between accuracy and confidence.
+            // The gap between accuracy and confidence, translucent over the bar when it is inside.
             let (a, c) = (py(bin.accuracy), py(bin.confidence))
-            canvas.fill(x: x0, y: min(a, c), width: x1 - x0 + 1, height: abs(a - c) + 1, Canvas.Colour(240, 140, 140))
-            canvas.line(x0, c, x1, c, .red)
+            canvas.blend(x: x0, y: min(a, c), width: x1 - x0 + 1, height: abs(a - c) + 1, .red, alpha: 0.45)
+            canvas.line(x0, c, x1, c, .red, thickness: 2)
         }
         // Perfect calibration, dashed.
         for t in stride(from: 0, to: size, by: 6) { canvas.line(left + t, bottom - t, left + min(t + 3, size), bottom - min(t + 3, size), .black) }
