@@ -75,7 +75,7 @@ struct Train: ParsableCommand {
                 + "\(String(format: "%.2f", trainer.bestAccuracy * 100)) % at epoch \(trainer.bestEpoch)")
             if let calibration = try Calibration.calibrate(checkpoint: config.run.best, validation: data.validation,
                                                            batchSize: config.training.batchSize) {
-                status.log(String(format: "calibration: temperature %.3f fitted on the validation split; ECE %.4f before, %.4f after ",
+                status.log(String(format: "calibration: temperature %.3f fitted on the validation split; ECE %.4f before, %.4f after",
                                   calibration.temperature, calibration.eceBefore, calibration.eceAfter) + " (stored in \(config.run.best))")
             } else {
                 status.log("calibration: no validation files, temperature left at 1")
