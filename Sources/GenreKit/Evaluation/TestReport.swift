@@ -1,3 +1,4 @@
+import Files
 import Foundation
 
 /// What `genre train` prints at the end: the best checkpoint on the test split, next to a
