@@ -103,6 +103,7 @@ final class DuplicateAudioTests: XCTestCase {
         let config = try Config(json: [
             "data": ["root": data.path(percentEncoded: false), "split": ["train": 0.5, "validation": 0.25, "test": 0.25, "seed": 2]],
             "features": ["n_fft": 512, "hop_length": 256, "n_mels": 16, "segment_seconds": 0.2, "segment_hop_seconds": 0.1],
+            "training": ["batch_size": 4],
         ] as [String: Any])
         var logged: [String] = []
         let prepared = try TrainingData.prepare(config, cacheFolder: cache.folder, threads: 2, log: { logged.append($0) })

@@ -40,28 +40,13 @@ public struct FeatureCache: Sendable {
 
     /// The log-mel of `path`, from the cache when it is there.
     public func spectrogram(for path: String) throws -> Spectrogram {
-        let entry = folder + "/" + (try key(for: path))
-        if FileManager.default.fileExists(atPath: entry), let cached = try? NpyReader.spectrogram(path: entry),
-           cached.nMels == parameters.nMels {
-            return cached
-        }
-        let spectrogram = try LogMel(parameters).compute(path: path)
-        guard writes.failure == nil else { return spectrogram }
-        do {
-            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-                throw FileError(path: folder, problem: "cannot create the cache folder")
-            }
-            try NpyWriter.write(spectrogram, to: entry)
-        } catch {
-            writes.record(error as? FileError ?? FileError(path: entry, problem: "\(error)"))
-        }
-        return spectrogram
+        try entry(for: path).spectrogram
     }
 
     /// A file's log-mel and a hash of its decoded samples (mono, at the feature sample rate), which
     /// tells files with identical audio apart from merely similar ones. Both are cached: the hash
     /// in a small `.audiohash` file beside the `.npy` (computed on the first request for a log-mel
-    /// cached before hashes were).
+    /// cached before hashes were). A cache that cannot be written (a full disk) is only not used.
     public func entry(for path: String) throws -> (spectrogram: Spectrogram, audioHash: String) {
         let key = try key(for: path)
         let entry = folder + "/" + key
@@ -69,14 +54,29 @@ public struct FeatureCache: Sendable {
         if FileManager.default.fileExists(atPath: entry), let cached = try? NpyReader.spectrogram(path: entry), cached.nMels == parameters.nMels {
             if let hash = try? String(contentsOfFile: hashEntry, encoding: .utf8), hash.count == 32 { return (cached, hash) }
             let (_, hash) = try computeWithHash(path)
-            try AtomicFile.write(Array(hash.utf8), to: hashEntry)
+            store { try AtomicFile.write(Array(hash.utf8), to: hashEntry) }
             return (cached, hash)
         }
         let (spectrogram, hash) = try computeWithHash(path)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try NpyWriter.write(spectrogram, to: entry)
-        try AtomicFile.write(Array(hash.utf8), to: hashEntry)
+        store {
+            try NpyWriter.write(spectrogram, to: entry)
+            try AtomicFile.write(Array(hash.utf8), to: hashEntry)
+        }
         return (spectrogram, hash)
+    }
+
+    /// Runs `write` into the cache folder unless an earlier write failed; a failure is recorded
+    /// (`writeFailure`) and turns caching off for the rest of the run.
+    private func store(_ write: () throws -> Void) {
+        guard writes.failure == nil else { return }
+        do {
+            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                throw FileError(path: folder, problem: "cannot create the cache folder")
+            }
+            try write()
+        } catch {
+            writes.record(error as? FileError ?? FileError(path: folder, problem: "\(error)"))
+        }
     }
 
     /// LogMel.compute(path:) with the decoded samples hashed on the way.
