@@ -5,7 +5,7 @@ PKG_MODULES  := sndfile fftw3f soxr zlib taglib
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/genre
 
-.PHONY: all deps build release test demo clean
+.PHONY: all deps build release test demo clean fuzz-build fuzz fuzz-smoke sanitize sanitize-address sanitize-thread
 
 all: build
 
@@ -30,6 +30,35 @@ test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --disable-swift-testing
 
+# Coverage-guided fuzzing of the readers of untrusted files (Fuzz/, README "Reliability" → "Fuzzing"):
+# libFuzzer with AddressSanitizer, each target for FUZZ_SECONDS; any crash, leak, hang or OOM fails.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz-build: deps
+	$(SWIFT) build -c release --package-path Fuzz -Xswiftc -sanitize=fuzzer,address
+
+fuzz: fuzz-build
+	Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# What CI runs after `make test`: every target for 20 s.
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=20
+
+# The test suite under AddressSanitizer and ThreadSanitizer (separate build folders, so the
+# normal release build stays as it is). Any report fails the run.
+SANITIZE_FILTER ?=
+sanitize: sanitize-address sanitize-thread
+
+sanitize-address: deps
+	$(SWIFT) build -c release --build-tests --sanitize=address --scratch-path .build/asan
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 $(SWIFT) test -c release --skip-build --disable-swift-testing \
+		--sanitize=address --scratch-path .build/asan $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)')
+
+sanitize-thread: deps
+	$(SWIFT) build -c release --build-tests --sanitize=thread --scratch-path .build/tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test -c release --skip-build --disable-swift-testing \
+		--sanitize=thread --scratch-path .build/tsan $(if $(SANITIZE_FILTER),--filter '$(SANITIZE_FILTER)')
+
 # The main job on the built-in example: render the demo data set (first time only), train
 # MobileNetV2 on it (configs/v2.json, starting over), then classify one of its songs.
 demo: build
@@ -37,4 +66,4 @@ demo: build
 	$(BIN) predict --checkpoint runs/v2/best.safetensors data/demo/jazz/jazz.00003.wav
 
 clean:
-	rm -rf .build demo-out
+	rm -rf .build Fuzz/.build demo-out

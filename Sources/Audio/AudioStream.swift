@@ -24,9 +24,19 @@ public final class AudioStream {
     private static let holdBack = 512
 
     /// - Parameter sampleRate: target rate; nil keeps the file's own rate.
-    public init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
-        file = try SoundFile(path: path)
-        self.path = path
+    public convenience init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
+        try self.init(file: SoundFile(path: path), sampleRate: sampleRate, blockFrames: blockFrames)
+    }
+
+    /// Decodes a whole file held in memory (libsndfile's virtual I/O); `name` stands for the path
+    /// in errors.
+    public convenience init(bytes: [UInt8], name: String = "<memory>", sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
+        try self.init(file: SoundFile(bytes: bytes, name: name), sampleRate: sampleRate, blockFrames: blockFrames)
+    }
+
+    private init(file: SoundFile, sampleRate: Int?, blockFrames: Int) throws {
+        self.file = file
+        self.path = file.path
         sourceRate = file.sampleRate
         channels = file.channels
         sourceFrames = file.frames

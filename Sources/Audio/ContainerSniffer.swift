@@ -20,7 +20,12 @@ enum ContainerSniffer {
     static func looksLikeAudio(path: String) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: path) else { return true }  // let sf_open explain
         defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 16)) ?? Data())
+        return looksLikeAudio(head: [UInt8]((try? handle.read(upToCount: 16)) ?? Data()))
+    }
+
+    /// True when a file's first bytes (16 are enough) start like a container libsndfile reads or
+    /// like an MPEG stream.
+    static func looksLikeAudio(head: [UInt8]) -> Bool {
         if magics.contains(where: { head.starts(with: $0) }) { return true }
         if head.starts(with: Array("ID3".utf8)) { return true }
         // An MPEG audio frame: 11 sync bits, a valid version, layer and bitrate.
