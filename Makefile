@@ -1,7 +1,10 @@
 # genre — build, test and demo entry points. `make test` is what CI runs.
 SWIFT        ?= swift
-APT_PACKAGES := libsndfile1-dev libfftw3-dev libsoxr-dev zlib1g-dev pkg-config libtag1-dev ffmpeg
-PKG_MODULES  := sndfile fftw3f soxr zlib taglib
+APT_PACKAGES := pkg-config libsndfile1-dev libfftw3-dev libsoxr-dev zlib1g-dev libavformat-dev libavcodec-dev \
+                libavutil-dev libtag1-dev ffmpeg
+PKG_MODULES  := sndfile fftw3f soxr zlib libavformat libavcodec libavutil taglib
+# Programs the tests run as independent references (FFmpeg's own decoder and tag reader).
+COMMANDS     := ffmpeg ffprobe
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/genre
 
@@ -9,10 +12,11 @@ BIN          := .build/release/genre
 
 all: build
 
-# Installs the system libraries when pkg-config cannot find them.
+# Installs the system packages when pkg-config cannot find a library or a command is missing.
 deps:
-	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKG_MODULES); then \
-		echo "deps: $(PKG_MODULES) found"; \
+	@if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists $(PKG_MODULES) \
+		&& (for c in $(COMMANDS); do command -v $$c >/dev/null 2>&1 || exit 1; done); then \
+		echo "deps: $(PKG_MODULES) $(COMMANDS) found"; \
 	else \
 		echo "deps: installing $(APT_PACKAGES)"; \
 		$(SUDO) apt-get update -qq && \

@@ -35,13 +35,15 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "TagLibSystem", pkgConfig: "taglib",
                        providers: [.apt(["libtag1-dev"])]),
+        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
+                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]),
 
         // Libraries. Arrows point one way: genre -> GenreKit -> {Models -> Engine, Features -> Audio,
         // SafeTensors, Synth}; Randomness and Files are leaves.
         .target(name: "Files"),
         .target(name: "Randomness"),
         .target(name: "SafeTensors", dependencies: ["Files"]),
-        .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr"], swiftSettings: fast),
+        .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr", "CFFmpeg"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
@@ -68,8 +70,8 @@ let package = Package(
         // checked as well).
         .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine"], path: "Tests/TestSupport"),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "TestSupport"]),
-        .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Features", "TestSupport"]),
+        .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "Audio", "Engine", "Models", "SafeTensors", "Files", "Synth", "TestSupport"]),

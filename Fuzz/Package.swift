@@ -29,5 +29,7 @@ let package = Package(
         .executableTarget(name: "FuzzSplitList", dependencies: ["FuzzDriver", .product(name: "GenreKit", package: genre)]),
         // Audio through libsndfile from memory (virtual I/O), mixed to mono and resampled.
         .executableTarget(name: "FuzzSndFile", dependencies: ["FuzzDriver", .product(name: "Audio", package: genre)]),
+        // Audio through FFmpeg from memory (libavformat custom I/O, libavcodec), the same way on.
+        .executableTarget(name: "FuzzFFmpeg", dependencies: ["FuzzDriver", .product(name: "Audio", package: genre)]),
     ]
 )

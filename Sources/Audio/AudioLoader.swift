@@ -12,7 +12,7 @@ public enum AudioLoader {
 
     /// Every channel at the file's own rate, as [channel][frame] (`librosa.load(sr=None, mono=False)`).
     public static func loadChannels(path: String) throws -> (channels: [[Float]], sampleRate: Int) {
-        let file = try SoundFile(path: path)
+        let file = try AudioDecoders.open(path: path)
         let blockFrames = 65536
         var interleaved = [Float](repeating: 0, count: blockFrames * file.channels)
         var channels = [[Float]](repeating: [], count: file.channels)

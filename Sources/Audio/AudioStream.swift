@@ -1,5 +1,6 @@
 /// Reads a file block by block as mono float samples at a chosen rate, so files of any length
-/// are processed in bounded memory. Channels are averaged, then resampled with soxr HQ; the
+/// are processed in bounded memory. Any format goes through the same path: libsndfile or FFmpeg
+/// decodes (`AudioDecoders.open`), then the mix-down and the resampler are shared. Channels are averaged, then resampled with soxr HQ; the
 /// total length is ceil(n · target / source) as librosa keeps it.
 public final class AudioStream {
     public let path: String
@@ -10,7 +11,7 @@ public final class AudioStream {
     /// Frames the source header announces (an estimate for compressed formats).
     public let sourceFrames: Int
 
-    private let file: SoundFile
+    private let file: any AudioDecoder
     private let resampler: Resampler?
     private let blockFrames: Int
     private var interleaved: [Float]
@@ -22,25 +23,35 @@ public final class AudioStream {
     private var emitted = 0
     private var finished = false
     private static let holdBack = 512
+    /// Largest resampling ratio, up or down (8 kHz → 384 kHz is 48×).
+    private static let maxRatio = 64.0
 
     /// - Parameter sampleRate: target rate; nil keeps the file's own rate.
     public convenience init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
-        try self.init(file: SoundFile(path: path), sampleRate: sampleRate, blockFrames: blockFrames)
+        try self.init(file: AudioDecoders.open(path: path), sampleRate: sampleRate, blockFrames: blockFrames)
     }
 
-    /// Decodes a whole file held in memory (libsndfile's virtual I/O); `name` stands for the path
-    /// in errors.
-    public convenience init(bytes: [UInt8], name: String = "<memory>", sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
-        try self.init(file: SoundFile(bytes: bytes, name: name), sampleRate: sampleRate, blockFrames: blockFrames)
+    /// Decodes a whole file held in memory (libsndfile's virtual I/O or FFmpeg's custom I/O);
+    /// `name` stands for the path in errors.
+    public convenience init(bytes: [UInt8], name: String = "<memory>", sampleRate: Int? = 22050, blockFrames: Int = 65536,
+                            library: AudioLibrary = .automatic) throws {
+        try self.init(file: AudioDecoders.open(bytes: bytes, name: name, library: library), sampleRate: sampleRate, blockFrames: blockFrames)
     }
 
-    private init(file: SoundFile, sampleRate: Int?, blockFrames: Int) throws {
+    private init(file: any AudioDecoder, sampleRate: Int?, blockFrames: Int) throws {
         self.file = file
         self.path = file.path
         sourceRate = file.sampleRate
         channels = file.channels
         sourceFrames = file.frames
         self.sampleRate = sampleRate ?? file.sampleRate
+        // libsndfile's own limit; a damaged header read by FFmpeg can claim tens of thousands.
+        guard channels <= 1024 else { throw AudioError(path: path, problem: "implausible channel count \(channels)") }
+        // A damaged header can claim 1 Hz, which would upsample each block into gigabytes.
+        let ratio = Double(self.sampleRate) / Double(sourceRate)
+        guard ratio <= Self.maxRatio, ratio >= 1 / Self.maxRatio else {
+            throw AudioError(path: path, problem: "implausible sample rate \(sourceRate) Hz (resampling to \(self.sampleRate) Hz is limited to \(Int(Self.maxRatio))× either way)")
+        }
         resampler = self.sampleRate == sourceRate ? nil : try Resampler(from: sourceRate, to: self.sampleRate)
         self.blockFrames = blockFrames
         interleaved = [Float](repeating: 0, count: blockFrames * file.channels)

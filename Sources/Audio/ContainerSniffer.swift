@@ -1,14 +1,23 @@
 import Foundation
 
-/// Recognises audio containers by their first bytes.
+/// Recognises audio containers by their first bytes and picks the library that decodes them.
 ///
 /// libsndfile hands data it does not recognise to its MPEG decoder as a last resort, and mpg123
 /// then prints resync notes on stderr for random bytes. Files are only passed to libsndfile when
-/// they start like a container it reads, which keeps bad input to one clear error line.
+/// they start like a container it reads, and to FFmpeg when they start like one of the formats
+/// libsndfile does not read (MP4/QuickTime, ADTS AAC, ASF/WMA, Matroska/WebM, WavPack, Monkey's
+/// Audio, Musepack, AC-3, …); anything else is refused, which keeps bad input to one clear line.
 enum ContainerSniffer {
-    private static let magics: [[UInt8]] = [
+    enum Library: Equatable {
+        /// libsndfile: the librosa contract, first for everything it reads.
+        case soundFile
+        /// FFmpeg's libavformat and libavcodec.
+        case ffmpeg
+    }
+
+    private static let soundFileMagics: [[UInt8]] = [
         "RIFF", "RIFX", "RF64", "FORM", ".snd", "dns.", "fLaC", "OggS", "caff", "NIST", "Crea",
-        "riff", "MATL", "2BIT", "#!AMR", "wvpk", "ajkg", "SDS", "LM89", "ARMa",
+        "riff", "MATL", "2BIT", "#!AMR", "ajkg", "SDS", "LM89", "ARMa",
     ].map { Array($0.utf8) } + [
         [0x64, 0xA3, 0x01, 0x00], [0x00, 0x01, 0xA3, 0x64],  // IRCAM
         [0x64, 0xA3, 0x02, 0x00], [0x00, 0x02, 0xA3, 0x64],
@@ -16,23 +25,60 @@ enum ContainerSniffer {
         [0x64, 0xA3, 0x04, 0x00], [0x00, 0x04, 0xA3, 0x64],
     ]
 
-    /// True when `path` starts like a container libsndfile reads or like an MPEG stream.
-    static func looksLikeAudio(path: String) -> Bool {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return true }  // let sf_open explain
+    private static let ffmpegMagics: [[UInt8]] = [
+        "wvpk",  // WavPack
+        "MAC ",  // Monkey's Audio
+        "MPCK", "MP+",  // Musepack SV8, SV7
+        "TTA1",  // True Audio
+        "ADIF",  // AAC in ADIF
+        "FLV",
+    ].map { Array($0.utf8) } + [
+        [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11],  // ASF (WMA, WMV)
+        [0x1A, 0x45, 0xDF, 0xA3],  // EBML: Matroska, WebM
+        [0x0B, 0x77],  // AC-3, E-AC-3
+        [0x00, 0x00, 0x01, 0xBA],  // MPEG program stream
+    ]
+
+    /// Atom types that open an MPEG-4 or QuickTime file, at byte 4.
+    static let quickTimeAtomNames = ["ftyp", "moov", "mdat", "free", "skip", "wide", "pnot"]
+    private static let quickTimeAtoms: [[UInt8]] = quickTimeAtomNames.map { Array($0.utf8) }
+
+    /// The library for `path`, or nil when its first bytes match no container either reads.
+    static func library(path: String) -> Library? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return .soundFile }  // let sf_open explain
         defer { try? handle.close() }
-        return looksLikeAudio(head: [UInt8]((try? handle.read(upToCount: 16)) ?? Data()))
+        var head = [UInt8]((try? handle.read(upToCount: 16)) ?? Data())
+        // An ID3v2 tag can sit before MPEG audio, ADTS AAC or FLAC: look past it.
+        if head.count >= 10, head.starts(with: Array("ID3".utf8)) {
+            let size = head[6..<10].reduce(0) { $0 << 7 | Int($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
+            guard (try? handle.seek(toOffset: UInt64(size))) != nil else { return .soundFile }
+            head = [UInt8]((try? handle.read(upToCount: 16)) ?? Data())
+            return library(head: head) ?? .soundFile
+        }
+        return library(head: head)
     }
 
-    /// True when a file's first bytes (16 are enough) start like a container libsndfile reads or
-    /// like an MPEG stream.
-    static func looksLikeAudio(head: [UInt8]) -> Bool {
-        if magics.contains(where: { head.starts(with: $0) }) { return true }
-        if head.starts(with: Array("ID3".utf8)) { return true }
-        // An MPEG audio frame: 11 sync bits, a valid version, layer and bitrate.
-        if head.count >= 4, head[0] == 0xFF, head[1] & 0xE0 == 0xE0,
-           (head[1] >> 3) & 0x3 != 1, (head[1] >> 1) & 0x3 != 0, head[2] >> 4 != 0xF {
-            return true
+    /// The same for a whole file held in memory.
+    static func library(bytes: [UInt8]) -> Library? {
+        let head = Array(bytes.prefix(16))
+        if head.count >= 10, head.starts(with: Array("ID3".utf8)) {
+            let size = head[6..<10].reduce(0) { $0 << 7 | Int($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
+            return library(head: Array(bytes.dropFirst(size).prefix(16))) ?? .soundFile
         }
-        return false
+        return library(head: head)
+    }
+
+    static func library(head: [UInt8]) -> Library? {
+        if soundFileMagics.contains(where: { head.starts(with: $0) }) { return .soundFile }
+        if ffmpegMagics.contains(where: { head.starts(with: $0) }) { return .ffmpeg }
+        if head.count >= 8, quickTimeAtoms.contains(where: { head[4..<8].elementsEqual($0) }) { return .ffmpeg }
+        if head.count >= 4, head[0] == 0xFF, head[1] & 0xE0 == 0xE0 {
+            let layer = (head[1] >> 1) & 0x3
+            // ADTS AAC: 12 sync bits, layer 0, a valid sampling-frequency index.
+            if head[1] & 0xF0 == 0xF0, layer == 0, (head[2] >> 2) & 0xF < 13 { return .ffmpeg }
+            // An MPEG audio frame: 11 sync bits, a valid version, layer and bitrate.
+            if (head[1] >> 3) & 0x3 != 1, layer != 0, head[2] >> 4 != 0xF { return .soundFile }
+        }
+        return nil
     }
 }

@@ -4,7 +4,9 @@ import Foundation
 
 /// An open libsndfile handle for reading; closed in `deinit`.
 /// Reads interleaved float samples in [-1, 1], as libsndfile normalises them.
-final class SoundFile {
+final class SoundFile: AudioDecoder {
+    static let unreadable = "not a readable audio file"
+
     let path: String
     let sampleRate: Int
     let channels: Int
@@ -16,24 +18,17 @@ final class SoundFile {
     /// Bytes a from-memory handle reads; kept alive as long as the handle.
     private let memory: MemoryFile?
 
+    /// Opens `path`, which `AudioDecoders.open` has checked to be a readable file in a container
+    /// libsndfile reads.
     convenience init(path: String) throws {
-        if let problem = FileProblem.check(path: path) {
-            throw AudioError(path: path, problem: problem)
-        }
-        guard ContainerSniffer.looksLikeAudio(path: path) else {
-            throw AudioError(path: path, problem: "not a readable audio file (format not recognised)")
-        }
         var info = SF_INFO()
         let handle = sf_open(path, Int32(SFM_READ), &info)
         try self.init(handle: handle, info: info, path: path, memory: nil)
     }
 
     /// Reads a whole file held in memory through libsndfile's virtual I/O; `name` stands for the
-    /// path in errors.
+    /// path in errors. `AudioDecoders.open(bytes:name:)` has checked the container.
     convenience init(bytes: [UInt8], name: String) throws {
-        guard ContainerSniffer.looksLikeAudio(head: Array(bytes.prefix(16))) else {
-            throw AudioError(path: name, problem: "not a readable audio file (format not recognised)")
-        }
         let memory = MemoryFile(bytes)
         var io = SF_VIRTUAL_IO(get_filelen: MemoryFile.length, seek: MemoryFile.seek, read: MemoryFile.read,
                                write: MemoryFile.write, tell: MemoryFile.tell)
@@ -45,7 +40,7 @@ final class SoundFile {
     private init(handle: OpaquePointer?, info: SF_INFO, path: String, memory: MemoryFile?) throws {
         guard let handle else {
             let reason = String(cString: sf_strerror(nil))
-            throw AudioError(path: path, problem: "not a readable audio file (\(SoundFile.tidy(reason)))")
+            throw AudioError(path: path, problem: "\(SoundFile.unreadable) (\(SoundFile.tidy(reason)))")
         }
         guard info.channels > 0, info.samplerate > 0 else {
             sf_close(handle)

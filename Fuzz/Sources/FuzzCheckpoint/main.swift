@@ -26,7 +26,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
 public func initialize(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> CInt {
     guard let folder = ProcessInfo.processInfo.environment["GENRE_FUZZ_WRITE_SEEDS"] else { return 0 }
     let specs = [ModelSpec(arch: .mobilenetV1, width: 0.0625, classes: 2), ModelSpec(arch: .mobilenetV2, width: 0.05, classes: 2),
-                 ModelSpec(arch: .shufflenetV1, width: 0.1, classes: 3, groups: 1)]
+                 ModelSpec(arch: .shufflenetV1, width: 0.25, classes: 3, groups: 1)]
     for spec in specs {
         let info = CheckpointInfo(spec: spec, labels: (0..<spec.classes).map { "genre\($0)" }, features: FeatureParameters(nMels: 64),
                                   windowing: Windowing(), mean: -30, std: 12, extra: ["epoch": "3"])

@@ -6,7 +6,8 @@ import FuzzDriver
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
-    guard let stream = try? AudioStream(bytes: bytes, name: "fuzz", sampleRate: size % 2 == 0 ? 22050 : nil, blockFrames: 4096) else {
+    guard let stream = try? AudioStream(bytes: bytes, name: "fuzz", sampleRate: size % 2 == 0 ? 22050 : nil,
+                                              blockFrames: 4096, library: .libsndfile) else {
         return 0
     }
     var samples = 0

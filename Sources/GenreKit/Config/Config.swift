@@ -168,6 +168,7 @@ public struct Config: Sendable {
             guard (0..<1).contains(model.dropout) else { throw m.error("dropout", "must be in [0, 1)") }
             model.groups = try m.int("groups") ?? model.groups
             guard [1, 2, 3, 4, 8].contains(model.groups) else { throw m.error("groups", "must be 1, 2, 3, 4 or 8") }
+            if let problem = modelSpec(classes: 1).problem { throw m.error("width", problem) }
             try m.rejectUnknownKeys()
         }
         if var t = try top.object("training") {

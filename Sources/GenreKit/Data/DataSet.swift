@@ -18,8 +18,11 @@ public struct DataSet: Sendable {
     public let labels: [String]
     public let items: [Item]
 
-    /// Extensions of the formats libsndfile reads.
-    public static let audioExtensions: Set<String> = ["wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "au", "snd", "caf", "w64", "rf64"]
+    /// Extensions of the formats libsndfile reads, then of those FFmpeg decodes.
+    public static let audioExtensions: Set<String> = [
+        "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "au", "snd", "caf", "w64", "rf64",
+        "m4a", "m4b", "mp4", "mov", "aac", "wma", "wv", "ape", "mpc", "ac3", "mka", "webm",
+    ]
 
     /// Scans `root`: every sub-folder is a label; audio files are collected recursively within it.
     public init(root: String) throws {

@@ -80,6 +80,7 @@ public enum Checkpoint {
             }
             let spec = ModelSpec(arch: arch, width: width, inChannels: inChannels, classes: classes,
                                  dropout: try model.double("dropout"), groups: try model.int("groups") ?? 3)
+            if let problem = spec.problem { throw fail("metadata 'model': \(problem)") }
             var f = try object("features")
             var features = FeatureParameters()
             var windowing = Windowing()

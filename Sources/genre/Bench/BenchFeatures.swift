@@ -11,7 +11,7 @@ struct BenchFeatures: ParsableCommand {
 
     @Option(help: "Timed repetitions (the median is printed).")
     var repeats: Int = 15
-    @Flag(help: "Also push a 60-minute 44.1 kHz stereo WAV through the streaming path and report peak memory.")
+    @Flag(help: "Also push a 60-minute 44.1 kHz stereo WAV (and its AAC copy) through the streaming path and report peak memory.")
     var hour = false
 
     func run() throws {
@@ -30,6 +30,13 @@ struct BenchFeatures: ParsableCommand {
         let pipelineTime = try median(repeats) { _ = try logMel.compute(path: wav) }
         report("decode + resample + log-mel, 30 s 44.1 kHz stereo 16-bit WAV", seconds: pipelineTime, audio: 30)
 
+        // AAC goes through FFmpeg; the ffmpeg CLI (installed by `make deps`) writes the file.
+        let aac = folder.appendingPathComponent("clip-44100-stereo.m4a").path
+        if try encodeAAC(wav, to: aac) {
+            let aacTime = try median(repeats) { _ = try logMel.compute(path: aac) }
+            report("decode + resample + log-mel, 30 s 44.1 kHz stereo AAC (.m4a, FFmpeg)", seconds: aacTime, audio: 30)
+        }
+
         if hour {
             let long = folder.appendingPathComponent("hour.wav").path
             try BenchSignal.writeLongWAV(path: long, minutes: 60)
@@ -37,7 +44,33 @@ struct BenchFeatures: ParsableCommand {
             let elapsed = try BenchTiming.seconds { spectrogram = try logMel.compute(path: long) }
             report("decode + resample + log-mel, 60 min 44.1 kHz stereo WAV (\(spectrogram.frames) frames)", seconds: elapsed, audio: 3600)
             print(String(format: "peak resident memory: %.0f MB", PeakMemory.megabytes()))
+
+            let longAAC = folder.appendingPathComponent("hour.m4a").path
+            if try encodeAAC(long, to: longAAC) {
+                try FileManager.default.removeItem(atPath: long)
+                let start = DispatchTime.now()
+                let spectrogram = try logMel.compute(path: longAAC)
+                let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+                report("decode + resample + log-mel, 60 min 44.1 kHz stereo AAC (\(spectrogram.frames) frames)", seconds: elapsed, audio: 3600)
+                print(String(format: "peak resident memory: %.0f MB", PeakMemory.megabytes()))
+            }
         }
+    }
+
+    /// `ffmpeg -i wav -c:a aac m4a`; false (with a note) when the ffmpeg CLI is not installed.
+    private func encodeAAC(_ wav: String, to target: String) throws -> Bool {
+        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        guard let ffmpeg = folders.map({ $0 + "/ffmpeg" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            print("AAC rows skipped: the ffmpeg command-line tool, which writes the AAC file, is not installed (make deps)")
+            return false
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ffmpeg)
+        process.arguments = ["-nostdin", "-v", "error", "-y", "-i", wav, "-c:a", "aac", "-b:a", "192k", target]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw fail("ffmpeg could not write \(target)") }
+        return true
     }
 
     private func report(_ label: String, seconds: Double, audio: Double) {

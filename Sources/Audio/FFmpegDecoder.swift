@@ -1,0 +1,407 @@
+internal import CFFmpeg
+import Foundation
+import Files
+
+/// Decodes what libsndfile does not read — AAC and ALAC in MPEG-4, ADTS AAC, WMA, WavPack, Monkey's
+/// Audio, Musepack, AC-3, Opus and Vorbis in Matroska/WebM, the audio track of video files —
+/// through FFmpeg's libavformat and libavcodec, one packet at a time.
+///
+/// The default audio stream (`av_find_best_stream`) is decoded with libavformat's and
+/// libavcodec's default behaviour, as the `ffmpeg` CLI decodes it: edit lists applied, encoder
+/// delay and the padding the container marks (skip-samples side data) trimmed. Samples of any format become interleaved
+/// floats the way libswresample converts them (s16 → x / 32768, s32 → x / 2147483648).
+/// Packets that fail to decode are skipped, as the CLI skips them; a file where nothing decodes,
+/// where more than a tenth of the packets fail, or that ends well before its header says is an
+/// error. libav's own logging is silenced: problems come back as one `AudioError` line.
+final class FFmpegDecoder: AudioDecoder {
+    let path: String
+    let sampleRate: Int
+    let channels: Int
+    let frames: Int
+    let formatDescription: String
+
+    private let handles: Handles
+    private let streamIndex: Int32
+    /// Frames the container announces, when it states them rather than guessing from the bitrate.
+    private let announcedFrames: Int?
+
+    /// The decoded frame being handed out: `frameOffset` of its `frameLength` frames are taken.
+    private var frameOffset = 0
+    private var frameLength = 0
+    /// A packet the decoder refused with EAGAIN, to send again after draining its frames.
+    private var packetWaiting = false
+    private var inputEnded = false
+    private var flushed = false
+    private var decoderEnded = false
+    private var decodedFrames = 0
+    private var packetsSent = 0
+    private var badPackets = 0
+    private var firstDecodeError: Int32 = 0
+    private var readError: Int32 = 0
+
+    /// Bytes and microseconds libavformat may read to find the streams' parameters.
+    private static let probeSize = "5000000"
+    private static let analyzeDuration = "5000000"
+
+    private static let quiet: Void = { av_log_set_level(AV_LOG_QUIET) }()
+
+    /// The demuxer, decoder, packet and frame, freed together however far `init` got.
+    private final class Handles {
+        var format: UnsafeMutablePointer<AVFormatContext>?
+        var codec: UnsafeMutablePointer<AVCodecContext>?
+        var packet: UnsafeMutablePointer<AVPacket>? = av_packet_alloc()
+        var frame: UnsafeMutablePointer<AVFrame>? = av_frame_alloc()
+        /// Custom I/O over a file in memory (`memory` stays alive as long as it).
+        var io: UnsafeMutablePointer<AVIOContext>?
+        var memory: MemoryInput?
+
+        deinit {
+            av_frame_free(&frame)
+            av_packet_free(&packet)
+            avcodec_free_context(&codec)
+            avformat_close_input(&format)
+            if io != nil {
+                av_freep(&io!.pointee.buffer)
+                avio_context_free(&io)
+            }
+        }
+    }
+
+    /// Opens `path`, or — with `bytes` — the whole file held in memory, through custom I/O; `path`
+    /// then only names it in errors.
+    init(path: String, bytes: [UInt8]? = nil) throws {
+        Self.quiet
+        self.path = path
+        func failure(_ problem: String) -> AudioError { AudioError(path: path, problem: problem) }
+        let handles = Handles()
+        self.handles = handles
+        guard handles.packet != nil, handles.frame != nil else { throw failure("cannot set up the decoder (out of memory)") }
+        func quickTimeProblem() -> String? { bytes.map(ContainerCheck.quickTimeProblem(bytes:)) ?? ContainerCheck.quickTimeProblem(path: path) }
+
+        if let problem = bytes.map(ContainerCheck.asfProblem(bytes:)) ?? ContainerCheck.asfProblem(path: path) { throw failure(problem) }
+        if let bytes {
+            let memory = MemoryInput(bytes)
+            handles.memory = memory
+            guard let buffer = av_malloc(MemoryInput.bufferSize),
+                  let io = avio_alloc_context(buffer.assumingMemoryBound(to: UInt8.self), Int32(MemoryInput.bufferSize), 0,
+                                              Unmanaged.passUnretained(memory).toOpaque(), MemoryInput.read, nil, MemoryInput.seek) else {
+                throw failure("cannot set up the decoder (out of memory)")
+            }
+            handles.io = io
+            guard let format = avformat_alloc_context() else { throw failure("cannot set up the decoder (out of memory)") }
+            format.pointee.pb = io
+            format.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+            handles.format = format
+        }
+        var options: OpaquePointer? = nil
+        av_dict_set(&options, "probesize", Self.probeSize, 0)
+        av_dict_set(&options, "analyzeduration", Self.analyzeDuration, 0)
+        // On failure this frees the context and sets it to nil.
+        let status = avformat_open_input(&handles.format, bytes == nil ? path : nil, nil, &options)
+        av_dict_free(&options)
+        guard status >= 0, let format = handles.format else {
+            throw failure(quickTimeProblem() ?? "\(SoundFile.unreadable) (\(Self.message(status)))")
+        }
+        // A cut-off MPEG-4 file with its index first opens, and would read as a shorter recording.
+        if String(cString: format.pointee.iformat.pointee.name).hasPrefix("mov,"), let problem = quickTimeProblem() {
+            throw failure(problem)
+        }
+        let found = avformat_find_stream_info(format, nil)
+        guard found >= 0 else {
+            throw failure("\(SoundFile.unreadable) (no stream information: \(Self.message(found)))")
+        }
+        var decoder: UnsafePointer<AVCodec>? = nil
+        let best = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, &decoder, 0)
+        guard best >= 0, let decoder else {
+            if best == genre_averror_decoder_not_found() {
+                throw failure("no decoder for its audio (\(Self.codecName(Self.firstAudioStream(format))))")
+            }
+            throw failure("no audio stream (\(Self.containerName(format)) file)")
+        }
+        streamIndex = best
+        let stream = format.pointee.streams[Int(best)]!
+        for i in 0..<Int(format.pointee.nb_streams) where i != Int(best) {
+            format.pointee.streams[i]!.pointee.discard = AVDISCARD_ALL
+        }
+
+        handles.codec = avcodec_alloc_context3(decoder)
+        guard let context = handles.codec, avcodec_parameters_to_context(context, stream.pointee.codecpar) >= 0 else {
+            throw failure("cannot set up the decoder (out of memory)")
+        }
+        context.pointee.pkt_timebase = stream.pointee.time_base
+        context.pointee.thread_count = 1
+        let opening = avcodec_open2(context, decoder, nil)
+        guard opening >= 0 else {
+            throw failure("cannot open the \(Self.codecName(stream)) decoder (\(Self.message(opening)))")
+        }
+        let rate = Int(context.pointee.sample_rate), count = Int(context.pointee.ch_layout.nb_channels)
+        guard rate > 0, count > 0 else {
+            throw failure("audio header is invalid (\(count) channels at \(rate) Hz)")
+        }
+        sampleRate = rate
+        channels = count
+        formatDescription = Self.describe(format, stream)
+
+        // Length: the stream's duration, else the container's.
+        var length = 0
+        if stream.pointee.duration > 0 {
+            length = Int(av_rescale_q(stream.pointee.duration, stream.pointee.time_base, AVRational(num: 1, den: Int32(rate))))
+        } else if format.pointee.duration > 0 {
+            length = Int(av_rescale(format.pointee.duration, Int64(rate), Int64(AV_TIME_BASE)))
+        }
+        frames = length
+        announcedFrames = length > 0 && format.pointee.duration_estimation_method != AVFMT_DURATION_FROM_BITRATE ? length : nil
+    }
+
+    func read(into buffer: UnsafeMutablePointer<Float>, maxFrames: Int) throws -> Int {
+        var filled = 0
+        while filled < maxFrames {
+            if frameOffset < frameLength {
+                let n = min(maxFrames - filled, frameLength - frameOffset)
+                convert(from: frameOffset, count: n, into: buffer + filled * channels)
+                frameOffset += n
+                filled += n
+            } else if try !receiveFrame() {
+                break
+            }
+        }
+        return filled
+    }
+
+    /// Decodes the next frame into `frame`; false at the end of the stream.
+    private func receiveFrame() throws -> Bool {
+        guard let codec = handles.codec, let frame = handles.frame, !decoderEnded else { return false }
+        var failuresInARow = 0
+        while true {
+            let status = avcodec_receive_frame(codec, frame)
+            if status >= 0 {
+                guard frame.pointee.nb_samples > 0 else { continue }
+                guard Int(frame.pointee.sample_rate) == sampleRate, Int(frame.pointee.ch_layout.nb_channels) == channels else {
+                    throw AudioError(path: path, problem: "the audio changes from \(channels) channels at \(sampleRate) Hz to "
+                        + "\(frame.pointee.ch_layout.nb_channels) channels at \(frame.pointee.sample_rate) Hz part-way")
+                }
+                frameOffset = 0
+                frameLength = Int(frame.pointee.nb_samples)
+                decodedFrames += frameLength
+                return true
+            } else if status == genre_averror_eagain(), sendPacket() {
+                continue
+            } else if status == genre_averror_eagain() || status == genre_averror_eof() {
+                decoderEnded = true
+                try checkEnd()
+                return false
+            } else {
+                // A frame that fails to decode is skipped, as the ffmpeg CLI skips it.
+                noteBadPacket(status)
+                failuresInARow += 1
+                if failuresInARow > 10_000 { throw AudioError(path: path, problem: "decoding failed (\(Self.message(status)))") }
+            }
+        }
+    }
+
+    /// Sends the next packet of the chosen stream, or the end-of-stream flush; false when even
+    /// the flush has been sent, so a decoder that still asks for input cannot loop forever.
+    private func sendPacket() -> Bool {
+        guard let format = handles.format, let codec = handles.codec, let packet = handles.packet else { return false }
+        while true {
+            if inputEnded {
+                guard !flushed else { return false }
+                flushed = true
+                _ = avcodec_send_packet(codec, nil)
+                return true
+            }
+            if !packetWaiting {
+                let status = av_read_frame(format, packet)
+                if status < 0 {
+                    if status != genre_averror_eof() { readError = status }
+                    inputEnded = true
+                    continue
+                }
+                guard packet.pointee.stream_index == streamIndex else {
+                    av_packet_unref(packet)
+                    continue
+                }
+            }
+            let status = avcodec_send_packet(codec, packet)
+            if status == genre_averror_eagain() {
+                packetWaiting = true  // the decoder has frames to give first
+                return true
+            }
+            packetWaiting = false
+            av_packet_unref(packet)
+            packetsSent += 1
+            if status >= 0 { return true }
+            noteBadPacket(status)  // skipped; on to the next packet
+        }
+    }
+
+    private func noteBadPacket(_ status: Int32) {
+        if badPackets == 0 { firstDecodeError = status }
+        badPackets += 1
+    }
+
+    /// At the end of the stream: nothing decoded, too many bad packets, or a stream that ends
+    /// well before the container said it would, are errors.
+    private func checkEnd() throws {
+        func failure(_ problem: String) -> AudioError { AudioError(path: path, problem: problem) }
+        if decodedFrames == 0 {
+            if badPackets > 0 {
+                throw failure("decoding failed (no packet of \(packetsSent) decodes: \(Self.message(firstDecodeError)))")
+            }
+            if readError != 0 { throw failure("decoding failed (\(Self.message(readError)))") }
+            throw failure("no audio frames (the file holds no decodable audio)")
+        }
+        if badPackets * 10 > packetsSent {
+            throw failure("damaged: \(badPackets) of \(packetsSent) packets do not decode (\(Self.message(firstDecodeError)))")
+        }
+        if let announcedFrames, announcedFrames - decodedFrames > max(8192, announcedFrames / 50) {
+            let seconds = { (frames: Int) in String(format: "%.2f s", Double(frames) / Double(self.sampleRate)) }
+            throw failure("truncated: the header announces \(seconds(announcedFrames)) of audio, the file holds \(seconds(decodedFrames))")
+        }
+        if readError != 0, readError != genre_averror_invaliddata() {
+            throw failure("decoding failed (\(Self.message(readError)))")
+        }
+    }
+
+    /// Copies `count` frames from `offset` of the current frame into `output`, interleaved, as
+    /// libswresample converts each sample format to float.
+    private func convert(from offset: Int, count: Int, into output: UnsafeMutablePointer<Float>) {
+        guard let frame = handles.frame else { return }
+        let channels = self.channels
+        let sampleFormat = AVSampleFormat(rawValue: frame.pointee.format)
+        let planar = av_sample_fmt_is_planar(sampleFormat) != 0
+        let data = frame.pointee.extended_data!
+        for c in 0..<channels {
+            let base = UnsafeRawPointer(data[planar ? c : 0]!)
+            let stride = planar ? 1 : channels
+            let first = planar ? offset : offset * channels + c
+            func copy<T>(_: T.Type, _ toFloat: (T) -> Float) {
+                let source = base.assumingMemoryBound(to: T.self) + first
+                for i in 0..<count { output[i * channels + c] = toFloat(source[i * stride]) }
+            }
+            switch av_get_packed_sample_fmt(sampleFormat) {
+            case AV_SAMPLE_FMT_FLT: copy(Float.self) { $0 }
+            case AV_SAMPLE_FMT_S16: copy(Int16.self) { Float($0) * (1 / 32768) }
+            case AV_SAMPLE_FMT_S32: copy(Int32.self) { Float($0) * (1 / 2147483648) }
+            case AV_SAMPLE_FMT_DBL: copy(Double.self) { Float($0) }
+            case AV_SAMPLE_FMT_U8: copy(UInt8.self) { Float(Int32($0) - 0x80) * (1 / 128) }
+            case AV_SAMPLE_FMT_S64: copy(Int64.self) { Float($0) * (1 / 9223372036854775808) }
+            default: for i in 0..<count { output[i * channels + c] = 0 }
+            }
+        }
+    }
+
+    // MARK: Names and messages
+
+    static func message(_ status: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        if av_strerror(status, &buffer, buffer.count) < 0 { return "error \(status)" }
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return SoundFile.tidy(String(decoding: bytes, as: UTF8.self))
+    }
+
+    private static func firstAudioStream(_ format: UnsafeMutablePointer<AVFormatContext>) -> UnsafeMutablePointer<AVStream>? {
+        (0..<Int(format.pointee.nb_streams)).lazy.compactMap { format.pointee.streams[$0] }
+            .first { $0.pointee.codecpar.pointee.codec_type == AVMEDIA_TYPE_AUDIO }
+    }
+
+    /// "MPEG-4, AAC LC", "Matroska/WebM, Opus", "WavPack".
+    private static func describe(_ format: UnsafeMutablePointer<AVFormatContext>, _ stream: UnsafeMutablePointer<AVStream>) -> String {
+        let container = containerName(format), codec = codecName(stream)
+        return codec.hasPrefix(container) ? codec : "\(container), \(codec)"
+    }
+
+    static func containerName(_ format: UnsafeMutablePointer<AVFormatContext>) -> String {
+        let name = String(cString: format.pointee.iformat.pointee.name)
+        if name.hasPrefix("mov,") {
+            let brand = av_dict_get(format.pointee.metadata, "major_brand", nil, 0).map { String(cString: $0.pointee.value) }
+            return brand == "qt  " ? "QuickTime" : "MPEG-4"
+        }
+        let names = [
+            "matroska,webm": "Matroska/WebM", "asf": "ASF", "aac": "ADTS", "wv": "WavPack", "ape": "Monkey's Audio",
+            "mpc": "Musepack", "mpc8": "Musepack", "ac3": "AC-3", "eac3": "E-AC-3", "ogg": "Ogg", "wav": "WAV", "caf": "CAF",
+            "mp3": "MPEG audio", "flac": "FLAC", "flv": "FLV", "avi": "AVI", "mpeg": "MPEG-PS", "mpegts": "MPEG-TS",
+            "tta": "TTA", "aiff": "AIFF", "w64": "Sony Wave64",
+        ]
+        if let known = names[name] { return known }
+        if let long = format.pointee.iformat.pointee.long_name { return String(cString: long) }
+        return name
+    }
+
+    static func codecName(_ stream: UnsafeMutablePointer<AVStream>?) -> String {
+        guard let parameters = stream?.pointee.codecpar else { return "unknown codec" }
+        let id = parameters.pointee.codec_id
+        let name = avcodec_get_name(id).map { String(cString: $0) } ?? "unknown"
+        let bits = Int(parameters.pointee.bits_per_raw_sample)
+        let depth = bits > 0 ? " \(bits)-bit" : ""
+        switch name {
+        case "aac":
+            let profile = avcodec_profile_name(id, parameters.pointee.profile).map { String(cString: $0) }
+            guard let profile else { return "AAC" }
+            return profile.hasPrefix("HE-AAC") ? profile : "AAC \(profile)"
+        case "alac": return "ALAC" + depth
+        case "flac": return "FLAC" + depth
+        case "wavpack": return "WavPack" + depth
+        case "ape": return "Monkey's Audio" + depth
+        case "tta": return "TTA" + depth
+        case "wmalossless": return "WMA Lossless" + depth
+        case "wmav1": return "WMA v1"
+        case "wmav2": return "WMA v2"
+        case "wmapro": return "WMA Pro"
+        case "wmavoice": return "WMA Voice"
+        case "opus": return "Opus"
+        case "vorbis": return "Vorbis"
+        case "mp3": return "MP3"
+        case "mp2": return "MP2"
+        case "ac3": return "AC-3"
+        case "eac3": return "E-AC-3"
+        case "dts": return "DTS"
+        case "musepack7": return "Musepack SV7"
+        case "musepack8": return "Musepack SV8"
+        default:
+            if let descriptor = avcodec_descriptor_get(id), let long = descriptor.pointee.long_name { return String(cString: long) }
+            return name
+        }
+    }
+}
+
+/// A read-only file in memory behind libavformat's custom I/O callbacks; `opaque` points at it.
+private final class MemoryInput {
+    static let bufferSize = 32768
+    let bytes: [UInt8]
+    var position = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    private static func input(_ opaque: UnsafeMutableRawPointer?) -> MemoryInput {
+        Unmanaged<MemoryInput>.fromOpaque(opaque!).takeUnretainedValue()
+    }
+
+    static let read: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int32) -> Int32 = { opaque, buffer, size in
+        let input = input(opaque)
+        guard let buffer, size > 0 else { return 0 }
+        guard input.position < input.bytes.count else { return genre_averror_eof() }
+        let n = min(Int(size), input.bytes.count - input.position)
+        input.bytes.withUnsafeBufferPointer { source in
+            buffer.update(from: source.baseAddress! + input.position, count: n)
+        }
+        input.position += n
+        return Int32(n)
+    }
+
+    static let seek: @convention(c) (UnsafeMutableRawPointer?, Int64, Int32) -> Int64 = { opaque, offset, whence in
+        let input = input(opaque)
+        let base: Int
+        switch whence & ~Int32(AVSEEK_FORCE) {
+        case Int32(AVSEEK_SIZE): return Int64(input.bytes.count)
+        case SEEK_SET: base = 0
+        case SEEK_CUR: base = input.position
+        case SEEK_END: base = input.bytes.count
+        default: return -1
+        }
+        let (target, overflow) = base.addingReportingOverflow(Int(offset))
+        guard !overflow, target >= 0 else { return -1 }
+        input.position = target
+        return Int64(target)
+    }
+}

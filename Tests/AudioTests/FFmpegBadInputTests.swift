@@ -1,0 +1,131 @@
+import Audio
+import Foundation
+import TestSupport
+import XCTest
+
+/// Damaged files in the formats FFmpeg decodes give one `AudioError` line naming the file and the
+/// cause — never a crash, a hang, or libav's own log on stderr.
+final class FFmpegBadInputTests: XCTestCase {
+    var folder: URL!
+
+    override func setUp() { folder = makeTemporaryFolder("genre-ffmpeg-bad") }
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    func expectError(_ path: String, mentioning cause: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try AudioLoader.load(path: path), file: file, line: line) { error in
+            let message = String(describing: error)
+            XCTAssertTrue(error is AudioError, "not an AudioError: \(message)", file: file, line: line)
+            XCTAssertTrue(message.hasPrefix(path), "message does not name the file: \(message)", file: file, line: line)
+            XCTAssertTrue(message.contains(cause), "message \"\(message)\" does not say \(cause)", file: file, line: line)
+            XCTAssertFalse(message.contains("\n"), "message is not one line", file: file, line: line)
+        }
+    }
+
+    /// A 3 s stereo AAC file written by the CLI (index at the end unless `faststart`).
+    func encoded(_ name: String, _ options: [String] = ["-c:a", "aac"]) throws -> (path: String, bytes: Data) {
+        let wav = path("source.wav")
+        if !FileManager.default.fileExists(atPath: wav) {
+            try AudioWriter.write(samples: testRecording(seconds: 3, sampleRate: 44100, channels: 2), sampleRate: 44100, channels: 2, to: wav)
+        }
+        let target = path(name)
+        try FFmpegCLI.encode(wav, to: target, options)
+        return (target, try Data(contentsOf: URL(fileURLWithPath: target)))
+    }
+
+    func write(_ bytes: Data, _ name: String) throws -> String {
+        try bytes.write(to: URL(fileURLWithPath: path(name)))
+        return path(name)
+    }
+
+    func testEmptyM4a() throws {
+        FileManager.default.createFile(atPath: path("empty.m4a"), contents: Data())
+        expectError(path("empty.m4a"), mentioning: "empty")
+    }
+
+    func testTextNamedM4a() throws {
+        try "tracklist\n1. intro\n2. outro\n".write(toFile: path("notes.m4a"), atomically: true, encoding: .utf8)
+        expectError(path("notes.m4a"), mentioning: "not a readable audio file")
+    }
+
+    func testRandomBytesNamedWma() throws {
+        var generator = SystemRandomNumberGenerator()
+        expectError(try write(Data((0..<65536).map { _ in UInt8.random(in: 0...255, using: &generator) }), "noise.wma"),
+                    mentioning: "not a readable audio file")
+    }
+
+    /// Cut in half: the index (`moov`, written last) is gone, and the `mdat` atom runs past the end.
+    func testTruncatedM4a() throws {
+        let (_, bytes) = try encoded("whole.m4a")
+        expectError(try write(bytes.prefix(bytes.count / 2), "half.m4a"), mentioning: "truncated")
+        expectError(try write(bytes.prefix(40), "header.m4a"), mentioning: "no 'moov' atom")  // ftyp and free only
+    }
+
+    /// Cut in half with the index first: it opens, and must not read as a shorter recording.
+    func testTruncatedFastStartM4a() throws {
+        let (_, bytes) = try encoded("fast.m4a", ["-c:a", "aac", "-movflags", "+faststart"])
+        expectError(try write(bytes.prefix(bytes.count / 2), "fast-half.m4a"), mentioning: "truncated")
+    }
+
+    func testMissingMoovAtom() throws {
+        let (_, bytes) = try encoded("whole.m4a")
+        var damaged = bytes
+        let moov = try XCTUnwrap(damaged.range(of: Data("moov".utf8)))
+        damaged.replaceSubrange(moov, with: Data("junk".utf8))
+        expectError(try write(damaged, "no-index.m4a"), mentioning: "no 'moov' atom")
+        // Only the audio data, no index at all.
+        let mdat = try XCTUnwrap(bytes.range(of: Data("mdat".utf8)))
+        expectError(try write(bytes.subdata(in: (mdat.lowerBound - 4)..<moov.lowerBound - 4), "mdat-only.m4a"), mentioning: "no 'moov' atom")
+    }
+
+    /// Every byte of the audio data replaced by noise: no packet decodes.
+    func testGarbledMdat() throws {
+        let (_, bytes) = try encoded("whole.m4a")
+        var damaged = bytes
+        let mdat = try XCTUnwrap(bytes.range(of: Data("mdat".utf8))), moov = try XCTUnwrap(bytes.range(of: Data("moov".utf8)))
+        var state: UInt64 = 42
+        for i in mdat.upperBound..<(moov.lowerBound - 4) {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            damaged[i] = UInt8(truncatingIfNeeded: state >> 56)
+        }
+        expectError(try write(damaged, "garbled.m4a"), mentioning: "decoding failed")
+    }
+
+    /// Half the packets garbled: more than a tenth fail, which is damage, not a glitch to skip.
+    func testHalfGarbledMdat() throws {
+        let (_, bytes) = try encoded("whole.m4a")
+        var damaged = bytes
+        let mdat = try XCTUnwrap(bytes.range(of: Data("mdat".utf8))), moov = try XCTUnwrap(bytes.range(of: Data("moov".utf8)))
+        let middle = (mdat.upperBound + moov.lowerBound) / 2
+        var state: UInt64 = 7
+        for i in middle..<(moov.lowerBound - 4) {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            damaged[i] = UInt8(truncatingIfNeeded: state >> 56)
+        }
+        expectError(try write(damaged, "half-garbled.m4a"), mentioning: "damaged")
+    }
+
+    /// Containers that state their length: a cut-off copy is an error, not a shorter recording.
+    func testTruncatedWebmWavPackWma() throws {
+        for (name, options) in [("opus.webm", ["-c:a", "libopus"]), ("pack.wv", ["-c:a", "wavpack"]), ("media.wma", ["-c:a", "wmav2"])] {
+            let (_, bytes) = try encoded(name, options)
+            expectError(try write(bytes.prefix(bytes.count / 2), "cut-" + name), mentioning: "truncated")
+        }
+    }
+
+    func testVideoWithoutAudio() throws {
+        try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-c:v", "mpeg4", path("silent-film.mp4")])
+        expectError(path("silent-film.mp4"), mentioning: "no audio stream")
+        XCTAssertThrowsError(try AudioInfo(path: path("silent-film.mp4")))
+    }
+
+    /// A whole file still decodes after all this (the damage checks do not refuse good files).
+    func testWholeFilesPass() throws {
+        for (name, options) in [("a.m4a", ["-c:a", "aac"]), ("b.m4a", ["-c:a", "aac", "-movflags", "+faststart"]),
+                                ("c.webm", ["-c:a", "libopus"]), ("d.wv", ["-c:a", "wavpack"]), ("e.wma", ["-c:a", "wmav2"])] {
+            let (file, _) = try encoded(name, options)
+            XCTAssertEqual(Double(try AudioLoader.load(path: file, sampleRate: 22050).count), 3 * 22050, accuracy: 2048, name)
+        }
+    }
+}
