@@ -49,7 +49,7 @@ final class FuzzRegressionTests: XCTestCase {
         // A ShuffleNet so narrow its first unit would have -10 channels hung building the network.
         let narrow = try SafeTensorsFile(bytes: regression("FuzzCheckpoint-shufflenet-negative-channels.safetensors"))
         XCTAssertThrowsError(try Checkpoint.info(narrow, path: "narrow.safetensors")) {
-            assertOneLine($0, mentions: "narrow.safetensors: metadata 'model': width 0.1 gives stage2.0.gconv2 with 6 input and -10 output channels")
+            assertOneLine($0, mentions: "narrow.safetensors: metadata 'model': width 0.1 gives stage2.0.gconv2 with 3 input and -10 output channels")
         }
         let wide = try SafeTensorsFile(bytes: regression("FuzzCheckpoint-huge-in-channels.safetensors"))
         XCTAssertThrowsError(try Checkpoint.info(wide, path: "wide.safetensors")) { assertOneLine($0, mentions: "in_channels 100000000") }
@@ -67,7 +67,9 @@ final class FuzzRegressionTests: XCTestCase {
             XCTAssertNil(ModelSpec(arch: .mobilenetV1, width: width).problem)
             XCTAssertNil(ModelSpec(arch: .mobilenetV2, width: width).problem)
         }
-        XCTAssertNotNil(ModelSpec(arch: .mobilenetV1, width: 0.01).problem, "no channels left")
+        XCTAssertNotNil(ModelSpec(arch: .mobilenetV1, width: 5).problem, "wider than configs allow")
+        XCTAssertNotNil(ModelSpec(arch: .mobilenetV2, width: .nan).problem)
+        XCTAssertNotNil(ModelSpec(arch: .shufflenetV1, width: 1, groups: 5).problem)
         XCTAssertNotNil(ModelSpec(arch: .shufflenetV1, width: 0.33, groups: 3).problem, "channels the groups do not divide")
     }
 
