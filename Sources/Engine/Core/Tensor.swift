@@ -13,6 +13,8 @@ public final class Tensor: @unchecked Sendable {
     /// Holds the gradient apart from the values, so a backward that needs only the gradient
     /// keeps the node alive and lets the values go back to the pool.
     public let node: GradientNode
+    /// Set by ops whose output can be recomputed from what they keep anyway (Regeneration.swift).
+    var regeneration: Regeneration?
 
     /// A tensor whose contents are undefined: for outputs a kernel writes completely.
     public init(uninitialized shape: [Int], requiresGrad: Bool = false) {
@@ -85,5 +87,15 @@ public final class GradientNode: @unchecked Sendable {
         let created = Tensor(uninitialized: shape)
         grad = created
         return (created, true)
+    }
+
+    /// As `gradientToWrite()`, but a new gradient takes over `spare` (a finished gradient of the
+    /// same shape that nothing reads any more) instead of a new buffer, for a backward that can
+    /// compute in place.
+    func gradientToWrite(reusing spare: Tensor) -> (tensor: Tensor, fresh: Bool) {
+        precondition(spare.shape == shape, "a spare gradient of shape \(spare.shape) for \(shape)")
+        if let grad { return (grad, false) }
+        grad = spare
+        return (spare, true)
     }
 }

@@ -46,30 +46,36 @@ enum BatchNormKernels {
     }
 
     /// (Σ dy, Σ (x − center)·dy) per channel in one pass, each summed in the order `channelSums`
-    /// uses. With a mask (output, bound), dy first becomes
-    /// the clamp's gradient in place: dy where 0 < output < bound, else 0.
+    /// uses. With a mask, dy first becomes the clamp's gradient in place: dy where
+    /// 0 < clamp((x − center)·scale + shift) < bound, else 0, the clamp's input recomputed with
+    /// `affine`'s operations so the mask is the forward's bit for bit.
     static func gradientSums(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float],
-                             mask: (output: UnsafePointer<Float>, bound: Float)?) -> ([Double], [Double]) {
+                             mask: (scale: [Float], shift: [Float], bound: Float)?) -> ([Double], [Double]) {
         let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
         var partials = [Float](repeating: 0, count: 2 * chunks.count * channels)
         var wide = [Double](repeating: 0, count: 2 * chunks.count * channels)
+        let coefficients = center + (mask?.scale ?? center) + (mask?.shift ?? center)
         partials.withUnsafeMutableBufferPointer { partialBuffer in wide.withUnsafeMutableBufferPointer { wideBuffer in
-            center.withUnsafeBufferPointer { centreBuffer in
-                let shared = UncheckedSendable((dy, x, mask?.output ?? x, centreBuffer.baseAddress!, partialBuffer.baseAddress!, wideBuffer.baseAddress!))
+            coefficients.withUnsafeBufferPointer { coefficientBuffer in
+                let shared = UncheckedSendable((dy, x, coefficientBuffer.baseAddress!, partialBuffer.baseAddress!, wideBuffer.baseAddress!))
                 let masked = mask != nil
                 let gradientKernel = ClampGradientKernel(upper: mask?.bound ?? 0)
                 Parallel.forEach(chunks) { chunk, range in
-                    let (gradient, source, output, mean, all, allWide) = shared.value
+                    let (gradient, source, mean, all, allWide) = shared.value
+                    let (scale, shift) = (mean + channels, mean + 2 * channels)
                     let sum = all + 2 * chunk * channels, product = sum + channels
                     let total = allWide + 2 * chunk * channels
                     for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
                         for row in block..<min(block + blockRows, range.upperBound) {
-                            let (g, a, y) = (gradient + row * channels, source + row * channels, output + row * channels)
+                            let (g, a) = (gradient + row * channels, source + row * channels)
                             var c = 0
                             while c + 8 <= channels {
                                 var value = g.vector(c)
                                 if masked {
-                                    value = gradientKernel(value, y.vector(c))
+                                    // `affine` with y = nil: (x − μ)·s, plus x·0 (its y term), plus the shift.
+                                    let output = ((a.vector(c) - mean.vector(c)) * scale.vector(c)).addingProduct(a.vector(c), V(repeating: 0))
+                                        + shift.vector(c)
+                                    value = gradientKernel(value, output)
                                     g.store(value, at: c)
                                 }
                                 sum.store(sum.vector(c) + value, at: c)
@@ -79,7 +85,8 @@ enum BatchNormKernels {
                             while c < channels {
                                 var value = g[c]
                                 if masked {
-                                    value = gradientKernel(V(repeating: value), V(repeating: y[c]))[0]
+                                    let output = (a[c] - mean[c]) * scale[c] + a[c] * 0 + shift[c]
+                                    value = gradientKernel(V(repeating: value), V(repeating: output))[0]
                                     g[c] = value
                                 }
                                 sum[c] += value

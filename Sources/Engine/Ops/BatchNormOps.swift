@@ -49,15 +49,21 @@ extension Tape {
         BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: scale, y: nil, yScale: nil, shift: shift,
                                 into: y.data, accumulate: false, clampAt: upper)
         if y.requiresGrad {
-            var clamped = upper.map { (bound: $0, output: y) }  // the output is kept only when the mask needs it
+            // The output is not kept for the backward: the next convolution's backward recomputes
+            // it from x (Regeneration.swift), and the mask below is recomputed from x too.
+            y.regeneration = Regeneration(of: y) {
+                let values = Tensor(uninitialized: x.shape)
+                BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: scale, y: nil, yScale: nil,
+                                        shift: shift, into: values.data, accumulate: false, clampAt: upper)
+                return values
+            }
             record(y) { dy in
                 // The activation's backward, in place: the output's gradient is complete (every
                 // consumer's backward has run) and read by nobody else, so it becomes the gradient
-                // where 0 < y < bound, else 0; the output goes back to the pool at once.
+                // where 0 < y < bound, else 0.
                 // dβ = Σ dy, dγ = Σ dy·x̂ with x̂ = (x − μ)·σ⁻¹: one pass that also applies the mask.
                 let (gradientSums, centredProducts) = BatchNormKernels.gradientSums(dy.data, x: x.data, rows: rows, channels: channels, center: mean,
-                                                                                    mask: clamped.map { (output: UnsafePointer($0.output.data), bound: $0.bound) })
-                clamped = nil
+                                                                                    mask: upper.map { (scale, shift, $0) })
                 let dBias = gradientSums.map { Float($0) }
                 let dWeight = (0..<channels).map { Float(centredProducts[$0]) * inverseDeviation[$0] }
                 if weight.requiresGrad { BatchNormKernels.add(dWeight, to: weight.gradient()) }
@@ -77,7 +83,8 @@ extension Tape {
                 let count = Float(total)
                 let b = (0..<channels).map { -scale[$0] * sumDyX[$0] / count * inverseDeviation[$0] }
                 let c = (0..<channels).map { -scale[$0] * sumDy[$0] / count }
-                let (dx, fresh) = x.gradientToWrite()
+                // dx is written over dy (each element reads only its own dy) unless x already has a gradient.
+                let (dx, fresh) = x.node.gradientToWrite(reusing: dy)
                 BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: b, y: dy.data, yScale: scale,
                                         shift: c, into: dx.data, accumulate: !fresh)
             }

@@ -8,12 +8,19 @@ extension Tape {
         let y = Tensor(uninitialized: g.outputShape, requiresGrad: needsGradient(x, weight))
         Convolution.forward(g, x: x.data, weight: weight.data, y: y.data)
         if y.requiresGrad {
+            // The input's values only for the weight gradient; recomputed when its producer can.
+            let input = weight.requiresGrad ? SavedValues(x) : nil
+            let (inputNode, inputNeedsGradient) = (x.node, x.requiresGrad)
             record(y) { dy in
-                if weight.requiresGrad {
-                    Convolution.weightGradient(g, x: x.data, dy: dy.data, dw: weight.gradient().data)
+                if let input {
+                    // Held until the kernel is done: a recomputed tensor's buffer goes back to the pool when released.
+                    let values = input.values()
+                    withExtendedLifetime(values) {
+                        Convolution.weightGradient(g, x: values.data, dy: dy.data, dw: weight.gradient().data)
+                    }
                 }
-                if x.requiresGrad {
-                    let (dx, fresh) = x.gradientToWrite()
+                if inputNeedsGradient {
+                    let (dx, fresh) = inputNode.gradientToWrite()
                     Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, overwrite: fresh)
                 }
             }
