@@ -8,7 +8,7 @@ COMMANDS     := ffmpeg ffprobe mpirun
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/genre
 
-.PHONY: all deps build release test demo clean
+.PHONY: all deps build release test demo clean fuzz-build fuzz fuzz-smoke sanitize sanitize-address sanitize-thread
 
 all: build
 
@@ -34,6 +34,41 @@ test: deps
 	$(SWIFT) build -c release --build-tests
 	$(SWIFT) test -c release --skip-build --disable-swift-testing
 
+# Coverage-guided fuzzing of the readers of untrusted files (Fuzz/, README "Reliability" → "Fuzzing"):
+# libFuzzer with AddressSanitizer, each target for FUZZ_SECONDS; any crash, leak, hang or OOM fails.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz-build: deps
+	$(SWIFT) build -c release --package-path Fuzz -Xswiftc -sanitize=fuzzer,address
+
+fuzz: fuzz-build
+	Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# What CI runs after `make test`: every target for 20 s.
+fuzz-smoke:
+	$(MAKE) fuzz FUZZ_SECONDS=20
+
+# The test suite under AddressSanitizer and ThreadSanitizer (separate build folders, so the
+# normal release build stays as it is); any report fails the run. Left out by default, as they
+# take minutes each and several times that under a sanitizer: TagLib's rewrites (FormatTagging,
+# SafeRewrite, TagCLI), the synthesiser's listening tests (DemoDataSet, GenreCharacter) and
+# training end to end through the CLI (TrainCLI; the trainer itself runs in TrainerTests).
+# ThreadSanitizer runs the tests that use threads: the engine's worker pool and kernels, the
+# networks, batched and parallel prediction, the trainer and checkpoints.
+SANITIZE_SKIP   ?= FormatTaggingTests|TagCLITests|SafeRewriteTests|TrainCLITests|DemoDataSetTests|GenreCharacterTests
+TSAN_FILTER     ?= EngineTests|ModelsTests|PredictorTests|TrainerTests|CheckpointTests|DeterminismTests|PredictCLITests|FuzzRegressionTests
+sanitize: sanitize-address sanitize-thread
+
+sanitize-address: deps
+	$(SWIFT) build -c release --build-tests --sanitize=address --scratch-path .build/asan
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 $(SWIFT) test -c release --skip-build --disable-swift-testing \
+		--sanitize=address --scratch-path .build/asan $(if $(SANITIZE_SKIP),--skip '$(SANITIZE_SKIP)')
+
+sanitize-thread: deps
+	$(SWIFT) build -c release --build-tests --sanitize=thread --scratch-path .build/tsan
+	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test -c release --skip-build --disable-swift-testing \
+		--sanitize=thread --scratch-path .build/tsan $(if $(TSAN_FILTER),--filter '$(TSAN_FILTER)')
+
 # The main job on the built-in example: render the demo data set (first time only), train
 # MobileNetV2 on it (configs/v2.json, starting over), then classify one of its songs.
 demo: build
@@ -51,4 +86,4 @@ fixtures:
 	PYTHONDONTWRITEBYTECODE=1 $(FIXTURES_VENV)/bin/python scripts/fixtures/generate.py
 
 clean:
-	rm -rf .build demo-out
+	rm -rf .build Fuzz/.build demo-out

@@ -16,6 +16,9 @@ let package = Package(
         .library(name: "Features", targets: ["Features"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
+        // For the fuzz targets in Fuzz/ (a separate package built with libFuzzer and ASan).
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "GenreKit", targets: ["GenreKit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -17,6 +17,12 @@ protocol AudioDecoder: AnyObject {
     func read(into buffer: UnsafeMutablePointer<Float>, maxFrames: Int) throws -> Int
 }
 
+/// Which library decodes a file: the one the container sniffer picks (with FFmpeg trying what
+/// libsndfile refuses), or one of them alone (for fuzzing each on its own).
+public enum AudioLibrary: Sendable {
+    case automatic, libsndfile, ffmpeg
+}
+
 enum AudioDecoders {
     /// Opens `path` with the library the container sniffer picks. libsndfile goes first for the
     /// containers it reads; when it refuses one (AAC in CAF, MP3 in WAV, an AVI) FFmpeg gets a
@@ -37,6 +43,34 @@ enum AudioDecoders {
             return try FFmpegDecoder(path: path)
         case nil:
             throw AudioError(path: path, problem: "\(SoundFile.unreadable) (format not recognised)")
+        }
+    }
+
+    /// The same for a whole file held in memory (libsndfile's virtual I/O, FFmpeg's custom I/O);
+    /// `name` stands for the path in errors.
+    static func open(bytes: [UInt8], name: String, library: AudioLibrary = .automatic) throws -> any AudioDecoder {
+        switch library {
+        case .automatic: break
+        case .libsndfile:
+            // As for files, libsndfile only sees containers it reads (its MPEG fallback is noisy).
+            guard ContainerSniffer.library(bytes: bytes) == .soundFile else {
+                throw AudioError(path: name, problem: "\(SoundFile.unreadable) (format not recognised)")
+            }
+            return try SoundFile(bytes: bytes, name: name)
+        case .ffmpeg: return try FFmpegDecoder(path: name, bytes: bytes)
+        }
+        switch ContainerSniffer.library(bytes: bytes) {
+        case .soundFile:
+            do {
+                return try SoundFile(bytes: bytes, name: name)
+            } catch let error as AudioError where error.problem.hasPrefix(SoundFile.unreadable) {
+                if let decoder = try? FFmpegDecoder(path: name, bytes: bytes) { return decoder }
+                throw error
+            }
+        case .ffmpeg:
+            return try FFmpegDecoder(path: name, bytes: bytes)
+        case nil:
+            throw AudioError(path: name, problem: "\(SoundFile.unreadable) (format not recognised)")
         }
     }
 }

@@ -5,6 +5,11 @@ public enum AudioLoader {
         try AudioStream(path: path, sampleRate: sampleRate).readAll()
     }
 
+    /// The same from a whole file held in memory; `name` stands for the path in errors.
+    public static func load(bytes: [UInt8], name: String = "<memory>", sampleRate: Int? = 22050) throws -> [Float] {
+        try AudioStream(bytes: bytes, name: name, sampleRate: sampleRate).readAll()
+    }
+
     /// Every channel at the file's own rate, as [channel][frame] (`librosa.load(sr=None, mono=False)`).
     public static func loadChannels(path: String) throws -> (channels: [[Float]], sampleRate: Int) {
         let file = try AudioDecoders.open(path: path)

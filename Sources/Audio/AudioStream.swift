@@ -23,15 +23,35 @@ public final class AudioStream {
     private var emitted = 0
     private var finished = false
     private static let holdBack = 512
+    /// Largest resampling ratio, up or down (8 kHz → 384 kHz is 48×).
+    private static let maxRatio = 64.0
 
     /// - Parameter sampleRate: target rate; nil keeps the file's own rate.
-    public init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
-        file = try AudioDecoders.open(path: path)
-        self.path = path
+    public convenience init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
+        try self.init(file: AudioDecoders.open(path: path), sampleRate: sampleRate, blockFrames: blockFrames)
+    }
+
+    /// Decodes a whole file held in memory (libsndfile's virtual I/O or FFmpeg's custom I/O);
+    /// `name` stands for the path in errors.
+    public convenience init(bytes: [UInt8], name: String = "<memory>", sampleRate: Int? = 22050, blockFrames: Int = 65536,
+                            library: AudioLibrary = .automatic) throws {
+        try self.init(file: AudioDecoders.open(bytes: bytes, name: name, library: library), sampleRate: sampleRate, blockFrames: blockFrames)
+    }
+
+    private init(file: any AudioDecoder, sampleRate: Int?, blockFrames: Int) throws {
+        self.file = file
+        self.path = file.path
         sourceRate = file.sampleRate
         channels = file.channels
         sourceFrames = file.frames
         self.sampleRate = sampleRate ?? file.sampleRate
+        // libsndfile's own limit; a damaged header read by FFmpeg can claim tens of thousands.
+        guard channels <= 1024 else { throw AudioError(path: path, problem: "implausible channel count \(channels)") }
+        // A damaged header can claim 1 Hz, which would upsample each block into gigabytes.
+        let ratio = Double(self.sampleRate) / Double(sourceRate)
+        guard ratio <= Self.maxRatio, ratio >= 1 / Self.maxRatio else {
+            throw AudioError(path: path, problem: "implausible sample rate \(sourceRate) Hz (resampling to \(self.sampleRate) Hz is limited to \(Int(Self.maxRatio))× either way)")
+        }
         resampler = self.sampleRate == sourceRate ? nil : try Resampler(from: sourceRate, to: self.sampleRate)
         self.blockFrames = blockFrames
         interleaved = [Float](repeating: 0, count: blockFrames * file.channels)

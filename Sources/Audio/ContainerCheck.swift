@@ -6,15 +6,21 @@ enum ContainerCheck {
     /// Why an MPEG-4/QuickTime file libavformat could not open is unreadable: a top-level atom
     /// that runs past the end of the file, or no `moov` atom. nil when the atoms look whole.
     static func quickTimeProblem(path: String) -> String? {
-        guard let file = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? file.close() }
-        guard let fileSize = try? file.seekToEnd() else { return nil }
+        guard let file = RandomAccess(path: path) else { return nil }
+        return quickTimeProblem(file)
+    }
+
+    /// The same for a whole file held in memory.
+    static func quickTimeProblem(bytes: [UInt8]) -> String? {
+        quickTimeProblem(RandomAccess(bytes: bytes))
+    }
+
+    private static func quickTimeProblem(_ file: RandomAccess) -> String? {
+        let fileSize = file.size
         var offset: UInt64 = 0
         var foundMovie = false
-        while offset + 8 <= fileSize {
-            guard (try? file.seek(toOffset: offset)) != nil,
-                  let head = try? file.read(upToCount: 16), head.count >= 8 else { return nil }
-            let bytes = [UInt8](head)
+        while fileSize - offset >= 8 {
+            guard let bytes = file.read(at: offset, count: 16), bytes.count >= 8 else { return nil }
             let type = bytes[4..<8]
             guard type.allSatisfy({ (0x20...0x7E).contains($0) }) else { break }  // not an atom: stop looking
             let name = String(decoding: type, as: UTF8.self)
@@ -27,7 +33,7 @@ enum ContainerCheck {
                 size = fileSize - offset
             }
             guard size >= 8 else { return "damaged: its '\(name)' atom has an impossible size (\(size) bytes)" }
-            if offset + size > fileSize {
+            if size > fileSize - offset {
                 return "truncated: its '\(name)' atom announces \(size) bytes, the file holds \(fileSize - offset) of them"
             }
             if name == "moov" { foundMovie = true }
@@ -42,17 +48,24 @@ enum ContainerCheck {
     /// An ASF (WMA) file shorter than the size its File Properties object announces; libavformat
     /// reads it as a shorter recording. nil for whole files, broadcast streams and other containers.
     static func asfProblem(path: String) -> String? {
-        guard let file = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? file.close() }
-        guard let head = try? file.read(upToCount: 30), head.count == 30, head.starts(with: asfHeader),
-              let fileSize = try? file.seekToEnd() else { return nil }
-        let headerSize = UInt64(littleEndianBytes: [UInt8](head)[16..<24])
+        guard let file = RandomAccess(path: path) else { return nil }
+        return asfProblem(file)
+    }
+
+    /// The same for a whole file held in memory.
+    static func asfProblem(bytes: [UInt8]) -> String? {
+        asfProblem(RandomAccess(bytes: bytes))
+    }
+
+    private static func asfProblem(_ file: RandomAccess) -> String? {
+        let fileSize = file.size
+        guard let head = file.read(at: 0, count: 30), head.count == 30, head.starts(with: asfHeader) else { return nil }
+        let headerSize = UInt64(littleEndianBytes: head[16..<24])
         var offset: UInt64 = 30
-        while offset + 24 <= min(headerSize, fileSize) {
-            guard (try? file.seek(toOffset: offset)) != nil, let data = try? file.read(upToCount: 92), data.count >= 24 else { return nil }
-            let object = [UInt8](data)
+        while offset <= min(headerSize, fileSize), min(headerSize, fileSize) - offset >= 24 {
+            guard let object = file.read(at: offset, count: 92), object.count >= 24 else { return nil }
             let size = UInt64(littleEndianBytes: object[16..<24])
-            guard size >= 24 else { return nil }
+            guard size >= 24, size <= fileSize - offset else { return nil }
             if object.starts(with: asfFileProperties) {
                 guard object.count >= 92 else { return nil }
                 let declared = UInt64(littleEndianBytes: object[40..<48])
@@ -63,6 +76,32 @@ enum ContainerCheck {
             offset += size
         }
         return nil
+    }
+}
+
+/// A file on disk or in memory, read at any offset.
+private struct RandomAccess {
+    let size: UInt64
+    private let reader: (UInt64, Int) -> [UInt8]?
+
+    func read(at offset: UInt64, count: Int) -> [UInt8]? { reader(offset, count) }
+
+    init?(path: String) {
+        guard let file = FileHandle(forReadingAtPath: path), let size = try? file.seekToEnd() else { return nil }
+        self.size = size
+        reader = { offset, count in
+            guard (try? file.seek(toOffset: offset)) != nil, let data = try? file.read(upToCount: count) else { return nil }
+            return [UInt8](data)
+        }
+        // The handle closes when the last closure holding it goes.
+    }
+
+    init(bytes: [UInt8]) {
+        size = UInt64(bytes.count)
+        reader = { offset, count in
+            guard offset <= UInt64(bytes.count) else { return [] }
+            return Array(bytes[Int(offset)...].prefix(count))
+        }
     }
 }
 

@@ -58,6 +58,16 @@ enum ContainerSniffer {
         return library(head: head)
     }
 
+    /// The same for a whole file held in memory.
+    static func library(bytes: [UInt8]) -> Library? {
+        let head = Array(bytes.prefix(16))
+        if head.count >= 10, head.starts(with: Array("ID3".utf8)) {
+            let size = head[6..<10].reduce(0) { $0 << 7 | Int($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
+            return library(head: Array(bytes.dropFirst(size).prefix(16))) ?? .soundFile
+        }
+        return library(head: head)
+    }
+
     static func library(head: [UInt8]) -> Library? {
         if soundFileMagics.contains(where: { head.starts(with: $0) }) { return .soundFile }
         if ffmpegMagics.contains(where: { head.starts(with: $0) }) { return .ffmpeg }

@@ -1,4 +1,5 @@
 internal import CFFmpegShim
+import Foundation
 import Files
 
 /// Decodes what libsndfile does not read — AAC and ALAC in MPEG-4, ADTS AAC, WMA, WavPack, Monkey's
@@ -50,16 +51,25 @@ final class FFmpegDecoder: AudioDecoder {
         var codec: UnsafeMutablePointer<AVCodecContext>?
         var packet: UnsafeMutablePointer<AVPacket>? = genre_av_packet_alloc()
         var frame: UnsafeMutablePointer<AVFrame>? = genre_av_frame_alloc()
+        /// Custom I/O over a file in memory (`memory` stays alive as long as it).
+        var io: UnsafeMutablePointer<AVIOContext>?
+        var memory: MemoryInput?
 
         deinit {
             genre_av_frame_free(&frame)
             genre_av_packet_free(&packet)
             genre_avcodec_free_context(&codec)
             genre_avformat_close_input(&format)
+            if io != nil {
+                genre_av_freep(&io!.pointee.buffer)
+                genre_avio_context_free(&io)
+            }
         }
     }
 
-    init(path: String) throws {
+    /// Opens `path`, or — with `bytes` — the whole file held in memory, through custom I/O; `path`
+    /// then only names it in errors.
+    init(path: String, bytes: [UInt8]? = nil) throws {
         func failure(_ problem: String) -> AudioError { AudioError(path: path, problem: problem) }
         // FFmpeg is loaded here, the first time a file needs it, not when the process starts.
         guard genre_ffmpeg_load() == 0 else { throw failure(String(cString: genre_ffmpeg_load_error())) }
@@ -68,18 +78,34 @@ final class FFmpegDecoder: AudioDecoder {
         let handles = Handles()
         self.handles = handles
         guard handles.packet != nil, handles.frame != nil else { throw failure("cannot set up the decoder (out of memory)") }
+        func quickTimeProblem() -> String? { bytes.map(ContainerCheck.quickTimeProblem(bytes:)) ?? ContainerCheck.quickTimeProblem(path: path) }
 
-        if let problem = ContainerCheck.asfProblem(path: path) { throw failure(problem) }
+        if let problem = bytes.map(ContainerCheck.asfProblem(bytes:)) ?? ContainerCheck.asfProblem(path: path) { throw failure(problem) }
+        if let bytes {
+            let memory = MemoryInput(bytes)
+            handles.memory = memory
+            guard let buffer = genre_av_malloc(MemoryInput.bufferSize),
+                  let io = genre_avio_alloc_context(buffer.assumingMemoryBound(to: UInt8.self), Int32(MemoryInput.bufferSize), 0,
+                                              Unmanaged.passUnretained(memory).toOpaque(), MemoryInput.read, nil, MemoryInput.seek) else {
+                throw failure("cannot set up the decoder (out of memory)")
+            }
+            handles.io = io
+            guard let format = genre_avformat_alloc_context() else { throw failure("cannot set up the decoder (out of memory)") }
+            format.pointee.pb = io
+            format.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+            handles.format = format
+        }
         var options: OpaquePointer? = nil
         genre_av_dict_set(&options, "probesize", Self.probeSize, 0)
         genre_av_dict_set(&options, "analyzeduration", Self.analyzeDuration, 0)
-        let status = genre_avformat_open_input(&handles.format, path, nil, &options)
+        // On failure this frees the context and sets it to nil.
+        let status = genre_avformat_open_input(&handles.format, bytes == nil ? path : nil, nil, &options)
         genre_av_dict_free(&options)
         guard status >= 0, let format = handles.format else {
-            throw failure(ContainerCheck.quickTimeProblem(path: path) ?? "\(SoundFile.unreadable) (\(Self.message(status)))")
+            throw failure(quickTimeProblem() ?? "\(SoundFile.unreadable) (\(Self.message(status)))")
         }
         // A cut-off MPEG-4 file with its index first opens, and would read as a shorter recording.
-        if String(cString: format.pointee.iformat.pointee.name).hasPrefix("mov,"), let problem = ContainerCheck.quickTimeProblem(path: path) {
+        if String(cString: format.pointee.iformat.pointee.name).hasPrefix("mov,"), let problem = quickTimeProblem() {
             throw failure(problem)
         }
         let found = genre_avformat_find_stream_info(format, nil)
@@ -338,5 +364,46 @@ final class FFmpegDecoder: AudioDecoder {
             if let descriptor = genre_avcodec_descriptor_get(id), let long = descriptor.pointee.long_name { return String(cString: long) }
             return name
         }
+    }
+}
+
+/// A read-only file in memory behind libavformat's custom I/O callbacks; `opaque` points at it.
+private final class MemoryInput {
+    static let bufferSize = 32768
+    let bytes: [UInt8]
+    var position = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    private static func input(_ opaque: UnsafeMutableRawPointer?) -> MemoryInput {
+        Unmanaged<MemoryInput>.fromOpaque(opaque!).takeUnretainedValue()
+    }
+
+    static let read: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int32) -> Int32 = { opaque, buffer, size in
+        let input = input(opaque)
+        guard let buffer, size > 0 else { return 0 }
+        guard input.position < input.bytes.count else { return genre_averror_eof() }
+        let n = min(Int(size), input.bytes.count - input.position)
+        input.bytes.withUnsafeBufferPointer { source in
+            buffer.update(from: source.baseAddress! + input.position, count: n)
+        }
+        input.position += n
+        return Int32(n)
+    }
+
+    static let seek: @convention(c) (UnsafeMutableRawPointer?, Int64, Int32) -> Int64 = { opaque, offset, whence in
+        let input = input(opaque)
+        let base: Int
+        switch whence & ~Int32(AVSEEK_FORCE) {
+        case Int32(AVSEEK_SIZE): return Int64(input.bytes.count)
+        case SEEK_SET: base = 0
+        case SEEK_CUR: base = input.position
+        case SEEK_END: base = input.bytes.count
+        default: return -1
+        }
+        let (target, overflow) = base.addingReportingOverflow(Int(offset))
+        guard !overflow, target >= 0 else { return -1 }
+        input.position = target
+        return Int64(target)
     }
 }

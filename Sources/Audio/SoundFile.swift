@@ -15,11 +15,30 @@ final class SoundFile: AudioDecoder {
     let format: Int32
     private let handle: OpaquePointer
 
+    /// Bytes a from-memory handle reads; kept alive as long as the handle.
+    private let memory: MemoryFile?
+
     /// Opens `path`, which `AudioDecoders.open` has checked to be a readable file in a container
     /// libsndfile reads.
-    init(path: String) throws {
+    convenience init(path: String) throws {
         var info = SF_INFO()
-        guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
+        let handle = sf_open(path, Int32(SFM_READ), &info)
+        try self.init(handle: handle, info: info, path: path, memory: nil)
+    }
+
+    /// Reads a whole file held in memory through libsndfile's virtual I/O; `name` stands for the
+    /// path in errors. `AudioDecoders.open(bytes:name:)` has checked the container.
+    convenience init(bytes: [UInt8], name: String) throws {
+        let memory = MemoryFile(bytes)
+        var io = SF_VIRTUAL_IO(get_filelen: MemoryFile.length, seek: MemoryFile.seek, read: MemoryFile.read,
+                               write: MemoryFile.write, tell: MemoryFile.tell)
+        var info = SF_INFO()
+        let handle = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(memory).toOpaque())
+        try self.init(handle: handle, info: info, path: name, memory: memory)
+    }
+
+    private init(handle: OpaquePointer?, info: SF_INFO, path: String, memory: MemoryFile?) throws {
+        guard let handle else {
             let reason = String(cString: sf_strerror(nil))
             throw AudioError(path: path, problem: "\(SoundFile.unreadable) (\(SoundFile.tidy(reason)))")
         }
@@ -33,6 +52,7 @@ final class SoundFile: AudioDecoder {
         }
         self.path = path
         self.handle = handle
+        self.memory = memory
         self.sampleRate = Int(info.samplerate)
         self.channels = Int(info.channels)
         self.frames = Int(info.frames)
@@ -90,4 +110,48 @@ final class SoundFile: AudioDecoder {
         while s.hasSuffix(".") { s.removeLast() }
         return s.prefix(1).lowercased() + s.dropFirst()
     }
+}
+
+/// A read-only file in memory behind libsndfile's virtual I/O callbacks; `user_data` points at it.
+private final class MemoryFile {
+    let bytes: [UInt8]
+    var position = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    private static func file(_ data: UnsafeMutableRawPointer?) -> MemoryFile {
+        Unmanaged<MemoryFile>.fromOpaque(data!).takeUnretainedValue()
+    }
+
+    static let length: sf_vio_get_filelen = { data in sf_count_t(file(data).bytes.count) }
+
+    static let seek: sf_vio_seek = { offset, whence, data in
+        let f = file(data)
+        let base: Int
+        switch whence {
+        case SEEK_SET: base = 0
+        case SEEK_CUR: base = f.position
+        case SEEK_END: base = f.bytes.count
+        default: return -1
+        }
+        let (target, overflow) = base.addingReportingOverflow(Int(offset))
+        guard !overflow, target >= 0 else { return -1 }
+        f.position = target
+        return sf_count_t(target)
+    }
+
+    static let read: sf_vio_read = { destination, count, data in
+        let f = file(data)
+        guard let destination, count > 0, f.position < f.bytes.count else { return 0 }
+        let n = min(Int(count), f.bytes.count - f.position)
+        f.bytes.withUnsafeBytes { src in
+            destination.copyMemory(from: src.baseAddress! + f.position, byteCount: n)
+        }
+        f.position += n
+        return sf_count_t(n)
+    }
+
+    static let write: sf_vio_write = { _, _, _ in 0 }
+
+    static let tell: sf_vio_tell = { data in sf_count_t(file(data).position) }
 }

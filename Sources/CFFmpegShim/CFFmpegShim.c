@@ -17,6 +17,8 @@
     X(util, int64_t, av_rescale, (int64_t a, int64_t b, int64_t c), (a, b, c)) \
     X(util, AVFrame *, av_frame_alloc, (void), ()) \
     X(util, void, av_frame_free, (AVFrame **frame), (frame)) \
+    X(util, void *, av_malloc, (size_t size), (size)) \
+    X(util, void, av_freep, (void *ptr), (ptr)) \
     X(codec, AVPacket *, av_packet_alloc, (void), ()) \
     X(codec, void, av_packet_free, (AVPacket **pkt), (pkt)) \
     X(codec, void, av_packet_unref, (AVPacket *pkt), (pkt)) \
@@ -33,7 +35,14 @@
     X(format, int, avformat_find_stream_info, (AVFormatContext *ic, AVDictionary **options), (ic, options)) \
     X(format, void, avformat_close_input, (AVFormatContext **s), (s)) \
     X(format, int, av_find_best_stream, (AVFormatContext *ic, enum AVMediaType type, int wanted_stream_nb, int related_stream, const AVCodec **decoder_ret, int flags), (ic, type, wanted_stream_nb, related_stream, decoder_ret, flags)) \
-    X(format, int, av_read_frame, (AVFormatContext *s, AVPacket *pkt), (s, pkt))
+    X(format, int, av_read_frame, (AVFormatContext *s, AVPacket *pkt), (s, pkt)) \
+    X(format, AVFormatContext *, avformat_alloc_context, (void), ()) \
+    X(format, AVIOContext *, avio_alloc_context, (unsigned char *buffer, int buffer_size, int write_flag, void *opaque, \
+        int (*read_packet)(void *opaque, uint8_t *buf, int buf_size), \
+        int (*write_packet)(void *opaque, GENRE_AVIO_WRITE_BUFFER buf, int buf_size), \
+        int64_t (*seek)(void *opaque, int64_t offset, int whence)), \
+        (buffer, buffer_size, write_flag, opaque, read_packet, write_packet, seek)) \
+    X(format, void, avio_context_free, (AVIOContext **s), (s))
 
 // The pointers, typed by FFmpeg's own declarations (a changed signature fails to compile).
 #define GENRE_POINTER(lib, result, name, parameters, arguments) static __typeof__(&name) p_##name;

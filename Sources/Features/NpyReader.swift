@@ -7,23 +7,40 @@ public enum NpyReader {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw FileError(path: path, problem: FileProblem.describe(path: path))
         }
-        let bytes = [UInt8](data)
+        return try read(bytes: [UInt8](data), path: path)
+    }
+
+    /// Parses the bytes of a `.npy` file; `path` names it in errors.
+    public static func read(bytes: [UInt8], path: String = "<memory>") throws -> (values: [Float], shape: [Int]) {
         func fail(_ problem: String) -> FileError { FileError(path: path, problem: problem) }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
             throw fail("not a .npy file")
         }
+        // Version 1 has a 2-byte header length, versions 2 and 3 a 4-byte one.
         let (headerStart, headerLength): (Int, Int) = bytes[6] == 1
             ? (10, Int(bytes[8]) | Int(bytes[9]) << 8)
             : (12, bytes.count >= 12 ? bytes[8..<12].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } : Int.max)
-        guard headerStart + headerLength <= bytes.count else { throw fail("truncated .npy header") }
+        guard headerLength <= bytes.count - headerStart else { throw fail("truncated .npy header") }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False"),
               let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
             throw fail("unsupported .npy header (float32, C order expected)")
         }
-        let shape = header[open.upperBound..<close].split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let count = shape.reduce(1, *)
+        let fields = header[open.upperBound..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let shape = fields.compactMap { Int($0) }
+        guard shape.count == fields.count, shape.allSatisfy({ $0 >= 0 }) else {
+            throw fail("invalid .npy shape (\(header[open.upperBound..<close]))")
+        }
         let body = headerStart + headerLength
+        let available = (bytes.count - body) / 4
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow, product <= available else {
+                throw fail("truncated .npy data (\(bytes.count - body) bytes for shape \(shape))")
+            }
+            count = product
+        }
         guard bytes.count - body == 4 * count else { throw fail("truncated .npy data (\(bytes.count - body) bytes for \(count) floats)") }
         let values = bytes[body...].withUnsafeBytes { raw in
             (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
@@ -33,6 +50,16 @@ public enum NpyReader {
 
     public static func spectrogram(path: String) throws -> Spectrogram {
         let (values, shape) = try read(path: path)
+        return try spectrogram(values: values, shape: shape, path: path)
+    }
+
+    /// A `[n_mels, frames]` spectrogram from the bytes of a `.npy` file.
+    public static func spectrogram(bytes: [UInt8], path: String = "<memory>") throws -> Spectrogram {
+        let (values, shape) = try read(bytes: bytes, path: path)
+        return try spectrogram(values: values, shape: shape, path: path)
+    }
+
+    private static func spectrogram(values: [Float], shape: [Int], path: String) throws -> Spectrogram {
         guard shape.count == 2 else { throw FileError(path: path, problem: "expected a 2-D array, got shape \(shape)") }
         return Spectrogram(nMels: shape[0], frames: shape[1], values: values)
     }

@@ -47,6 +47,22 @@ public enum SpectrogramImage {
                 }
             }
         }
+        return encode(filteredRows: raw, width: width, height: height)
+    }
+
+    /// PNG bytes of an 8-bit RGB image: `rgb` holds `height` rows of `width` pixels, top row first,
+    /// three bytes (red, green, blue) per pixel. For plots drawn elsewhere.
+    public static func png(rgb: [UInt8], width: Int, height: Int) -> [UInt8] {
+        precondition(width > 0 && height > 0 && rgb.count == width * height * 3, "RGB image of \(width)×\(height) needs \(width * height * 3) bytes")
+        var raw = [UInt8](repeating: 0, count: height * (1 + 3 * width))
+        for y in 0..<height {
+            raw.replaceSubrange((y * (1 + 3 * width) + 1)..<((y + 1) * (1 + 3 * width)), with: rgb[(y * 3 * width)..<((y + 1) * 3 * width)])
+        }
+        return encode(filteredRows: raw, width: width, height: height)
+    }
+
+    /// Rows each prefixed with filter type 0, as PNG bytes.
+    private static func encode(filteredRows raw: [UInt8], width: Int, height: Int) -> [UInt8] {
         var header: [UInt8] = []
         header.appendBigEndian(UInt32(width))
         header.appendBigEndian(UInt32(height))

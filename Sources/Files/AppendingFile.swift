@@ -18,11 +18,13 @@ public final class AppendingFile {
     /// Whether a failed write can be undone (regular files; not pipes or terminals).
     private let truncates: Bool
 
-    /// Opens `path` for appending, creating it when missing; `truncate` empties it first.
-    public init(path: String, truncate: Bool = false) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0), 0o644)
+    /// Opens `path` for appending, creating it when missing; `truncate` empties it first; with
+    /// `exclusive` an existing file is an error ("already exists") and is never touched.
+    public init(path: String, truncate: Bool = false, exclusive: Bool = false) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0) | (exclusive ? O_EXCL : 0), 0o644)
         guard fd >= 0 else {
-            throw FileError(path: path, problem: "cannot open for writing (\(String(cString: strerror(errno))))")
+            throw FileError(path: path, problem: exclusive && errno == EEXIST ? "already exists"
+                : "cannot open for writing (\(String(cString: strerror(errno))))")
         }
         (self.path, self.fd, closes, truncates) = (path, fd, true, true)
     }
@@ -40,7 +42,8 @@ public final class AppendingFile {
     }
 
     /// Appends `bytes` as a unit: on failure the file is cut back to its length before the write.
-    public func append(_ bytes: [UInt8]) throws {
+    /// `durable` also flushes them to disk before returning (and cuts them back if that fails).
+    public func append(_ bytes: [UInt8], durable: Bool = false) throws {
         let start = truncates ? lseek(fd, 0, SEEK_END) : -1
         var written = 0
         while written < bytes.count {
@@ -52,6 +55,11 @@ public final class AppendingFile {
                 throw FileError(path: path, problem: "cannot write (\(reason))")
             }
             written += n
+        }
+        if durable, fsync(fd) != 0, errno != EINVAL, errno != EROFS {
+            let reason = String(cString: strerror(errno))
+            if start >= 0 { _ = ftruncate(fd, start) }
+            throw FileError(path: path, problem: "cannot flush (\(reason))")
         }
     }
 

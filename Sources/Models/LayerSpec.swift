@@ -22,6 +22,27 @@ public indirect enum LayerSpec: Sendable {
     /// Fully connected, [out, in] weight `name.weight` and `name.bias`.
     case linear(name: String, input: Int, output: Int)
 
+    /// The first layer whose channel counts cannot work (none, or not divisible by its groups).
+    var problem: String? {
+        switch self {
+        case let .conv(name, input, output, _, _, _, groups, _):
+            guard input > 0, output > 0, groups > 0, input % groups == 0, output % groups == 0 else {
+                return "\(name) with \(input) input and \(output) output channels in \(groups) groups"
+            }
+            return nil
+        case let .batchNorm(name, channels):
+            return channels > 0 ? nil : "\(name) with \(channels) channels"
+        case let .linear(name, input, output):
+            return input > 0 && output > 0 ? nil : "\(name) with \(input) inputs and \(output) outputs"
+        case let .sequence(layers), let .residual(layers):
+            return layers.lazy.compactMap(\.problem).first
+        case let .concat(body, shortcut):
+            return (body + shortcut).lazy.compactMap(\.problem).first
+        default:
+            return nil
+        }
+    }
+
     /// conv + BN (+ activation) with PyTorch's `name.0` / `name.1` numbering.
     static func convBN(_ name: String, _ input: Int, _ output: Int, kernel: Int, stride: Int = 1,
                        groups: Int = 1, activation: LayerSpec?) -> LayerSpec {
@@ -59,6 +80,18 @@ public struct ModelSpec: Codable, Hashable, Sendable {
         self.classes = classes
         self.dropout = dropout ?? (arch == .mobilenetV2 ? 0.2 : 0)
         self.groups = groups
+    }
+
+    /// Why no network can be built from this spec — a size out of range, or a width that leaves a
+    /// layer without channels or with channels its groups do not divide (ShuffleNet below about
+    /// α = 0.2) — or nil when it builds.
+    public var problem: String? {
+        guard width.isFinite, width > 0, width <= 4 else { return "width \(width) must be in (0, 4]" }
+        guard (1...64).contains(inChannels) else { return "in_channels \(inChannels) must be between 1 and 64" }
+        guard (1...10_000).contains(classes) else { return "classes \(classes) must be between 1 and 10000" }
+        guard dropout.isFinite, (0..<1).contains(dropout) else { return "dropout \(dropout) must be in [0, 1)" }
+        if arch == .shufflenetV1, ShuffleNetV1.stageChannels[groups] == nil { return "groups \(groups) must be 1, 2, 3, 4 or 8" }
+        return network.problem.map { "width \(width) gives \($0)" }
     }
 
     /// The layer tree of this network.

@@ -50,20 +50,14 @@ public struct TagChange: Sendable, Equatable {
 /// The undo journal: JSON Lines, one `TagChange` per changed file, each line on disk (fsync)
 /// before the file it describes is replaced.
 public final class TagJournal {
-    public let path: String
-    private let fd: Int32
+    public var path: String { file.path }
+    private let file: AppendingFile
     private var lines = 0
 
     /// Creates a new journal; an existing file is never overwritten.
     public init(creating path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw FileError(path: path, problem: errno == EEXIST ? "journal already exists" : "cannot create the journal (\(String(cString: strerror(errno))))")
-        }
-        (self.path, self.fd) = (path, fd)
+        file = try AppendingFile(path: path, exclusive: true)
     }
-
-    deinit { close(fd) }
 
     /// A new journal named `genre-tag-<UTC date and time>.jsonl` in `folder` (a counter is added
     /// when that name is taken).
@@ -75,33 +69,17 @@ public final class TagJournal {
         let stem = (folder as NSString).appendingPathComponent("genre-tag-" + formatter.string(from: now))
         for n in 0..<1000 {
             let candidate = stem + (n == 0 ? "" : "-\(n)") + ".jsonl"
-            do { return try TagJournal(creating: candidate) } catch let error as FileError where error.problem == "journal already exists" { continue }
+            do { return try TagJournal(creating: candidate) } catch let error as FileError where error.problem == "already exists" { continue }
         }
-        throw FileError(path: stem + ".jsonl", problem: "journal already exists")
+        throw FileError(path: stem + ".jsonl", problem: "already exists")
     }
 
     public var isEmpty: Bool { lines == 0 }
 
     public func record(_ change: TagChange) throws {
-        let bytes = Array((change.jsonLine() + "\n").utf8)
-        // A line that cannot be written whole (a full disk) is cut back off: the journal keeps complete lines only.
-        let start = lseek(fd, 0, SEEK_END)
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                if start >= 0 { _ = ftruncate(fd, start) }
-                throw FileError(path: path, problem: "cannot write the journal (\(reason))")
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else {
-            let reason = String(cString: strerror(errno))
-            if start >= 0 { _ = ftruncate(fd, start) }
-            throw FileError(path: path, problem: "cannot flush the journal (\(reason))")
-        }
+        // On disk before the file it describes is replaced; a line that cannot be written whole
+        // (a full disk) is cut back off, so the journal keeps complete lines only.
+        try file.append(Array((change.jsonLine() + "\n").utf8), durable: true)
         lines += 1
     }
 

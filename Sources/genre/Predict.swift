@@ -32,9 +32,13 @@ struct Predict: ParsableCommand {
     var threads: Int?
     @OptionGroup(title: "Batch runs on a cluster")
     var input: BatchInputOptions
+    @Option(name: .customLong("min-confidence"),
+            help: "Withhold the label of a file whose best probability is below this (empty label; 'unknown' in text output), as 'genre tag --min-confidence' does.")
+    var minConfidence: Double = 0
 
     func validate() throws {
         if paths.isEmpty && input.filesFrom == nil { throw ValidationError("give audio files or folders, or --files-from FILE") }
+        guard (0...1).contains(minConfidence) else { throw ValidationError("--min-confidence must be between 0 and 1") }
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if skipDone && out == nil { throw ValidationError("--skip-done needs --out") }
@@ -67,7 +71,7 @@ struct Predict: ParsableCommand {
             throw ExitCode(2)
         }
         if json {
-            print(PredictionFormat.json(prediction.jsonObject(top: top, segments: segments)))
+            print(PredictionFormat.json(prediction.jsonObject(top: top, segments: segments, minimumConfidence: Float(minConfidence))))
             return
         }
         let best = prediction.top(top)
@@ -77,6 +81,12 @@ struct Predict: ParsableCommand {
             let eighths = p.isFinite ? Int((min(max(p, 0), 1) * 160).rounded()) : 0  // 20 cells of 8 steps
             let bar = String(repeating: "█", count: eighths / 8) + (eighths % 8 == 0 ? "" : String(Array("▏▎▍▌▋▊▉")[eighths % 8 - 1]))
             lines.append("  " + label.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + String(format: " %5.1f %% ", p * 100) + bar)
+        }
+        if minConfidence > 0 {
+            let answer = prediction.label(minimumConfidence: Float(minConfidence))
+            lines.append(answer.isEmpty
+                ? "  label: unknown (best \(prediction.label) " + String(format: "%.1f %% < --min-confidence %.1f %%)", prediction.confidence * 100, minConfidence * 100)
+                : "  label: \(answer)")
         }
         if segments {
             lines.append("windows:")
@@ -114,7 +124,7 @@ struct Predict: ParsableCommand {
         predictor.predictAll(files, workers: workers, isCancelled: { output.failure != nil }) { index, result in
             switch result {
             case .success(let prediction):
-                output.write(format.row(prediction, top: k, segments: segments))
+                output.write(format.row(prediction, top: k, segments: segments, minimumConfidence: Float(minConfidence)))
             case .failure(let error):
                 failed += 1
                 status.error(String(describing: error))

@@ -11,8 +11,9 @@ struct Train: ParsableCommand {
         commandName: "train",
         abstract: "Train a network from a config file.",
         discussion: """
-            Writes best.safetensors (by validation accuracy), last.safetensors, last.state.safetensors and \
-            metrics.jsonl into the config's output folder, then prints the test-split report. Ctrl-C stops \
+            Writes best.safetensors (by validation accuracy), last.safetensors, last.state.safetensors, \
+            metrics.jsonl and curves.png into the config's output folder, fits a temperature on the validation \
+            split into best.safetensors, then prints the test-split report. Ctrl-C stops \
             after writing a consistent last checkpoint; --resume continues exactly where it stopped. \
             Example: genre train configs/v2.json. Under mpirun (mpirun -np 4 genre train CONFIG) each \
             process trains its slice of every batch and the gradients are averaged (README, "Training with MPI").
@@ -23,7 +24,7 @@ struct Train: ParsableCommand {
     var config: String
     @Flag(help: "Continue the run in the output folder from last.safetensors and last.state.safetensors.")
     var resume = false
-    @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (same architecture and labels).")
+    @Option(name: .customLong("init"), help: "Start from the weights of this checkpoint (same architecture and width; with other labels, every layer but the classifier).")
     var initial: String?
     @Flag(help: "Start over even if the output folder already holds a run.")
     var force = false
@@ -54,6 +55,10 @@ struct Train: ParsableCommand {
             let status = TrainingStatus(silent: group.map { $0.rank != 0 } ?? false)
             // Every core, shared by the ranks on this machine.
             let threads = group.map { config.training.threads > 0 ? config.training.threads : $0.workerThreads } ?? config.training.workerThreads
+            if group != nil, config.training.classWeights != .none {
+                // Each rank's weighted mean divides by its own slice's weights, not the whole batch's.
+                throw fail("\(self.config): training.class_weights is not supported with more than one process yet; use training.sampler \"balanced\"")
+            }
             if let group, config.training.batchSize < group.size {
                 throw fail("\(self.config): training.batch_size \(config.training.batchSize) is smaller than the \(group.size) processes")
             }
@@ -90,7 +95,14 @@ struct Train: ParsableCommand {
                 status.log("resuming \(config.output) at epoch \(trainer.epoch + 1), batch \(trainer.batch + 1)")
             } else {
                 if group?.rank ?? 0 == 0 { try config.run.clear() }
-                if let initial { try trainer.initialise(from: initial) }
+                if let initial {
+                    switch try trainer.initialise(from: initial) {
+                    case .everything: status.log("starting from \(initial)")
+                    case let .allButClassifier(previous):
+                        status.log("starting from \(initial) (labels \(previous.joined(separator: ", "))): every layer but the classifier, "
+                            + "new for \(data.labels.joined(separator: ", "))")
+                    }
+                }
             }
             let processes = group.map { group in
                 " in \(group.size) processes (\(MPIGroup.libraryVersion)), batch norm "
@@ -112,7 +124,16 @@ struct Train: ParsableCommand {
             }
             status.log("done in \(String(format: "%.0f", Date().timeIntervalSince(started))) s; best validation accuracy "
                 + "\(String(format: "%.2f", trainer.bestAccuracy * 100)) % at epoch \(trainer.bestEpoch)")
-            if group?.rank ?? 0 == 0 { print(try TestReport(checkpoint: config.run.best, data: data).text) }
+            if group?.rank ?? 0 == 0 {
+                if let calibration = try Calibration.calibrate(checkpoint: config.run.best, validation: data.validation,
+                                                               batchSize: config.training.batchSize) {
+                    status.log(String(format: "calibration: temperature %.3f fitted on the validation split; ECE %.4f before, %.4f after",
+                                      calibration.temperature, calibration.eceBefore, calibration.eceAfter) + " (stored in \(config.run.best))")
+                } else {
+                    status.log("calibration: no validation files, temperature left at 1")
+                }
+                print(try TestReport(checkpoint: config.run.best, data: data).text)
+            }
         }
     }
 }

@@ -69,7 +69,7 @@ final class MPITrainCLITests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 60)
         XCTAssertTrue(job.stderr.contains("in 2 processes") && job.stderr.contains("batch norm synchronised"), job.stderr)
         XCTAssertEqual(job.stderr.components(separatedBy: "epoch 1:").count - 1, 1, "rank 0 alone reports: \(job.stderr)")
-        XCTAssertEqual(job.stdout.components(separatedBy: "test split").count - 1, 1, "one test report: \(job.stdout)")
+        XCTAssertEqual(job.stdout.components(separatedBy: "test split, ").count - 1, 1, "one test report: \(job.stdout)")
 
         // Every rank holds the same weights, and rank 0's checkpoint is the normal one.
         let rank0 = try Data(contentsOf: URL(fileURLWithPath: path("replicas/rank-0.safetensors")))

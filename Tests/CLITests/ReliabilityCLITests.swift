@@ -10,7 +10,7 @@ import XCTest
 /// Hard faults, end to end: damaged checkpoints, a diverging run, a full disk, SIGKILL at random
 /// moments, two trainings on one run folder. Each ends in exit status 0, 1 or 2 with one line per
 /// problem naming the file — never a trap — and the files on disk stay whole.
-final class ReliabilityCLITests: XCTestCase {
+final class ReliabilityCLITests: XCTestCase, PredictFixtures {
     var folder: URL!
     var mounts: [String] = []
     let labels = ["rock", "jazz", "ambient"]
@@ -21,31 +21,7 @@ final class ReliabilityCLITests: XCTestCase {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
-
     // MARK: 1. Damaged checkpoints
-
-    /// A random MobileNetV2 α=0.35 on 32 mel bands with 1 s windows every 0.5 s.
-    @discardableResult
-    func makeCheckpoint(_ name: String = "model.safetensors") throws -> String {
-        let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, inChannels: 1, classes: labels.count)
-        let info = CheckpointInfo(spec: spec, labels: labels, features: FeatureParameters(nMels: 32),
-                                  windowing: Windowing(segmentSeconds: 1, segmentHopSeconds: 0.5), mean: -35, std: 12)
-        try Checkpoint.write(Network(spec, seed: 1), info: info, to: path(name))
-        return path(name)
-    }
-
-    @discardableResult
-    func makeClip(_ name: String, seconds: Double = 1.5, pitch: Double = 220) throws -> String {
-        let target = path(name)
-        try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let samples = (0..<Int(seconds * 16000)).map { i -> Float in
-            let t = Double(i) / 16000
-            return Float(0.4 * sin(2 * .pi * pitch * t) * (0.5 + 0.5 * sin(3 * t)))
-        }
-        try AudioWriter.write(samples: samples, sampleRate: 16000, to: target)
-        return target
-    }
 
     /// 128 seeded damages — flipped bits and bytes in the header and the data, truncations,
     /// exploding exponents, NaN and infinity patterns — through `genre predict`: never a signal,
@@ -119,7 +95,7 @@ final class ReliabilityCLITests: XCTestCase {
     /// --out and tag, never a trap.
     func testCheckpointValidationNamesTheTensorOrKey() throws {
         let good = try makeCheckpoint()
-        let clip = try makeClip("clip.wav")
+        let clip = try makeClip("clip.wav", seconds: 1.5)
         let file = try SafeTensorsFile(contentsOf: good)
         func metadataEdit(_ key: String, _ edit: (inout [String: Any]) -> Void) -> SafeTensorsFile {
             var copy = file
@@ -328,7 +304,7 @@ final class ReliabilityCLITests: XCTestCase {
     /// checkpoints and state, a tag rewrite; a full cache folder only disables caching.
     func testFullDiskKeepsThePreviousFiles() throws {
         guard let disk = try smallDisk("disk", size: "24m") else { throw XCTSkip("mounting a tmpfs needs root") }
-        let clip = try makeClip("clip.wav"), other = try makeClip("other.wav", pitch: 440)
+        let clip = try makeClip("clip.wav", seconds: 1.5), other = try makeClip("other.wav", seconds: 1.5, pitch: 440)
         let checkpoint = try makeCheckpoint()
         let root = try synthesize()
         let config = try writeConfig("run.json", root: root, output: disk + "/run", epochs: 1)
@@ -486,7 +462,8 @@ final class ReliabilityCLITests: XCTestCase {
         // Killed before it saved anything: --resume starts the run again.
         let early = try writeConfig("early.json", root: root, output: path("early"), epochs: 1)
         let (killedEarly, earlyErrors) = try start(["train", early])
-        XCTAssertTrue(earlyErrors.wait(for: "training ", timeout: 120), earlyErrors.text())
+        // The line after the run folder is made and locked ("data: … training windows" comes before it).
+        XCTAssertTrue(earlyErrors.wait(for: " epochs of ", timeout: 120), earlyErrors.text())
         kill(killedEarly.processIdentifier, SIGKILL)
         killedEarly.waitUntilExit()
         let again = try CommandRunner.run(["train", early, "--resume"])

@@ -106,7 +106,7 @@ final class TrainCLITests: XCTestCase {
             .write(toFile: other, atomically: true, encoding: .utf8)
         let refused = try CommandRunner.run(["train", other, "--init", path("whole/best.safetensors")])
         XCTAssertEqual(refused.status, 1)
-        XCTAssertTrue(refused.stderr.contains(path("whole/best.safetensors")) && refused.stderr.contains("shape"), refused.stderr)
+        XCTAssertTrue(refused.stderr.contains(path("whole/best.safetensors")) && refused.stderr.contains("same architecture and width"), refused.stderr)
 
         let eval = try CommandRunner.run(["eval", config, "--png", path("confusion.png")])
         XCTAssertEqual(eval.status, 0, eval.stderr)

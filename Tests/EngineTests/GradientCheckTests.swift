@@ -76,9 +76,13 @@ final class GradientCheckTests: XCTestCase {
                 $0.linear($1[0], weight: $1[1], bias: $1[2])
             }
             let labels = (0..<batch).map { _ in Int(random.next() % UInt64(outputs)) }
+            let weights = (0..<outputs).map { _ in 0.2 + Float(random.next() % 1000) / 250 }
             for smoothing: Float in [0, 0.1] {
                 checkGradients("cross-entropy \(batch)×\(outputs) ε \(smoothing)", [randomTensor([batch, outputs])]) {
                     $0.crossEntropy($1[0], labels: labels, labelSmoothing: smoothing)
+                }
+                checkGradients("weighted cross-entropy \(batch)×\(outputs) ε \(smoothing)", [randomTensor([batch, outputs])]) {
+                    $0.crossEntropy($1[0], labels: labels, labelSmoothing: smoothing, classWeights: weights)
                 }
             }
         }

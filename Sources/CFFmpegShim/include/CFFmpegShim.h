@@ -12,6 +12,7 @@
 #include <libavutil/avutil.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/error.h>
+#include <libavutil/mem.h>
 #include <libavutil/samplefmt.h>
 
 #ifdef __cplusplus
@@ -41,6 +42,8 @@ int64_t genre_av_rescale_q(int64_t a, AVRational bq, AVRational cq);
 int64_t genre_av_rescale(int64_t a, int64_t b, int64_t c);
 AVFrame *genre_av_frame_alloc(void);
 void genre_av_frame_free(AVFrame **frame);
+void *genre_av_malloc(size_t size);
+void genre_av_freep(void *ptr);
 
 AVPacket *genre_av_packet_alloc(void);
 void genre_av_packet_free(AVPacket **pkt);
@@ -61,6 +64,19 @@ void genre_avformat_close_input(AVFormatContext **s);
 int genre_av_find_best_stream(AVFormatContext *ic, enum AVMediaType type, int wanted_stream_nb, int related_stream,
                               const AVCodec **decoder_ret, int flags);
 int genre_av_read_frame(AVFormatContext *s, AVPacket *pkt);
+
+// Custom I/O, for files already in memory. libavformat 61 (FFmpeg 7) made write_packet's buffer const.
+#if LIBAVFORMAT_VERSION_MAJOR >= 61
+#define GENRE_AVIO_WRITE_BUFFER const uint8_t *
+#else
+#define GENRE_AVIO_WRITE_BUFFER uint8_t *
+#endif
+AVFormatContext *genre_avformat_alloc_context(void);
+AVIOContext *genre_avio_alloc_context(unsigned char *buffer, int buffer_size, int write_flag, void *opaque,
+                                      int (*read_packet)(void *opaque, uint8_t *buf, int buf_size),
+                                      int (*write_packet)(void *opaque, GENRE_AVIO_WRITE_BUFFER buf, int buf_size),
+                                      int64_t (*seek)(void *opaque, int64_t offset, int whence));
+void genre_avio_context_free(AVIOContext **s);
 
 #ifdef __cplusplus
 }

@@ -19,6 +19,9 @@ public struct Config: Sendable {
         /// Optional split lists (GTZAN's `train_filtered.txt` layout: `label/file` per line),
         /// relative to `root` unless absolute. When given, they replace the fractions.
         public var splitFiles: (train: String, validation: String, test: String)?
+        /// A regular expression on the root-relative path: files whose match (first capture group
+        /// if the expression has one, else the whole match) is the same stay in one split.
+        public var groupBy: String?
     }
 
     public struct Model: Sendable {
@@ -67,6 +70,22 @@ public struct Config: Sendable {
         public var timeShift = 0.0
     }
 
+    /// How the loss weighs classes (`training.class_weights`).
+    public enum ClassWeighting: String, CaseIterable, Sendable {
+        /// Every class weighs 1.
+        case none
+        /// n_samples / (n_classes · n_c), from the training files' classes.
+        case balanced
+    }
+
+    /// How training windows are drawn (`training.sampler`).
+    public enum Sampler: String, CaseIterable, Sendable {
+        /// Every window once per epoch, shuffled.
+        case shuffle
+        /// Windows drawn with replacement, with probability inverse to their class's frequency.
+        case balanced
+    }
+
     public struct Training: Sendable {
         public var epochs = 20
         public var batchSize = 32
@@ -80,6 +99,10 @@ public struct Config: Sendable {
         /// Batch norm over the whole global batch in data-parallel training (nil: on when there
         /// is more than one process).
         public var syncBatchNorm: Bool?
+        public var classWeights = ClassWeighting.none
+        public var sampler = Sampler.shuffle
+        /// state_dict name prefixes (`features.0`) whose parameters are not updated.
+        public var freeze: [String] = []
 
         /// The worker threads `threads` asks for.
         public var workerThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
@@ -141,6 +164,12 @@ public struct Config: Sendable {
                     guard seed >= 0 else { throw s.error("seed", "must be ≥ 0") }
                     data.splitSeed = UInt64(seed)
                 }
+                if let pattern = try s.string("group_by") {
+                    do { _ = try NSRegularExpression(pattern: pattern) } catch {
+                        throw s.error("group_by", "'\(pattern)' is not a valid regular expression")
+                    }
+                    data.groupBy = pattern
+                }
                 let fractions = [data.trainFraction, data.validationFraction, data.testFraction]
                 guard fractions.allSatisfy({ $0 >= 0 }), abs(fractions.reduce(0, +) - 1) < 1e-6, data.trainFraction > 0 else {
                     throw s.error("train", "split fractions must be ≥ 0, train > 0, and add up to 1 (got \(fractions))")
@@ -190,6 +219,10 @@ public struct Config: Sendable {
             training.threads = try t.int("threads") ?? training.threads
             guard training.threads >= 0 else { throw t.error("threads", "must be ≥ 0 (0 = every core)") }
             training.syncBatchNorm = try t.bool("sync_batch_norm") ?? training.syncBatchNorm
+            training.classWeights = try t.choice("class_weights") ?? training.classWeights
+            training.sampler = try t.choice("sampler") ?? training.sampler
+            training.freeze = try t.strings("freeze") ?? training.freeze
+            guard training.freeze.allSatisfy({ !$0.isEmpty }) else { throw t.error("freeze", "prefixes must not be empty") }
             if var o = try t.object("optimizer") {
                 training.optimizer.kind = try o.choice("name") ?? training.optimizer.kind
                 training.optimizer.learningRate = try o.double("lr") ?? training.optimizer.learningRate

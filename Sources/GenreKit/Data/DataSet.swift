@@ -98,21 +98,27 @@ public struct DataSet: Sendable {
     /// Split from lists of `label/file` lines (GTZAN's fault-filtered split files).
     /// Listed files missing from the data set are errors; files in no list are left out.
     public func split(trainList: String, validationList: String, testList: String) throws -> Split {
-        let byPath = Dictionary(items.map { ($0.relativePath, $0) }, uniquingKeysWith: { a, _ in a })
         func read(_ list: String) throws -> [Item] {
             let text: String
             do { text = try String(contentsOfFile: list, encoding: .utf8) } catch {
                 throw FileError(path: list, problem: FileProblem.describe(path: list))
             }
-            return try text.split(whereSeparator: \.isNewline).enumerated().compactMap { number, raw in
-                let line = raw.trimmingCharacters(in: .whitespaces)
-                guard !line.isEmpty, !line.hasPrefix("#") else { return nil }
-                guard let item = byPath[line] else {
-                    throw FileError(path: list, problem: "line \(number + 1): '\(line)' is not an audio file under \(root)")
-                }
-                return item
-            }
+            return try items(inSplitList: text, path: list)
         }
         return Split(train: try read(trainList), validation: try read(validationList), test: try read(testList))
+    }
+
+    /// The items a split list names, one `label/file` per line; blank lines and `#` comments are
+    /// skipped. `path` names the list in errors.
+    public func items(inSplitList text: String, path: String) throws -> [Item] {
+        let byPath = Dictionary(items.map { ($0.relativePath, $0) }, uniquingKeysWith: { a, _ in a })
+        return try text.split(whereSeparator: \.isNewline).enumerated().compactMap { number, raw in
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            guard !line.isEmpty, !line.hasPrefix("#") else { return nil }
+            guard let item = byPath[line] else {
+                throw FileError(path: path, problem: "line \(number + 1): '\(line)' is not an audio file under \(root)")
+            }
+            return item
+        }
     }
 }

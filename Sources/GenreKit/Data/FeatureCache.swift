@@ -1,3 +1,4 @@
+import Audio
 import Features
 import Files
 import Foundation
@@ -39,37 +40,81 @@ public struct FeatureCache: Sendable {
 
     /// The log-mel of `path`, from the cache when it is there.
     public func spectrogram(for path: String) throws -> Spectrogram {
-        let entry = folder + "/" + (try key(for: path))
-        if FileManager.default.fileExists(atPath: entry), let cached = try? NpyReader.spectrogram(path: entry),
-           cached.nMels == parameters.nMels {
-            return cached
+        try entry(for: path).spectrogram
+    }
+
+    /// A file's log-mel and a hash of its decoded samples (mono, at the feature sample rate), which
+    /// tells files with identical audio apart from merely similar ones. Both are cached: the hash
+    /// in a small `.audiohash` file beside the `.npy` (computed on the first request for a log-mel
+    /// cached before hashes were). A cache that cannot be written (a full disk) is only not used.
+    public func entry(for path: String) throws -> (spectrogram: Spectrogram, audioHash: String) {
+        let key = try key(for: path)
+        let entry = folder + "/" + key
+        let hashEntry = folder + "/" + String(key.dropLast(4)) + ".audiohash"
+        if FileManager.default.fileExists(atPath: entry), let cached = try? NpyReader.spectrogram(path: entry), cached.nMels == parameters.nMels {
+            if let hash = try? String(contentsOfFile: hashEntry, encoding: .utf8), hash.count == 32 { return (cached, hash) }
+            let (_, hash) = try computeWithHash(path)
+            store { try AtomicFile.write(Array(hash.utf8), to: hashEntry) }
+            return (cached, hash)
         }
-        let spectrogram = try LogMel(parameters).compute(path: path)
-        guard writes.failure == nil else { return spectrogram }
+        let (spectrogram, hash) = try computeWithHash(path)
+        store {
+            try NpyWriter.write(spectrogram, to: entry)
+            try AtomicFile.write(Array(hash.utf8), to: hashEntry)
+        }
+        return (spectrogram, hash)
+    }
+
+    /// Runs `write` into the cache folder unless an earlier write failed; a failure is recorded
+    /// (`writeFailure`) and turns caching off for the rest of the run.
+    private func store(_ write: () throws -> Void) {
+        guard writes.failure == nil else { return }
         do {
             do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
                 throw FileError(path: folder, problem: "cannot create the cache folder")
             }
-            try NpyWriter.write(spectrogram, to: entry)
+            try write()
         } catch {
-            writes.record(error as? FileError ?? FileError(path: entry, problem: "\(error)"))
+            writes.record(error as? FileError ?? FileError(path: folder, problem: "\(error)"))
         }
-        return spectrogram
+    }
+
+    /// LogMel.compute(path:) with the decoded samples hashed on the way.
+    func computeWithHash(_ path: String) throws -> (Spectrogram, String) {
+        let logMel = LogMel(parameters)
+        let audio = try AudioStream(path: path, sampleRate: parameters.sampleRate)
+        let expected = audio.sourceFrames > 0
+            ? Int((Double(audio.sourceFrames) * Double(audio.sampleRate) / Double(audio.sourceRate)).rounded(.up)) : 0
+        let stream = LogMelStream(logMel, expectedSamples: expected)
+        var hash = SampleHash()
+        while let block = try audio.next() {
+            hash.add(block)
+            stream.append(block)
+        }
+        var spectrogram = stream.finishPower()
+        logMel.powerToDB(&spectrogram.values)
+        return (spectrogram, hash.hex)
+    }
+
+    /// Entries of many files, in parallel over `threads` workers; a failure is kept per file.
+    public func entries(for paths: [String], threads: Int,
+                        progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) -> [Result<(spectrogram: Spectrogram, audioHash: String), Error>] {
+        let results = ResultSlots<Result<(spectrogram: Spectrogram, audioHash: String), Error>>(count: paths.count)
+        let counter = ProgressCounter()
+        let workers = max(1, min(threads, paths.count))
+        DispatchQueue.concurrentPerform(iterations: workers) { worker in
+            for index in stride(from: worker, to: paths.count, by: workers) {
+                results[index] = Result { try entry(for: paths[index]) }
+                progress(counter.increment(), paths.count)
+            }
+        }
+        return results.values.map { $0! }
     }
 
     /// Log-mels of many files, in parallel over `threads` workers; a failure is kept per file.
     public func spectrograms(for paths: [String], threads: Int,
                              progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) -> [Result<Spectrogram, Error>] {
-        let results = ResultSlots<Result<Spectrogram, Error>>(count: paths.count)
-        let counter = ProgressCounter()
-        let workers = max(1, min(threads, paths.count))
-        DispatchQueue.concurrentPerform(iterations: workers) { worker in
-            for index in stride(from: worker, to: paths.count, by: workers) {
-                results[index] = Result { try spectrogram(for: paths[index]) }
-                progress(counter.increment(), paths.count)
-            }
-        }
-        return results.values.map { $0! }
+        entries(for: paths, threads: threads, progress: progress).map { $0.map(\.spectrogram) }
     }
 }
 
@@ -101,4 +146,32 @@ final class CacheWrites: @unchecked Sendable {
     var failure: FileError? { lock.withLock { first } }
 
     func record(_ error: FileError) { lock.withLock { if first == nil { first = error } } }
+}
+
+/// Two FNV-1a 64-bit lanes (different offset bases) over the samples' bit patterns and their
+/// count: 128 bits, so distinct audio practically never collides.
+struct SampleHash {
+    private var a: UInt64 = 0xCBF2_9CE4_8422_2325
+    private var b: UInt64 = 0x6C62_272E_07BB_0142
+    private var count: UInt64 = 0
+
+    mutating func add(_ samples: [Float]) {
+        for sample in samples {
+            var bits = UInt64(sample.bitPattern)
+            for _ in 0..<4 {
+                let byte = bits & 0xff
+                a = (a ^ byte) &* 0x0000_0100_0000_01B3
+                b = (b ^ byte) &* 0x0000_0100_0000_01B3
+                b ^= b >> 29
+                bits >>= 8
+            }
+        }
+        count += UInt64(samples.count)
+    }
+
+    var hex: String {
+        let x = (a ^ count) &* 0x0000_0100_0000_01B3
+        func pad(_ v: UInt64) -> String { let s = String(v, radix: 16); return String(repeating: "0", count: 16 - s.count) + s }
+        return pad(x) + pad(b)
+    }
 }

@@ -20,6 +20,9 @@ public struct TrainingData: Sendable {
     public let mean: Float
     public let std: Float
 
+    /// The label of each training window.
+    public var trainWindowLabels: [Int] { train.windows.map { train.labels[$0.clip] } }
+
     /// The log-mel cache shared by every run: `$XDG_CACHE_HOME/genre/features`, else
     /// `~/.cache/genre/features` (data folders may be read-only).
     public static var defaultCacheFolder: String {
@@ -49,26 +52,31 @@ public struct TrainingData: Sendable {
             func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : root + "/" + path }
             split = try dataSet.split(trainList: resolve(lists.train), validationList: resolve(lists.validation), testList: resolve(lists.test))
         } else {
-            split = dataSet.split(train: config.data.trainFraction, validation: config.data.validationFraction, seed: config.data.splitSeed)
+            split = try config.data.groupBy.map {
+                try dataSet.split(train: config.data.trainFraction, validation: config.data.validationFraction, seed: config.data.splitSeed, groupBy: $0)
+            } ?? dataSet.split(train: config.data.trainFraction, validation: config.data.validationFraction, seed: config.data.splitSeed)
         }
 
         let cache = FeatureCache(folder: cacheFolder, parameters: config.features)
         let all = split.train + split.validation + split.test
-        let results: [Result<Spectrogram, any Error>]
+        let results: [Result<(spectrogram: Spectrogram, audioHash: String), any Error>]
         if let group {
             let mine = all.indices.filter { $0 % group.localSize == group.localRank }.map { all[$0].path }
-            _ = cache.spectrograms(for: mine, threads: threads, progress: progress)
+            _ = cache.entries(for: mine, threads: threads, progress: progress)
             group.barrier()
-            results = cache.spectrograms(for: all.map(\.path), threads: threads)
+            results = cache.entries(for: all.map(\.path), threads: threads)
         } else {
-            results = cache.spectrograms(for: all.map(\.path), threads: threads, progress: progress)
+            results = cache.entries(for: all.map(\.path), threads: threads, progress: progress)
         }
         if let failure = cache.writeFailure { log("warning: \(failure); features are not cached") }
         var spectrograms: [String: Spectrogram] = [:]
+        var hashes: [String: String] = [:]
         var skipped: [(path: String, problem: String)] = []
         for (item, result) in zip(all, results) {
             switch result {
-            case let .success(spectrogram): spectrograms[item.path] = spectrogram
+            case let .success(entry):
+                spectrograms[item.path] = entry.spectrogram
+                hashes[item.path] = entry.audioHash
             case let .failure(error): skipped.append((item.path, (error as? FileError)?.problem ?? "\(error)"))
             }
         }
@@ -77,6 +85,9 @@ public struct TrainingData: Sendable {
         if let empty = dataSet.labels.indices.first(where: { label in !decodedTrain.contains { $0.label == label } }) {
             throw FileError(path: root + "/" + dataSet.labels[empty], problem: "label has no decodable audio file in the training split")
         }
+        for line in duplicateAudioWarnings([("train", split.train), ("validation", split.validation), ("test", split.test)], hashes: hashes) { log(line) }
+        for line in ClassBalance.warnings(filesPerLabel: ClassBalance.counts(decodedTrain.map(\.label), classes: dataSet.labels.count),
+                                          labels: dataSet.labels) { log(line) }
 
         func windows(_ items: [DataSet.Item]) -> ([DataSet.Item], WindowSet) {
             let kept = items.filter { spectrograms[$0.path] != nil }
@@ -93,5 +104,30 @@ public struct TrainingData: Sendable {
         let (mean, std) = train.statistics()
         return TrainingData(labels: dataSet.labels, train: train, validation: validation, test: test, trainItems: trainItems,
                             validationItems: validationItems, testItems: testItems, skipped: skipped, mean: mean, std: std)
+    }
+
+    /// Warnings for files with identical decoded audio in different splits (a leak: the test
+    /// split would partly measure memory). At most `limit` pairs are named, then a count.
+    public static func duplicateAudioWarnings(_ splits: [(name: String, items: [DataSet.Item])], hashes: [String: String], limit: Int = 10) -> [String] {
+        var firstSeen: [String: (split: String, path: String)] = [:]
+        var lines: [String] = []
+        var total = 0
+        for (name, items) in splits {
+            for item in items {
+                guard let hash = hashes[item.path] else { continue }
+                if let earlier = firstSeen[hash] {
+                    guard earlier.split != name else { continue }
+                    total += 1
+                    if lines.count < limit {
+                        lines.append("warning: identical audio in the \(earlier.split) and \(name) splits: \(earlier.path) and \(item.relativePath)")
+                    }
+                } else {
+                    firstSeen[hash] = (name, item.relativePath)
+                }
+            }
+        }
+        if total > lines.count { lines.append("warning: \(total - lines.count) more files with identical audio in another split") }
+        if total > 0 { lines.append("warning: \(total) file\(total == 1 ? "" : "s") repeat audio of another split; data.split.group_by keeps related files together") }
+        return lines
     }
 }

@@ -18,17 +18,19 @@ public enum PredictionFormat: Sendable {
         return "path,label,confidence,\(pairs),error"
     }
 
-    public func row(_ prediction: Prediction, top: Int, segments: Bool = false) -> String {
+    /// A file's row; its label is empty when the confidence is below `minimumConfidence`.
+    public func row(_ prediction: Prediction, top: Int, segments: Bool = false, minimumConfidence: Float = 0) -> String {
         let best = prediction.top(top)
         switch self {
         case .csv:
-            var fields = [Self.csvField(prediction.path), Self.csvField(prediction.label), Self.number(prediction.confidence)]
+            var fields = [Self.csvField(prediction.path), Self.csvField(prediction.label(minimumConfidence: minimumConfidence)),
+                          Self.number(prediction.confidence)]
             for k in 0..<max(top, 1) {
                 fields += k < best.count ? [Self.csvField(best[k].label), Self.number(best[k].probability)] : ["", ""]
             }
             return (fields + [""]).joined(separator: ",")
         case .jsonLines:
-            return Self.json(prediction.jsonObject(top: top, segments: segments))
+            return Self.json(prediction.jsonObject(top: top, segments: segments, minimumConfidence: minimumConfidence))
         }
     }
 
@@ -46,7 +48,8 @@ public enum PredictionFormat: Sendable {
             switch self {
             case .csv:
                 let fields = Self.parseCSV(String(line))
-                if fields.count >= 3, fields[0] != "path", !fields[1].isEmpty, Float(fields[2]) != nil { done.insert(fields[0]) }
+                // A withheld answer (empty label, a confidence) is done too; an error row has no confidence.
+                if fields.count >= 3, fields[0] != "path", Float(fields[2]) != nil { done.insert(fields[0]) }
             case .jsonLines:
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
                       object["error"] == nil, let path = object["path"] as? String, object["label"] != nil else { continue }
@@ -83,12 +86,12 @@ public enum PredictionFormat: Sendable {
 }
 
 extension Prediction {
-    /// path, duration, label, confidence, top [{label, probability}], and segments when asked.
-    public func jsonObject(top k: Int, segments: Bool = false) -> [String: Any] {
+    /// path, duration, label ("" below `minimumConfidence`), confidence, top [{label, probability}], and segments when asked.
+    public func jsonObject(top k: Int, segments: Bool = false, minimumConfidence: Float = 0) -> [String: Any] {
         func rounded(_ x: Float) -> Double { (Double(x) * 1e6).rounded() / 1e6 }
         var object: [String: Any] = [
             "path": path, "duration": (duration * 1000).rounded() / 1000, "windows": windows.count,
-            "label": label, "confidence": rounded(confidence),
+            "label": label(minimumConfidence: minimumConfidence), "confidence": rounded(confidence),
             "top": top(k).map { ["label": $0.label, "probability": rounded($0.probability)] as [String: Any] },
         ]
         if segments {

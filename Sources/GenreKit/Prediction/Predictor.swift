@@ -32,6 +32,10 @@ public struct Prediction: Sendable {
 
     public var label: String { labels[Predictor.ranking(probabilities)[0]] }
     public var confidence: Float { probabilities.max() ?? 0 }
+
+    /// The label, or "" when its probability is below `minimumConfidence` (the answer is
+    /// withheld: "unknown"). The same rule as `genre tag --min-confidence`.
+    public func label(minimumConfidence: Float) -> String { confidence >= minimumConfidence ? label : "" }
 }
 
 /// Classifies audio files with a trained network: the checkpoint is loaded once, then each file is
@@ -52,6 +56,9 @@ public final class Predictor: @unchecked Sendable {
     public var wholeClipFrames: Int
     /// Frames computed per streaming step.
     public var chunkFrames = 2048
+    /// Logits are divided by it before the softmax: the checkpoint's fitted temperature
+    /// (`calibration` metadata), 1 for checkpoints without one.
+    public var temperature: Float
 
     public init(network: Network, info: CheckpointInfo) {
         self.network = network
@@ -59,6 +66,7 @@ public final class Predictor: @unchecked Sendable {
         logMel = LogMel(info.features)
         cutter = WindowCutter(info.features, info.windowing, mean: info.mean, std: info.std)
         wholeClipFrames = 600 * info.features.sampleRate / info.features.hopLength
+        temperature = Float(info.temperature)
     }
 
     /// Loads a checkpoint; any problem is one line naming the file.
@@ -80,7 +88,12 @@ public final class Predictor: @unchecked Sendable {
     /// Softmax probabilities, one row per input, of an already-normalised NHWC input
     /// [N, nMels, W, 1] (PyTorch's [N, 1, nMels, W]).
     public func probabilities(normalised input: Tensor) -> [[Float]] {
-        let p = softmax(network.infer(input))
+        let logits = network.infer(input)
+        if temperature != 1 {
+            let scale = 1 / temperature
+            for i in 0..<logits.count { logits.data[i] *= scale }
+        }
+        let p = softmax(logits)
         let classes = network.spec.classes
         return (0..<input.shape[0]).map { n in Array(UnsafeBufferPointer(start: p.data + n * classes, count: classes)) }
     }

@@ -19,8 +19,13 @@ public struct RunFolder: Sendable, Equatable {
     public var lockFile: String { file("train.lock") }
     /// One JSON line per epoch.
     public var metrics: String { file("metrics.jsonl") }
+    /// Training loss, validation accuracy and macro F1 and learning rate per epoch, redrawn after
+    /// every epoch.
+    public var curves: String { file("curves.png") }
     /// `genre eval`'s confusion-matrix image.
     public var confusion: String { file("confusion.png") }
+    /// `genre eval`'s reliability diagram (before and after temperature scaling).
+    public var reliability: String { file("reliability.png") }
 
     /// True when a run was started here (its training state exists).
     public var holdsRun: Bool { FileManager.default.fileExists(atPath: state) || FileManager.default.fileExists(atPath: pendingState) }
@@ -33,7 +38,7 @@ public struct RunFolder: Sendable, Equatable {
 
     /// Removes what a previous run left, for a fresh start.
     public func clear() throws {
-        for file in [best, last, state, pendingState, metrics] where FileManager.default.fileExists(atPath: file) {
+        for file in [best, last, state, pendingState, metrics, curves] where FileManager.default.fileExists(atPath: file) {
             try FileManager.default.removeItem(atPath: file)
         }
     }

@@ -65,6 +65,8 @@ public final class Trainer {
     private let optimizer: any Optimizer
     private let schedule: (any LearningRateSchedule)?
     private let augmentation: Augmentation
+    /// Per-class loss weights (`training.class_weights`), nil for plain cross-entropy.
+    private let classWeights: [Float]?
 
     /// Position of the next batch.
     public private(set) var epoch = 0
@@ -103,6 +105,7 @@ public final class Trainer {
         case .constant: nil
         }
         augmentation = Augmentation(timeMask: t.augment.timeMask, frequencyMask: t.augment.frequencyMask, timeShift: t.augment.timeShift)
+        classWeights = t.classWeights == .balanced ? ClassBalance.balancedWeights(labels: data.trainWindowLabels, classes: data.labels.count) : nil
     }
 
     public var isFinished: Bool { epoch >= config.training.epochs }
@@ -124,7 +127,7 @@ public final class Trainer {
         func stopRequested() -> Bool { parallel.map { $0.any(shouldStop()) } ?? shouldStop() }
         // This process's positions in each batch (all of them when training alone).
         let part = parallel?.slice(of: t.batchSize) ?? 0..<t.batchSize
-        let parameters = network.parameters(prefix: "")
+        let parameters = try FineTuning.trainable(network, freeze: t.freeze)
         let size = data.train.nMels * data.train.width
         var window = [Float](repeating: 0, count: size)
         let runStart = Date()
@@ -151,7 +154,7 @@ public final class Trainer {
                 let tape = Tape(mode: .training, seed: parallel?.dropoutSeed(seed(epoch, batch, 2)) ?? seed(epoch, batch, 2))
                 tape.batchStatistics = parallel?.batchStatistics
                 let logits = network(input, tape)
-                let loss = tape.crossEntropy(logits, labels: labels, labelSmoothing: Float(t.labelSmoothing))
+                let loss = tape.crossEntropy(logits, labels: labels, labelSmoothing: Float(t.labelSmoothing), classWeights: classWeights)
                 guard loss.data[0].isFinite else { throw diverged("the loss is \(loss.data[0])", batch: batch + 1) }
                 if let parallel {
                     parallel.backward(tape, loss, rows: labels.count, of: t.batchSize)
@@ -198,6 +201,7 @@ public final class Trainer {
             let record = finishEpoch(seconds: seconds, samples: (batchesPerEpoch - firstBatch) * t.batchSize)
             try parallel?.checkIdentical(network, after: "epoch \(record.epoch)")
             try appendMetrics(record)
+            if writes { try TrainingCurves.redraw(metrics: run.metrics, to: run.curves) }
             if record.isBest, writes { try Checkpoint.write(network, info: checkpointInfo(), to: run.best) }
             try saveLast()
             epochEnd(record)
@@ -229,8 +233,13 @@ public final class Trainer {
         schedule?.learningRate(step: step) ?? Float(config.training.optimizer.learningRate)
     }
 
-    /// The training windows in epoch `epoch`'s order.
+    /// The training windows in epoch `epoch`'s order: a shuffle, or a class-balanced draw of as
+    /// many windows (`training.sampler`).
     private func shuffledWindows(epoch: Int) -> [Int] {
+        if config.training.sampler == .balanced {
+            return ClassBalance.balancedSample(labels: data.trainWindowLabels, classes: data.labels.count,
+                                               count: data.train.windows.count, seed: seed(epoch, 0, 0))
+        }
         var random = SeededRandom(seed: seed(epoch, 0, 0))
         return Array(data.train.windows.indices).shuffled(using: &random)
     }
@@ -326,10 +335,11 @@ public final class Trainer {
         try Checkpoint.write(network, info: checkpointInfo(), to: path)
     }
 
-    /// Starts from the weights of another checkpoint of the same architecture (`--init`).
-    public func initialise(from path: String) throws {
-        let file = try SafeTensorsFile(contentsOf: path)
-        try Checkpoint.load(file, into: network, path: path)
+    /// Starts from the weights of another checkpoint of the same architecture (`--init`); with
+    /// other labels, from every layer but the classifier (FineTuning.load).
+    @discardableResult
+    public func initialise(from path: String) throws -> FineTuning.Outcome {
+        try FineTuning.load(checkpoint: path, into: network, labels: data.labels)
     }
 
     private func appendMetrics(_ record: EpochRecord) throws {

@@ -1,0 +1,59 @@
+import Engine
+import Foundation
+
+extension DataSet {
+    /// The group of a file under `data.split.group_by`: the first match of `expression` in its
+    /// root-relative path — its first capture group when the expression has one, else the whole
+    /// match. A file the expression does not match is a group of its own.
+    public static func groupKey(_ relativePath: String, _ expression: NSRegularExpression) -> String {
+        let range = NSRange(relativePath.startIndex..., in: relativePath)
+        guard let match = expression.firstMatch(in: relativePath, range: range) else { return "\u{0}" + relativePath }
+        let group = match.numberOfRanges > 1 && match.range(at: 1).location != NSNotFound ? match.range(at: 1) : match.range
+        return Range(group, in: relativePath).map { String(relativePath[$0]) } ?? "\u{0}" + relativePath
+    }
+
+    /// Split that keeps every group (see `groupKey`) whole, stratified per label as closely as the
+    /// groups allow: each label's target counts are those of the ungrouped split; groups are taken
+    /// in a seeded shuffled order, largest first, and each goes to the split whose targets its
+    /// files fill best (the largest sum of the remaining shortfalls of its files' labels; ties go
+    /// to training, then validation).
+    public func split(train: Double, validation: Double, seed: UInt64, groupBy pattern: String) throws -> Split {
+        let expression = try NSRegularExpression(pattern: pattern)
+        var groups: [String: [Item]] = [:]
+        for item in items { groups[Self.groupKey(item.relativePath, expression), default: []].append(item) }
+        var keys = groups.keys.sorted()
+        var random = SeededRandom(seed: seed)
+        keys.shuffle(using: &random)
+        // Stable sort by decreasing size keeps the shuffled order among equal sizes.
+        keys = keys.enumerated().sorted { a, b in
+            let (sa, sb) = (groups[a.element]!.count, groups[b.element]!.count)
+            return sa != sb ? sa > sb : a.offset < b.offset
+        }.map(\.element)
+
+        let classes = labels.count
+        var target = [[Int]](repeating: [Int](repeating: 0, count: classes), count: 3)
+        for label in 0..<classes {
+            let n = items.filter { $0.label == label }.count
+            let nTrain = max(1, Int((Double(n) * train).rounded()))
+            let nValidation = min(n - nTrain, Int((Double(n) * validation).rounded()))
+            target[0][label] = nTrain
+            target[1][label] = nValidation
+            target[2][label] = n - nTrain - nValidation
+        }
+        var filled = [[Int]](repeating: [Int](repeating: 0, count: classes), count: 3)
+        var parts: [[Item]] = [[], [], []]
+        for key in keys {
+            let members = groups[key]!.sorted { $0.relativePath < $1.relativePath }
+            var scores = [0, 0, 0]
+            for part in 0..<3 {
+                for item in members { scores[part] += target[part][item.label] - filled[part][item.label] }
+            }
+            let best = (0..<3).max { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 > $1 }!
+            for item in members { filled[best][item.label] += 1 }
+            parts[best] += members
+        }
+        // Within a split, files in label order as the ungrouped split lists them.
+        func ordered(_ part: [Item]) -> [Item] { part.enumerated().sorted { ($0.element.label, $0.offset) < ($1.element.label, $1.offset) }.map(\.element) }
+        return Split(train: ordered(parts[0]), validation: ordered(parts[1]), test: ordered(parts[2]))
+    }
+}
