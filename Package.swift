@@ -35,17 +35,16 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "TagLibSystem", pkgConfig: "taglib",
                        providers: [.apt(["libtag1-dev"])]),
-        .systemLibrary(name: "CFFmpeg", pkgConfig: "libavformat",
-                       providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev"])]),
-        .systemLibrary(name: "CMPI", pkgConfig: "ompi",
-                       providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
 
         // Libraries. Arrows point one way: genre -> Distributed -> GenreKit -> {Models -> Engine, Features -> Audio,
         // SafeTensors, Synth}; Randomness and Files are leaves.
         .target(name: "Files"),
         .target(name: "Randomness"),
         .target(name: "SafeTensors", dependencies: ["Files"]),
-        .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr", "CFFmpeg"], swiftSettings: fast),
+        // FFmpeg (libavformat-dev, libavcodec-dev, libavutil-dev: headers in the default include
+        // path) through a C API that loads it with dlopen when a file needs it, not at start-up.
+        .target(name: "CFFmpegShim"),
+        .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr", "CFFmpegShim"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
@@ -59,8 +58,9 @@ let package = Package(
         .target(name: "CTagLib", dependencies: ["TagLibSystem"]),
         .target(name: "Tags", dependencies: ["CTagLib", "Files"]),
         // Data-parallel training under mpirun: a C API over the few MPI calls it needs (MPI's
-        // handles are macros), and the process group GenreKit's trainer and Engine's batch norm use.
-        .target(name: "CMPIShim", dependencies: ["CMPI"]),
+        // handles are macros; libmpi is loaded with dlopen under a launcher only), and the process
+        // group GenreKit's trainer and Engine's batch norm use.
+        .target(name: "CMPIShim"),
         .target(name: "Distributed", dependencies: ["CMPIShim", "GenreKit", "Engine"]),
 
         // The command-line tool: one file per subcommand, no logic of its own.
@@ -70,7 +70,12 @@ let package = Package(
                 "Audio", "Features", "Engine", "Models", "GenreKit", "Synth", "Tags", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: fast),
+            swiftSettings: fast,
+            // Start-up time (README, "Speed"): the Swift runtime, Dispatch and Foundation linked in
+            // rather than loaded and relocated at every start. The modules are compiled against the
+            // shared Foundation, whose autolink entries omit what the static one needs besides.
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
+                                           "-l_FoundationCollections", "-lswiftSynchronization"])]),
 
         // Tests. Reference fixtures are in Tests/Fixtures (`make fixtures`); GENRE_FIXTURES adds a folder.
         .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine", "Models"], path: "Tests/TestSupport"),

@@ -1,4 +1,4 @@
-internal import CFFmpeg
+internal import CFFmpegShim
 import Foundation
 import Files
 
@@ -43,26 +43,26 @@ final class FFmpegDecoder: AudioDecoder {
     private static let probeSize = "5000000"
     private static let analyzeDuration = "5000000"
 
-    private static let quiet: Void = { av_log_set_level(AV_LOG_QUIET) }()
+    private static let quiet: Void = { genre_av_log_set_level(AV_LOG_QUIET) }()
 
     /// The demuxer, decoder, packet and frame, freed together however far `init` got.
     private final class Handles {
         var format: UnsafeMutablePointer<AVFormatContext>?
         var codec: UnsafeMutablePointer<AVCodecContext>?
-        var packet: UnsafeMutablePointer<AVPacket>? = av_packet_alloc()
-        var frame: UnsafeMutablePointer<AVFrame>? = av_frame_alloc()
+        var packet: UnsafeMutablePointer<AVPacket>? = genre_av_packet_alloc()
+        var frame: UnsafeMutablePointer<AVFrame>? = genre_av_frame_alloc()
         /// Custom I/O over a file in memory (`memory` stays alive as long as it).
         var io: UnsafeMutablePointer<AVIOContext>?
         var memory: MemoryInput?
 
         deinit {
-            av_frame_free(&frame)
-            av_packet_free(&packet)
-            avcodec_free_context(&codec)
-            avformat_close_input(&format)
+            genre_av_frame_free(&frame)
+            genre_av_packet_free(&packet)
+            genre_avcodec_free_context(&codec)
+            genre_avformat_close_input(&format)
             if io != nil {
-                av_freep(&io!.pointee.buffer)
-                avio_context_free(&io)
+                genre_av_freep(&io!.pointee.buffer)
+                genre_avio_context_free(&io)
             }
         }
     }
@@ -70,9 +70,11 @@ final class FFmpegDecoder: AudioDecoder {
     /// Opens `path`, or — with `bytes` — the whole file held in memory, through custom I/O; `path`
     /// then only names it in errors.
     init(path: String, bytes: [UInt8]? = nil) throws {
+        func failure(_ problem: String) -> AudioError { AudioError(path: path, problem: problem) }
+        // FFmpeg is loaded here, the first time a file needs it, not when the process starts.
+        guard genre_ffmpeg_load() == 0 else { throw failure(String(cString: genre_ffmpeg_load_error())) }
         Self.quiet
         self.path = path
-        func failure(_ problem: String) -> AudioError { AudioError(path: path, problem: problem) }
         let handles = Handles()
         self.handles = handles
         guard handles.packet != nil, handles.frame != nil else { throw failure("cannot set up the decoder (out of memory)") }
@@ -82,23 +84,23 @@ final class FFmpegDecoder: AudioDecoder {
         if let bytes {
             let memory = MemoryInput(bytes)
             handles.memory = memory
-            guard let buffer = av_malloc(MemoryInput.bufferSize),
-                  let io = avio_alloc_context(buffer.assumingMemoryBound(to: UInt8.self), Int32(MemoryInput.bufferSize), 0,
+            guard let buffer = genre_av_malloc(MemoryInput.bufferSize),
+                  let io = genre_avio_alloc_context(buffer.assumingMemoryBound(to: UInt8.self), Int32(MemoryInput.bufferSize), 0,
                                               Unmanaged.passUnretained(memory).toOpaque(), MemoryInput.read, nil, MemoryInput.seek) else {
                 throw failure("cannot set up the decoder (out of memory)")
             }
             handles.io = io
-            guard let format = avformat_alloc_context() else { throw failure("cannot set up the decoder (out of memory)") }
+            guard let format = genre_avformat_alloc_context() else { throw failure("cannot set up the decoder (out of memory)") }
             format.pointee.pb = io
             format.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
             handles.format = format
         }
         var options: OpaquePointer? = nil
-        av_dict_set(&options, "probesize", Self.probeSize, 0)
-        av_dict_set(&options, "analyzeduration", Self.analyzeDuration, 0)
+        genre_av_dict_set(&options, "probesize", Self.probeSize, 0)
+        genre_av_dict_set(&options, "analyzeduration", Self.analyzeDuration, 0)
         // On failure this frees the context and sets it to nil.
-        let status = avformat_open_input(&handles.format, bytes == nil ? path : nil, nil, &options)
-        av_dict_free(&options)
+        let status = genre_avformat_open_input(&handles.format, bytes == nil ? path : nil, nil, &options)
+        genre_av_dict_free(&options)
         guard status >= 0, let format = handles.format else {
             throw failure(quickTimeProblem() ?? "\(SoundFile.unreadable) (\(Self.message(status)))")
         }
@@ -106,12 +108,12 @@ final class FFmpegDecoder: AudioDecoder {
         if String(cString: format.pointee.iformat.pointee.name).hasPrefix("mov,"), let problem = quickTimeProblem() {
             throw failure(problem)
         }
-        let found = avformat_find_stream_info(format, nil)
+        let found = genre_avformat_find_stream_info(format, nil)
         guard found >= 0 else {
             throw failure("\(SoundFile.unreadable) (no stream information: \(Self.message(found)))")
         }
         var decoder: UnsafePointer<AVCodec>? = nil
-        let best = av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, &decoder, 0)
+        let best = genre_av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, &decoder, 0)
         guard best >= 0, let decoder else {
             if best == genre_averror_decoder_not_found() {
                 throw failure("no decoder for its audio (\(Self.codecName(Self.firstAudioStream(format))))")
@@ -124,13 +126,13 @@ final class FFmpegDecoder: AudioDecoder {
             format.pointee.streams[i]!.pointee.discard = AVDISCARD_ALL
         }
 
-        handles.codec = avcodec_alloc_context3(decoder)
-        guard let context = handles.codec, avcodec_parameters_to_context(context, stream.pointee.codecpar) >= 0 else {
+        handles.codec = genre_avcodec_alloc_context3(decoder)
+        guard let context = handles.codec, genre_avcodec_parameters_to_context(context, stream.pointee.codecpar) >= 0 else {
             throw failure("cannot set up the decoder (out of memory)")
         }
         context.pointee.pkt_timebase = stream.pointee.time_base
         context.pointee.thread_count = 1
-        let opening = avcodec_open2(context, decoder, nil)
+        let opening = genre_avcodec_open2(context, decoder, nil)
         guard opening >= 0 else {
             throw failure("cannot open the \(Self.codecName(stream)) decoder (\(Self.message(opening)))")
         }
@@ -145,9 +147,9 @@ final class FFmpegDecoder: AudioDecoder {
         // Length: the stream's duration, else the container's.
         var length = 0
         if stream.pointee.duration > 0 {
-            length = Int(av_rescale_q(stream.pointee.duration, stream.pointee.time_base, AVRational(num: 1, den: Int32(rate))))
+            length = Int(genre_av_rescale_q(stream.pointee.duration, stream.pointee.time_base, AVRational(num: 1, den: Int32(rate))))
         } else if format.pointee.duration > 0 {
-            length = Int(av_rescale(format.pointee.duration, Int64(rate), Int64(AV_TIME_BASE)))
+            length = Int(genre_av_rescale(format.pointee.duration, Int64(rate), Int64(AV_TIME_BASE)))
         }
         frames = length
         announcedFrames = length > 0 && format.pointee.duration_estimation_method != AVFMT_DURATION_FROM_BITRATE ? length : nil
@@ -173,7 +175,7 @@ final class FFmpegDecoder: AudioDecoder {
         guard let codec = handles.codec, let frame = handles.frame, !decoderEnded else { return false }
         var failuresInARow = 0
         while true {
-            let status = avcodec_receive_frame(codec, frame)
+            let status = genre_avcodec_receive_frame(codec, frame)
             if status >= 0 {
                 guard frame.pointee.nb_samples > 0 else { continue }
                 guard Int(frame.pointee.sample_rate) == sampleRate, Int(frame.pointee.ch_layout.nb_channels) == channels else {
@@ -207,28 +209,28 @@ final class FFmpegDecoder: AudioDecoder {
             if inputEnded {
                 guard !flushed else { return false }
                 flushed = true
-                _ = avcodec_send_packet(codec, nil)
+                _ = genre_avcodec_send_packet(codec, nil)
                 return true
             }
             if !packetWaiting {
-                let status = av_read_frame(format, packet)
+                let status = genre_av_read_frame(format, packet)
                 if status < 0 {
                     if status != genre_averror_eof() { readError = status }
                     inputEnded = true
                     continue
                 }
                 guard packet.pointee.stream_index == streamIndex else {
-                    av_packet_unref(packet)
+                    genre_av_packet_unref(packet)
                     continue
                 }
             }
-            let status = avcodec_send_packet(codec, packet)
+            let status = genre_avcodec_send_packet(codec, packet)
             if status == genre_averror_eagain() {
                 packetWaiting = true  // the decoder has frames to give first
                 return true
             }
             packetWaiting = false
-            av_packet_unref(packet)
+            genre_av_packet_unref(packet)
             packetsSent += 1
             if status >= 0 { return true }
             noteBadPacket(status)  // skipped; on to the next packet
@@ -269,7 +271,7 @@ final class FFmpegDecoder: AudioDecoder {
         guard let frame = handles.frame else { return }
         let channels = self.channels
         let sampleFormat = AVSampleFormat(rawValue: frame.pointee.format)
-        let planar = av_sample_fmt_is_planar(sampleFormat) != 0
+        let planar = genre_av_sample_fmt_is_planar(sampleFormat) != 0
         let data = frame.pointee.extended_data!
         for c in 0..<channels {
             let base = UnsafeRawPointer(data[planar ? c : 0]!)
@@ -279,7 +281,7 @@ final class FFmpegDecoder: AudioDecoder {
                 let source = base.assumingMemoryBound(to: T.self) + first
                 for i in 0..<count { output[i * channels + c] = toFloat(source[i * stride]) }
             }
-            switch av_get_packed_sample_fmt(sampleFormat) {
+            switch genre_av_get_packed_sample_fmt(sampleFormat) {
             case AV_SAMPLE_FMT_FLT: copy(Float.self) { $0 }
             case AV_SAMPLE_FMT_S16: copy(Int16.self) { Float($0) * (1 / 32768) }
             case AV_SAMPLE_FMT_S32: copy(Int32.self) { Float($0) * (1 / 2147483648) }
@@ -295,7 +297,7 @@ final class FFmpegDecoder: AudioDecoder {
 
     static func message(_ status: Int32) -> String {
         var buffer = [CChar](repeating: 0, count: 256)
-        if av_strerror(status, &buffer, buffer.count) < 0 { return "error \(status)" }
+        if genre_av_strerror(status, &buffer, buffer.count) < 0 { return "error \(status)" }
         let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
         return SoundFile.tidy(String(decoding: bytes, as: UTF8.self))
     }
@@ -314,7 +316,7 @@ final class FFmpegDecoder: AudioDecoder {
     static func containerName(_ format: UnsafeMutablePointer<AVFormatContext>) -> String {
         let name = String(cString: format.pointee.iformat.pointee.name)
         if name.hasPrefix("mov,") {
-            let brand = av_dict_get(format.pointee.metadata, "major_brand", nil, 0).map { String(cString: $0.pointee.value) }
+            let brand = genre_av_dict_get(format.pointee.metadata, "major_brand", nil, 0).map { String(cString: $0.pointee.value) }
             return brand == "qt  " ? "QuickTime" : "MPEG-4"
         }
         let names = [
@@ -331,12 +333,12 @@ final class FFmpegDecoder: AudioDecoder {
     static func codecName(_ stream: UnsafeMutablePointer<AVStream>?) -> String {
         guard let parameters = stream?.pointee.codecpar else { return "unknown codec" }
         let id = parameters.pointee.codec_id
-        let name = avcodec_get_name(id).map { String(cString: $0) } ?? "unknown"
+        let name = genre_avcodec_get_name(id).map { String(cString: $0) } ?? "unknown"
         let bits = Int(parameters.pointee.bits_per_raw_sample)
         let depth = bits > 0 ? " \(bits)-bit" : ""
         switch name {
         case "aac":
-            let profile = avcodec_profile_name(id, parameters.pointee.profile).map { String(cString: $0) }
+            let profile = genre_avcodec_profile_name(id, parameters.pointee.profile).map { String(cString: $0) }
             guard let profile else { return "AAC" }
             return profile.hasPrefix("HE-AAC") ? profile : "AAC \(profile)"
         case "alac": return "ALAC" + depth
@@ -359,7 +361,7 @@ final class FFmpegDecoder: AudioDecoder {
         case "musepack7": return "Musepack SV7"
         case "musepack8": return "Musepack SV8"
         default:
-            if let descriptor = avcodec_descriptor_get(id), let long = descriptor.pointee.long_name { return String(cString: long) }
+            if let descriptor = genre_avcodec_descriptor_get(id), let long = descriptor.pointee.long_name { return String(cString: long) }
             return name
         }
     }

@@ -26,6 +26,7 @@ public final class MPIGroup: ProcessGroup {
         guard isLaunched else { return nil }
         if let shared { return shared }
         let status = genre_mpi_initialize()
+        if status == -1 { throw TrainingError(String(cString: genre_mpi_load_error())) }
         guard status == 0 else { throw TrainingError("MPI_Init failed (MPI error \(status))") }
         let group = MPIGroup()
         shared = group

@@ -11,8 +11,18 @@ public final class Network: Engine.Layer {
 
     /// Conv weights Kaiming normal (fan-out), BatchNorm 1 and 0, linear normal(0, 0.01) and 0,
     /// drawn in state_dict order from `seed`.
-    public init(_ spec: ModelSpec, seed: UInt64 = 0) {
-        var random = SeededRandom(seed: seed)
+    public convenience init(_ spec: ModelSpec, seed: UInt64 = 0) {
+        self.init(spec, random: SeededRandom(seed: seed))
+    }
+
+    /// Every weight zero, for a network whose tensors are all loaded next (a checkpoint): drawing
+    /// MobileNetV2's 2.2 M random weights costs more than a whole `genre predict` of a clip.
+    public convenience init(zeroed spec: ModelSpec) {
+        self.init(spec, random: nil)
+    }
+
+    private init(_ spec: ModelSpec, random: SeededRandom?) {
+        var random = random
         var tensors: [StateTensor] = []
         self.spec = spec
         self.body = Self.build(spec.network, random: &random, tensors: &tensors)
@@ -31,7 +41,7 @@ public final class Network: Engine.Layer {
         stateTensors.map { NamedParameter(qualifiedName(prefix, $0.entry.name), $0.parameter) }
     }
 
-    private static func build(_ layer: LayerSpec, random: inout SeededRandom, tensors: inout [StateTensor]) -> any Engine.Layer {
+    private static func build(_ layer: LayerSpec, random: inout SeededRandom?, tensors: inout [StateTensor]) -> any Engine.Layer {
         /// Pairs the tree's entries with the engine layer's tensors, which must have the same names.
         func register(_ name: String, _ engineLayer: some Engine.Layer) -> some Engine.Layer {
             let entries = layer.stateDict, named = engineLayer.state(prefix: name)
@@ -45,12 +55,17 @@ public final class Network: Engine.Layer {
         switch layer {
         case let .conv(name, input, output, kernel, stride, padding, groups, bias):
             precondition(!bias, "\(name): convolutions with a bias are not used by these networks")
+            if random == nil {
+                return register(name, Conv2D(inputChannels: input, outputChannels: output, kernelSize: kernel, stride: stride,
+                                             padding: padding, groups: groups))
+            }
             return register(name, Conv2D(inputChannels: input, outputChannels: output, kernelSize: kernel, stride: stride,
-                                         padding: padding, groups: groups, random: &random))
+                                         padding: padding, groups: groups, random: &random!))
         case let .batchNorm(name, channels):
             return register(name, BatchNorm(channels: channels))
         case let .linear(name, input, output):
-            return register(name, Linear(inputFeatures: input, outputFeatures: output, random: &random))
+            if random == nil { return register(name, Linear(inputFeatures: input, outputFeatures: output)) }
+            return register(name, Linear(inputFeatures: input, outputFeatures: output, random: &random!))
         case .relu: return ReLU()
         case .relu6: return ReLU6()
         case let .dropout(probability): return Dropout(probability: Float(probability))

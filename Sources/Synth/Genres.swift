@@ -2,6 +2,8 @@
 /// one beat per group; chord numerals are one bar each (see `Chord`).
 extension GenreStyle {
     public static let all: [GenreStyle] = [rock, metal, house, disco, hiphop, jazz, reggae, blues, classical, ambient]
+    /// `all`'s names without building the styles (`genre synth --help` text, read at every start).
+    public static let names = ["rock", "metal", "house", "disco", "hiphop", "jazz", "reggae", "blues", "classical", "ambient"]
 
     public static func named(_ name: String) -> GenreStyle? {
         all.first { $0.name == name }

@@ -5,6 +5,7 @@ import GenreKit
 
 struct Eval: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "eval",
         abstract: "Evaluate a checkpoint on the test split of a config's data set.",
         discussion: """
             Prints file-level accuracy, per-class precision, recall and F1, macro F1 and the confusion matrix; \

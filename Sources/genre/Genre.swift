@@ -2,6 +2,8 @@ import ArgumentParser
 
 @main
 struct Genre: ParsableCommand {
+    // Every command names itself: the default, the type's name through String(describing:), is a
+    // protocol-conformance search through the whole binary, measurable at start-up.
     static let configuration = CommandConfiguration(
         commandName: "genre",
         abstract: "Music-genre classification: log-mel features and MobileNets in pure Swift.",

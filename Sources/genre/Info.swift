@@ -3,7 +3,7 @@ import Audio
 import Foundation
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print an audio file's format, rate, channels and duration.")
+    static let configuration = CommandConfiguration(commandName: "info", abstract: "Print an audio file's format, rate, channels and duration.")
 
     @Argument(help: "Audio files.")
     var files: [String]

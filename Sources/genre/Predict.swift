@@ -5,6 +5,7 @@ import GenreKit
 
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "predict",
         abstract: "Classify audio files: one song, or whole folders into CSV or JSON Lines.",
         discussion: """
             One file: its duration and the top-K labels. Folders are searched recursively and their files \

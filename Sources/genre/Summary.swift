@@ -4,6 +4,7 @@ import Models
 
 struct Summary: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "summary",
         abstract: "Per-layer shapes, MACs and parameters of a network.",
         discussion: "From a config file, or from --arch/--width/--input/--classes. Example: genre summary --arch mobilenet_v1 --input 224x224 --in-channels 3 --classes 1000"
     )

@@ -6,7 +6,7 @@ struct SynthCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "synth",
         abstract: "Render the built-in demo data set: procedurally generated music, one folder per genre.",
-        discussion: "Genres: \(GenreStyle.all.map(\.name).joined(separator: ", ")). The same seed gives byte-identical files."
+        discussion: "Genres: \(GenreStyle.names.joined(separator: ", ")). The same seed gives byte-identical files."
     )
 
     @Argument(help: "Output folder (created; one sub-folder per genre).")

@@ -8,6 +8,7 @@ import Synchronization
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train a network from a config file.",
         discussion: """
             Writes best.safetensors (by validation accuracy), last.safetensors, last.state.safetensors, \

@@ -25,6 +25,18 @@ final class BenchCLITests: XCTestCase {
         }
     }
 
+    /// The GEMM ceiling is a plausible rate and the fraction is the effective rate over it.
+    func assertCeiling(_ json: [String: Any], rate: String = "gflops", fraction: String = "fraction_of_ceiling",
+                       file: StaticString = #filePath, line: UInt = #line) {
+        assertPositive(json, ["ceiling_gflops", fraction], file: file, line: line)
+        guard let ceiling = (json["ceiling_gflops"] as? NSNumber)?.doubleValue, let share = (json[fraction] as? NSNumber)?.doubleValue,
+              let gflops = (json[rate] as? NSNumber)?.doubleValue else { return }
+        XCTAssertGreaterThan(ceiling, 1, "a GEMM below 1 GFLOP/s", file: file, line: line)
+        XCTAssertLessThan(ceiling, 100_000, file: file, line: line)
+        XCTAssertLessThan(share, 2, "\(fraction): far above the ceiling", file: file, line: line)
+        XCTAssertEqual(share, gflops / ceiling, accuracy: 1e-3 * max(1, share), fraction, file: file, line: line)
+    }
+
     func testTrainJSON() throws {
         for arch in ["mobilenet_v2", "mobilenet_v1"] {
             let json = try benchJSON(["train", "--arch", arch, "--steps", "2", "--batch", "4", "--input", "32x32", "--threads", "1"])
@@ -34,6 +46,7 @@ final class BenchCLITests: XCTestCase {
             XCTAssertEqual(json["threads"] as? Int, 1)
             XCTAssertEqual(json["input"] as? String, "32x32")
             assertPositive(json, ["samples_per_second", "ms_per_step", "gflops", "peak_rss_mb", "loss"])
+            assertCeiling(json)
         }
     }
 
@@ -45,6 +58,8 @@ final class BenchCLITests: XCTestCase {
         XCTAssertEqual(json["classes"] as? Int, 4)
         XCTAssertEqual(json["input"] as? String, "32x40")
         assertPositive(json, ["samples_per_second", "ms_per_step", "gflops", "single_ms", "single_gflops", "peak_rss_mb", "threads"])
+        assertCeiling(json)
+        assertCeiling(json, rate: "single_gflops", fraction: "single_fraction_of_ceiling")
     }
 
     func testBadOptionsFail() throws {

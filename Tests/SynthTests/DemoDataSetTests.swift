@@ -19,6 +19,10 @@ final class DemoDataSetTests: XCTestCase {
         try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
     }
 
+    func testNamesListTheStylesInOrder() {
+        XCTAssertEqual(GenreStyle.names, GenreStyle.all.map(\.name))
+    }
+
     func testWritesGTZANLayoutThatDecodesThroughAudio() throws {
         let written = try DemoDataSet.synthesize(to: path("set"), parameters: small)
         XCTAssertEqual(written.count, 2 * GenreStyle.all.count)

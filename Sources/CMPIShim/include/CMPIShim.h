@@ -9,9 +9,11 @@
 extern "C" {
 #endif
 
-/// MPI_Init_thread asking for MPI_THREAD_FUNNELED (only the main thread calls MPI). Returns 0,
-/// or MPI's error code.
+/// Loads libmpi (dlopen: a process that never calls this never maps it), then MPI_Init_thread
+/// asking for MPI_THREAD_FUNNELED (only the main thread calls MPI). Returns 0, -1 when libmpi
+/// cannot be loaded (the reason in genre_mpi_load_error()), or MPI's error code.
 int genre_mpi_initialize(void);
+const char *genre_mpi_load_error(void);
 /// Rank and size in MPI_COMM_WORLD.
 int genre_mpi_rank(void);
 int genre_mpi_size(void);

@@ -22,6 +22,14 @@ public final class Conv2D: Layer {
         (self.stride, self.padding, self.groups) = (stride, padding, groups)
     }
 
+    /// Zero weights, for a layer whose weights are loaded next (a checkpoint).
+    public init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0, groups: Int = 1) {
+        precondition(inputChannels % groups == 0 && outputChannels % groups == 0)
+        let shape = [kernelSize, kernelSize, inputChannels / groups, outputChannels]
+        self.weight = Parameter(Tensor(zeros: shape, requiresGrad: true), torchLayout: .convolution)
+        (self.stride, self.padding, self.groups) = (stride, padding, groups)
+    }
+
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
         tape.conv2d(x, weight.value, stride: stride, padding: padding, groups: groups)
     }

@@ -12,6 +12,12 @@ public final class Linear: Layer {
         bias = Parameter(Tensor(zeros: [outputFeatures], requiresGrad: true))
     }
 
+    /// Zero weights and bias, for a layer whose tensors are loaded next (a checkpoint).
+    public init(inputFeatures: Int, outputFeatures: Int) {
+        weight = Parameter(Tensor(zeros: [outputFeatures, inputFeatures], requiresGrad: true))
+        bias = Parameter(Tensor(zeros: [outputFeatures], requiresGrad: true))
+    }
+
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
         tape.linear(x, weight: weight.value, bias: bias.value)
     }

@@ -53,8 +53,8 @@ public enum Checkpoint {
         let info = try self.info(file, path: path)
         // Every tensor is checked against the spec's state_dict before the network is allocated.
         try validate(file, entries: info.spec.network.stateDict, describe: describe(info.spec), path: path)
-        let network = Network(info.spec)
-        try load(file, into: network, path: path)
+        let network = Network(zeroed: info.spec)
+        assign(file, into: network)  // validated above against the same state_dict
         return (network, info)
     }
 
@@ -120,6 +120,11 @@ public enum Checkpoint {
     /// missing BatchNorm `num_batches_tracked` (older state_dicts) is accepted and counts as 0.
     public static func load(_ file: SafeTensorsFile, into network: Network, path: String) throws {
         try validate(file, entries: network.stateTensors.map(\.entry), describe: describe(network.spec), path: path)
+        assign(file, into: network)
+    }
+
+    /// Copies every tensor of a validated `file` into `network`.
+    private static func assign(_ file: SafeTensorsFile, into network: Network) {
         for (entry, parameter) in network.stateTensors.map({ ($0.entry, $0.parameter) }) {
             if entry.isInt64 {
                 parameter.value.data[0] = Float(file[entry.name]?.int64s()?[0] ?? 0)

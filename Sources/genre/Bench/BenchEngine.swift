@@ -16,15 +16,9 @@ struct BenchEngine: ParsableCommand {
 
     func run() throws {
         var random = SeededRandom(seed: 1)
-        let size = 1024
-        let a = randomTensor([size, size], &random), b = randomTensor([size, size], &random), c = Tensor(uninitialized: [size, size])
         for threads in [1, 2] {
-            Parallel.threadCount = threads
-            let seconds = best {
-                Gemm.multiply(m: size, n: size, k: size, a: MatrixView(a.data, rowStride: size), b: MatrixView(b.data, rowStride: size),
-                              c: c.data, ldc: size, accumulate: false)
-            }
-            report("GEMM 1024×1024×1024, \(threads) thread\(threads == 1 ? "" : "s")", flops: 2 * Double(size * size * size), seconds: seconds)
+            report("GEMM 1024×1024×1024, \(threads) thread\(threads == 1 ? "" : "s")", flops: GemmCeiling.flops,
+                   seconds: GemmCeiling.seconds(threads: threads, repeats: repeats))
         }
 
         Parallel.threadCount = threads

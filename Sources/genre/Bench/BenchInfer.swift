@@ -11,7 +11,8 @@ struct BenchInfer: ParsableCommand {
             Forward passes in evaluation mode (running batch-norm statistics, no dropout, nothing \
             recorded; a batch runs a few windows at a time so activations stay in cache, as in \
             genre predict). Prints the median of the timed batches and of the timed single windows; \
-            GFLOP/s counts 2 × the forward multiply-adds per window.
+            GFLOP/s counts 2 × the forward multiply-adds per window, and is also given as a \
+            fraction of the ceiling: the engine's GEMM 1024³ on the same threads, timed right after.
             """
     )
 
@@ -43,17 +44,21 @@ struct BenchInfer: ParsableCommand {
         let gflops = flopsPerWindow * Double(options.batch) / batchSeconds / 1e9
         let singleGflops = flopsPerWindow / singleSeconds / 1e9
         let memory = PeakMemory.megabytes()
+        let ceiling = GemmCeiling.gflops(threads: threads)
         if options.json {
             BenchTiming.printJSON(options.jsonHeader(command: "infer", threads: threads, steps: steps) + [
                 ("samples_per_second", samples), ("ms_per_step", batchSeconds * 1e3),
-                ("gflops", gflops), ("single_ms", singleSeconds * 1e3), ("single_gflops", singleGflops),
+                ("gflops", gflops), ("ceiling_gflops", ceiling), ("fraction_of_ceiling", gflops / ceiling),
+                ("single_ms", singleSeconds * 1e3), ("single_gflops", singleGflops), ("single_fraction_of_ceiling", singleGflops / ceiling),
                 ("peak_rss_mb", memory),
             ])
         } else {
             print("inference \(options.description), \(threads) thread\(threads == 1 ? "" : "s"), "
                 + "median of \(steps) batches and \(singleSteps) single windows after warm-up")
-            print(String(format: "batch %d: %.1f samples/s  %.2f ms/step  %.1f GFLOP/s", options.batch, samples, batchSeconds * 1e3, gflops))
-            print(String(format: "1 window: %.2f ms  %.1f GFLOP/s", singleSeconds * 1e3, singleGflops))
+            let share = { (rate: Double) in GemmCeiling.describe(fraction: rate / ceiling, ceiling: ceiling, threads: threads) }
+            print(String(format: "batch %d: %.1f samples/s  %.2f ms/step  %.1f GFLOP/s, ", options.batch, samples, batchSeconds * 1e3, gflops)
+                + share(gflops))
+            print(String(format: "1 window: %.2f ms  %.1f GFLOP/s, ", singleSeconds * 1e3, singleGflops) + share(singleGflops))
             print(String(format: "peak resident memory %.0f MB", memory))
         }
         if !checksum.isFinite { throw fail("inference produced non-finite logits") }

@@ -10,7 +10,8 @@ struct BenchTrain: ParsableCommand {
         discussion: """
             One step is PyTorch's loop: forward in training mode, softmax cross-entropy, backward, \
             SGD with momentum 0.9, zero the gradients. Prints the median of the timed steps; \
-            GFLOP/s counts 3 × 2 × the forward multiply-adds per window.
+            GFLOP/s counts 3 × 2 × the forward multiply-adds per window, and is also given as a \
+            fraction of the ceiling: the engine's GEMM 1024³ on the same threads, timed right after.
             """
     )
 
@@ -43,16 +44,19 @@ struct BenchTrain: ParsableCommand {
         let samples = Double(options.batch) / seconds
         let gflops = 3 * 2 * Double(options.macsPerWindow) * Double(options.batch) / seconds / 1e9
         let memory = PeakMemory.megabytes()
+        let ceiling = GemmCeiling.gflops(threads: threads)
         if options.json {
             BenchTiming.printJSON(options.jsonHeader(command: "train", threads: threads, steps: steps) + [
                 ("samples_per_second", samples), ("ms_per_step", seconds * 1e3),
-                ("gflops", gflops), ("peak_rss_mb", memory), ("loss", Double(lastLoss)),
+                ("gflops", gflops), ("ceiling_gflops", ceiling), ("fraction_of_ceiling", gflops / ceiling),
+                ("peak_rss_mb", memory), ("loss", Double(lastLoss)),
             ])
         } else {
             print("training \(options.description), batch \(options.batch), \(threads) thread\(threads == 1 ? "" : "s"), "
                 + "SGD momentum 0.9, median of \(steps) steps after \(options.warmup) warm-up")
-            print(String(format: "%.1f samples/s  %.1f ms/step  %.1f GFLOP/s  peak resident memory %.0f MB  (last loss %.3f)",
-                         samples, seconds * 1e3, gflops, memory, lastLoss))
+            print(String(format: "%.1f samples/s  %.1f ms/step  %.1f GFLOP/s, ", samples, seconds * 1e3, gflops)
+                + GemmCeiling.describe(fraction: gflops / ceiling, ceiling: ceiling, threads: threads)
+                + String(format: "  peak resident memory %.0f MB  (last loss %.3f)", memory, lastLoss))
         }
     }
 }

@@ -1,0 +1,44 @@
+import Audio
+import Foundation
+import TestSupport
+import XCTest
+
+/// What a start costs (README, "Speed"): the libraries a process loads before it runs, and the
+/// FFTW wisdom that saves re-planning the STFT in every process.
+final class StartupCLITests: XCTestCase {
+    /// FFmpeg (and the ~120 libraries libavcodec pulls in) and Open MPI load with dlopen where a
+    /// file or mpirun needs them; the Swift runtime and Foundation are linked into the executable.
+    func testVersionLoadsNoOptionalLibrary() throws {
+        let result = try CommandRunner.run(["--version"], environment: ["LD_DEBUG": "files"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let loaded = result.stderr.split(separator: "\n").filter { $0.contains("file=") }
+        XCTAssertFalse(loaded.isEmpty, "LD_DEBUG=files printed nothing: \(result.stderr.prefix(500))")
+        for library in ["libavformat", "libavcodec", "libavutil", "libmpi", "libswiftCore", "libFoundation"] {
+            XCTAssertFalse(loaded.contains { $0.contains(library) }, "\(library) is loaded at start-up")
+        }
+    }
+
+    /// The first run writes the wisdom, the next one plans from it: the spectrograms are the
+    /// same bytes (the wisdom holds FFTW_ESTIMATE's own plan), and a cache that cannot be written
+    /// changes nothing either.
+    func testFeaturesWithAndWithoutWisdomAreIdentical() throws {
+        let folder = makeTemporaryFolder("genre-wisdom")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        let samples = (0..<22050 * 3).map { Float(0.3 * sin(Double($0) * 0.05) + 0.1 * sin(Double($0) * 0.31)) }
+        try AudioWriter.write(samples: samples, sampleRate: 22050, to: path("clip.wav"))
+        let cache = path("cache")
+        var outputs: [Data] = []
+        for (run, home) in [cache, cache, "/proc/genre-no-cache"].enumerated() {
+            let result = try CommandRunner.run(["features", path("clip.wav"), "-o", path("run\(run).npy")],
+                                               environment: ["XDG_CACHE_HOME": home])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            if run == 0 {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: cache + "/genre/fftw-wisdom"), "no wisdom written")
+            }
+            outputs.append(try Data(contentsOf: URL(fileURLWithPath: path("run\(run).npy"))))
+        }
+        XCTAssertEqual(outputs[1], outputs[0], "features differ once the wisdom is read")
+        XCTAssertEqual(outputs[2], outputs[0], "features differ without a cache")
+    }
+}
