@@ -5,7 +5,7 @@ import Foundation
 /// Capacities are rounded to size classes (2^k · {1, 1.25, 1.5, 1.75}) so a smaller last
 /// batch can reuse a larger buffer's slot; a class with no idle buffer borrows one of up to twice
 /// its size before allocating, since each class peaks at a different moment of a training step
-/// (MobileNetV2: 463 MB of buffers instead of 414 MB).
+/// (MobileNetV2 training: 414 MB of buffers instead of 463 MB).
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
 
