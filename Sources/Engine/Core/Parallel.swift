@@ -6,12 +6,15 @@ import Synchronization
 /// kernel decides its own granularity.
 public enum Parallel {
     private static let configuredThreads = Atomic<Int>(0)
+    /// Read once: Foundation reads the CPU affinity and cgroup quota files on every call, which
+    /// cost as much as the work in the hundreds of parallel regions of a single-window forward.
+    static let processorCount = ProcessInfo.processInfo.activeProcessorCount
 
     /// Threads the kernels use; defaults to the active processor count.
     public static var threadCount: Int {
         get {
             let configured = configuredThreads.load(ordering: .relaxed)
-            return configured > 0 ? configured : ProcessInfo.processInfo.activeProcessorCount
+            return configured > 0 ? configured : processorCount
         }
         set { configuredThreads.store(max(1, newValue), ordering: .relaxed) }
     }
@@ -89,7 +92,7 @@ final class WorkerPool: @unchecked Sendable {
         guard count < 256, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         defer { busy.store(false, ordering: .releasing) }
         if workers < count - 1 {
-            if count - 1 > ProcessInfo.processInfo.activeProcessorCount { return false }
+            if count - 1 > Parallel.processorCount { return false }
             while workers < count - 1 { startWorker(index: workers + 1) }
         }
         withoutActuallyEscaping(body) { body in
