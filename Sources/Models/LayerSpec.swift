@@ -22,24 +22,44 @@ public indirect enum LayerSpec: Sendable {
     /// Fully connected, [out, in] weight `name.weight` and `name.bias`.
     case linear(name: String, input: Int, output: Int)
 
-    /// The first layer whose channel counts cannot work (none, or not divisible by its groups).
-    var problem: String? {
-        switch self {
-        case let .conv(name, input, output, _, _, _, groups, _):
-            guard input > 0, output > 0, groups > 0, input % groups == 0, output % groups == 0 else {
-                return "\(name) with \(input) input and \(output) output channels in \(groups) groups"
+    /// Why this tree cannot run on `channels` input channels — the first layer whose channels do
+    /// not follow from the previous one, are below 1 or are not divided by its groups, or a
+    /// residual that changes the width — or nil when every layer fits.
+    public func channelProblem(after channels: Int) -> String? {
+        struct Problem: Error { let text: String }
+        func flow(_ layer: LayerSpec, _ c: Int) throws -> Int {
+            switch layer {
+            case let .conv(name, input, output, _, _, _, groups, _):
+                guard input == c, input >= 1, output >= 1, groups >= 1, input % groups == 0, output % groups == 0 else {
+                    throw Problem(text: "\(name): \(input) → \(output) channels in \(groups) groups (after \(c) channels)")
+                }
+                return output
+            case let .batchNorm(name, count):
+                guard count == c, count >= 1 else { throw Problem(text: "\(name): \(count) channels after \(c)") }
+                return c
+            case let .linear(name, input, output):
+                guard input == c, output >= 1 else { throw Problem(text: "\(name): \(input) → \(output) after \(c) channels") }
+                return output
+            case let .channelShuffle(groups):
+                guard groups >= 1, c % groups == 0 else { throw Problem(text: "channel shuffle of \(c) channels in \(groups) groups") }
+                return c
+            case .relu, .relu6, .dropout, .maxPool, .avgPool, .globalAvgPool:
+                return c
+            case let .sequence(layers):
+                return try layers.reduce(c) { try flow($1, $0) }
+            case let .residual(layers):
+                let out = try flow(.sequence(layers), c)
+                guard out == c else { throw Problem(text: "a residual block turns \(c) channels into \(out)") }
+                return c
+            case let .concat(body, shortcut):
+                return try flow(.sequence(body), c) + flow(.sequence(shortcut), c)
             }
+        }
+        do {
+            _ = try flow(self, channels)
             return nil
-        case let .batchNorm(name, channels):
-            return channels > 0 ? nil : "\(name) with \(channels) channels"
-        case let .linear(name, input, output):
-            return input > 0 && output > 0 ? nil : "\(name) with \(input) inputs and \(output) outputs"
-        case let .sequence(layers), let .residual(layers):
-            return layers.lazy.compactMap(\.problem).first
-        case let .concat(body, shortcut):
-            return (body + shortcut).lazy.compactMap(\.problem).first
-        default:
-            return nil
+        } catch {
+            return (error as? Problem)?.text ?? "\(error)"
         }
     }
 
@@ -91,8 +111,12 @@ public struct ModelSpec: Codable, Hashable, Sendable {
         guard (1...10_000).contains(classes) else { return "classes \(classes) must be between 1 and 10000" }
         guard dropout.isFinite, (0..<1).contains(dropout) else { return "dropout \(dropout) must be in [0, 1)" }
         if arch == .shufflenetV1, ShuffleNetV1.stageChannels[groups] == nil { return "groups \(groups) must be 1, 2, 3, 4 or 8" }
-        return network.problem.map { "width \(width) gives \($0)" }
+        return structureProblem.map { "width \(width) gives \($0)" }
     }
+
+    /// Why the layer tree of this spec cannot be built (some widths are too small for an
+    /// architecture: ShuffleNet below α≈0.2, where the engine would trap), or nil.
+    public var structureProblem: String? { network.channelProblem(after: inChannels) }
 
     /// The layer tree of this network.
     public var network: LayerSpec {

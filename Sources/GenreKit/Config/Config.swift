@@ -200,7 +200,7 @@ public struct Config: Sendable {
             guard (0..<1).contains(model.dropout) else { throw m.error("dropout", "must be in [0, 1)") }
             model.groups = try m.int("groups") ?? model.groups
             guard [1, 2, 3, 4, 8].contains(model.groups) else { throw m.error("groups", "must be 1, 2, 3, 4 or 8") }
-            if let problem = Checkpoint.structureProblem(ModelSpec(arch: model.arch, width: model.width, classes: 2, groups: model.groups)) {
+            if let problem = ModelSpec(arch: model.arch, width: model.width, classes: 2, groups: model.groups).structureProblem {
                 throw m.error("width", "\(model.width) is too small for \(model.arch.rawValue) (\(problem))")
             }
             try m.rejectUnknownKeys()

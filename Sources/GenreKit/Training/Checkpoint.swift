@@ -95,7 +95,7 @@ public enum Checkpoint {
             let groups = try model.int("groups") ?? 3
             guard [1, 2, 3, 4, 8].contains(groups) else { throw fail("metadata 'model.groups' \(groups) is not 1, 2, 3, 4 or 8") }
             let spec = ModelSpec(arch: arch, width: width, inChannels: inChannels, classes: classes, dropout: dropout, groups: groups)
-            if let problem = structureProblem(spec) { throw fail("metadata 'model' describes no working network: \(problem)") }
+            if let problem = spec.structureProblem { throw fail("metadata 'model' describes no working network: \(problem)") }
             var f = try object("features")
             var features = FeatureParameters()
             var windowing = Windowing()
@@ -131,49 +131,6 @@ public enum Checkpoint {
             } else {
                 parameter.load(torchValues: file[entry.name]!.floats())
             }
-        }
-    }
-
-    /// Why the network `spec` describes cannot be built (a channel count of 0, channels that
-    /// groups do not divide, a residual that changes the width), or nil. Some widths are too
-    /// small for an architecture (ShuffleNet below α≈0.2): the engine would trap on them.
-    public static func structureProblem(_ spec: ModelSpec) -> String? {
-        struct Problem: Error { let text: String }
-        func flow(_ layer: LayerSpec, _ c: Int) throws -> Int {
-            switch layer {
-            case let .conv(name, input, output, _, _, _, groups, _):
-                guard input == c, input >= 1, output >= 1, groups >= 1, input % groups == 0, output % groups == 0 else {
-                    throw Problem(text: "\(name): \(input) → \(output) channels in \(groups) groups (after \(c) channels)")
-                }
-                return output
-            case let .batchNorm(name, channels):
-                guard channels == c, channels >= 1 else { throw Problem(text: "\(name): \(channels) channels after \(c)") }
-                return c
-            case let .linear(name, input, output):
-                guard input == c, output >= 1 else { throw Problem(text: "\(name): \(input) → \(output) after \(c) channels") }
-                return output
-            case let .channelShuffle(groups):
-                guard groups >= 1, c % groups == 0 else { throw Problem(text: "channel shuffle of \(c) channels in \(groups) groups") }
-                return c
-            case .relu, .relu6, .dropout, .maxPool, .avgPool, .globalAvgPool:
-                return c
-            case let .sequence(layers):
-                return try layers.reduce(c) { try flow($1, $0) }
-            case let .residual(layers):
-                let out = try flow(.sequence(layers), c)
-                guard out == c else { throw Problem(text: "a residual block turns \(c) channels into \(out)") }
-                return c
-            case let .concat(body, shortcut):
-                return try flow(.sequence(body), c) + flow(.sequence(shortcut), c)
-            }
-        }
-        do {
-            _ = try flow(spec.network, spec.inChannels)
-            return nil
-        } catch let problem as Problem {
-            return problem.text
-        } catch {
-            return "\(error)"
         }
     }
 
