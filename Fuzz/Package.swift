@@ -14,6 +14,8 @@ let package = Package(
     targets: [
         .target(name: "CFuzzDriver"),
         .target(name: "FuzzDriver", dependencies: ["CFuzzDriver"]),
+        // The audio targets' body: bytes opened from memory and decoded to the end.
+        .target(name: "FuzzAudio", dependencies: [.product(name: "Audio", package: genre)]),
         // safetensors header and checkpoint validation: SafeTensorsFile(bytes:), Checkpoint.info, load into a network.
         .executableTarget(name: "FuzzCheckpoint", dependencies: [
             "FuzzDriver", .product(name: "SafeTensors", package: genre), .product(name: "GenreKit", package: genre),
@@ -28,8 +30,8 @@ let package = Package(
         // Split lists (`data.split_files`).
         .executableTarget(name: "FuzzSplitList", dependencies: ["FuzzDriver", .product(name: "GenreKit", package: genre)]),
         // Audio through libsndfile from memory (virtual I/O), mixed to mono and resampled.
-        .executableTarget(name: "FuzzSndFile", dependencies: ["FuzzDriver", .product(name: "Audio", package: genre)]),
+        .executableTarget(name: "FuzzSndFile", dependencies: ["FuzzDriver", "FuzzAudio"]),
         // Audio through FFmpeg from memory (libavformat custom I/O, libavcodec), the same way on.
-        .executableTarget(name: "FuzzFFmpeg", dependencies: ["FuzzDriver", .product(name: "Audio", package: genre)]),
+        .executableTarget(name: "FuzzFFmpeg", dependencies: ["FuzzDriver", "FuzzAudio"]),
     ]
 )
