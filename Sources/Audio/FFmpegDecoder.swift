@@ -53,7 +53,7 @@ final class FFmpegDecoder: AudioDecoder {
         var frame: UnsafeMutablePointer<AVFrame>? = genre_av_frame_alloc()
         /// Custom I/O over a file in memory (`memory` stays alive as long as it).
         var io: UnsafeMutablePointer<AVIOContext>?
-        var memory: MemoryInput?
+        var memory: MemoryBytes?
 
         deinit {
             genre_av_frame_free(&frame)
@@ -82,11 +82,11 @@ final class FFmpegDecoder: AudioDecoder {
 
         if let problem = bytes.map(ContainerCheck.asfProblem(bytes:)) ?? ContainerCheck.asfProblem(path: path) { throw failure(problem) }
         if let bytes {
-            let memory = MemoryInput(bytes)
+            let memory = MemoryBytes(bytes)
             handles.memory = memory
             guard let buffer = genre_av_malloc(MemoryInput.bufferSize),
                   let io = genre_avio_alloc_context(buffer.assumingMemoryBound(to: UInt8.self), Int32(MemoryInput.bufferSize), 0,
-                                              Unmanaged.passUnretained(memory).toOpaque(), MemoryInput.read, nil, MemoryInput.seek) else {
+                                              memory.opaque, MemoryInput.read, nil, MemoryInput.seek) else {
                 throw failure("cannot set up the decoder (out of memory)")
             }
             handles.io = io
@@ -367,43 +367,20 @@ final class FFmpegDecoder: AudioDecoder {
     }
 }
 
-/// A read-only file in memory behind libavformat's custom I/O callbacks; `opaque` points at it.
-private final class MemoryInput {
+/// libavformat's custom I/O callbacks over a `MemoryBytes`; `opaque` points at it.
+private enum MemoryInput {
     static let bufferSize = 32768
-    let bytes: [UInt8]
-    var position = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    private static func input(_ opaque: UnsafeMutableRawPointer?) -> MemoryInput {
-        Unmanaged<MemoryInput>.fromOpaque(opaque!).takeUnretainedValue()
-    }
 
     static let read: @convention(c) (UnsafeMutableRawPointer?, UnsafeMutablePointer<UInt8>?, Int32) -> Int32 = { opaque, buffer, size in
-        let input = input(opaque)
+        let input = MemoryBytes.from(opaque)
         guard let buffer, size > 0 else { return 0 }
-        guard input.position < input.bytes.count else { return genre_averror_eof() }
-        let n = min(Int(size), input.bytes.count - input.position)
-        input.bytes.withUnsafeBufferPointer { source in
-            buffer.update(from: source.baseAddress! + input.position, count: n)
-        }
-        input.position += n
-        return Int32(n)
+        guard input.remaining > 0 else { return genre_averror_eof() }
+        return Int32(input.read(into: buffer, count: Int(size)))
     }
 
     static let seek: @convention(c) (UnsafeMutableRawPointer?, Int64, Int32) -> Int64 = { opaque, offset, whence in
-        let input = input(opaque)
-        let base: Int
-        switch whence & ~Int32(AVSEEK_FORCE) {
-        case Int32(AVSEEK_SIZE): return Int64(input.bytes.count)
-        case SEEK_SET: base = 0
-        case SEEK_CUR: base = input.position
-        case SEEK_END: base = input.bytes.count
-        default: return -1
-        }
-        let (target, overflow) = base.addingReportingOverflow(Int(offset))
-        guard !overflow, target >= 0 else { return -1 }
-        input.position = target
-        return Int64(target)
+        let input = MemoryBytes.from(opaque)
+        if whence & ~Int32(AVSEEK_FORCE) == Int32(AVSEEK_SIZE) { return Int64(input.bytes.count) }
+        return input.seek(offset, whence: whence & ~Int32(AVSEEK_FORCE)).map(Int64.init) ?? -1
     }
 }

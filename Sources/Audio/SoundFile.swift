@@ -16,7 +16,7 @@ final class SoundFile: AudioDecoder {
     private let handle: OpaquePointer
 
     /// Bytes a from-memory handle reads; kept alive as long as the handle.
-    private let memory: MemoryFile?
+    private let memory: MemoryBytes?
 
     /// Opens `path`, which `AudioDecoders.open` has checked to be a readable file in a container
     /// libsndfile reads.
@@ -29,15 +29,15 @@ final class SoundFile: AudioDecoder {
     /// Reads a whole file held in memory through libsndfile's virtual I/O; `name` stands for the
     /// path in errors. `AudioDecoders.open(bytes:name:)` has checked the container.
     convenience init(bytes: [UInt8], name: String) throws {
-        let memory = MemoryFile(bytes)
+        let memory = MemoryBytes(bytes)
         var io = SF_VIRTUAL_IO(get_filelen: MemoryFile.length, seek: MemoryFile.seek, read: MemoryFile.read,
                                write: MemoryFile.write, tell: MemoryFile.tell)
         var info = SF_INFO()
-        let handle = sf_open_virtual(&io, Int32(SFM_READ), &info, Unmanaged.passUnretained(memory).toOpaque())
+        let handle = sf_open_virtual(&io, Int32(SFM_READ), &info, memory.opaque)
         try self.init(handle: handle, info: info, path: name, memory: memory)
     }
 
-    private init(handle: OpaquePointer?, info: SF_INFO, path: String, memory: MemoryFile?) throws {
+    private init(handle: OpaquePointer?, info: SF_INFO, path: String, memory: MemoryBytes?) throws {
         guard let handle else {
             let reason = String(cString: sf_strerror(nil))
             throw AudioError(path: path, problem: "\(SoundFile.unreadable) (\(SoundFile.tidy(reason)))")
@@ -112,46 +112,20 @@ final class SoundFile: AudioDecoder {
     }
 }
 
-/// A read-only file in memory behind libsndfile's virtual I/O callbacks; `user_data` points at it.
-private final class MemoryFile {
-    let bytes: [UInt8]
-    var position = 0
-
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
-
-    private static func file(_ data: UnsafeMutableRawPointer?) -> MemoryFile {
-        Unmanaged<MemoryFile>.fromOpaque(data!).takeUnretainedValue()
-    }
-
-    static let length: sf_vio_get_filelen = { data in sf_count_t(file(data).bytes.count) }
+/// libsndfile's virtual I/O callbacks over a `MemoryBytes`; `user_data` points at it.
+private enum MemoryFile {
+    static let length: sf_vio_get_filelen = { data in sf_count_t(MemoryBytes.from(data).bytes.count) }
 
     static let seek: sf_vio_seek = { offset, whence, data in
-        let f = file(data)
-        let base: Int
-        switch whence {
-        case SEEK_SET: base = 0
-        case SEEK_CUR: base = f.position
-        case SEEK_END: base = f.bytes.count
-        default: return -1
-        }
-        let (target, overflow) = base.addingReportingOverflow(Int(offset))
-        guard !overflow, target >= 0 else { return -1 }
-        f.position = target
-        return sf_count_t(target)
+        MemoryBytes.from(data).seek(Int64(offset), whence: whence).map(sf_count_t.init) ?? -1
     }
 
     static let read: sf_vio_read = { destination, count, data in
-        let f = file(data)
-        guard let destination, count > 0, f.position < f.bytes.count else { return 0 }
-        let n = min(Int(count), f.bytes.count - f.position)
-        f.bytes.withUnsafeBytes { src in
-            destination.copyMemory(from: src.baseAddress! + f.position, byteCount: n)
-        }
-        f.position += n
-        return sf_count_t(n)
+        guard let destination, count > 0 else { return 0 }
+        return sf_count_t(MemoryBytes.from(data).read(into: destination, count: Int(count)))
     }
 
     static let write: sf_vio_write = { _, _, _ in 0 }
 
-    static let tell: sf_vio_tell = { data in sf_count_t(file(data).position) }
+    static let tell: sf_vio_tell = { data in sf_count_t(MemoryBytes.from(data).position) }
 }
