@@ -5,17 +5,7 @@ import Foundation
 enum ContainerCheck {
     /// Why an MPEG-4/QuickTime file libavformat could not open is unreadable: a top-level atom
     /// that runs past the end of the file, or no `moov` atom. nil when the atoms look whole.
-    static func quickTimeProblem(path: String) -> String? {
-        guard let file = RandomAccess(path: path) else { return nil }
-        return quickTimeProblem(file)
-    }
-
-    /// The same for a whole file held in memory.
-    static func quickTimeProblem(bytes: [UInt8]) -> String? {
-        quickTimeProblem(RandomAccess(bytes: bytes))
-    }
-
-    private static func quickTimeProblem(_ file: RandomAccess) -> String? {
+    static func quickTimeProblem(_ file: RandomAccess) -> String? {
         let fileSize = file.size
         var offset: UInt64 = 0
         var foundMovie = false
@@ -47,17 +37,7 @@ enum ContainerCheck {
 
     /// An ASF (WMA) file shorter than the size its File Properties object announces; libavformat
     /// reads it as a shorter recording. nil for whole files, broadcast streams and other containers.
-    static func asfProblem(path: String) -> String? {
-        guard let file = RandomAccess(path: path) else { return nil }
-        return asfProblem(file)
-    }
-
-    /// The same for a whole file held in memory.
-    static func asfProblem(bytes: [UInt8]) -> String? {
-        asfProblem(RandomAccess(bytes: bytes))
-    }
-
-    private static func asfProblem(_ file: RandomAccess) -> String? {
+    static func asfProblem(_ file: RandomAccess) -> String? {
         let fileSize = file.size
         guard let head = file.read(at: 0, count: 30), head.count == 30, head.starts(with: asfHeader) else { return nil }
         let headerSize = UInt64(littleEndianBytes: head[16..<24])
@@ -80,7 +60,7 @@ enum ContainerCheck {
 }
 
 /// A file on disk or in memory, read at any offset.
-private struct RandomAccess {
+struct RandomAccess {
     let size: UInt64
     private let reader: (UInt64, Int) -> [UInt8]?
 

@@ -78,9 +78,10 @@ final class FFmpegDecoder: AudioDecoder {
         let handles = Handles()
         self.handles = handles
         guard handles.packet != nil, handles.frame != nil else { throw failure("cannot set up the decoder (out of memory)") }
-        func quickTimeProblem() -> String? { bytes.map(ContainerCheck.quickTimeProblem(bytes:)) ?? ContainerCheck.quickTimeProblem(path: path) }
+        let container = bytes.map(RandomAccess.init(bytes:)) ?? RandomAccess(path: path)
+        func quickTimeProblem() -> String? { container.flatMap(ContainerCheck.quickTimeProblem) }
 
-        if let problem = bytes.map(ContainerCheck.asfProblem(bytes:)) ?? ContainerCheck.asfProblem(path: path) { throw failure(problem) }
+        if let problem = container.flatMap(ContainerCheck.asfProblem) { throw failure(problem) }
         if let bytes {
             let memory = MemoryBytes(bytes)
             handles.memory = memory
