@@ -373,18 +373,19 @@ final class ReliabilityCLITests: XCTestCase, PredictFixtures {
     /// final checkpoints, state and metrics equal those of the run never interrupted.
     func testKilledTenTimesResumesToTheSameBytes() throws {
         let root = try synthesize()
-        let whole = try writeConfig("whole.json", root: root, output: path("whole"), epochs: 12)
+        // Long enough that ten kills, together shorter than the run, all land before it ends.
+        let whole = try writeConfig("whole.json", root: root, output: path("whole"), epochs: 40)
         let started = Date()
         XCTAssertEqual(try CommandRunner.run(["train", whole]).status, 0)
         let duration = Date().timeIntervalSince(started)
 
-        let config = try writeConfig("killed.json", root: root, output: path("killed"), epochs: 12)
+        let config = try writeConfig("killed.json", root: root, output: path("killed"), epochs: 40)
         var random = SplitMix(state: 4242)
         var killed = 0
         for attempt in 0..<10 {
             let resuming = FileManager.default.fileExists(atPath: path("killed"))
             let (process, stderr) = try start(["train", config] + (resuming ? ["--resume"] : []))
-            Thread.sleep(forTimeInterval: Double.random(in: 0.05...max(0.3, duration / 4), using: &random))
+            Thread.sleep(forTimeInterval: Double.random(in: 0.05...max(0.1, duration / 12), using: &random))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let text = stderr.text()
