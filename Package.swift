@@ -25,12 +25,8 @@ let package = Package(
     ],
     targets: [
         // System libraries, found through pkg-config.
-        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile",
-                       providers: [.apt(["libsndfile1-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f",
                        providers: [.apt(["libfftw3-dev"])]),
-        .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
-                       providers: [.apt(["libsoxr-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "TagLibSystem", pkgConfig: "taglib",
@@ -41,10 +37,10 @@ let package = Package(
         .target(name: "Files"),
         .target(name: "Randomness"),
         .target(name: "SafeTensors", dependencies: ["Files"]),
-        // FFmpeg (libavformat-dev, libavcodec-dev, libavutil-dev: headers in the default include
-        // path) through a C API that loads it with dlopen when a file needs it, not at start-up.
-        .target(name: "CFFmpegShim"),
-        .target(name: "Audio", dependencies: ["Files", "CSndFile", "CSoxr", "CFFmpegShim"], swiftSettings: fast),
+        // libsndfile, libsoxr and FFmpeg (their -dev packages: headers in the default include path)
+        // through C APIs that load each with dlopen when a file first needs it, not at start-up.
+        .target(name: "CAudioLibraries"),
+        .target(name: "Audio", dependencies: ["Files", "CAudioLibraries"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.

@@ -1,4 +1,4 @@
-internal import CSndFile
+internal import CAudioLibraries
 import Files
 import Foundation
 
@@ -46,21 +46,22 @@ public final class AudioFileWriter {
         self.channels = channels
         temporary = url.deletingLastPathComponent().path + "/." + url.lastPathComponent
             + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        try SoundFile.loadLibrary(for: path)
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
         info.channels = Int32(channels)
         info.format = container | subtype
-        guard let handle = sf_open(temporary, Int32(SFM_WRITE), &info) else {
-            throw AudioError(path: path, problem: "cannot create audio file (\(String(cString: sf_strerror(nil))))")
+        guard let handle = genre_sf_open(temporary, Int32(SFM_WRITE), &info) else {
+            throw AudioError(path: path, problem: "cannot create audio file (\(String(cString: genre_sf_strerror(nil))))")
         }
         // Clip rather than wrap around when converting to integers.
-        sf_command(handle, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
+        genre_sf_command(handle, Int32(SFC_SET_CLIPPING), nil, Int32(SF_TRUE))
         self.handle = handle
     }
 
     deinit {
         if let handle {
-            sf_close(handle)
+            genre_sf_close(handle)
             unlink(temporary)
         }
     }
@@ -70,9 +71,9 @@ public final class AudioFileWriter {
         guard let handle else { throw AudioError(path: path, problem: "already finished") }
         precondition(samples.count % channels == 0, "samples are not whole frames")
         let frames = samples.count / channels
-        let written = samples.withUnsafeBufferPointer { sf_writef_float(handle, $0.baseAddress, sf_count_t(frames)) }
+        let written = samples.withUnsafeBufferPointer { genre_sf_writef_float(handle, $0.baseAddress, sf_count_t(frames)) }
         guard written == frames else {
-            throw AudioError(path: path, problem: "writing audio failed (\(String(cString: sf_strerror(handle))))")
+            throw AudioError(path: path, problem: "writing audio failed (\(String(cString: genre_sf_strerror(handle))))")
         }
     }
 
@@ -80,7 +81,7 @@ public final class AudioFileWriter {
     public func finish() throws {
         guard let handle else { return }
         self.handle = nil
-        guard sf_close(handle) == 0, rename(temporary, path) == 0 else {
+        guard genre_sf_close(handle) == 0, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw AudioError(path: path, problem: "writing audio failed")
         }

@@ -1,4 +1,4 @@
-internal import CFFmpegShim
+internal import CAudioLibraries
 import Foundation
 import Files
 

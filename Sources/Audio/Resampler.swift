@@ -1,4 +1,4 @@
-internal import CSoxr
+internal import CAudioLibraries
 
 /// Streaming mono resampler on libsoxr at its "HQ" recipe, as librosa's default `soxr_hq`.
 /// The soxr handle is freed in `deinit`.
@@ -8,10 +8,11 @@ final class Resampler {
     private let handle: soxr_t
 
     init(from inputRate: Int, to outputRate: Int) throws {
+        guard genre_soxr_load() == 0 else { throw AudioError(path: "soxr", problem: String(cString: genre_soxr_load_error())) }
         var error: soxr_error_t? = nil
-        var io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
-        var quality = soxr_quality_spec(UInt(SOXR_HQ), 0)
-        guard let handle = soxr_create(Double(inputRate), Double(outputRate), 1, &error, &io, &quality, nil), error == nil else {
+        var io = genre_soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I)
+        var quality = genre_soxr_quality_spec(UInt(SOXR_HQ), 0)
+        guard let handle = genre_soxr_create(Double(inputRate), Double(outputRate), 1, &error, &io, &quality, nil), error == nil else {
             throw AudioError(path: "soxr", problem: "cannot resample \(inputRate) Hz to \(outputRate) Hz")
         }
         self.inputRate = inputRate
@@ -19,7 +20,7 @@ final class Resampler {
         self.handle = handle
     }
 
-    deinit { soxr_delete(handle) }
+    deinit { genre_soxr_delete(handle) }
 
     /// Feeds `input` (or, when nil, flushes the tail) and appends what soxr produces to `output`.
     func process(_ input: UnsafeBufferPointer<Float>?, into output: inout [Float]) {
@@ -33,9 +34,9 @@ final class Resampler {
             var done = 0
             scratch.withUnsafeMutableBufferPointer { out in
                 if let input {
-                    _ = soxr_process(handle, input.baseAddress! + consumed, inCount - consumed, &used, out.baseAddress, chunk, &done)
+                    _ = genre_soxr_process(handle, input.baseAddress! + consumed, inCount - consumed, &used, out.baseAddress, chunk, &done)
                 } else {
-                    _ = soxr_process(handle, nil, 0, nil, out.baseAddress, chunk, &done)
+                    _ = genre_soxr_process(handle, nil, 0, nil, out.baseAddress, chunk, &done)
                 }
             }
             consumed += used

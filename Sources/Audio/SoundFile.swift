@@ -1,4 +1,4 @@
-internal import CSndFile
+internal import CAudioLibraries
 import Files
 import Foundation
 
@@ -21,33 +21,35 @@ final class SoundFile: AudioDecoder {
     /// Opens `path`, which `AudioDecoders.open` has checked to be a readable file in a container
     /// libsndfile reads.
     convenience init(path: String) throws {
+        try SoundFile.loadLibrary(for: path)
         var info = SF_INFO()
-        let handle = sf_open(path, Int32(SFM_READ), &info)
+        let handle = genre_sf_open(path, Int32(SFM_READ), &info)
         try self.init(handle: handle, info: info, path: path, memory: nil)
     }
 
     /// Reads a whole file held in memory through libsndfile's virtual I/O; `name` stands for the
     /// path in errors. `AudioDecoders.open(bytes:name:)` has checked the container.
     convenience init(bytes: [UInt8], name: String) throws {
+        try SoundFile.loadLibrary(for: name)
         let memory = MemoryBytes(bytes)
         var io = SF_VIRTUAL_IO(get_filelen: MemoryFile.length, seek: MemoryFile.seek, read: MemoryFile.read,
                                write: MemoryFile.write, tell: MemoryFile.tell)
         var info = SF_INFO()
-        let handle = sf_open_virtual(&io, Int32(SFM_READ), &info, memory.opaque)
+        let handle = genre_sf_open_virtual(&io, Int32(SFM_READ), &info, memory.opaque)
         try self.init(handle: handle, info: info, path: name, memory: memory)
     }
 
     private init(handle: OpaquePointer?, info: SF_INFO, path: String, memory: MemoryBytes?) throws {
         guard let handle else {
-            let reason = String(cString: sf_strerror(nil))
+            let reason = String(cString: genre_sf_strerror(nil))
             throw AudioError(path: path, problem: "\(SoundFile.unreadable) (\(SoundFile.tidy(reason)))")
         }
         guard info.channels > 0, info.samplerate > 0 else {
-            sf_close(handle)
+            genre_sf_close(handle)
             throw AudioError(path: path, problem: "audio header is invalid (\(info.channels) channels at \(info.samplerate) Hz)")
         }
         if let problem = SoundFile.truncation(handle) {
-            sf_close(handle)
+            genre_sf_close(handle)
             throw AudioError(path: path, problem: problem)
         }
         self.path = path
@@ -59,13 +61,18 @@ final class SoundFile: AudioDecoder {
         self.format = info.format
     }
 
-    deinit { sf_close(handle) }
+    deinit { genre_sf_close(handle) }
+
+    /// Loads libsndfile (once per process); a missing library is an error about `path`.
+    static func loadLibrary(for path: String) throws {
+        guard genre_sndfile_load() == 0 else { throw AudioError(path: path, problem: String(cString: genre_sndfile_load_error())) }
+    }
 
     /// Reads up to `maxFrames` interleaved frames into `buffer`; returns frames read (0 at the end).
     func read(into buffer: UnsafeMutablePointer<Float>, maxFrames: Int) throws -> Int {
-        let n = Int(sf_readf_float(handle, buffer, sf_count_t(maxFrames)))
-        if n < maxFrames, sf_error(handle) != 0 {
-            let reason = String(cString: sf_strerror(handle))
+        let n = Int(genre_sf_readf_float(handle, buffer, sf_count_t(maxFrames)))
+        if n < maxFrames, genre_sf_error(handle) != 0 {
+            let reason = String(cString: genre_sf_strerror(handle))
             throw AudioError(path: path, problem: "decoding failed (\(SoundFile.tidy(reason)))")
         }
         return n
@@ -76,7 +83,7 @@ final class SoundFile: AudioDecoder {
         func name(_ command: Int32, _ format: Int32) -> String? {
             var info = SF_FORMAT_INFO()
             info.format = format
-            guard sf_command(nil, command, &info, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
+            guard genre_sf_command(nil, command, &info, Int32(MemoryLayout<SF_FORMAT_INFO>.size)) == 0,
                   let cName = info.name else { return nil }
             return String(cString: cName)
         }
@@ -90,7 +97,7 @@ final class SoundFile: AudioDecoder {
     /// (0 or all ones) that are not truncation.
     private static func truncation(_ handle: OpaquePointer) -> String? {
         var buffer = [CChar](repeating: 0, count: 16384)
-        let length = Int(sf_command(handle, Int32(SFC_GET_LOG_INFO), &buffer, Int32(buffer.count)))
+        let length = Int(genre_sf_command(handle, Int32(SFC_GET_LOG_INFO), &buffer, Int32(buffer.count)))
         guard length > 0 else { return nil }
         let log = String(decoding: buffer.prefix(length).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         for line in log.split(separator: "\n") {

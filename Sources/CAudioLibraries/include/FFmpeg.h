@@ -1,5 +1,5 @@
-#ifndef CFFMPEGSHIM_H
-#define CFFMPEGSHIM_H
+#ifndef GENRE_FFMPEG_H
+#define GENRE_FFMPEG_H
 
 // FFmpeg's libavutil, libavcodec and libavformat, loaded with dlopen the first time a file needs
 // them rather than when the process starts: linked, they and the ~120 libraries libavcodec pulls

@@ -1,8 +1,7 @@
-#include "CFFmpegShim.h"
+#include "FFmpeg.h"
+#include "Loading.h"
 
-#include <dlfcn.h>
-#include <pthread.h>
-#include <stdio.h>
+#define GENRE_LIBRARY "FFmpeg"
 
 // Every function the decoder calls: (library, result, name, parameters, arguments).
 #define GENRE_FFMPEG_FUNCTIONS(X) \
@@ -44,41 +43,18 @@
         (buffer, buffer_size, write_flag, opaque, read_packet, write_packet, seek)) \
     X(format, void, avio_context_free, (AVIOContext **s), (s))
 
-// The pointers, typed by FFmpeg's own declarations (a changed signature fails to compile).
-#define GENRE_POINTER(lib, result, name, parameters, arguments) static __typeof__(&name) p_##name;
 GENRE_FFMPEG_FUNCTIONS(GENRE_POINTER)
-
-#define GENRE_WRAPPER(lib, result, name, parameters, arguments) \
-    result genre_##name parameters { return p_##name arguments; }
 GENRE_FFMPEG_FUNCTIONS(GENRE_WRAPPER)
 
 #define GENRE_SONAME(name, major) "lib" #name ".so." AV_STRINGIFY(major)
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static int status = -1;
-static char problem[512] = "FFmpeg was not loaded";
+GENRE_LOADER(ffmpeg)
 
 static void load(void) {
     // libavformat needs libavcodec needs libavutil: the same order the dynamic linker would take.
-    void *util = dlopen(GENRE_SONAME(avutil, LIBAVUTIL_VERSION_MAJOR), RTLD_NOW | RTLD_LOCAL);
-    void *codec = util ? dlopen(GENRE_SONAME(avcodec, LIBAVCODEC_VERSION_MAJOR), RTLD_NOW | RTLD_LOCAL) : NULL;
-    void *format = codec ? dlopen(GENRE_SONAME(avformat, LIBAVFORMAT_VERSION_MAJOR), RTLD_NOW | RTLD_LOCAL) : NULL;
-    if (!format) {
-        snprintf(problem, sizeof problem, "cannot load FFmpeg (%s)", dlerror());
-        return;
-    }
-#define GENRE_LOOKUP(lib, result, name, parameters, arguments) \
-    if (!(p_##name = (__typeof__(&name))dlsym(lib, #name))) { \
-        snprintf(problem, sizeof problem, "cannot load FFmpeg (no %s in lib" #lib ")", #name); \
-        return; \
-    }
+    GENRE_OPEN(util, GENRE_SONAME(avutil, LIBAVUTIL_VERSION_MAJOR))
+    GENRE_OPEN(codec, GENRE_SONAME(avcodec, LIBAVCODEC_VERSION_MAJOR))
+    GENRE_OPEN(format, GENRE_SONAME(avformat, LIBAVFORMAT_VERSION_MAJOR))
     GENRE_FFMPEG_FUNCTIONS(GENRE_LOOKUP)
     status = 0;
 }
-
-int genre_ffmpeg_load(void) {
-    pthread_once(&once, load);
-    return status;
-}
-
-const char *genre_ffmpeg_load_error(void) { return problem; }
