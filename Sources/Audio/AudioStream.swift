@@ -18,7 +18,6 @@ public final class AudioStream {
     private var mono: [Float]
     /// Output not yet handed out; its last `holdBack` samples wait for the length fix at the end.
     private var pending: [Float] = []
-    private var pendingStart = 0
     private var framesRead = 0
     private var emitted = 0
     private var finished = false
@@ -60,18 +59,16 @@ public final class AudioStream {
 
     /// The next block of samples, or nil at the end of the file.
     public func next() throws -> [Float]? {
-        while !finished && pending.count - pendingStart <= Self.holdBack + blockFrames / 2 {
+        while !finished && pending.count <= Self.holdBack + blockFrames / 2 {
             try readBlock()
         }
-        let available = pending.count - pendingStart - (finished ? 0 : Self.holdBack)
+        let available = pending.count - (finished ? 0 : Self.holdBack)
         guard available > 0 else { return nil }
-        let block = Array(pending[pendingStart..<(pendingStart + available)])
-        pendingStart += available
+        let block = Array(pending[..<available])
         emitted += available
-        if pendingStart > 1 << 20 || pendingStart == pending.count {
-            pending.removeFirst(pendingStart)
-            pendingStart = 0
-        }
+        // Only the held-back tail stays: moving it to the front keeps `pending` one block long
+        // instead of growing it (and faulting in fresh pages) to the length of the file.
+        pending.removeFirst(available)
         return block
     }
 
@@ -134,5 +131,5 @@ public final class AudioStream {
     }
 
     /// Samples produced so far, handed out or pending.
-    private var outputCount: Int { emitted + pending.count - pendingStart }
+    private var outputCount: Int { emitted + pending.count }
 }
