@@ -106,9 +106,9 @@ public struct SafeTensorsFile: Sendable {
     public init(contentsOf path: String) throws {
         let bytes: [UInt8]
         do {
-            bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw SafeTensorsError(path: path, problem: FileProblem.describe(path: path))
+            bytes = try FileBytes.read(path: path)
+        } catch let error as FileError {
+            throw SafeTensorsError(path: path, problem: error.problem)
         }
         try self.init(bytes: bytes, path: path)
     }

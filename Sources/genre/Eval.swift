@@ -31,6 +31,7 @@ struct Eval: ParsableCommand {
     }
 
     func run() throws {
+        MemoryReuse.keepFreedMemory()
         try reportingErrors {
             let config = try Config.load(path: config)
             let path = checkpoint ?? config.run.best

@@ -18,6 +18,7 @@ struct FeaturesCommand: ParsableCommand {
     @OptionGroup var features: FeatureOptions
 
     func run() throws {
+        MemoryReuse.keepFreedMemory()
         let npyPath = output ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent + ".npy"
         try reportingErrors {
             let spectrogram = try LogMel(features.parameters).compute(path: file)

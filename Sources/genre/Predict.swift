@@ -45,6 +45,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
+        MemoryReuse.keepFreedMemory()
         let selection = try input.selection()
         let files = try input.isUsed || selection != nil ? input.files(arguments: paths, selection: selection) : nil
         let predictor = try reportingErrors { () -> Predictor in

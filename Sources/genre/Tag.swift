@@ -56,6 +56,7 @@ struct TagCommand: ParsableCommand {
     }
 
     func run() throws {
+        MemoryReuse.keepFreedMemory()
         if let undo { return try runUndo(undo) }
         let selection = try input.selection()
         let files = try input.files(arguments: paths, selection: selection)
