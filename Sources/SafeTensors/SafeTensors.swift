@@ -20,9 +20,10 @@ public enum DType: String, Sendable, CaseIterable {
 public struct StoredTensor: Sendable, Equatable {
     public let dtype: DType
     public let shape: [Int]
-    public let bytes: [UInt8]
+    /// The tensor's bytes; a tensor read from a file shares the file's storage (no copy).
+    public let bytes: ArraySlice<UInt8>
 
-    public init(dtype: DType, shape: [Int], bytes: [UInt8]) {
+    public init(dtype: DType, shape: [Int], bytes: ArraySlice<UInt8>) {
         precondition(bytes.count == shape.reduce(1, *) * dtype.byteCount, "byte count does not match shape")
         self.dtype = dtype
         self.shape = shape
@@ -30,11 +31,11 @@ public struct StoredTensor: Sendable, Equatable {
     }
 
     public init(floats: [Float], shape: [Int]) {
-        self.init(dtype: .f32, shape: shape, bytes: floats.withUnsafeBytes { Array($0) })
+        self.init(dtype: .f32, shape: shape, bytes: floats.withUnsafeBytes { Array($0) }[...])
     }
 
     public init(int64s: [Int64], shape: [Int]) {
-        self.init(dtype: .i64, shape: shape, bytes: int64s.withUnsafeBytes { Array($0) })
+        self.init(dtype: .i64, shape: shape, bytes: int64s.withUnsafeBytes { Array($0) }[...])
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
@@ -166,7 +167,7 @@ public struct SafeTensorsFile: Sendable {
                 throw fail("tensor '\(name)' shape \(shape) of \(dtypeName) needs \(overflow || tooMany ? "too many" : String(byteCount)) bytes but its offsets span \(end - begin)")
             }
             if end > begin { ranges.append((begin, end, name)) }
-            tensors[name] = StoredTensor(dtype: dtype, shape: shape, bytes: Array(bytes[(dataStart + begin)..<(dataStart + end)]))
+            tensors[name] = StoredTensor(dtype: dtype, shape: shape, bytes: bytes[(dataStart + begin)..<(dataStart + end)])
         }
         ranges.sort { $0.0 < $1.0 }
         for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
