@@ -11,7 +11,7 @@ public enum DemoDataSet {
 
     /// What a folder was (or is to be) synthesised with; stored in the marker file.
     public struct Parameters: Codable, Sendable, Equatable {
-        public var clipsPerGenre = 40
+        public var clipsPerGenre = 80
         public var seconds = 8.0
         public var seed: UInt64 = 1
         public var genres = GenreStyle.all.map(\.name)
@@ -19,7 +19,7 @@ public enum DemoDataSet {
         /// False while clips are being written: a folder whose run was interrupted says so.
         public var complete = false
 
-        public init(clipsPerGenre: Int = 40, seconds: Double = 8, seed: UInt64 = 1,
+        public init(clipsPerGenre: Int = 80, seconds: Double = 8, seed: UInt64 = 1,
                     genres: [String] = GenreStyle.all.map(\.name)) {
             self.clipsPerGenre = clipsPerGenre
             self.seconds = seconds

@@ -12,7 +12,7 @@ struct SynthCommand: ParsableCommand {
     @Argument(help: "Output folder (created; one sub-folder per genre).")
     var folder: String
     @Option(help: "Clips per genre.")
-    var clipsPerGenre = 40
+    var clipsPerGenre = DemoDataSet.Parameters().clipsPerGenre
     @Option(help: "Seconds per clip.")
     var seconds = 8.0
     @Option(help: "Random seed.")

@@ -80,8 +80,10 @@ struct Train: ParsableCommand {
             let data = try TrainingData.prepare(config, threads: threads, group: group, log: status.log) { done, total in
                 status.counter("features", done, total)
             }
-            status.log("data: \(data.labels.count) labels, \(data.trainItems.count)/\(data.validationItems.count)/\(data.testItems.count) files "
-                + "(train/val/test), \(data.train.windows.count) training windows, \(data.skipped.count) skipped; "
+            let calibrating = !data.calibrationItems.isEmpty
+            let counts = [data.trainItems, data.validationItems] + (calibrating ? [data.calibrationItems] : []) + [data.testItems]
+            status.log("data: \(data.labels.count) labels, \(counts.map { String($0.count) }.joined(separator: "/")) files "
+                + "(train/val/\(calibrating ? "calibration/" : "")test), \(data.train.windows.count) training windows, \(data.skipped.count) skipped; "
                 + "features ready in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
 
             if leads { lock = try lock ?? config.run.lock() }
@@ -125,12 +127,12 @@ struct Train: ParsableCommand {
             status.log("done in \(String(format: "%.0f", Date().timeIntervalSince(started))) s; best validation accuracy "
                 + "\(String(format: "%.2f", trainer.bestAccuracy * 100)) % at epoch \(trainer.bestEpoch)")
             if group?.rank ?? 0 == 0 {
-                if let calibration = try Calibration.calibrate(checkpoint: config.run.best, validation: data.validation,
-                                                               batchSize: config.training.batchSize) {
-                    status.log(String(format: "calibration: temperature %.3f fitted on the validation split; ECE %.4f before, %.4f after",
-                                      calibration.temperature, calibration.eceBefore, calibration.eceAfter) + " (stored in \(config.run.best))")
+                let (split, files) = data.temperatureFiles
+                if let calibration = try Calibration.calibrate(checkpoint: config.run.best, files: files, batchSize: config.training.batchSize) {
+                    status.log(String(format: "calibration: temperature %.3f fitted on the %@ split; ECE %.4f before, %.4f after",
+                                      calibration.temperature, split, calibration.eceBefore, calibration.eceAfter) + " (stored in \(config.run.best))")
                 } else {
-                    status.log("calibration: no validation files, temperature left at 1")
+                    status.log("calibration: no \(split) files, temperature left at 1")
                 }
                 print(try TestReport(checkpoint: config.run.best, data: data).text)
             }

@@ -92,15 +92,16 @@ final class TrustCLITests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("--min-confidence"), bad.stderr)
     }
 
-    /// A tiny run: the temperature lands in best.safetensors, curves.png beside metrics.jsonl;
-    /// then eval reports calibration and coverage and draws its two images.
+    /// A tiny run: the temperature, fitted on the calibration split, lands in best.safetensors,
+    /// curves.png beside metrics.jsonl; then eval reports calibration and coverage and draws its
+    /// two images.
     func testTrainCalibratesAndEvalReports() throws {
         let root = path("demo")
         let synth = try CommandRunner.run(["synth", root, "--clips-per-genre", "6", "--seconds", "3", "--genres", "rock,classical,house"])
         XCTAssertEqual(synth.status, 0, synth.stderr)
         let config = path("config.json")
         try """
-            {"data": {"root": "\(root)", "split": {"train": 0.5, "validation": 0.25, "test": 0.25}},
+            {"data": {"root": "\(root)", "split": {"train": 0.5, "validation": 0.17, "calibration": 0.17, "test": 0.16}},
              "features": {"n_fft": 512, "hop_length": 256, "n_mels": 32, "segment_seconds": 1.0, "segment_hop_seconds": 0.5},
              "model": {"arch": "mobilenet_v2", "width": 0.35},
              "training": {"epochs": 3, "batch_size": 4, "threads": 2, "optimizer": {"name": "adam", "lr": 0.003},
@@ -109,7 +110,9 @@ final class TrustCLITests: XCTestCase {
             """.write(toFile: config, atomically: true, encoding: .utf8)
         let train = try CommandRunner.run(["train", config])
         XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stderr.contains("9/3/3/3 files (train/val/calibration/test)"), train.stderr)
         XCTAssertTrue(train.stderr.contains("calibration: temperature "), train.stderr)
+        XCTAssertTrue(train.stderr.contains(" fitted on the calibration split"), train.stderr)
         XCTAssertTrue(train.stdout.contains("test split calibration (T = "), train.stdout)
         let best = try SafeTensorsFile(contentsOf: path("run/best.safetensors"))
         let calibration = try XCTUnwrap(best.metadata["calibration"].flatMap(CalibrationInfo.init(json:)))

@@ -115,7 +115,7 @@ final class CalibrationTests: XCTestCase {
         let clips = (0..<6).map { _ in Spectrogram(nMels: 32, frames: 120, values: (0..<(32 * 120)).map { _ in random.nextNormal() * 3 }) }
         let validation = WindowSet(clips: clips, labels: [0, 1, 2, 0, 1, 2], parameters: features, windowing: windowing)
         let before = try SafeTensorsFile(contentsOf: path)
-        let fitted = try XCTUnwrap(try Calibration.calibrate(checkpoint: path, validation: validation))
+        let fitted = try XCTUnwrap(try Calibration.calibrate(checkpoint: path, files: validation))
         let after = try SafeTensorsFile(contentsOf: path)
         XCTAssertEqual(after.tensors, before.tensors)
         XCTAssertEqual(after.metadata.filter { $0.key != "calibration" }, before.metadata)
@@ -124,7 +124,7 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(try Predictor(checkpoint: path).temperature, Float(fitted.temperature), accuracy: 1e-6)
         // No validation file: nothing fitted, nothing written.
         let empty = WindowSet(clips: [], labels: [], parameters: features, windowing: windowing)
-        XCTAssertNil(try Calibration.calibrate(checkpoint: path, validation: empty))
+        XCTAssertNil(try Calibration.calibrate(checkpoint: path, files: empty))
     }
 
     /// The predictor divides logits by its temperature before the softmax.

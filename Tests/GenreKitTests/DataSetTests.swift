@@ -51,6 +51,27 @@ final class DataSetTests: XCTestCase {
         XCTAssertEqual(all.count, 30, "every file in exactly one split")
     }
 
+    /// `data.split.calibration` cuts its files from those that went to test: with 0 the other
+    /// parts are as before, with 0.15 the four parts are disjoint and stratified.
+    func testCalibrationSplitIsCutBeforeTest() throws {
+        try makeTree(["a": 20, "b": 10])
+        let data = try DataSet(root: root.path)
+        let three = data.split(train: 0.7, validation: 0.15, seed: 1)
+        XCTAssertEqual(three.calibration, [])
+        let four = data.split(train: 0.4, validation: 0.15, calibration: 0.15, seed: 1)
+        XCTAssertEqual(four.train.filter { $0.label == 0 }.count, 8)
+        XCTAssertEqual(four.validation.filter { $0.label == 0 }.count, 3)
+        XCTAssertEqual(four.calibration.filter { $0.label == 0 }.count, 3)
+        XCTAssertEqual(four.test.filter { $0.label == 0 }.count, 6)
+        XCTAssertEqual(four.calibration.filter { $0.label == 1 }.count, 2)
+        let all = four.train + four.validation + four.calibration + four.test
+        XCTAssertEqual(Set(all).count, 30, "every file in exactly one split")
+        XCTAssertEqual(all.count, 30)
+        // The same shuffle: training and validation files do not move when calibration is added.
+        XCTAssertEqual(data.split(train: 0.4, validation: 0.15, seed: 1).train, four.train)
+        XCTAssertEqual(data.split(train: 0.4, validation: 0.15, seed: 1).validation, four.validation)
+    }
+
     func testSplitListsInGTZANLayout() throws {
         try makeTree(["a": 3, "b": 3])
         let data = try DataSet(root: root.path)

@@ -67,6 +67,27 @@ final class GroupSplitTests: XCTestCase {
             .intersection(plain.test.map { DataSet.groupKey($0.relativePath, expression) })
         XCTAssertFalse(scattered.isEmpty)
     }
+
+    /// With a calibration fraction, groups stay whole across four parts; without one, no file
+    /// goes to calibration.
+    func testGroupsStayWholeWithACalibrationSplit() throws {
+        let data = try makeTree()
+        let pattern = #"/(artist\d+) - "#
+        let expression = try NSRegularExpression(pattern: pattern)
+        XCTAssertEqual(try data.split(train: 0.6, validation: 0.2, seed: 4, groupBy: pattern).calibration, [])
+        let split = try data.split(train: 0.5, validation: 0.15, calibration: 0.15, seed: 4, groupBy: pattern)
+        let parts = [split.train, split.validation, split.calibration, split.test]
+        XCTAssertEqual(parts.map(\.count).reduce(0, +), data.items.count)
+        XCTAssertTrue(parts.allSatisfy { !$0.isEmpty }, "\(parts.map(\.count))")
+        var home: [String: Int] = [:]
+        for (index, part) in parts.enumerated() {
+            for item in part {
+                let key = DataSet.groupKey(item.relativePath, expression)
+                XCTAssertEqual(home[key, default: index], index, "\(item.relativePath) is split from its group")
+                home[key] = index
+            }
+        }
+    }
 }
 
 /// Identical audio in two splits is found through the hash of the decoded samples, kept in the

@@ -55,6 +55,25 @@ final class TrainerTests: XCTestCase {
         XCTAssertEqual(info.mean, runs[0].data.mean)
     }
 
+    /// The temperature is fitted on the calibration split when the config gives it files, which
+    /// are cut from the test files; otherwise on the validation split.
+    func testTemperatureFilesAreTheCalibrationSplitWhenThereIsOne() throws {
+        let cache = makeTemporaryFolder("genre-trainer-cache").path
+        let plain = try prepare(try config(output: "unused"), cache: cache)
+        XCTAssertEqual(plain.temperatureFiles.split, "validation")
+        XCTAssertEqual(plain.temperatureFiles.windows.clips.count, plain.validationItems.count)
+        var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(#"{"data": {"split": {"train": 0.5, "validation": 0.25, "calibration": 0.25, "test": 0}}, "training": {"batch_size": 4}}"#.utf8)) as? [String: Any])
+        var data = try XCTUnwrap(json["data"] as? [String: Any])
+        data["root"] = Self.dataRoot
+        json["data"] = data
+        let calibrated = try prepare(try Config(json: json), cache: cache)
+        XCTAssertEqual(calibrated.temperatureFiles.split, "calibration")
+        XCTAssertEqual(calibrated.calibrationItems.count, 3)
+        XCTAssertEqual(calibrated.testItems.count, 0)
+        XCTAssertEqual(calibrated.temperatureFiles.windows.clips.count, 3)
+        XCTAssertTrue(Set(calibrated.calibrationItems).isDisjoint(with: calibrated.validationItems + calibrated.trainItems))
+    }
+
     /// Stopped after three batches of the first epoch, then resumed in a new trainer: the same
     /// final checkpoint, state and metrics as a run that was never stopped.
     func testResumeMidEpochMatchesAnUninterruptedRun() throws {
@@ -108,7 +127,8 @@ final class TrainerTests: XCTestCase {
         var logged: [String] = []
         let data = try TrainingData.prepare(config, cacheFolder: folder.appendingPathComponent("cache").path, threads: 2, log: { logged.append($0) })
         XCTAssertEqual(data.labels, GenreStyle.all.map(\.name).sorted())
-        XCTAssertEqual(data.trainItems.count + data.validationItems.count + data.testItems.count, 400)
+        XCTAssertEqual(data.trainItems.count + data.validationItems.count + data.testItems.count, DemoDataSet.Parameters().clipPaths.count)
+        XCTAssertEqual(DemoDataSet.Parameters().clipPaths.count, 800)
         XCTAssertTrue(logged.first?.contains("rendering the demo data set") ?? false, "\(logged)")
         XCTAssertTrue(DemoDataSet.marker(in: config.data.root)?.complete ?? false)
     }

@@ -21,6 +21,12 @@ final class TrustConfigTests: XCTestCase {
         XCTAssertEqual(defaults.training.sampler, .shuffle)
         XCTAssertEqual(defaults.training.freeze, [])
         XCTAssertNil(defaults.data.groupBy)
+        XCTAssertEqual(defaults.data.calibrationFraction, 0)
+        let calibrated = try parse(#"{"data": {"split": {"train": 0.5, "validation": 0.2, "calibration": 0.1, "test": 0.2}}}"#)
+        XCTAssertEqual(calibrated.data.calibrationFraction, 0.1)
+        let lists = try parse(#"{"data": {"split_files": {"train": "t.txt", "validation": "v.txt", "calibration": "c.txt", "test": "e.txt"}}}"#)
+        XCTAssertEqual(lists.data.splitFiles?.calibration, "c.txt")
+        XCTAssertNil(try parse(#"{"data": {"split_files": {"train": "t.txt", "validation": "v.txt", "test": "e.txt"}}}"#).data.splitFiles?.calibration)
         let config = try parse("""
             {"data": {"split": {"group_by": "^[^/]+/([^/]+)/"}},
              "training": {"class_weights": "balanced", "sampler": "balanced", "freeze": ["features.0", "features.1"]}}
@@ -38,5 +44,8 @@ final class TrustConfigTests: XCTestCase {
         expectError(#"{"training": {"freeze": [""]}}"#, key: "training.freeze", mentioning: "must not be empty")
         expectError(#"{"data": {"split": {"group_by": "(unclosed"}}}"#, key: "data.split.group_by", mentioning: "not a valid regular expression")
         expectError(#"{"data": {"split": {"group": "x"}}}"#, key: "data.split.group", mentioning: "unknown key")
+        // The four fractions must add up to 1.
+        expectError(#"{"data": {"split": {"train": 0.7, "validation": 0.15, "calibration": 0.15, "test": 0.15}}}"#,
+                    key: "data.split.train", mentioning: "add up to 1")
     }
 }

@@ -11,14 +11,17 @@ public struct Config: Sendable {
         public var root = "data/demo"
         /// Render the built-in demo data set into `root` when the folder is missing.
         public var synthesizeIfMissing = false
-        /// Fractions of each label's files for training, validation and test.
+        /// Fractions of each label's files for training, validation, calibration and test.
         public var trainFraction = 0.7
         public var validationFraction = 0.15
+        /// Files kept apart to fit the temperature on; 0 fits it on the validation split, which
+        /// also chose the checkpoint.
+        public var calibrationFraction = 0.0
         public var testFraction = 0.15
         public var splitSeed: UInt64 = 0
         /// Optional split lists (GTZAN's `train_filtered.txt` layout: `label/file` per line),
         /// relative to `root` unless absolute. When given, they replace the fractions.
-        public var splitFiles: (train: String, validation: String, test: String)?
+        public var splitFiles: (train: String, validation: String, calibration: String?, test: String)?
         /// A regular expression on the root-relative path: files whose match (first capture group
         /// if the expression has one, else the whole match) is the same stay in one split.
         public var groupBy: String?
@@ -159,6 +162,7 @@ public struct Config: Sendable {
             if var s = try d.object("split") {
                 data.trainFraction = try s.double("train") ?? data.trainFraction
                 data.validationFraction = try s.double("validation") ?? data.validationFraction
+                data.calibrationFraction = try s.double("calibration") ?? data.calibrationFraction
                 data.testFraction = try s.double("test") ?? data.testFraction
                 if let seed = try s.int("seed") {
                     guard seed >= 0 else { throw s.error("seed", "must be ≥ 0") }
@@ -170,9 +174,9 @@ public struct Config: Sendable {
                     }
                     data.groupBy = pattern
                 }
-                let fractions = [data.trainFraction, data.validationFraction, data.testFraction]
+                let fractions = [data.trainFraction, data.validationFraction, data.calibrationFraction, data.testFraction]
                 guard fractions.allSatisfy({ $0 >= 0 }), abs(fractions.reduce(0, +) - 1) < 1e-6, data.trainFraction > 0 else {
-                    throw s.error("train", "split fractions must be ≥ 0, train > 0, and add up to 1 (got \(fractions))")
+                    throw s.error("train", "split fractions (train, validation, calibration, test) must be ≥ 0, train > 0, and add up to 1 (got \(fractions))")
                 }
                 try s.rejectUnknownKeys()
             }
@@ -180,7 +184,7 @@ public struct Config: Sendable {
                 guard let train = try f.string("train"), let validation = try f.string("validation"), let test = try f.string("test") else {
                     throw f.error("train", "split_files needs train, validation and test")
                 }
-                data.splitFiles = (train, validation, test)
+                data.splitFiles = (train, validation, try f.string("calibration"), test)
                 try f.rejectUnknownKeys()
             }
             try d.rejectUnknownKeys()

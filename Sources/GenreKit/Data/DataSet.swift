@@ -74,30 +74,48 @@ public struct DataSet: Sendable {
     public struct Split: Sendable {
         public var train: [Item]
         public var validation: [Item]
+        /// Files the temperature is fitted on (`data.split.calibration`); empty when it is fitted
+        /// on the validation split.
+        public var calibration: [Item] = []
         public var test: [Item]
+
+        /// The parts in the order the fractions cut them.
+        var parts: [[Item]] { [train, validation, calibration, test] }
+        init(parts: [[Item]]) { (train, validation, calibration, test) = (parts[0], parts[1], parts[2], parts[3]) }
+        init(train: [Item], validation: [Item], calibration: [Item] = [], test: [Item]) {
+            (self.train, self.validation, self.calibration, self.test) = (train, validation, calibration, test)
+        }
+    }
+
+    /// How many of a label's `n` files go to each part: training (at least one), validation,
+    /// calibration, and the rest to test, each fraction rounded.
+    static func counts(_ n: Int, train: Double, validation: Double, calibration: Double) -> [Int] {
+        let nTrain = max(1, Int((Double(n) * train).rounded()))
+        let nValidation = min(n - nTrain, Int((Double(n) * validation).rounded()))
+        let nCalibration = min(n - nTrain - nValidation, Int((Double(n) * calibration).rounded()))
+        return [nTrain, nValidation, nCalibration, n - nTrain - nValidation - nCalibration]
     }
 
     /// Stratified, deterministic split: each label's files are shuffled with `seed` and cut by the
     /// fractions (rounded, at least one training file per label).
-    public func split(train: Double, validation: Double, seed: UInt64) -> Split {
-        var result = Split(train: [], validation: [], test: [])
+    public func split(train: Double, validation: Double, calibration: Double = 0, seed: UInt64) -> Split {
+        var parts: [[Item]] = [[], [], [], []]
         for label in labels.indices {
             var files = items.filter { $0.label == label }
             var rng = SeededRandom(seed: seed &+ UInt64(label) &* 0x9E37_79B9_7F4A_7C15)
             files.shuffle(using: &rng)
-            let n = files.count
-            let nTrain = max(1, Int((Double(n) * train).rounded()))
-            let nValidation = min(n - nTrain, Int((Double(n) * validation).rounded()))
-            result.train += files[0..<nTrain]
-            result.validation += files[nTrain..<(nTrain + nValidation)]
-            result.test += files[(nTrain + nValidation)...]
+            var start = 0
+            for (part, count) in Self.counts(files.count, train: train, validation: validation, calibration: calibration).enumerated() {
+                parts[part] += files[start..<(start + count)]
+                start += count
+            }
         }
-        return result
+        return Split(parts: parts)
     }
 
     /// Split from lists of `label/file` lines (GTZAN's fault-filtered split files).
     /// Listed files missing from the data set are errors; files in no list are left out.
-    public func split(trainList: String, validationList: String, testList: String) throws -> Split {
+    public func split(trainList: String, validationList: String, calibrationList: String? = nil, testList: String) throws -> Split {
         func read(_ list: String) throws -> [Item] {
             let text: String
             do { text = try String(contentsOfFile: list, encoding: .utf8) } catch {
@@ -105,7 +123,8 @@ public struct DataSet: Sendable {
             }
             return try items(inSplitList: text, path: list)
         }
-        return Split(train: try read(trainList), validation: try read(validationList), test: try read(testList))
+        return Split(train: try read(trainList), validation: try read(validationList), calibration: try calibrationList.map(read) ?? [],
+                     test: try read(testList))
     }
 
     /// The items a split list names, one `label/file` per line; blank lines and `#` comments are

@@ -16,8 +16,9 @@ extension DataSet {
     /// groups allow: each label's target counts are those of the ungrouped split; groups are taken
     /// in a seeded shuffled order, largest first, and each goes to the split whose targets its
     /// files fill best (the largest sum of the remaining shortfalls of its files' labels; ties go
-    /// to training, then validation).
-    public func split(train: Double, validation: Double, seed: UInt64, groupBy pattern: String) throws -> Split {
+    /// to training, then validation, then calibration). A part whose fraction gives it no file
+    /// stays empty.
+    public func split(train: Double, validation: Double, calibration: Double = 0, seed: UInt64, groupBy pattern: String) throws -> Split {
         let expression = try NSRegularExpression(pattern: pattern)
         var groups: [String: [Item]] = [:]
         for item in items { groups[Self.groupKey(item.relativePath, expression), default: []].append(item) }
@@ -31,29 +32,26 @@ extension DataSet {
         }.map(\.element)
 
         let classes = labels.count
-        var target = [[Int]](repeating: [Int](repeating: 0, count: classes), count: 3)
+        var target = [[Int]](repeating: [Int](repeating: 0, count: classes), count: 4)
         for label in 0..<classes {
-            let n = items.filter { $0.label == label }.count
-            let nTrain = max(1, Int((Double(n) * train).rounded()))
-            let nValidation = min(n - nTrain, Int((Double(n) * validation).rounded()))
-            target[0][label] = nTrain
-            target[1][label] = nValidation
-            target[2][label] = n - nTrain - nValidation
+            let counts = Self.counts(items.filter { $0.label == label }.count, train: train, validation: validation, calibration: calibration)
+            for part in 0..<4 { target[part][label] = counts[part] }
         }
-        var filled = [[Int]](repeating: [Int](repeating: 0, count: classes), count: 3)
-        var parts: [[Item]] = [[], [], []]
+        let open = (0..<4).filter { target[$0].contains { $0 > 0 } }
+        var filled = [[Int]](repeating: [Int](repeating: 0, count: classes), count: 4)
+        var parts: [[Item]] = [[], [], [], []]
         for key in keys {
             let members = groups[key]!.sorted { $0.relativePath < $1.relativePath }
-            var scores = [0, 0, 0]
-            for part in 0..<3 {
+            var scores = [0, 0, 0, 0]
+            for part in 0..<4 {
                 for item in members { scores[part] += target[part][item.label] - filled[part][item.label] }
             }
-            let best = (0..<3).max { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 > $1 }!
+            let best = open.max { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 > $1 }!
             for item in members { filled[best][item.label] += 1 }
             parts[best] += members
         }
         // Within a split, files in label order as the ungrouped split lists them.
         func ordered(_ part: [Item]) -> [Item] { part.enumerated().sorted { ($0.element.label, $0.offset) < ($1.element.label, $1.offset) }.map(\.element) }
-        return Split(train: ordered(parts[0]), validation: ordered(parts[1]), test: ordered(parts[2]))
+        return Split(parts: parts.map(ordered))
     }
 }

@@ -10,15 +10,24 @@ public struct TrainingData: Sendable {
     public let labels: [String]
     public let train: WindowSet
     public let validation: WindowSet
+    /// The files the temperature is fitted on when `data.split.calibration` holds some.
+    public let calibration: WindowSet
     public let test: WindowSet
     /// Files of each split in the order of their clips in the window sets.
     public let trainItems: [DataSet.Item]
     public let validationItems: [DataSet.Item]
+    public let calibrationItems: [DataSet.Item]
     public let testItems: [DataSet.Item]
     /// Files that could not be decoded, with the reason; they take no part.
     public let skipped: [(path: String, problem: String)]
     public let mean: Float
     public let std: Float
+
+    /// The files the temperature is fitted on, and their split's name: the calibration split when
+    /// it holds files (they took no part in choosing the checkpoint), else the validation split.
+    public var temperatureFiles: (split: String, windows: WindowSet) {
+        calibrationItems.isEmpty ? ("validation", validation) : ("calibration", calibration)
+    }
 
     /// The label of each training window.
     public var trainWindowLabels: [Int] { train.windows.map { train.labels[$0.clip] } }
@@ -50,15 +59,18 @@ public struct TrainingData: Sendable {
         let split: DataSet.Split
         if let lists = config.data.splitFiles {
             func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : root + "/" + path }
-            split = try dataSet.split(trainList: resolve(lists.train), validationList: resolve(lists.validation), testList: resolve(lists.test))
+            split = try dataSet.split(trainList: resolve(lists.train), validationList: resolve(lists.validation),
+                                      calibrationList: lists.calibration.map(resolve), testList: resolve(lists.test))
         } else {
             split = try config.data.groupBy.map {
-                try dataSet.split(train: config.data.trainFraction, validation: config.data.validationFraction, seed: config.data.splitSeed, groupBy: $0)
-            } ?? dataSet.split(train: config.data.trainFraction, validation: config.data.validationFraction, seed: config.data.splitSeed)
+                try dataSet.split(train: config.data.trainFraction, validation: config.data.validationFraction,
+                                  calibration: config.data.calibrationFraction, seed: config.data.splitSeed, groupBy: $0)
+            } ?? dataSet.split(train: config.data.trainFraction, validation: config.data.validationFraction,
+                               calibration: config.data.calibrationFraction, seed: config.data.splitSeed)
         }
 
         let cache = FeatureCache(folder: cacheFolder, parameters: config.features)
-        let all = split.train + split.validation + split.test
+        let all = split.parts.flatMap { $0 }
         let results: [Result<(spectrogram: Spectrogram, audioHash: String), any Error>]
         if let group {
             let mine = all.indices.filter { $0 % group.localSize == group.localRank }.map { all[$0].path }
@@ -85,7 +97,8 @@ public struct TrainingData: Sendable {
         if let empty = dataSet.labels.indices.first(where: { label in !decodedTrain.contains { $0.label == label } }) {
             throw FileError(path: root + "/" + dataSet.labels[empty], problem: "label has no decodable audio file in the training split")
         }
-        for line in duplicateAudioWarnings([("train", split.train), ("validation", split.validation), ("test", split.test)], hashes: hashes) { log(line) }
+        let named = [("train", split.train), ("validation", split.validation), ("calibration", split.calibration), ("test", split.test)]
+        for line in duplicateAudioWarnings(named, hashes: hashes) { log(line) }
         for line in ClassBalance.warnings(filesPerLabel: ClassBalance.counts(decodedTrain.map(\.label), classes: dataSet.labels.count),
                                           labels: dataSet.labels) { log(line) }
 
@@ -96,14 +109,16 @@ public struct TrainingData: Sendable {
         }
         let (trainItems, train) = windows(split.train)
         let (validationItems, validation) = windows(split.validation)
+        let (calibrationItems, calibration) = windows(split.calibration)
         let (testItems, test) = windows(split.test)
         guard train.windows.count >= config.training.batchSize else {
             throw FileError(path: config.source, problem: "training.batch_size \(config.training.batchSize) is more than the "
                 + "\(train.windows.count) windows of the training split: lower it or add data")
         }
         let (mean, std) = train.statistics()
-        return TrainingData(labels: dataSet.labels, train: train, validation: validation, test: test, trainItems: trainItems,
-                            validationItems: validationItems, testItems: testItems, skipped: skipped, mean: mean, std: std)
+        return TrainingData(labels: dataSet.labels, train: train, validation: validation, calibration: calibration, test: test,
+                            trainItems: trainItems, validationItems: validationItems, calibrationItems: calibrationItems,
+                            testItems: testItems, skipped: skipped, mean: mean, std: std)
     }
 
     /// Warnings for files with identical decoded audio in different splits (a leak: the test

@@ -211,17 +211,17 @@ public enum Calibration {
         }
     }
 
-    /// Fits the temperature on `data`'s validation split with the checkpoint's network and stores
-    /// it in the checkpoint's metadata (the file is rewritten atomically; weights unchanged).
-    /// Returns nil, leaving the file alone, when there is no validation file.
+    /// Fits the temperature on `files` (the calibration split, else the validation split) with
+    /// the checkpoint's network and stores it in the checkpoint's metadata (the file is rewritten
+    /// atomically; weights unchanged). Returns nil, leaving the file alone, when `files` is empty.
     @discardableResult
-    public static func calibrate(checkpoint path: String, validation: WindowSet, batchSize: Int = 32) throws -> CalibrationInfo? {
-        guard !validation.windows.isEmpty else { return nil }
+    public static func calibrate(checkpoint path: String, files: WindowSet, batchSize: Int = 32) throws -> CalibrationInfo? {
+        guard !files.windows.isEmpty else { return nil }
         var file = try SafeTensorsFile(contentsOf: path)
         let info = try Checkpoint.info(file, path: path)
         let network = Network(info.spec)
         try Checkpoint.load(file, into: network, path: path)
-        let logits = Evaluation.windowLogits(network, validation, mean: info.mean, std: info.std, batchSize: batchSize)
+        let logits = Evaluation.windowLogits(network, files, mean: info.mean, std: info.std, batchSize: batchSize)
         let report = Report(logits, temperature: fitTemperature(logits))
         let calibration = CalibrationInfo(temperature: report.temperature, eceBefore: report.eceBefore, eceAfter: report.eceAfter)
         file.metadata[CalibrationInfo.metadataKey] = calibration.json
