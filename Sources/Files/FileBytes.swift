@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// Whole-file reads straight into an array: `[UInt8](Data(contentsOf:))` reads into a Data and
-/// then copies it, twice the memory touched (a 9 MB checkpoint is 2200 page faults more).
+/// Whole-file reads straight into an array, where `[UInt8](Data(contentsOf:))` reads into a Data
+/// and then copies it (one more pass over a 9 MB checkpoint, and its pages).
 public enum FileBytes {
     /// The bytes of the file at `path`; a `FileError` (see `FileProblem`) when it cannot be read.
     public static func read(path: String) throws -> [UInt8] {
