@@ -43,7 +43,14 @@ final class FFmpegDecoder: AudioDecoder {
     private static let probeSize = "5000000"
     private static let analyzeDuration = "5000000"
 
-    private static let quiet: Void = { genre_av_log_set_level(AV_LOG_QUIET) }()
+    /// Process-wide settings, made once: no log output, and no single allocation over 64 MB.
+    /// libavformat sizes some buffers from the file's own headers (a WAV LIST/INFO chunk that
+    /// claims 1.7 GB is allocated and zeroed whole); an audio file's packets, frames and tags
+    /// need far less.
+    private static let configured: Void = {
+        genre_av_log_set_level(AV_LOG_QUIET)
+        genre_av_max_alloc(64 << 20)
+    }()
 
     /// The demuxer, decoder, packet and frame, freed together however far `init` got.
     private final class Handles {
@@ -73,7 +80,7 @@ final class FFmpegDecoder: AudioDecoder {
         func failure(_ problem: String) -> AudioError { AudioError(path: path, problem: problem) }
         // FFmpeg is loaded here, the first time a file needs it, not when the process starts.
         guard genre_ffmpeg_load() == 0 else { throw failure(String(cString: genre_ffmpeg_load_error())) }
-        Self.quiet
+        Self.configured
         self.path = path
         let handles = Handles()
         self.handles = handles

@@ -6,6 +6,7 @@
 // Every function the decoder calls: (library, result, name, parameters, arguments).
 #define GENRE_FFMPEG_FUNCTIONS(X) \
     X(util, void, av_log_set_level, (int level), (level)) \
+    X(util, void, av_max_alloc, (size_t max), (max)) \
     X(util, int, av_strerror, (int errnum, char *errbuf, size_t errbuf_size), (errnum, errbuf, errbuf_size)) \
     X(util, int, av_dict_set, (AVDictionary **pm, const char *key, const char *value, int flags), (pm, key, value, flags)) \
     X(util, AVDictionaryEntry *, av_dict_get, (const AVDictionary *m, const char *key, const AVDictionaryEntry *prev, int flags), (m, key, prev, flags)) \

@@ -125,6 +125,16 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertThrowsError(try AudioStream(bytes: regression("FuzzFFmpeg-atom-size-wraps.m4a"), name: "wrap.m4a", library: .ffmpeg)) {
             assertOneLine($0, mentions: "wrap.m4a: ")
         }
+        // A WAV whose LIST/INFO chunk claims 1.7 GB: libavformat allocated and zeroed it whole
+        // (2 KB in, 1.7 GB resident). Now refused or read without it.
+        func peakResidentMB() -> Int {
+            var usage = rusage()
+            getrusage(RUSAGE_SELF.rawValue, &usage)
+            return usage.ru_maxrss / 1024  // kilobytes on Linux
+        }
+        let peakBefore = peakResidentMB()
+        _ = try? AudioStream(bytes: regression("FuzzFFmpeg-huge-info-chunk.wav"), name: "info.wav", library: .ffmpeg).readAll()
+        XCTAssertLessThan(peakResidentMB() - peakBefore, 512, "MB of peak resident memory for a 2 KB file")
         // A WAV header claiming 1 Hz: resampling to 22050 Hz made gigabytes from a few kB.
         XCTAssertThrowsError(try AudioStream(bytes: regression("FuzzSndFile-1-hz.wav"), name: "1hz.wav")) {
             assertOneLine($0, mentions: "1hz.wav: implausible sample rate 1 Hz")

@@ -32,6 +32,7 @@ static inline int genre_averror_stream_not_found(void) { return AVERROR_STREAM_N
 static inline int genre_averror_decoder_not_found(void) { return AVERROR_DECODER_NOT_FOUND; }
 
 void genre_av_log_set_level(int level);
+void genre_av_max_alloc(size_t max);
 int genre_av_strerror(int errnum, char *errbuf, size_t errbuf_size);
 int genre_av_dict_set(AVDictionary **pm, const char *key, const char *value, int flags);
 AVDictionaryEntry *genre_av_dict_get(const AVDictionary *m, const char *key, const AVDictionaryEntry *prev, int flags);
