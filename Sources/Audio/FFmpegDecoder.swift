@@ -388,7 +388,8 @@ private enum MemoryInput {
 
     static let seek: @convention(c) (UnsafeMutableRawPointer?, Int64, Int32) -> Int64 = { opaque, offset, whence in
         let input = MemoryBytes.from(opaque)
-        if whence & ~Int32(AVSEEK_FORCE) == Int32(AVSEEK_SIZE) { return Int64(input.bytes.count) }
-        return input.seek(offset, whence: whence & ~Int32(AVSEEK_FORCE)).map(Int64.init) ?? -1
+        let whence = whence & ~Int32(AVSEEK_FORCE)
+        if whence == Int32(AVSEEK_SIZE) { return Int64(input.bytes.count) }
+        return input.seek(offset, whence: whence).map(Int64.init) ?? -1
     }
 }

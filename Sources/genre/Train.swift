@@ -129,8 +129,9 @@ struct Train: ParsableCommand {
             if group?.rank ?? 0 == 0 {
                 let (split, files) = data.temperatureFiles
                 if let calibration = try Calibration.calibrate(checkpoint: config.run.best, files: files, batchSize: config.training.batchSize) {
-                    status.log(String(format: "calibration: temperature %.3f fitted on the %@ split; ECE %.4f before, %.4f after",
-                                      calibration.temperature, split, calibration.eceBefore, calibration.eceAfter) + " (stored in \(config.run.best))")
+                    status.log(String(format: "calibration: temperature %.3f fitted on the ", calibration.temperature) + split
+                        + String(format: " split; ECE %.4f before, %.4f after", calibration.eceBefore, calibration.eceAfter)
+                        + " (stored in \(config.run.best))")
                 } else {
                     status.log("calibration: no \(split) files, temperature left at 1")
                 }
