@@ -92,7 +92,7 @@ public struct StateTensor {
 private final class Residual: Engine.Layer {
     let body: Sequential
     init(_ body: Sequential) { self.body = body }
-    func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor { tape.add(x, body(x, tape)) }
+    func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor { body.addingInput(x, tape) }
 }
 
 /// concat(body(x), shortcut(x)) along channels.

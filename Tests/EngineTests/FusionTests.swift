@@ -6,21 +6,8 @@ import XCTest
 /// `conv2dBatchNorm` and gives what the three separate ops give, for every convolution path
 /// (pointwise GEMM with column and row splits, im2col, grouped, depthwise 3×3 strides 1 and 2,
 /// channel counts with and without a vector tail, GEMM edge tiles).
-final class FusionTests: XCTestCase {
-    private var random = SeededRandom(seed: 77)
-
-    private func randomTensor(_ shape: [Int], scale: Float = 1, offset: Float = 0) -> Tensor {
-        Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in random.nextNormal() * scale + offset })
-    }
-
-    private func batchNorm(_ channels: Int) -> BatchNorm {
-        let norm = BatchNorm(channels: channels)
-        for (parameter, scale, offset) in [(norm.weight, Float(0.5), Float(1)), (norm.bias, 0.5, 0), (norm.runningMean, 0.3, 0.1)] {
-            parameter.value.data.update(from: randomTensor([channels], scale: scale, offset: offset).data, count: channels)
-        }
-        for c in 0..<channels { norm.runningVariance.value.data[c] = 0.2 + random.nextUnitFloat() }
-        return norm
-    }
+final class FusionTests: XCTestCase, RandomLayers {
+    var random = SeededRandom(seed: 77)
 
     func testFusedMatchesSeparateOps() {
         forEachInstructionSet { checkFusedMatchesSeparateOps(label: $0.rawValue) }
@@ -122,5 +109,100 @@ final class InferTests: XCTestCase {
         let worst = zip(pieces.values, whole.values).map { abs($0 - $1) / max(1, abs($1)) }.max()!
         XCTAssertLessThanOrEqual(worst, 1e-6)
         XCTAssertEqual(network.infer(x, passValues: 1 << 20).values, whole.values, "one pass when the batch fits")
+    }
+}
+
+/// MobileNetV2's inverted residual in evaluation runs fused over tiles of rows
+/// (FusedInvertedResidual) and gives the bits of its three conv + batch norm ops and the
+/// residual add: with and without expansion, strides 1 and 2, channel counts with vector tails,
+/// one sample split into bands across threads, several tiles per band.
+final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
+    var random = SeededRandom(seed: 31)
+
+    func testFusedBlockMatchesSeparateOps() {
+        forEachInstructionSet { set in
+            // (batch, height, width, in, expansion, out, stride)
+            let cases: [(Int, Int, Int, Int, Int, Int, Int)] = [
+                (2, 40, 39, 16, 6, 16, 1),   // residual, two tiles per sample
+                (1, 64, 63, 24, 6, 32, 2),   // stride 2, odd width, one sample in two bands of three tiles
+                (3, 30, 30, 44, 1, 12, 1),   // no expansion, 44 channels (scalar tail)
+                (1, 64, 64, 8, 6, 8, 1),     // 48 hidden channels (16 + 16 + 16 and 8-wide blocks), long bands
+                (2, 25, 24, 12, 6, 20, 2),   // 72 hidden channels, stride 2 with an odd height
+            ]
+            for (batch, height, width, inC, expansion, outC, stride) in cases {
+                let hidden = inC * expansion
+                var scratch = SeededRandom(seed: random.next())
+                var layers: [any Layer] = []
+                if expansion != 1 {
+                    layers += [Conv2D(inputChannels: inC, outputChannels: hidden, kernelSize: 1, random: &scratch), batchNorm(hidden), ReLU6()]
+                }
+                layers += [
+                    Conv2D(inputChannels: hidden, outputChannels: hidden, kernelSize: 3, stride: stride, padding: 1, groups: hidden, random: &scratch),
+                    batchNorm(hidden), ReLU6(),
+                    Conv2D(inputChannels: hidden, outputChannels: outC, kernelSize: 1, random: &scratch), batchNorm(outC),
+                ]
+                let block = Sequential(layers)
+                let x = randomTensor([batch, height, width, inC], scale: 2)
+                let label = "\(set) \(batch)×\(height)×\(width)×\(inC) t\(expansion) → \(outC) s\(stride)"
+                XCTAssertTrue(block.evaluatesFused(x), label)
+
+                let tape = Tape(mode: .evaluation)
+                func convNorm(_ x: Tensor, _ conv: Int, upper: Float?) -> Tensor {
+                    let (c, n) = (layers[conv] as! Conv2D, layers[conv + 1] as! BatchNorm)
+                    return tape.conv2dBatchNorm(x, c.weight.value, stride: c.stride, padding: c.padding, groups: c.groups,
+                                                normWeight: n.weight.value, normBias: n.bias.value, runningMean: n.runningMean.value,
+                                                runningVariance: n.runningVariance.value, epsilon: n.epsilon, activationUpperBound: upper)
+                }
+                let first = expansion != 1 ? 3 : 0
+                let expanded = expansion != 1 ? convNorm(x, 0, upper: 6) : x
+                let separate = convNorm(convNorm(expanded, first, upper: 6), first + 3, upper: nil)
+                let fused = block(x, tape)
+                XCTAssertEqual(fused.shape, separate.shape, label)
+                assertSameBits(fused, separate, label)
+                XCTAssertTrue(fused.values.contains { $0 < 0 }, "\(label): the projection is linear")
+                if stride == 1 && inC == outC {
+                    assertSameBits(block.addingInput(x, tape), tape.add(x, separate), "\(label) + input")
+                }
+            }
+        }
+    }
+
+    private func assertSameBits(_ a: Tensor, _ b: Tensor, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+        let differing = (0..<min(a.count, b.count)).filter { a.data[$0].bitPattern != b.data[$0].bitPattern }
+        XCTAssertTrue(differing.isEmpty && a.count == b.count,
+                      "\(label): \(differing.count) of \(b.count) values differ, first at \(differing.first ?? -1)", file: file, line: line)
+    }
+
+    /// Small activations stay in cache anyway: the block then runs its ops one by one.
+    func testSmallInputsRunUnfused() {
+        var scratch = SeededRandom(seed: 5)
+        let block = Sequential([
+            Conv2D(inputChannels: 16, outputChannels: 96, kernelSize: 1, random: &scratch), BatchNorm(channels: 96), ReLU6(),
+            Conv2D(inputChannels: 96, outputChannels: 96, kernelSize: 3, padding: 1, groups: 96, random: &scratch), BatchNorm(channels: 96), ReLU6(),
+            Conv2D(inputChannels: 96, outputChannels: 16, kernelSize: 1, random: &scratch), BatchNorm(channels: 16),
+        ])
+        XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [32, 8, 8, 16])))
+        XCTAssertTrue(block.evaluatesFused(Tensor(zeros: [1, 32, 32, 16])))
+        XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [1, 32, 32, 8])), "channels that do not fit")
+    }
+}
+
+/// Random tensors and evaluation-mode batch norms with random statistics.
+private protocol RandomLayers: AnyObject {
+    var random: SeededRandom { get set }
+}
+
+extension RandomLayers {
+    func randomTensor(_ shape: [Int], scale: Float = 1, offset: Float = 0) -> Tensor {
+        Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in random.nextNormal() * scale + offset })
+    }
+
+    func batchNorm(_ channels: Int) -> BatchNorm {
+        let norm = BatchNorm(channels: channels)
+        for (parameter, scale, offset) in [(norm.weight, Float(0.5), Float(1)), (norm.bias, 0.5, 0), (norm.runningMean, 0.3, 0.1)] {
+            parameter.value.data.update(from: randomTensor([channels], scale: scale, offset: offset).data, count: channels)
+        }
+        for c in 0..<channels { norm.runningVariance.value.data[c] = 0.2 + random.nextUnitFloat() }
+        return norm
     }
 }

@@ -44,61 +44,80 @@ enum Depthwise {
                                map: ((_ coordinate: Int, _ tap: Int) -> Int?)? = nil) {
         let (from, to) = (UncheckedSendable(source), UncheckedSendable(target))
         let channels = g.inChannels
-        let vectorChannels = channels / 8 * 8
-        let sourceCoordinate = UncheckedSendable { (coordinate: Int, tap: Int) -> Int? in
-            guard let window else { return map!(coordinate, tap) }
-            let mapped = coordinate * window.stride - window.padding + tap
-            return mapped >= 0 ? mapped : nil
-        }
-        let interior = window.map { interiorColumns(targetWidth: targetSize.width, sourceWidth: sourceSize.width, window: $0) } ?? 0..<0
-        let wide = InstructionSet.active == .avx512
         Parallel.forEach(g.batch * targetSize.height, work: g.macs, minimumWork: 1 << 16) { range in
             withTaps { sources, weights in
-                func pixel(_ n: Int, _ i: Int, _ j: Int, fromChannel start: Int) {
-                    var taps = 0
-                    for kh in 0..<3 {
-                        guard let si = sourceCoordinate.value(i, kh), si < sourceSize.height else { continue }
-                        for kw in 0..<3 {
-                            guard let sj = sourceCoordinate.value(j, kw), sj < sourceSize.width else { continue }
-                            sources[taps] = from.value + ((n * sourceSize.height + si) * sourceSize.width + sj) * channels
-                            weights[taps] = weight + (kh * 3 + kw) * channels
-                            taps += 1
-                        }
-                    }
-                    let output = to.value + ((n * targetSize.height + i) * targetSize.width + j) * channels
-                    sumOfProducts(taps, sources, weights, channels: start..<channels, into: output, accumulate: accumulate)
-                }
                 for row in range {
                     let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
                     let targetRow = to.value + row * targetSize.width * channels
-                    for j in 0..<targetSize.width where !interior.contains(j) {
-                        pixel(n, i, j, fromChannel: 0)
-                        epilogue?.apply(targetRow + j * channels, channel: 0, count: channels)
-                    }
-                    guard let window, !interior.isEmpty else { continue }
-                    func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
-                        guard let si = sourceCoordinate.value(i, kh), si < sourceSize.height else { return nil }
-                        return from.value + (n * sourceSize.height + si) * sourceSize.width * channels
-                    }
-                    let rows = (sourceRow(0), sourceRow(1), sourceRow(2))
-                    let wideChannels = wide ? channels / 16 * 16 : 0
-                    if wideChannels > 0 {
-                        let (top, middle, bottom) = presentRows(rows)
-                        DepthwiseRows.slidingRow(top: top, middle: middle, bottom: bottom, inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil),
-                                                 weight: weight, channels: wideChannels, pixelStride: channels, stride: window.stride,
-                                                 padding: window.padding, columns: interior, target: targetRow, accumulate: accumulate,
-                                                 scale: epilogue?.scale, bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
-                    }
-                    slidingRow(rows, weight: weight, channels: wideChannels..<vectorChannels, stride: channels, window: window, columns: interior,
-                               into: targetRow, accumulate: accumulate, epilogue: epilogue)
-                    if vectorChannels < channels {
-                        for j in interior {
-                            pixel(n, i, j, fromChannel: vectorChannels)
-                            epilogue?.apply(targetRow + j * channels + vectorChannels, channel: vectorChannels, count: channels - vectorChannels)
+                    let sourceImage = from.value + n * sourceSize.height * sourceSize.width * channels
+                    guard let window else {
+                        // Taps through `map`: pixel by pixel.
+                        for j in 0..<targetSize.width {
+                            var taps = 0
+                            for kh in 0..<3 {
+                                guard let si = map!(i, kh), si < sourceSize.height else { continue }
+                                for kw in 0..<3 {
+                                    guard let sj = map!(j, kw), sj < sourceSize.width else { continue }
+                                    sources[taps] = sourceImage + (si * sourceSize.width + sj) * channels
+                                    weights[taps] = weight + (kh * 3 + kw) * channels
+                                    taps += 1
+                                }
+                            }
+                            sumOfProducts(taps, sources, weights, channels: 0..<channels, into: targetRow + j * channels, accumulate: accumulate)
                         }
+                        continue
                     }
+                    func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
+                        let si = i * window.stride - window.padding + kh
+                        return si >= 0 && si < sourceSize.height ? sourceImage + si * sourceSize.width * channels : nil
+                    }
+                    windowRow((sourceRow(0), sourceRow(1), sourceRow(2)), sourceWidth: sourceSize.width, weight: weight, channels: channels,
+                              window: window, target: targetRow, targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue,
+                              taps: (sources, weights))
                 }
             }
+        }
+    }
+
+    /// One target row of a windowed correlation: `rows` are the source rows under the kernel's
+    /// three taps (nil in the padding), `sourceWidth` pixels of `channels` each. Serial; the
+    /// fused inverted residual calls it on rows it keeps in cache.
+    @inline(__always)
+    static func windowRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), sourceWidth: Int,
+                          weight: UnsafePointer<Float>, channels: Int, window: (stride: Int, padding: Int),
+                          target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
+                          taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
+        let vectorChannels = channels / 8 * 8
+        let interior = interiorColumns(targetWidth: targetWidth, sourceWidth: sourceWidth, window: window)
+        func pixel(_ j: Int, fromChannel start: Int) {
+            var count = 0
+            for kh in 0..<3 {
+                guard let row = kh == 0 ? rows.0 : (kh == 1 ? rows.1 : rows.2) else { continue }
+                for kw in 0..<3 {
+                    let sj = j * window.stride - window.padding + kw
+                    guard sj >= 0 && sj < sourceWidth else { continue }
+                    taps.sources[count] = row + sj * channels
+                    taps.weights[count] = weight + (kh * 3 + kw) * channels
+                    count += 1
+                }
+            }
+            sumOfProducts(count, taps.sources, taps.weights, channels: start..<channels, into: target + j * channels, accumulate: accumulate)
+            epilogue?.apply(target + j * channels + start, channel: start, count: channels - start)
+        }
+        for j in 0..<targetWidth where !interior.contains(j) { pixel(j, fromChannel: 0) }
+        guard !interior.isEmpty else { return }
+        let wideChannels = InstructionSet.active == .avx512 ? channels / 16 * 16 : 0
+        if wideChannels > 0 {
+            let (top, middle, bottom) = presentRows(rows)
+            DepthwiseRows.slidingRow(top: top, middle: middle, bottom: bottom, inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil),
+                                     weight: weight, channels: wideChannels, pixelStride: channels, stride: window.stride,
+                                     padding: window.padding, columns: interior, target: target, accumulate: accumulate,
+                                     scale: epilogue?.scale, bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
+        }
+        slidingRow(rows, weight: weight, channels: wideChannels..<vectorChannels, stride: channels, window: window, columns: interior,
+                   into: target, accumulate: accumulate, epilogue: epilogue)
+        if vectorChannels < channels {
+            for j in interior { pixel(j, fromChannel: vectorChannels) }
         }
     }
 

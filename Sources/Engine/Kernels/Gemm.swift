@@ -240,10 +240,11 @@ public enum Gemm {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
-        var ap = a, bp = UnsafeRawPointer(b)
+        var ap = a, bp = b
         for _ in 0..<kc {
-            let b0 = bp.load(as: V.self)
-            let b1 = bp.load(fromByteOffset: 32, as: V.self)
+            // The vector helpers are always inlined; the generic raw loads were not once `serial` had two callers.
+            let b0 = bp.vector(0)
+            let b1 = bp.vector(8)
             var av = V(repeating: ap[0])
             c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
             av = V(repeating: ap[1 * rowStride])
@@ -257,7 +258,7 @@ public enum Gemm {
             av = V(repeating: ap[5 * rowStride])
             c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
             ap += columnStride
-            bp += nr * MemoryLayout<Float>.stride
+            bp += nr
         }
         if let finish {
             // The tile's sixteen channels get batch norm and activation in registers.

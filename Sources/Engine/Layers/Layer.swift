@@ -28,6 +28,8 @@ public final class Sequential: Layer {
     public let names: [String]
     /// The layers grouped into the steps that run as one op, decided once here.
     let steps: [Step]
+    /// Set when the layers are an inverted residual, which evaluation runs fused.
+    let invertedResidual: InvertedResidualBlock?
 
     public convenience init(_ layers: [any Layer]) {
         self.init(named: layers.enumerated().map { (String($0.offset), $0.element) })
@@ -37,6 +39,7 @@ public final class Sequential: Layer {
         layers = named.map(\.1)
         names = named.map(\.0)
         steps = Step.plan(layers)
+        invertedResidual = InvertedResidualBlock(layers)
     }
 
     /// One or more consecutive layers run as one op. A batch norm followed by a ReLU or ReLU6
@@ -88,7 +91,17 @@ public final class Sequential: Layer {
     }
 
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
-        run(x, tape, from: 0).output
+        if !tape.isTraining, let block = invertedResidual, block.fuses(x) { return block.evaluate(x, addingInput: false) }
+        return run(x, tape, from: 0).output
+    }
+
+    /// Whether evaluating `x` runs the layers as one fused inverted residual.
+    public func evaluatesFused(_ x: Tensor) -> Bool { invertedResidual?.fuses(x) ?? false }
+
+    /// x + self(x): the layers as a residual block's body. A fused evaluation adds x in its tiles.
+    public func addingInput(_ x: Tensor, _ tape: Tape) -> Tensor {
+        if !tape.isTraining, let block = invertedResidual, block.fuses(x) { return block.evaluate(x, addingInput: true) }
+        return tape.add(x, self(x, tape))
     }
 
     /// Runs the steps from index `first` to `end`, until `stop` says so after a step; returns

@@ -14,14 +14,21 @@ extension Tape {
                      "batch norm: parameters do not have \(channels) channels")
         let y = Tensor(uninitialized: g.outputShape)
         withScratch(2 * channels) { coefficients in
-            // y = (conv − μ)·s + β with s = γσ⁻¹ is applied as one fused multiply-add: conv·s + (β − μ·s).
             let (scale, bias) = (coefficients, coefficients + channels)
-            for c in 0..<channels {
-                scale[c] = normWeight.data[c] * (1 / (runningVariance.data[c] + epsilon).squareRoot())
-                bias[c] = normBias.data[c] - runningMean.data[c] * scale[c]
-            }
+            foldBatchNorm(weight: normWeight, bias: normBias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon,
+                          scale: scale, shift: bias)
             Convolution.forward(g, x: x.data, weight: weight.data, y: y.data, epilogue: ChannelEpilogue(scale: scale, bias: bias, upper: upper))
         }
         return y
+    }
+}
+
+/// An evaluation-mode batch norm y = (x − μ)·s + β with s = γσ⁻¹, as the one fused multiply-add
+/// x·s + (β − μ·s) a kernel's epilogue applies.
+func foldBatchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor, epsilon: Float,
+                   scale: UnsafeMutablePointer<Float>, shift: UnsafeMutablePointer<Float>) {
+    for c in 0..<weight.count {
+        scale[c] = weight.data[c] * (1 / (runningVariance.data[c] + epsilon).squareRoot())
+        shift[c] = bias.data[c] - runningMean.data[c] * scale[c]
     }
 }

@@ -1,0 +1,81 @@
+/// The layers of one MobileNetV2 inverted residual — [1×1 conv, BN, ReLU6] (absent when the
+/// expansion is 1), 3×3 depthwise conv, BN, ReLU6, 1×1 conv, BN — recognised by `Sequential`,
+/// whose evaluation then runs them as one `FusedInvertedResidual` when the expanded activation
+/// is too large to stay in cache. Training keeps the separate ops (they have backwards).
+final class InvertedResidualBlock {
+    let expand: (conv: Conv2D, norm: BatchNorm)?
+    let depthwise: (conv: Conv2D, norm: BatchNorm)
+    let project: (conv: Conv2D, norm: BatchNorm)
+
+    /// Per-sample expanded values from which the fused block is faster than the separate ops
+    /// (smaller activations stay in cache anyway, and whole-batch GEMMs pack weights once).
+    /// (MobileNetV2 at 128×128 fuses its blocks at 64×64, 32×32 and 16×16.)
+    static let fusedFromValues = 1 << 15
+
+    init?(_ nested: [any Layer]) {
+        // The networks nest each conv + BN + activation in a Sequential of its own.
+        func flattened(_ layers: [any Layer]) -> [any Layer] { layers.flatMap { ($0 as? Sequential).map { flattened($0.layers) } ?? [$0] } }
+        let layers = flattened(nested)
+        func pointwise(_ layer: any Layer) -> Conv2D? {
+            guard let conv = layer as? Conv2D, conv.weight.value.shape[0] == 1, conv.stride == 1, conv.padding == 0, conv.groups == 1 else { return nil }
+            return conv
+        }
+        let body: ArraySlice<any Layer>
+        if layers.count == 8, let conv = pointwise(layers[0]), let norm = layers[1] as? BatchNorm, layers[2] is ReLU6 {
+            expand = (conv, norm)
+            body = layers[3...]
+        } else if layers.count == 5 {
+            expand = nil
+            body = layers[...]
+        } else {
+            return nil
+        }
+        let parts = Array(body)
+        guard let filter = parts[0] as? Conv2D, let filterNorm = parts[1] as? BatchNorm, parts[2] is ReLU6,
+              let projection = pointwise(parts[3]), let projectionNorm = parts[4] as? BatchNorm else { return nil }
+        let hidden = filter.weight.value.shape[3]
+        guard filter.weight.value.shape == [3, 3, 1, hidden], filter.groups == hidden, filter.padding == 1, filter.stride <= 2,
+              projection.weight.value.shape[2] == hidden, expand.map({ $0.conv.weight.value.shape[3] == hidden }) ?? true else { return nil }
+        depthwise = (filter, filterNorm)
+        project = (projection, projectionNorm)
+    }
+
+    var hidden: Int { depthwise.conv.weight.value.shape[3] }
+
+    /// Whether evaluating NHWC `x` fused pays.
+    func fuses(_ x: Tensor) -> Bool {
+        x.shape.count == 4 && x.shape[3] == (expand?.conv.weight.value.shape[2] ?? hidden)
+            && x.shape[1] * x.shape[2] * hidden >= Self.fusedFromValues
+    }
+
+    /// The block's evaluation-mode output (plus `x` when `addingInput`), fused.
+    func evaluate(_ x: Tensor, addingInput: Bool) -> Tensor {
+        let (inChannels, outChannels, stride) = (x.shape[3], project.conv.weight.value.shape[3], depthwise.conv.stride)
+        precondition(!addingInput || (stride == 1 && inChannels == outChannels), "a residual block keeps its shape")
+        let norms = [expand?.norm, depthwise.norm, project.norm]
+        let width = norms.map { 2 * ($0?.weight.value.count ?? 0) }
+        return withScratch(width.reduce(0, +)) { coefficients in
+            // Each norm's scale, then its bias, folded as conv2dBatchNorm folds them.
+            var stages: [ChannelEpilogue?] = []
+            var offset = 0
+            for (norm, upper) in zip(norms, [Float(6), 6, nil]) {
+                guard let norm else { stages.append(nil); continue }
+                let channels = norm.weight.value.count
+                let (scale, bias) = (coefficients + offset, coefficients + offset + channels)
+                foldBatchNorm(weight: norm.weight.value, bias: norm.bias.value, runningMean: norm.runningMean.value,
+                              runningVariance: norm.runningVariance.value, epsilon: norm.epsilon, scale: scale, shift: bias)
+                stages.append(ChannelEpilogue(scale: scale, bias: bias, upper: upper))
+                offset += 2 * channels
+            }
+            let block = FusedInvertedResidual(
+                expand: expand.map { .init(weight: $0.conv.weight.value.data, epilogue: stages[0]!) },
+                depthwise: .init(weight: depthwise.conv.weight.value.data, epilogue: stages[1]!),
+                project: .init(weight: project.conv.weight.value.data, epilogue: stages[2]!),
+                inChannels: inChannels, hidden: hidden, outChannels: outChannels, stride: stride, addsInput: addingInput)
+            let (height, width) = block.outputSize(height: x.shape[1], width: x.shape[2])
+            let y = Tensor(uninitialized: [x.shape[0], height, width, outChannels])
+            block.forward(x: x.data, batch: x.shape[0], height: x.shape[1], width: x.shape[2], y: y.data)
+            return y
+        }
+    }
+}
