@@ -6,49 +6,67 @@ enum BatchNormKernels {
     /// thousands of rows loses digits that a batch norm's gradient needs.
     static let blockRows = 64
 
-    /// Σ_rows kernel(x, other, center) per channel (center and other default to zero and x),
-    /// in Float over blocks of `blockRows` rows, the blocks summed in Double per thread.
-    static func channelSums<K: RowKernel>(_ x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float]? = nil,
-                                          other: UnsafePointer<Float>? = nil, _ kernel: K) -> [Double] {
-        let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
-        var partials = [Float](repeating: 0, count: chunks.count * channels)
+    /// The sums a training batch norm needs, from one pass over memory: per channel Σx, summed
+    /// in Float over blocks of `blockRows` rows and the blocks in Double, and each block's sum
+    /// of squared deviations from its own mean (the block is still in cache for that second
+    /// look), from which `squaredDeviations` gives Σ(x − μ)² for any μ without reading x again.
+    static func moments(_ x: UnsafePointer<Float>, rows: Int, channels: Int) -> ChannelMoments {
+        let chunks = Parallel.ranges(rows, granularity: blockRows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
+        let blocks = (rows + blockRows - 1) / blockRows
+        var moments = ChannelMoments(rows: rows, channels: channels, chunks: chunks,
+                                     sums: [Double](repeating: 0, count: channels),
+                                     blockSums: [Float](repeating: 0, count: blocks * channels),
+                                     blockSquares: [Float](repeating: 0, count: blocks * channels))
         var wide = [Double](repeating: 0, count: chunks.count * channels)
-        let centre = center ?? [Float](repeating: 0, count: channels)
-        partials.withUnsafeMutableBufferPointer { partialBuffer in wide.withUnsafeMutableBufferPointer { wideBuffer in
-            centre.withUnsafeBufferPointer { centreBuffer in
-                let shared = UncheckedSendable((x, other ?? x, centreBuffer.baseAddress!, partialBuffer.baseAddress!, wideBuffer.baseAddress!))
+        moments.blockSums.withUnsafeMutableBufferPointer { sumBuffer in moments.blockSquares.withUnsafeMutableBufferPointer { squareBuffer in
+            wide.withUnsafeMutableBufferPointer { wideBuffer in
+                let shared = UncheckedSendable((x, sumBuffer.baseAddress!, squareBuffer.baseAddress!, wideBuffer.baseAddress!))
                 Parallel.forEach(chunks) { chunk, range in
-                    let (source, second, mean, all, allWide) = shared.value
-                    let sum = all + chunk * channels, total = allWide + chunk * channels
+                    let (source, allSums, allSquares, allWide) = shared.value
+                    let total = allWide + chunk * channels
+                    // Chunk bounds are multiples of blockRows except the end, so blocks are global.
                     for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                        for row in block..<min(block + blockRows, range.upperBound) {
-                            let (a, b) = (source + row * channels, second + row * channels)
-                            var c = 0
-                            while c + 8 <= channels {
-                                sum.store(sum.vector(c) + kernel(a.vector(c), b.vector(c), mean.vector(c)), at: c)
-                                c += 8
+                        let end = min(block + blockRows, range.upperBound)
+                        let (sum, squares) = (allSums + block / blockRows * channels, allSquares + block / blockRows * channels)
+                        let count = Float(end - block)
+                        var c = 0
+                        while c + 8 <= channels {
+                            var s = V()
+                            for row in block..<end { s += source.vector(row * channels + c) }
+                            let mean = s / count
+                            var q = V()
+                            for row in block..<end {
+                                let d = source.vector(row * channels + c) - mean
+                                q = q.addingProduct(d, d)
                             }
-                            while c < channels {
-                                sum[c] += kernel(V(repeating: a[c]), V(repeating: b[c]), V(repeating: mean[c]))[0]
-                                c += 1
-                            }
+                            sum.store(s, at: c)
+                            squares.store(q, at: c)
+                            c += 8
                         }
-                        for c in 0..<channels { total[c] += Double(sum[c]); sum[c] = 0 }
+                        while c < channels {
+                            var s: Float = 0
+                            for row in block..<end { s += source[row * channels + c] }
+                            let mean = s / count
+                            var q: Float = 0
+                            for row in block..<end { q += (source[row * channels + c] - mean) * (source[row * channels + c] - mean) }
+                            (sum[c], squares[c]) = (s, q)
+                            c += 1
+                        }
+                        for c in 0..<channels { total[c] += Double(sum[c]) }
                     }
                 }
             }
         } }
-        var total = [Double](repeating: 0, count: channels)
         for chunk in 0..<chunks.count {
-            for c in 0..<channels { total[c] += wide[chunk * channels + c] }
+            for c in 0..<channels { moments.sums[c] += wide[chunk * channels + c] }
         }
-        return total
+        return moments
     }
 
-    /// (Σ dy, Σ (x − center)·dy) per channel in one pass, each summed in the order `channelSums`
-    /// uses. With a mask, dy first becomes the clamp's gradient in place: dy where
-    /// 0 < clamp((x − center)·scale + shift) < bound, else 0, the clamp's input recomputed with
-    /// `affine`'s operations so the mask is the forward's bit for bit.
+    /// (Σ dy, Σ (x − center)·dy) per channel in one pass, in Float over blocks of `blockRows`
+    /// rows and the blocks in Double. With a mask, dy first becomes the clamp's gradient in
+    /// place: dy where 0 < clamp((x − center)·scale + shift) < bound, else 0, the clamp's input
+    /// recomputed with `affine`'s operations so the mask is the forward's bit for bit.
     static func gradientSums(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float],
                              mask: (scale: [Float], shift: [Float], bound: Float)?) -> ([Double], [Double]) {
         let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
@@ -147,19 +165,43 @@ enum BatchNormKernels {
     }
 }
 
-/// A per-row, per-channel term of a batch-norm reduction.
-protocol RowKernel {
-    func callAsFunction(_ x: SIMD8<Float>, _ other: SIMD8<Float>, _ center: SIMD8<Float>) -> SIMD8<Float>
-}
+/// Per-channel sums of [rows, channels] data (`BatchNormKernels.moments`).
+struct ChannelMoments {
+    let rows, channels: Int
+    /// The row ranges the threads took; multiples of `blockRows` apart.
+    let chunks: [Range<Int>]
+    /// Σx per channel.
+    var sums: [Double]
+    /// Per block of `blockRows` rows: Σx and Σ(x − block mean)², [blocks, channels].
+    var blockSums: [Float]
+    var blockSquares: [Float]
 
-/// x
-struct ValueTerm: RowKernel {
-    @inline(__always) func callAsFunction(_ x: SIMD8<Float>, _ other: SIMD8<Float>, _ center: SIMD8<Float>) -> SIMD8<Float> { x }
-}
-
-/// (x − center)²
-struct SquaredDeviationTerm: RowKernel {
-    @inline(__always) func callAsFunction(_ x: SIMD8<Float>, _ other: SIMD8<Float>, _ center: SIMD8<Float>) -> SIMD8<Float> {
-        (x - center) * (x - center)
+    /// Σ(x − center)² per channel: Σ over blocks of the block's own squared deviations plus
+    /// n·(block mean − center)², in Double.
+    func squaredDeviations(about center: [Float]) -> [Double] {
+        let blockRows = BatchNormKernels.blockRows
+        var wide = [Double](repeating: 0, count: chunks.count * channels)
+        wide.withUnsafeMutableBufferPointer { wideBuffer in
+            blockSums.withUnsafeBufferPointer { sums in blockSquares.withUnsafeBufferPointer { squares in center.withUnsafeBufferPointer { mean in
+                let shared = UncheckedSendable((wideBuffer.baseAddress!, sums.baseAddress!, squares.baseAddress!, mean.baseAddress!))
+                Parallel.forEach(chunks) { chunk, range in
+                    let (allWide, sums, squares, mean) = shared.value
+                    let total = allWide + chunk * channels
+                    for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
+                        let count = Double(min(block + blockRows, range.upperBound) - block)
+                        let offset = block / blockRows * channels
+                        for c in 0..<channels {
+                            let deviation = Double(sums[offset + c]) / count - Double(mean[c])
+                            total[c] += Double(squares[offset + c]) + count * deviation * deviation
+                        }
+                    }
+                }
+            } } }
+        }
+        var totals = [Double](repeating: 0, count: channels)
+        for chunk in 0..<chunks.count {
+            for c in 0..<channels { totals[c] += wide[chunk * channels + c] }
+        }
+        return totals
     }
 }

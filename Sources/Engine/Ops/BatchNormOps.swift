@@ -20,7 +20,8 @@ extension Tape {
         // Rows of the whole batch (this process's alone without a reducer).
         var total = rows
         if isTraining {
-            var sums = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, ValueTerm())
+            let moments = BatchNormKernels.moments(x.data, rows: rows, channels: channels)
+            var sums = moments.sums
             if let reducer {
                 sums.append(Double(rows))
                 reducer.sum(&sums)
@@ -28,7 +29,7 @@ extension Tape {
             }
             precondition(total > 1, "batch norm in training needs more than one value per channel")
             for c in 0..<channels { mean[c] = Float(sums[c] / Double(total)) }
-            var squares = BatchNormKernels.channelSums(x.data, rows: rows, channels: channels, center: mean, SquaredDeviationTerm())
+            var squares = moments.squaredDeviations(about: mean)
             reducer?.sum(&squares)
             for c in 0..<channels {
                 let variance = squares[c] / Double(total)
