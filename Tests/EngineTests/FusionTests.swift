@@ -115,7 +115,7 @@ final class InferTests: XCTestCase {
 /// MobileNetV2's inverted residual in evaluation runs fused over tiles of rows
 /// (FusedInvertedResidual) and gives the bits of its three conv + batch norm ops and the
 /// residual add: with and without expansion, strides 1 and 2, channel counts with vector tails,
-/// one sample split into bands across threads, several tiles per band.
+/// several tiles per sample.
 final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
     var random = SeededRandom(seed: 31)
 
@@ -124,9 +124,9 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
             // (batch, height, width, in, expansion, out, stride)
             let cases: [(Int, Int, Int, Int, Int, Int, Int)] = [
                 (2, 40, 39, 16, 6, 16, 1),   // residual, two tiles per sample
-                (1, 64, 63, 24, 6, 32, 2),   // stride 2, odd width, one sample in two bands of three tiles
+                (2, 64, 63, 24, 6, 32, 2),   // stride 2, odd width, four tiles per sample
                 (3, 30, 30, 44, 1, 12, 1),   // no expansion, 44 channels (scalar tail)
-                (1, 64, 64, 8, 6, 8, 1),     // 48 hidden channels (16 + 16 + 16 and 8-wide blocks), long bands
+                (2, 64, 64, 8, 6, 8, 1),     // 48 hidden channels (16 + 16 + 16 and 8-wide blocks), three tiles
                 (2, 25, 24, 12, 6, 20, 2),   // 72 hidden channels, stride 2 with an odd height
             ]
             for (batch, height, width, inC, expansion, outC, stride) in cases {
@@ -173,7 +173,8 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
                       "\(label): \(differing.count) of \(b.count) values differ, first at \(differing.first ?? -1)", file: file, line: line)
     }
 
-    /// Small activations stay in cache anyway: the block then runs its ops one by one.
+    /// Small activations stay in cache anyway, and one sample is better split inside each op:
+    /// the block then runs its ops one by one.
     func testSmallInputsRunUnfused() {
         var scratch = SeededRandom(seed: 5)
         let block = Sequential([
@@ -182,8 +183,9 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
             Conv2D(inputChannels: 96, outputChannels: 16, kernelSize: 1, random: &scratch), BatchNorm(channels: 16),
         ])
         XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [32, 8, 8, 16])))
-        XCTAssertTrue(block.evaluatesFused(Tensor(zeros: [1, 32, 32, 16])))
-        XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [1, 32, 32, 8])), "channels that do not fit")
+        XCTAssertTrue(block.evaluatesFused(Tensor(zeros: [2, 32, 32, 16])))
+        XCTAssertEqual(block.evaluatesFused(Tensor(zeros: [1, 32, 32, 16])), Parallel.threadCount == 1, "one sample: every thread shares its GEMMs")
+        XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [2, 32, 32, 8])), "channels that do not fit")
     }
 }
 

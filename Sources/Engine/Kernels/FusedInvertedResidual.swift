@@ -1,9 +1,9 @@
 /// MobileNetV2's inverted residual in evaluation mode — expand 1×1 → BN → ReLU6 → depthwise 3×3
 /// → BN → ReLU6 → project 1×1 → BN (→ + input) — over tiles of a few output rows, so the
 /// expanded activation (six times the block's input) lives in two cache-sized buffers instead of
-/// going to memory twice. Each thread takes whole bands of rows of a sample and walks them tile by
-/// tile, keeping the expanded rows a tile shares with the next (no row is expanded twice within a
-/// band). Same kernels, same arithmetic per value as the unfused ops: the bits are the same.
+/// going to memory twice. Each thread takes whole samples and walks each tile by tile, keeping the
+/// expanded rows a tile shares with the next (no row is expanded twice). Same kernels, same
+/// arithmetic per value as the unfused ops: the bits are the same.
 struct FusedInvertedResidual {
     /// A 1×1 convolution's [in, out] weight matrix or the depthwise [9, channels] taps, and the
     /// folded batch norm (and clamp) applied as the values are written.
@@ -40,25 +40,18 @@ struct FusedInvertedResidual {
     func forward(x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, y: UnsafeMutablePointer<Float>) {
         let (outHeight, outWidth) = outputSize(height: height, width: width)
         let rows = tileRows(width: width)
-        // Enough bands for every thread; each band costs its first tile's two halo rows again.
-        let threads = Parallel.threadCount
-        let bandsPerSample = min(outHeight, max(1, (threads + batch - 1) / batch))
-        let bandRows = (outHeight + bandsPerSample - 1) / bandsPerSample
-        let bands = (0..<batch).flatMap { n in
-            Swift.stride(from: 0, to: outHeight, by: bandRows).map { (n, $0..<min(outHeight, $0 + bandRows)) }
-        }
         let maxInputRows = min(height, (rows - 1) * stride + 3)
         let (input, output) = (UncheckedSendable(x), UncheckedSendable(y))
-        Parallel.forEach(bands.count) { range in
+        Parallel.forEach(batch) { samples in
             withScratch(expand == nil ? 1 : maxInputRows * width * hidden) { expanded in
             withScratch(rows * outWidth * hidden) { filtered in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 18) { taps in
-                for (n, band) in bands[range] {
+                for n in samples {
                     let image = input.value + n * height * width * inChannels
                     // Input rows held in `expanded`, from `held.lowerBound` at its start.
                     var held = 0..<0
-                    for first in Swift.stride(from: band.lowerBound, to: band.upperBound, by: rows) {
-                        let last = min(first + rows, band.upperBound)
+                    for first in Swift.stride(from: 0, to: outHeight, by: rows) {
+                        let last = min(first + rows, outHeight)
                         let needed = max(0, first * stride - 1)..<min(height, (last - 1) * stride + 2)
                         func row(_ ih: Int) -> UnsafePointer<Float>? {
                             guard ih >= 0 && ih < height else { return nil }
