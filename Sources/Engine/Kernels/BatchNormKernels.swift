@@ -13,7 +13,7 @@ enum BatchNormKernels {
     static func moments(_ x: UnsafePointer<Float>, rows: Int, channels: Int) -> ChannelMoments {
         let chunks = Parallel.ranges(rows, granularity: blockRows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
         let blocks = (rows + blockRows - 1) / blockRows
-        var moments = ChannelMoments(rows: rows, channels: channels, chunks: chunks,
+        var moments = ChannelMoments(channels: channels, chunks: chunks,
                                      sums: [Double](repeating: 0, count: channels),
                                      blockSums: [Float](repeating: 0, count: blocks * channels),
                                      blockSquares: [Float](repeating: 0, count: blocks * channels))
@@ -167,7 +167,7 @@ enum BatchNormKernels {
 
 /// Per-channel sums of [rows, channels] data (`BatchNormKernels.moments`).
 struct ChannelMoments {
-    let rows, channels: Int
+    let channels: Int
     /// The row ranges the threads took; multiples of `blockRows` apart.
     let chunks: [Range<Int>]
     /// Σx per channel.

@@ -8,8 +8,8 @@ final class InvertedResidualBlock {
     let project: (conv: Conv2D, norm: BatchNorm)
 
     /// Per-sample expanded values from which the fused block is faster than the separate ops
-    /// (smaller activations stay in cache anyway, and whole-batch GEMMs pack weights once).
-    /// (MobileNetV2 at 128×128 fuses its blocks at 64×64, 32×32 and 16×16.)
+    /// (smaller activations stay in cache anyway, and whole-batch GEMMs pack weights once):
+    /// at 128×128, MobileNetV2's blocks at 64×64, 32×32 and 16×16 and its 96-channel ones at 8×8.
     static let fusedFromValues = 1 << 15
 
     init?(_ nested: [any Layer]) {
@@ -20,17 +20,14 @@ final class InvertedResidualBlock {
             guard let conv = layer as? Conv2D, conv.weight.value.shape[0] == 1, conv.stride == 1, conv.padding == 0, conv.groups == 1 else { return nil }
             return conv
         }
-        let body: ArraySlice<any Layer>
         if layers.count == 8, let conv = pointwise(layers[0]), let norm = layers[1] as? BatchNorm, layers[2] is ReLU6 {
             expand = (conv, norm)
-            body = layers[3...]
         } else if layers.count == 5 {
             expand = nil
-            body = layers[...]
         } else {
             return nil
         }
-        let parts = Array(body)
+        let parts = Array(layers.suffix(5))
         guard let filter = parts[0] as? Conv2D, let filterNorm = parts[1] as? BatchNorm, parts[2] is ReLU6,
               let projection = pointwise(parts[3]), let projectionNorm = parts[4] as? BatchNorm else { return nil }
         let hidden = filter.weight.value.shape[3]
@@ -55,8 +52,7 @@ final class InvertedResidualBlock {
         let (inChannels, outChannels, stride) = (x.shape[3], project.conv.weight.value.shape[3], depthwise.conv.stride)
         precondition(!addingInput || (stride == 1 && inChannels == outChannels), "a residual block keeps its shape")
         let norms = [expand?.norm, depthwise.norm, project.norm]
-        let width = norms.map { 2 * ($0?.weight.value.count ?? 0) }
-        return withScratch(width.reduce(0, +)) { coefficients in
+        return withScratch(norms.reduce(0) { $0 + 2 * ($1?.weight.value.count ?? 0) }) { coefficients in
             // Each norm's scale, then its bias, folded as conv2dBatchNorm folds them.
             var stages: [ChannelEpilogue?] = []
             var offset = 0

@@ -91,7 +91,7 @@ public final class Sequential: Layer {
     }
 
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
-        if !tape.isTraining, let block = invertedResidual, block.fuses(x) { return block.evaluate(x, addingInput: false) }
+        if !tape.isTraining, evaluatesFused(x) { return invertedResidual!.evaluate(x, addingInput: false) }
         return run(x, tape, from: 0).output
     }
 
@@ -100,7 +100,7 @@ public final class Sequential: Layer {
 
     /// x + self(x): the layers as a residual block's body. A fused evaluation adds x in its tiles.
     public func addingInput(_ x: Tensor, _ tape: Tape) -> Tensor {
-        if !tape.isTraining, let block = invertedResidual, block.fuses(x) { return block.evaluate(x, addingInput: true) }
+        if !tape.isTraining, evaluatesFused(x) { return invertedResidual!.evaluate(x, addingInput: true) }
         return tape.add(x, self(x, tape))
     }
 
