@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "Audio", "Engine", "Models", "SafeTensors", "Files", "Synth", "TestSupport"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Audio", "Features", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "SafeTensors", "GenreKit", "Models", "Features", "Audio", "Tags", "TagTestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "SafeTensors", "Engine", "GenreKit", "Models", "Features", "Audio", "Tags", "TagTestSupport"]),
         .target(name: "TagTestSupport", dependencies: ["Tags"], path: "Tests/TagTestSupport"),
         .testTarget(name: "TagsTests", dependencies: ["Tags", "TagTestSupport", "TestSupport"]),
     ]

@@ -1,3 +1,4 @@
+import Engine
 import Foundation
 import TestSupport
 import XCTest
@@ -45,6 +46,7 @@ final class BenchCLITests: XCTestCase {
             XCTAssertEqual(json["batch"] as? Int, 4)
             XCTAssertEqual(json["threads"] as? Int, 1)
             XCTAssertEqual(json["input"] as? String, "32x32")
+            XCTAssertTrue(["avx2", "avx512"].contains(json["simd"] as? String), "simd: \(json["simd"] ?? "missing")")
             assertPositive(json, ["samples_per_second", "ms_per_step", "gflops", "peak_rss_mb", "loss"])
             assertCeiling(json)
         }
@@ -60,6 +62,19 @@ final class BenchCLITests: XCTestCase {
         assertPositive(json, ["samples_per_second", "ms_per_step", "gflops", "single_ms", "single_gflops", "peak_rss_mb", "threads"])
         assertCeiling(json)
         assertCeiling(json, rate: "single_gflops", fraction: "single_fraction_of_ceiling")
+    }
+
+    /// The figures say which vector instructions made them; GENRE_SIMD=avx2 holds a run to AVX2.
+    func testInstructionSetIsReported() throws {
+        let arguments = ["bench", "infer", "--steps", "1", "--single-steps", "1", "--batch", "2", "--input", "32x32", "--threads", "1"]
+        let held = try CommandRunner.run(arguments + ["--json"], environment: ["GENRE_SIMD": "avx2"])
+        XCTAssertEqual(held.status, 0, held.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(held.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["simd"] as? String, "avx2")
+        let text = try CommandRunner.run(arguments, environment: ["GENRE_SIMD": "avx2"])
+        XCTAssertTrue(text.stdout.contains("1 thread, AVX2,"), text.stdout)
+        let native = try benchJSON(Array(arguments.dropFirst()))
+        XCTAssertEqual(native["simd"] as? String, InstructionSet.detected.rawValue)
     }
 
     func testBadOptionsFail() throws {

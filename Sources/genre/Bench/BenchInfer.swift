@@ -53,7 +53,7 @@ struct BenchInfer: ParsableCommand {
                 ("peak_rss_mb", memory),
             ])
         } else {
-            print("inference \(options.description), \(threads) thread\(threads == 1 ? "" : "s"), "
+            print("inference \(options.description), \(BenchNetworkOptions.machine(threads: threads)), "
                 + "median of \(steps) batches and \(singleSteps) single windows after warm-up")
             let share = { (rate: Double) in GemmCeiling.describe(fraction: rate / ceiling, ceiling: ceiling, threads: threads) }
             print(String(format: "batch %d: %.1f samples/s  %.2f ms/step  %.1f GFLOP/s, ", options.batch, samples, batchSeconds * 1e3, gflops)

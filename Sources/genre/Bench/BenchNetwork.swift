@@ -50,10 +50,17 @@ struct BenchNetworkOptions: ParsableArguments {
                       values: (0..<n * input.height * input.width).map { _ in random.nextNormal() })
     }
 
-    /// The JSON fields that say what was measured.
+    /// The JSON fields that say what was measured, and on which vector instructions (the same
+    /// machine type comes with and without AVX-512, and `GENRE_SIMD=avx2` holds a run to AVX2).
     func jsonHeader(command: String, threads: Int, steps: Int) -> [(String, Any)] {
         [("command", command), ("arch", arch.rawValue), ("width", width), ("batch", batch),
-         ("input", "\(input.height)x\(input.width)"), ("classes", classes), ("threads", threads), ("steps", steps)]
+         ("input", "\(input.height)x\(input.width)"), ("classes", classes), ("threads", threads), ("steps", steps),
+         ("simd", InstructionSet.active.rawValue)]
+    }
+
+    /// "2 threads, AVX2" for the text header.
+    static func machine(threads: Int) -> String {
+        "\(threads) thread\(threads == 1 ? "" : "s"), \(InstructionSet.active == .avx512 ? "AVX-512" : "AVX2")"
     }
 
     var description: String {

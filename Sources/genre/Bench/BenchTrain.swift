@@ -52,7 +52,7 @@ struct BenchTrain: ParsableCommand {
                 ("peak_rss_mb", memory), ("loss", Double(lastLoss)),
             ])
         } else {
-            print("training \(options.description), batch \(options.batch), \(threads) thread\(threads == 1 ? "" : "s"), "
+            print("training \(options.description), batch \(options.batch), \(BenchNetworkOptions.machine(threads: threads)), "
                 + "SGD momentum 0.9, median of \(steps) steps after \(options.warmup) warm-up")
             print(String(format: "%.1f samples/s  %.1f ms/step  %.1f GFLOP/s, ", samples, seconds * 1e3, gflops)
                 + GemmCeiling.describe(fraction: gflops / ceiling, ceiling: ceiling, threads: threads)
