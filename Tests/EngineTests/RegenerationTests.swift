@@ -3,8 +3,9 @@ import TestSupport
 import XCTest
 
 /// Training does not keep a batch norm's output for the next convolution's backward: the
-/// convolution recomputes it from the batch norm's input (Engine/Core/Regeneration.swift), and
-/// the ReLU/ReLU6 mask is recomputed from that input too. The gradients must be the same bits as
+/// convolution recomputes it from the batch norm's input (Engine/Core/Regeneration.swift) a few
+/// rows at a time (the depthwise kernel's three-row slots, the GEMM's k-blocks), and the
+/// ReLU/ReLU6 mask is recomputed from that input too. The gradients must be the same bits as
 /// when the output stays alive, and the output must really be let go.
 final class RegenerationTests: XCTestCase {
     private struct Gradients {
@@ -15,19 +16,22 @@ final class RegenerationTests: XCTestCase {
 
     /// conv → BN → ReLU6 → depthwise conv → BN → ReLU → conv → BN, summed into a loss with fixed
     /// random weights; with `keepOutputs` every batch norm's output is held until the backward.
-    private func run(keepOutputs: Bool, released: inout [Bool]) -> Gradients {
+    /// `input` is NHWC with 5 channels.
+    /// `projectGroups` 1 projects to 7 channels, more to 2 per group.
+    private func run(keepOutputs: Bool, input: [Int], stride: Int, projectGroups: Int, released: inout [Bool]) -> Gradients {
         var random = SeededRandom(seed: 5)
         let expand = Conv2D(inputChannels: 5, outputChannels: 12, kernelSize: 1, random: &random)
-        let depthwise = Conv2D(inputChannels: 12, outputChannels: 12, kernelSize: 3, stride: 2, padding: 1, groups: 12, random: &random)
-        let project = Conv2D(inputChannels: 12, outputChannels: 7, kernelSize: 1, random: &random)
-        let norms = [BatchNorm(channels: 12), BatchNorm(channels: 12), BatchNorm(channels: 7)]
+        let depthwise = Conv2D(inputChannels: 12, outputChannels: 12, kernelSize: 3, stride: stride, padding: 1, groups: 12, random: &random)
+        let outputs = projectGroups == 1 ? 7 : 2 * projectGroups
+        let project = Conv2D(inputChannels: 12, outputChannels: outputs, kernelSize: 1, groups: projectGroups, random: &random)
+        let norms = [BatchNorm(channels: 12), BatchNorm(channels: 12), BatchNorm(channels: outputs)]
         for norm in norms {
             for c in 0..<norm.weight.value.count {
                 norm.weight.value.data[c] = 0.5 + random.nextUnitFloat()
                 norm.bias.value.data[c] = random.nextNormal()
             }
         }
-        let x = Tensor(shape: [2, 6, 5, 5], values: (0..<300).map { _ in random.nextNormal() * 2 }, requiresGrad: true)
+        let x = Tensor(shape: input, values: (0..<input.reduce(1, *)).map { _ in random.nextNormal() * 2 }, requiresGrad: true)
         let tape = Tape(mode: .training)
         var kept: [Tensor] = []
         var watched: [() -> Bool] = []
@@ -52,11 +56,11 @@ final class RegenerationTests: XCTestCase {
         return Gradients(input: x.grad!.values, weights: parameters.map { $0.value.grad!.values }, loss: loss)
     }
 
-    func testRecomputedOutputsGiveTheSameGradientsAndAreReleased() {
+    private func assertRecomputedOutputsGiveTheSameGradients(input: [Int], stride: Int, projectGroups: Int = 1) {
         forEachInstructionSet { set in
             var keptReleased: [Bool] = [], recomputedReleased: [Bool] = []
-            let kept = run(keepOutputs: true, released: &keptReleased)
-            let recomputed = run(keepOutputs: false, released: &recomputedReleased)
+            let kept = run(keepOutputs: true, input: input, stride: stride, projectGroups: projectGroups, released: &keptReleased)
+            let recomputed = run(keepOutputs: false, input: input, stride: stride, projectGroups: projectGroups, released: &recomputedReleased)
             XCTAssertEqual(keptReleased, [false, false], "\(set): outputs held by the test stay")
             XCTAssertEqual(recomputedReleased, [true, true], "\(set): outputs only convolutions read are not kept for the backward")
             XCTAssertEqual(kept.loss, recomputed.loss, "\(set): loss")
@@ -66,5 +70,21 @@ final class RegenerationTests: XCTestCase {
             }
             XCTAssertTrue(kept.input.contains { $0 != 0 } && kept.weights.allSatisfy { $0.contains { $0 != 0 } }, "\(set): every gradient reached")
         }
+    }
+
+    func testRecomputedOutputsGiveTheSameGradientsAndAreReleased() {
+        assertRecomputedOutputsGiveTheSameGradients(input: [2, 6, 5, 5], stride: 2)
+    }
+
+    /// Large enough that the 1×1 convolution's weight gradient cuts its 51 200 pixels across
+    /// threads and into many k-blocks, each recomputed on its own thread; stride 1 for the
+    /// depthwise kernel's row slots.
+    func testRecomputedOutputsInManyBlocks() {
+        assertRecomputedOutputsGiveTheSameGradients(input: [2, 160, 160, 5], stride: 1)
+    }
+
+    /// A grouped 1×1 convolution (ShuffleNet's) reads each group's channels of the recomputed rows.
+    func testRecomputedOutputsForGroupedConvolution() {
+        assertRecomputedOutputsGiveTheSameGradients(input: [2, 6, 5, 5], stride: 2, projectGroups: 3)
     }
 }

@@ -8,17 +8,19 @@
 final class Regeneration {
     /// The tensor itself while anything still holds it: then nothing is recomputed.
     private weak var live: Tensor?
-    private let compute: () -> Tensor
+    let rows: NormalizedRows
 
-    init(of tensor: Tensor, compute: @escaping () -> Tensor) {
+    init(of tensor: Tensor, rows: NormalizedRows) {
         live = tensor
-        self.compute = compute
+        self.rows = rows
     }
+
+    var isLive: Bool { live != nil }
 
     /// The tensor's values, identical bit for bit to the original ones; a recomputed copy is
     /// the caller's, back to the pool when it lets go.
     func values() -> Tensor {
-        live ?? compute()
+        live ?? rows.tensor()
     }
 }
 
@@ -36,5 +38,11 @@ enum SavedValues {
         case let .tensor(tensor): return tensor
         case let .regenerated(regeneration): return regeneration.values()
         }
+    }
+
+    /// How to recompute the values a few rows at a time, when they are not in memory any more.
+    func recomputableRows() -> NormalizedRows? {
+        guard case let .regenerated(regeneration) = self, !regeneration.isLive else { return nil }
+        return regeneration.rows
     }
 }

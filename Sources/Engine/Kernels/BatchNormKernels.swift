@@ -138,30 +138,78 @@ enum BatchNormKernels {
             let shared = UncheckedSendable((x, y ?? x, buffer.baseAddress!, out))
             Parallel.forEach(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount) { range in
                 let (source, second, scales, target) = shared.value
-                let (first, other, offset, mean) = (scales, scales + channels, scales + 2 * channels, scales + 3 * channels)
-                for row in range {
-                    let (a, b, result) = (source + row * channels, second + row * channels, target + row * channels)
-                    var c = 0
-                    while c + 8 <= channels {
-                        var value = (a.vector(c) - mean.vector(c)) * first.vector(c)
-                        value = value.addingProduct(b.vector(c), other.vector(c)) + offset.vector(c)
-                        if let clamp { value = clamp(value, value) }
-                        result.store(accumulate ? result.vector(c) + value : value, at: c)
-                        c += 8
-                    }
-                    while c < channels {
-                        var value = (a[c] - mean[c]) * first[c] + b[c] * other[c] + offset[c]
-                        if let clamp { value = clamp(V(repeating: value), V(repeating: value))[0] }
-                        result[c] = accumulate ? result[c] + value : value
-                        c += 1
-                    }
-                }
+                affineRows(range, channels: channels, x: source, y: second, coefficients: scales, into: target, accumulate: accumulate, clamp: clamp)
+            }
+        }
+    }
+
+    /// `affine` over `rows` on this thread; `coefficients` holds xScale, yScale, shift and center.
+    @inline(__always)
+    static func affineRows(_ rows: Range<Int>, channels: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>, coefficients: UnsafePointer<Float>,
+                           into target: UnsafeMutablePointer<Float>, accumulate: Bool, clamp: ClampKernel?) {
+        let (first, other, offset, mean) = (coefficients, coefficients + channels, coefficients + 2 * channels, coefficients + 3 * channels)
+        for row in rows {
+            let (a, b, result) = (x + row * channels, y + row * channels, target + row * channels)
+            var c = 0
+            while c + 8 <= channels {
+                var value = (a.vector(c) - mean.vector(c)) * first.vector(c)
+                value = value.addingProduct(b.vector(c), other.vector(c)) + offset.vector(c)
+                if let clamp { value = clamp(value, value) }
+                result.store(accumulate ? result.vector(c) + value : value, at: c)
+                c += 8
+            }
+            while c < channels {
+                var value = (a[c] - mean[c]) * first[c] + b[c] * other[c] + offset[c]
+                if let clamp { value = clamp(V(repeating: value), V(repeating: value))[0] }
+                result[c] = accumulate ? result[c] + value : value
+                c += 1
             }
         }
     }
 
     static func add(_ values: [Float], to tensor: Tensor) {
         for (i, value) in values.enumerated() { tensor.data[i] += value }
+    }
+}
+
+/// A training batch norm's output (→ ReLU/ReLU6), clamp((x − center)·scale + shift), computed
+/// from its input `x` ([rows, channels]) a few rows at a time with `affine`'s operations, so the
+/// values are the output's own bits. A convolution's weight gradient that needs the output again
+/// in backward reads it this way into cache, instead of as a whole tensor recomputed in memory.
+struct NormalizedRows {
+    /// The batch norm's input, kept alive with this.
+    let input: Tensor
+    let channels: Int
+    let upper: Float?
+    /// `affine`'s layout: scale, zeros (its absent second input), shift, center.
+    private let coefficients: [Float]
+
+    init(input: Tensor, center: [Float], scale: [Float], shift: [Float], upper: Float?) {
+        self.input = input
+        channels = input.shape.last!
+        self.upper = upper
+        coefficients = scale + [Float](repeating: 0, count: channels) + shift + center
+    }
+
+    var rows: Int { input.count / channels }
+
+    /// Rows `rows` of the output into `target` (row-major, `channels` apart), on this thread.
+    func write(rows: Range<Int>, into target: UnsafeMutablePointer<Float>) {
+        coefficients.withUnsafeBufferPointer { coefficients in
+            BatchNormKernels.affineRows(0..<rows.count, channels: channels, x: input.data + rows.lowerBound * channels,
+                                        y: input.data + rows.lowerBound * channels, coefficients: coefficients.baseAddress!, into: target,
+                                        accumulate: false, clamp: upper.map { ClampKernel(upper: $0) })
+        }
+    }
+
+    /// The whole output as a tensor (from the pool), rows split across threads.
+    func tensor() -> Tensor {
+        let output = Tensor(uninitialized: input.shape)
+        let target = UncheckedSendable(output.data)
+        Parallel.forEach(rows, work: input.count, minimumWork: Elementwise.minimumParallelCount) { range in
+            write(rows: range, into: target.value + range.lowerBound * channels)
+        }
+        return output
     }
 }
 

@@ -13,7 +13,7 @@ enum Convolution {
     }
 
     /// dW += the weight gradient.
-    static func weightGradient(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+    static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
         if g.isDepthwise3x3 {
             Depthwise.weightGradient(g, x: x, dy: dy, dw: dw)
         } else {

@@ -171,17 +171,20 @@ enum Depthwise {
     /// dw[kh, kw, c] += Σ dy[n, oh, ow, c] · x[n, oh·s − p + kh, ow·s − p + kw, c], with one
     /// partial sum per thread, added up at the end. Interior columns keep the nine sums of a
     /// channel block in registers along the row.
-    static func weightGradient(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
-        let (input, upstream) = (UncheckedSendable(x), UncheckedSendable(dy))
+    static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+        let upstream = UncheckedSendable(dy)
         let channels = g.inChannels
         let vectorChannels = channels / 8 * 8
         let interior = interiorColumns(targetWidth: g.outWidth, sourceWidth: g.width, window: (g.stride, g.padding))
         let chunks = Parallel.ranges(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16)
-        withScratch(chunks.count * 9 * channels) { partials in
+        let rowLength = g.width * channels
+        withScratch(chunks.count * (9 * channels + x.slotsPerReader * rowLength)) { scratch in
+            let partials = scratch, slots = scratch + chunks.count * 9 * channels
             partials.update(repeating: 0, count: chunks.count * 9 * channels)
-            let shared = UncheckedSendable(partials)
+            let shared = UncheckedSendable((partials, slots))
             Parallel.forEach(chunks) { chunk, range in
-                let partial = shared.value + chunk * 9 * channels
+                let partial = shared.value.0 + chunk * 9 * channels
+                var input = x.reader(rowLength: rowLength, slots: shared.value.1 + chunk * x.slotsPerReader * rowLength)
                 func pixel(_ n: Int, _ oh: Int, _ ow: Int, fromChannel start: Int) {
                     let gradient = upstream.value + ((n * g.outHeight + oh) * g.outWidth + ow) * channels + start
                     for kh in 0..<3 {
@@ -190,7 +193,7 @@ enum Depthwise {
                         for kw in 0..<3 {
                             let iw = ow * g.stride - g.padding + kw
                             guard iw >= 0 && iw < g.width else { continue }
-                            let source = input.value + ((n * g.height + ih) * g.width + iw) * channels + start
+                            let source = input.row(n * g.height + ih) + iw * channels + start
                             multiplyAdd(gradient, source, into: partial + (kh * 3 + kw) * channels + start, channels: channels - start)
                         }
                     }
@@ -201,7 +204,7 @@ enum Depthwise {
                     guard !interior.isEmpty else { continue }
                     func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
                         let ih = oh * g.stride - g.padding + kh
-                        return ih >= 0 && ih < g.height ? input.value + (n * g.height + ih) * g.width * channels : nil
+                        return ih >= 0 && ih < g.height ? input.row(n * g.height + ih) : nil
                     }
                     slidingProducts((sourceRow(0), sourceRow(1), sourceRow(2)), gradientRow: upstream.value + row * g.outWidth * channels,
                                     channels: vectorChannels, stride: channels, window: (g.stride, g.padding), columns: interior,

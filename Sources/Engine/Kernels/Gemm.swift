@@ -38,8 +38,13 @@ public enum Gemm {
 
     /// With an epilogue, each block of C gets it applied (column j is channel j) right after its
     /// last k-block, while the block is in cache.
+    ///
+    /// With `aRows`, A is the transpose of a batch norm's output that is not in memory: `a`
+    /// views the norm's input in its place, and each k-block of A is recomputed into cache
+    /// right before it is used (a 1×1 convolution's weight gradient).
     static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
-                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?) {
+                         c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
+                         aRows: NormalizedRows? = nil) {
         precondition(epilogue == nil || (!accumulate && k > 0), "an epilogue needs a fresh product")
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
@@ -60,9 +65,10 @@ public enum Gemm {
                     let aPart = MatrixView(a.offset(row: 0, column: slice.lowerBound), rowStride: a.rowStride, columnStride: a.columnStride)
                     let bPart = MatrixView(b.offset(row: slice.lowerBound, column: 0), rowStride: b.rowStride, columnStride: b.columnStride)
                     if index == 0 {
-                        serial(m: m, n: n, k: slice.count, a: aPart, b: bPart, c: cBase.value, ldc: ldc, accumulate: accumulate)
+                        serial(m: m, n: n, k: slice.count, a: aPart, b: bPart, c: cBase.value, ldc: ldc, accumulate: accumulate, aRows: aRows)
                     } else {
-                        serial(m: m, n: n, k: slice.count, a: aPart, b: bPart, c: partialBase.value + (index - 1) * m * n, ldc: n, accumulate: false)
+                        serial(m: m, n: n, k: slice.count, a: aPart, b: bPart, c: partialBase.value + (index - 1) * m * n, ldc: n, accumulate: false,
+                               aRows: aRows)
                     }
                 }
                 Parallel.forEach(m, work: m * n * parts.count, minimumWork: 1 << 16) { rows in
@@ -84,27 +90,34 @@ public enum Gemm {
             Parallel.forEach(m, granularity: mr, work: work, minimumWork: 1 << 18) { rows in
                 let aPart = MatrixView(a.offset(row: rows.lowerBound, column: 0), rowStride: a.rowStride, columnStride: a.columnStride)
                 serial(m: rows.count, n: n, k: k, a: aPart, b: b, c: cBase.value + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate,
-                       epilogue: epilogue)
+                       epilogue: epilogue, aRows: aRows)
             }
         } else {
             Parallel.forEach(n, granularity: InstructionSet.active == .avx512 ? 2 * nr : nr, work: work, minimumWork: 1 << 18) { columns in
                 let bPart = MatrixView(b.offset(row: 0, column: columns.lowerBound), rowStride: b.rowStride, columnStride: b.columnStride)
                 serial(m: m, n: columns.count, k: k, a: a, b: bPart, c: cBase.value + columns.lowerBound, ldc: ldc, accumulate: accumulate,
-                       epilogue: epilogue?.advanced(by: columns.lowerBound))
+                       epilogue: epilogue?.advanced(by: columns.lowerBound), aRows: aRows)
             }
         }
     }
 
     static func serial(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
-                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue? = nil) {
+                       c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue? = nil,
+                       aRows: NormalizedRows? = nil) {
         let kcMax = min(k, kBlock)
         let ncMax = min(roundUp(n, nr), nBlock)
         let mcMax = min(roundUp(m, mr), mBlock)
         // Row-major A, and column-major A whose columns are short (weight gradients of convs up
         // to 256 channels), are read in place; longer columns alias in cache and are packed.
         let directA = a.columnStride == 1 || (a.rowStride == 1 && a.columnStride < 512)
+        // Where `a` starts in the norm's input: its first row (k) and channel (m).
+        let (firstRow, firstChannel) = aRows.map { rows in
+            precondition(a.rowStride == 1 && a.columnStride == rows.channels, "recomputed rows of A are a transposed [rows, channels] matrix")
+            return (a.base - UnsafePointer(rows.input.data)).quotientAndRemainder(dividingBy: rows.channels)
+        } ?? (0, 0)
         withScratch(kcMax * ncMax) { packedB in
         withScratch(mcMax * kcMax) { packedA in
+        withScratch(aRows.map { kcMax * $0.channels } ?? 1) { recomputed in
         let wide = InstructionSet.active == .avx512
         withScratch(2 * mr * nr) { tile in
             for jc in stride(from: 0, to: n, by: nBlock) {
@@ -114,15 +127,21 @@ public enum Gemm {
                     let addToC = accumulate || pc > 0
                     let finish = pc + kc == k ? epilogue : nil
                     packB(b, rowStart: pc, columnStart: jc, rows: kc, columns: nc, into: packedB)
+                    // This k-block of A: in place, or its rows of the norm's output recomputed.
+                    var (blockA, blockColumn) = (a, pc)
+                    if let aRows {
+                        aRows.write(rows: firstRow + pc..<firstRow + pc + kc, into: recomputed)
+                        (blockA, blockColumn) = (MatrixView(recomputed + firstChannel, rowStride: 1, columnStride: aRows.channels), 0)
+                    }
                     for ic in stride(from: 0, to: m, by: mBlock) {
                         let mc = min(mBlock, m - ic)
                         // A read in place needs only a partial last panel packed (zero-padded).
                         let packedRows = directA ? mc / mr * mr : 0
                         if packedRows < mc {
-                            packA(a, rowStart: ic + packedRows, columnStart: pc, rows: mc - packedRows, columns: kc, into: packedA + packedRows * kc)
+                            packA(blockA, rowStart: ic + packedRows, columnStart: blockColumn, rows: mc - packedRows, columns: kc, into: packedA + packedRows * kc)
                         }
                         if wide {
-                            wideBlock(mc: mc, nc: nc, kc: kc, a: a, aRow: ic, aColumn: pc, directA: directA, packedA: packedA,
+                            wideBlock(mc: mc, nc: nc, kc: kc, a: blockA, aRow: ic, aColumn: blockColumn, directA: directA, packedA: packedA,
                                       packedB: packedB, c: c + ic * ldc + jc, ldc: ldc, accumulate: addToC,
                                       epilogue: finish?.advanced(by: jc), tile: tile)
                             continue
@@ -133,16 +152,16 @@ public enum Gemm {
                                 let rows = min(mr, mc - ir)
                                 let target = c + (ic + ir) * ldc + jc + jr
                                 if directA && rows == mr {
-                                    let panel = a.offset(row: ic + ir, column: pc)
+                                    let panel = blockA.offset(row: ic + ir, column: blockColumn)
                                     if columns == nr {
                                         if let finish {
-                                            microKernel(kc, panel, a.rowStride, a.columnStride, packedB + jr * kc, target, ldc, addToC,
+                                            microKernel(kc, panel, blockA.rowStride, blockA.columnStride, packedB + jr * kc, target, ldc, addToC,
                                                         finish.advanced(by: jc + jr))
                                             continue
                                         }
-                                        microKernel(kc, panel, a.rowStride, a.columnStride, packedB + jr * kc, target, ldc, addToC)
+                                        microKernel(kc, panel, blockA.rowStride, blockA.columnStride, packedB + jr * kc, target, ldc, addToC)
                                     } else {
-                                        microKernel(kc, panel, a.rowStride, a.columnStride, packedB + jr * kc, tile, nr, false)
+                                        microKernel(kc, panel, blockA.rowStride, blockA.columnStride, packedB + jr * kc, tile, nr, false)
                                     }
                                 } else if rows == mr && columns == nr {
                                     if let finish {
@@ -171,6 +190,7 @@ public enum Gemm {
                     }
                 }
             }
+        }
         }
         }
         }

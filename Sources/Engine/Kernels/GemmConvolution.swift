@@ -17,12 +17,25 @@ enum GemmConvolution {
     }
 
     /// dW[k·k·in, out] += columnsᵀ · dY, chunk by chunk.
-    static func weightGradient(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+    /// A 1×1 convolution reads a batch norm's output recomputed block by block inside the GEMM;
+    /// im2col needs it whole.
+    static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+        let (base, recomputed): (UnsafePointer<Float>, NormalizedRows?)
+        switch x {
+        case let .inPlace(values):
+            (base, recomputed) = (values, nil)
+        case let .normalized(rows) where g.isPointwise:
+            (base, recomputed) = (UnsafePointer(rows.input.data), rows)
+        case let .normalized(rows):
+            let values = rows.tensor()
+            withExtendedLifetime(values) { weightGradient(g, x: .inPlace(values.data), dy: dy, dw: dw) }
+            return
+        }
         let groupOut = g.outChannels / g.groups
-        forEachChunk(g, x: x) { rows, group, columns in
+        forEachChunk(g, x: base) { rows, group, columns in
             Gemm.multiply(m: columns.depth, n: groupOut, k: rows.count, a: columns.matrix.transposed,
                           b: MatrixView(dy + rows.lowerBound * g.outChannels + group * groupOut, rowStride: g.outChannels),
-                          c: dw + group * groupOut, ldc: g.outChannels, accumulate: true)
+                          c: dw + group * groupOut, ldc: g.outChannels, accumulate: true, epilogue: nil, aRows: recomputed)
         }
     }
 

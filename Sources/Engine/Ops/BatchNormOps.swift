@@ -52,12 +52,7 @@ extension Tape {
         if y.requiresGrad {
             // The output is not kept for the backward: the next convolution's backward recomputes
             // it from x (Regeneration.swift), and the mask below is recomputed from x too.
-            y.regeneration = Regeneration(of: y) {
-                let values = Tensor(uninitialized: x.shape)
-                BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: scale, y: nil, yScale: nil,
-                                        shift: shift, into: values.data, accumulate: false, clampAt: upper)
-                return values
-            }
+            y.regeneration = Regeneration(of: y, rows: NormalizedRows(input: x, center: mean, scale: scale, shift: shift, upper: upper))
             record(y) { dy in
                 // The activation's backward, in place: the output's gradient is complete (every
                 // consumer's backward has run) and read by nobody else, so it becomes the gradient

@@ -12,11 +12,13 @@ extension Tape {
             let input = weight.requiresGrad ? SavedValues(x) : nil
             let (inputNode, inputNeedsGradient) = (x.node, x.requiresGrad)
             record(y) { dy in
-                if let input {
-                    // Held until the kernel is done: a recomputed tensor's buffer goes back to the pool when released.
+                if let rows = input?.recomputableRows() {
+                    Convolution.weightGradient(g, x: .normalized(rows), dy: dy.data, dw: weight.gradient().data)
+                } else if let input {
+                    // Held until the kernel is done.
                     let values = input.values()
                     withExtendedLifetime(values) {
-                        Convolution.weightGradient(g, x: values.data, dy: dy.data, dw: weight.gradient().data)
+                        Convolution.weightGradient(g, x: .inPlace(values.data), dy: dy.data, dw: weight.gradient().data)
                     }
                 }
                 if inputNeedsGradient {

@@ -1,0 +1,49 @@
+/// Where a convolution's backward reads its input image row by row: in place, or a batch norm's
+/// output recomputed from the norm's input (`NormalizedRows`) into a few row slots per thread,
+/// so the output never goes through memory as a whole tensor again.
+enum InputRows {
+    case inPlace(UnsafePointer<Float>)
+    case normalized(NormalizedRows)
+
+    /// Row slots a reader needs: the three rows a 3×3 window spans.
+    var slotsPerReader: Int {
+        if case .normalized = self { return 3 } else { return 0 }
+    }
+
+    /// A reader for one thread, with `slotsPerReader` rows of `rowLength` values at `slots`.
+    func reader(rowLength: Int, slots: UnsafeMutablePointer<Float>) -> Reader {
+        Reader(input: self, rowLength: rowLength, slots: slots)
+    }
+
+    struct Reader {
+        let input: InputRows
+        let rowLength: Int
+        let slots: UnsafeMutablePointer<Float>
+        /// The image row each slot holds; row r goes to slot r mod 3, so any three consecutive
+        /// rows (a window's, at stride 1 or 2) are held at once and each is computed once in turn.
+        private var held = SIMD3<Int>(repeating: -1)
+
+        init(input: InputRows, rowLength: Int, slots: UnsafeMutablePointer<Float>) {
+            self.input = input
+            self.rowLength = rowLength
+            self.slots = slots
+        }
+
+        /// Image row `index` (sample · height + row): `rowLength` values.
+        mutating func row(_ index: Int) -> UnsafePointer<Float> {
+            switch input {
+            case let .inPlace(base):
+                return base + index * rowLength
+            case let .normalized(rows):
+                let slot = index % 3
+                let target = slots + slot * rowLength
+                if held[slot] != index {
+                    let pixels = rowLength / rows.channels
+                    rows.write(rows: index * pixels..<(index + 1) * pixels, into: target)
+                    held[slot] = index
+                }
+                return UnsafePointer(target)
+            }
+        }
+    }
+}
