@@ -70,53 +70,63 @@ enum BatchNormKernels {
     static func gradientSums(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float],
                              mask: (scale: [Float], shift: [Float], bound: Float)?) -> ([Double], [Double]) {
         let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
-        var partials = [Float](repeating: 0, count: 2 * chunks.count * channels)
         var wide = [Double](repeating: 0, count: 2 * chunks.count * channels)
         let coefficients = center + (mask?.scale ?? center) + (mask?.shift ?? center)
-        partials.withUnsafeMutableBufferPointer { partialBuffer in wide.withUnsafeMutableBufferPointer { wideBuffer in
+        wide.withUnsafeMutableBufferPointer { wideBuffer in
             coefficients.withUnsafeBufferPointer { coefficientBuffer in
-                let shared = UncheckedSendable((dy, x, coefficientBuffer.baseAddress!, partialBuffer.baseAddress!, wideBuffer.baseAddress!))
+                let shared = UncheckedSendable((dy, x, coefficientBuffer.baseAddress!, wideBuffer.baseAddress!))
                 let masked = mask != nil
                 let gradientKernel = ClampGradientKernel(upper: mask?.bound ?? 0)
                 Parallel.forEach(chunks) { chunk, range in
-                    let (gradient, source, mean, all, allWide) = shared.value
+                    let (gradient, source, mean, allWide) = shared.value
                     let (scale, shift) = (mean + channels, mean + 2 * channels)
-                    let sum = all + 2 * chunk * channels, product = sum + channels
                     let total = allWide + 2 * chunk * channels
+                    // Each block's sums run down the rows of eight channels at a time in registers.
                     for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                        for row in block..<min(block + blockRows, range.upperBound) {
-                            let (g, a) = (gradient + row * channels, source + row * channels)
-                            var c = 0
-                            while c + 8 <= channels {
-                                var value = g.vector(c)
+                        let rows = block..<min(block + blockRows, range.upperBound)
+                        var c = 0
+                        while c + 8 <= channels {
+                            let (center, s, b) = (mean.vector(c), scale.vector(c), shift.vector(c))
+                            var (sum, product) = (V(), V())
+                            for row in rows {
+                                let (g, a) = (gradient + row * channels + c, source + row * channels + c)
+                                var value = g.vector(0)
                                 if masked {
                                     // `affine` with y = nil: (x − μ)·s, plus x·0 (its y term), plus the shift.
-                                    let output = ((a.vector(c) - mean.vector(c)) * scale.vector(c)).addingProduct(a.vector(c), V(repeating: 0))
-                                        + shift.vector(c)
+                                    let output = ((a.vector(0) - center) * s).addingProduct(a.vector(0), V(repeating: 0)) + b
                                     value = gradientKernel(value, output)
-                                    g.store(value, at: c)
+                                    g.store(value, at: 0)
                                 }
-                                sum.store(sum.vector(c) + value, at: c)
-                                product.store(product.vector(c) + (a.vector(c) - mean.vector(c)) * value, at: c)
-                                c += 8
+                                sum += value
+                                product += (a.vector(0) - center) * value
                             }
-                            while c < channels {
+                            for lane in 0..<8 {
+                                total[c + lane] += Double(sum[lane])
+                                total[channels + c + lane] += Double(product[lane])
+                            }
+                            c += 8
+                        }
+                        while c < channels {
+                            var (sum, product): (Float, Float) = (0, 0)
+                            for row in rows {
+                                let (g, a) = (gradient + row * channels, source + row * channels)
                                 var value = g[c]
                                 if masked {
                                     let output = (a[c] - mean[c]) * scale[c] + a[c] * 0 + shift[c]
                                     value = gradientKernel(V(repeating: value), V(repeating: output))[0]
                                     g[c] = value
                                 }
-                                sum[c] += value
-                                product[c] += (a[c] - mean[c]) * value
-                                c += 1
+                                sum += value
+                                product += (a[c] - mean[c]) * value
                             }
+                            total[c] += Double(sum)
+                            total[channels + c] += Double(product)
+                            c += 1
                         }
-                        for c in 0..<(2 * channels) { total[c] += Double(sum[c]); sum[c] = 0 }
                     }
                 }
             }
-        } }
+        }
         var totals = ([Double](repeating: 0, count: channels), [Double](repeating: 0, count: channels))
         for chunk in 0..<chunks.count {
             for c in 0..<channels {
