@@ -3,8 +3,9 @@
 /// rows, all against the same packed B columns, so the call costs little against the tiles.
 ///
 /// Operands as in Engine's GEMM: tile t's A(r, p) is a[t·aTileStride + r·aRowStride + p·aColumnStride]
-/// (a packed 6-row panel or six rows read in place); B is packed in 16-column panels
-/// (panel[p·16 + j]); row r of tile t of C starts at c + t·6·ldc + r·ldc.
+/// (a packed 6-row panel or six rows read in place); B is in 16-column panels whose rows are
+/// `bStride` apart (16 when packed: panel[p·16 + j]; B's row stride when read in place); row r
+/// of tile t of C starts at c + t·6·ldc + r·ldc.
 /// With `scale` set, each value becomes clamp(value·scale[j] + bias[j], lower, upper) before it
 /// is stored (evaluation-mode batch norm and activation on the accumulator registers).
 public enum GemmStrips {
@@ -13,7 +14,7 @@ public enum GemmStrips {
     /// 6×32 tiles: twelve 16-wide accumulators; columns 0–15 from `b0`, 16–31 from `b1`.
     @inline(never)
     public static func strip32(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
-                               b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                               b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
         let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
         for t in 0..<rowTiles {
@@ -37,7 +38,7 @@ public enum GemmStrips {
                 av = V(repeating: ap[5 * rs])
                 c50 = c50.addingProduct(av, x0); c51 = c51.addingProduct(av, x1)
                 ap += aColumnStride
-                bp0 += 64; bp1 += 64
+                bp0 += 4 * bStride; bp1 += 4 * bStride
             }
             let tile = c + t * 6 * ldc
             store(c00, tile, 0, accumulate, epilogue); store(c01, tile, 16, accumulate, epilogue)
@@ -52,7 +53,7 @@ public enum GemmStrips {
     /// 6×16 tiles (the last 16 columns of an odd number of panels): six accumulators.
     @inline(never)
     public static func strip16(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
-                               b0: UnsafePointer<Float>, c: UnsafeMutablePointer<Float>, ldc: Int,
+                               b0: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
         let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
         for t in 0..<rowTiles {
@@ -69,7 +70,7 @@ public enum GemmStrips {
                 c4 = c4.addingProduct(V(repeating: ap[4 * rs]), x)
                 c5 = c5.addingProduct(V(repeating: ap[5 * rs]), x)
                 ap += aColumnStride
-                bp += 64
+                bp += 4 * bStride
             }
             let tile = c + t * 6 * ldc
             store(c0, tile, 0, accumulate, epilogue)

@@ -1,19 +1,19 @@
 import EngineAVX512
 
 extension Gemm {
-    /// One mc×nc block of C on AVX-512: strips of 32 columns (two packed B panels) and the
+    /// One mc×nc block of C on AVX-512: strips of 32 columns (two B panels) and the
     /// 16-column remainder go to EngineAVX512's loops, which run all full 6-row tiles of a
     /// strip in one call; edge tiles are computed into `tile` (6×32) and copied.
     static func wideBlock(mc: Int, nc: Int, kc: Int, a: MatrixView, aRow: Int, aColumn: Int, directA: Bool,
-                          packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+                          packedA: UnsafePointer<Float>, panelsB: PanelsB,
                           c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                           tile: UnsafeMutablePointer<Float>) {
         let fullTiles = mc / mr
         let tiles = (mc + mr - 1) / mr
         for jr in stride(from: 0, to: nc, by: 2 * nr) {
             let columns = min(2 * nr, nc - jr)
-            let b0 = packedB + jr * kc
-            let b1 = columns > nr ? packedB + (jr + nr) * kc : b0
+            let b0 = panelsB.panel(jr)
+            let b1 = columns > nr ? panelsB.panel(jr + nr) : b0
             let strip = epilogue?.advanced(by: jr)
             // Tiles first..<first + count into target (row stride ldTarget).
             func run(_ first: Int, _ count: Int, _ target: UnsafeMutablePointer<Float>, _ ldTarget: Int, _ add: Bool, _ finish: ChannelEpilogue?) {
@@ -22,11 +22,11 @@ extension Gemm {
                 let (tileStride, rowStride, columnStride) = inPlace ? (mr * a.rowStride, a.rowStride, a.columnStride) : (mr * kc, 1, mr)
                 if columns > nr {
                     GemmStrips.strip32(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
-                                       aColumnStride: columnStride, b0: b0, b1: b1, c: target, ldc: ldTarget, accumulate: add,
+                                       aColumnStride: columnStride, b0: b0, b1: b1, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
                                        scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
                 } else {
                     GemmStrips.strip16(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
-                                       aColumnStride: columnStride, b0: b0, c: target, ldc: ldTarget, accumulate: add,
+                                       aColumnStride: columnStride, b0: b0, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
                                        scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
                 }
             }

@@ -20,8 +20,8 @@ public struct MatrixView {
 
 /// Single-precision matrix multiply `C = A·B` or `C += A·B` (row-major C), BLIS style:
 /// B is packed into kc×16 panels, A into 6×kc panels, and a 6×16 register-blocked
-/// micro-kernel (12 ymm accumulators, FMA) runs over them; row-major A, and transposed A with
-/// short columns, are read in place instead of packed. C is cut into one rectangle per thread
+/// micro-kernel (12 ymm accumulators, FMA) runs over them; row-major A, transposed A with
+/// short columns, and row-major B of short products, are read in place instead of packed. C is cut into one rectangle per thread
 /// (rows or columns), or, for tall-skinny products (K much larger than M and N), K is cut
 /// into slices whose products are summed; each thread packs its own panels.
 public enum Gemm {
@@ -30,6 +30,11 @@ public enum Gemm {
     static let kBlock = 256
     static let mBlock = 144
     static let nBlock = 3072
+    /// Products of at most this many rows read row-major B in place instead of packing it: few
+    /// row tiles share each panel, so copying B costs more than the strided reads (the late
+    /// layers of one window, whose weights outnumber their activations: one MobileNetV2 window
+    /// 2.22–2.44 → 2.02–2.12 ms).
+    static let directBRows = 64
 
     public static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
@@ -110,6 +115,7 @@ public enum Gemm {
         // Row-major A, and column-major A whose columns are short (weight gradients of convs up
         // to 256 channels), are read in place; longer columns alias in cache and are packed.
         let directA = a.columnStride == 1 || (a.rowStride == 1 && a.columnStride < 512)
+        let directB = b.columnStride == 1 && n % nr == 0 && m <= directBRows
         // Where `a` starts in the norm's input: its first row (k) and channel (m).
         let (firstRow, firstChannel) = aRows.map { rows in
             precondition(a.rowStride == 1 && a.columnStride == rows.channels, "recomputed rows of A are a transposed [rows, channels] matrix")
@@ -126,7 +132,13 @@ public enum Gemm {
                     let kc = min(kBlock, k - pc)
                     let addToC = accumulate || pc > 0
                     let finish = pc + kc == k ? epilogue : nil
-                    packB(b, rowStart: pc, columnStart: jc, rows: kc, columns: nc, into: packedB)
+                    let panelsB: PanelsB
+                    if directB {
+                        panelsB = PanelsB(base: b.offset(row: pc, column: jc), columnScale: 1, rowStride: b.rowStride)
+                    } else {
+                        packB(b, rowStart: pc, columnStart: jc, rows: kc, columns: nc, into: packedB)
+                        panelsB = PanelsB(base: packedB, columnScale: kc, rowStride: nr)
+                    }
                     // This k-block of A: in place, or its rows of the norm's output recomputed.
                     var (blockA, blockColumn) = (a, pc)
                     if let aRows {
@@ -142,7 +154,7 @@ public enum Gemm {
                         }
                         if wide {
                             wideBlock(mc: mc, nc: nc, kc: kc, a: blockA, aRow: ic, aColumn: blockColumn, directA: directA, packedA: packedA,
-                                      packedB: packedB, c: c + ic * ldc + jc, ldc: ldc, accumulate: addToC,
+                                      panelsB: panelsB, c: c + ic * ldc + jc, ldc: ldc, accumulate: addToC,
                                       epilogue: finish?.advanced(by: jc), tile: tile)
                             continue
                         }
@@ -155,22 +167,22 @@ public enum Gemm {
                                     let panel = blockA.offset(row: ic + ir, column: blockColumn)
                                     if columns == nr {
                                         if let finish {
-                                            microKernel(kc, panel, blockA.rowStride, blockA.columnStride, packedB + jr * kc, target, ldc, addToC,
+                                            microKernel(kc, panel, blockA.rowStride, blockA.columnStride, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
                                                         finish.advanced(by: jc + jr))
                                             continue
                                         }
-                                        microKernel(kc, panel, blockA.rowStride, blockA.columnStride, packedB + jr * kc, target, ldc, addToC)
+                                        microKernel(kc, panel, blockA.rowStride, blockA.columnStride, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC)
                                     } else {
-                                        microKernel(kc, panel, blockA.rowStride, blockA.columnStride, packedB + jr * kc, tile, nr, false)
+                                        microKernel(kc, panel, blockA.rowStride, blockA.columnStride, panelsB.panel(jr), panelsB.rowStride, tile, nr, false)
                                     }
                                 } else if rows == mr && columns == nr {
                                     if let finish {
-                                        microKernel(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, target, ldc, addToC, finish.advanced(by: jc + jr))
+                                        microKernel(kc, packedA + ir * kc, 1, mr, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC, finish.advanced(by: jc + jr))
                                         continue
                                     }
-                                    microKernel(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, target, ldc, addToC)
+                                    microKernel(kc, packedA + ir * kc, 1, mr, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC)
                                 } else {
-                                    microKernel(kc, packedA + ir * kc, 1, mr, packedB + jr * kc, tile, nr, false)
+                                    microKernel(kc, packedA + ir * kc, 1, mr, panelsB.panel(jr), panelsB.rowStride, tile, nr, false)
                                 }
                                 if rows != mr || columns != nr {
                                     for r in 0..<rows {
@@ -255,7 +267,7 @@ public enum Gemm {
     /// C[6×16] (+)= A[6×kc]·Bpanel[kc×16], all twelve 8-wide accumulators in registers. A(r, p)
     /// is a[r·rowStride + p·columnStride]: a packed panel (1, 6) or six rows of A in place (lda, 1).
     @inline(__always)
-    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int, _ b: UnsafePointer<Float>,
+    static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int, _ b: UnsafePointer<Float>, _ bStride: Int,
                             _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ finish: ChannelEpilogue? = nil) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -278,7 +290,7 @@ public enum Gemm {
             av = V(repeating: ap[5 * rowStride])
             c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
             ap += columnStride
-            bp += nr
+            bp += bStride
         }
         if let finish {
             // The tile's sixteen channels get batch norm and activation in registers.
@@ -313,3 +325,13 @@ public enum Gemm {
     }
 }
 
+
+/// Where the GEMM reads B's 16-column panels: column j of the panel starting at column jr is
+/// base + jr·columnScale + j, and its rows are rowStride apart.
+struct PanelsB {
+    let base: UnsafePointer<Float>
+    let columnScale: Int
+    let rowStride: Int
+
+    @inline(__always) func panel(_ column: Int) -> UnsafePointer<Float> { base + column * columnScale }
+}
