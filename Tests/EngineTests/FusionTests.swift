@@ -128,6 +128,7 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
                 (3, 30, 30, 44, 1, 12, 1),   // no expansion, 44 channels (scalar tail)
                 (2, 64, 64, 8, 6, 8, 1),     // 48 hidden channels (16 + 16 + 16 and 8-wide blocks), three tiles
                 (2, 25, 24, 12, 6, 20, 2),   // 72 hidden channels, stride 2 with an odd height
+                (2, 12, 12, 48, 6, 24, 1),   // 288 hidden channels: the projection's packed weights in two k-blocks
             ]
             for (batch, height, width, inC, expansion, outC, stride) in cases {
                 let hidden = inC * expansion

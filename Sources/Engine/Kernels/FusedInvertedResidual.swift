@@ -41,7 +41,12 @@ struct FusedInvertedResidual {
         let (outHeight, outWidth) = outputSize(height: height, width: width)
         let rows = tileRows(width: width)
         let maxInputRows = min(height, (rows - 1) * stride + 3)
-        let (input, output) = (UncheckedSendable(x), UncheckedSendable(y))
+        // Both 1×1 weights packed once for every tile, instead of once per tile.
+        let expandCount = expand == nil ? 0 : Gemm.packedCount(k: inChannels, n: hidden)
+        withScratch(expandCount + Gemm.packedCount(k: hidden, n: outChannels)) { packedWeights in
+        if let expand { Gemm.packWhole(MatrixView(expand.weight, rowStride: hidden), k: inChannels, n: hidden, into: packedWeights) }
+        Gemm.packWhole(MatrixView(project.weight, rowStride: outChannels), k: hidden, n: outChannels, into: packedWeights + expandCount)
+        let (input, output, weights) = (UncheckedSendable(x), UncheckedSendable(y), UncheckedSendable(UnsafePointer(packedWeights)))
         Parallel.forEach(batch) { samples in
             withScratch(expand == nil ? 1 : maxInputRows * width * hidden) { expanded in
             withScratch(rows * outWidth * hidden) { filtered in
@@ -73,7 +78,7 @@ struct FusedInvertedResidual {
                                             a: MatrixView(image + start * width * inChannels, rowStride: inChannels),
                                             b: MatrixView(expand.weight, rowStride: hidden),
                                             c: expanded + (start - needed.lowerBound) * width * hidden, ldc: hidden, accumulate: false,
-                                            epilogue: expand.epilogue)
+                                            epilogue: expand.epilogue, packedB: weights.value)
                             }
                             held = needed
                         }
@@ -88,7 +93,7 @@ struct FusedInvertedResidual {
                         let target = output.value + ((n * outHeight + first) * outWidth) * outChannels
                         Gemm.serial(m: pixels, n: outChannels, k: hidden, a: MatrixView(filtered, rowStride: hidden),
                                     b: MatrixView(project.weight, rowStride: outChannels), c: target, ldc: outChannels, accumulate: false,
-                                    epilogue: project.epilogue)
+                                    epilogue: project.epilogue, packedB: weights.value + expandCount)
                         if addsInput {
                             // x + block(x), in the order the residual's add takes them.
                             let source = image + first * width * inChannels
@@ -99,6 +104,7 @@ struct FusedInvertedResidual {
             }
             }
             }
+        }
         }
     }
 }

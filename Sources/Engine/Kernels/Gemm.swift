@@ -106,9 +106,23 @@ public enum Gemm {
         }
     }
 
+    /// Floats `packWhole` writes for a k×n B.
+    static func packedCount(k: Int, n: Int) -> Int { k * roundUp(n, nr) }
+
+    /// All of B (n ≤ nBlock) packed as `serial` packs it block by block (k-block p at
+    /// p·roundUp(n, 16)), for callers that multiply by the same B many times (weights).
+    static func packWhole(_ b: MatrixView, k: Int, n: Int, into packed: UnsafeMutablePointer<Float>) {
+        precondition(n <= nBlock, "B wider than one column block")
+        for pc in stride(from: 0, to: k, by: kBlock) {
+            packB(b, rowStart: pc, columnStart: 0, rows: min(kBlock, k - pc), columns: n, into: packed + pc * roundUp(n, nr))
+        }
+    }
+
+    /// `packedB`: B as `packWhole` packed it, used instead of packing (b is then not read).
     static func serial(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue? = nil,
-                       aRows: NormalizedRows? = nil) {
+                       aRows: NormalizedRows? = nil, packedB wholeB: UnsafePointer<Float>? = nil) {
+        precondition(wholeB == nil || n <= nBlock, "B wider than one column block")
         let kcMax = min(k, kBlock)
         let ncMax = min(roundUp(n, nr), nBlock)
         let mcMax = min(roundUp(m, mr), mBlock)
@@ -133,7 +147,9 @@ public enum Gemm {
                     let addToC = accumulate || pc > 0
                     let finish = pc + kc == k ? epilogue : nil
                     let panelsB: PanelsB
-                    if directB {
+                    if let wholeB {
+                        panelsB = PanelsB(base: wholeB + pc * roundUp(n, nr), columnScale: kc, rowStride: nr)
+                    } else if directB {
                         panelsB = PanelsB(base: b.offset(row: pc, column: jc), columnScale: 1, rowStride: b.rowStride)
                     } else {
                         packB(b, rowStart: pc, columnStart: jc, rows: kc, columns: nc, into: packedB)
