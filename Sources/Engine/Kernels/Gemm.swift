@@ -21,9 +21,10 @@ public struct MatrixView {
 /// Single-precision matrix multiply `C = A·B` or `C += A·B` (row-major C), BLIS style:
 /// B is packed into kc×16 panels, A into 6×kc panels, and a 6×16 register-blocked
 /// micro-kernel (12 ymm accumulators, FMA) runs over them; row-major A, transposed A with
-/// short columns, and row-major B of short products, are read in place instead of packed. C is cut into one rectangle per thread
-/// (rows or columns), or, for tall-skinny products (K much larger than M and N), K is cut
-/// into slices whose products are summed; each thread packs its own panels.
+/// short columns, and row-major B of short products are read in place instead of packed. C is
+/// cut into one rectangle per thread (rows or columns), or, for tall-skinny products (K much
+/// larger than M and N), K is cut into slices whose products are summed; each thread packs its
+/// own panels.
 public enum Gemm {
     static let mr = 6
     static let nr = 16
@@ -46,7 +47,8 @@ public enum Gemm {
     ///
     /// With `aRows`, A is the transpose of a batch norm's output that is not in memory: `a`
     /// views the norm's input in its place, and each k-block of A is recomputed into cache
-    /// right before it is used (a 1×1 convolution's weight gradient).
+    /// right before it is used (a 1×1 convolution's weight gradient; when threads split M or N
+    /// rather than K, each recomputes the whole block).
     static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                          aRows: NormalizedRows? = nil) {
@@ -135,7 +137,7 @@ public enum Gemm {
             precondition(a.rowStride == 1 && a.columnStride == rows.channels, "recomputed rows of A are a transposed [rows, channels] matrix")
             return (a.base - UnsafePointer(rows.input.data)).quotientAndRemainder(dividingBy: rows.channels)
         } ?? (0, 0)
-        withScratch(kcMax * ncMax) { packedB in
+        withScratch(wholeB == nil && !directB ? kcMax * ncMax : 1) { packedB in
         withScratch(mcMax * kcMax) { packedA in
         withScratch(aRows.map { kcMax * $0.channels } ?? 1) { recomputed in
         let wide = InstructionSet.active == .avx512
