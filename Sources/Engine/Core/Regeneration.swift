@@ -1,26 +1,18 @@
 /// How to compute a tensor's values again from what its producer keeps for its own backward.
 ///
 /// A batch norm (→ ReLU/ReLU6) keeps its input for its backward; its output, which the next
-/// convolution needs for its weight gradient, can be recomputed from that input with one
-/// elementwise pass. A consumer that keeps the `Regeneration` instead of the tensor lets the
-/// output go back to the pool as soon as the forward has moved on, so training holds one tensor
-/// per convolution → batch norm → activation instead of two.
+/// convolution needs for its weight gradient, can be recomputed from that input. A consumer that
+/// keeps the `Regeneration` instead of the tensor lets the output go back to the pool as soon as
+/// the forward has moved on, so training holds one tensor per convolution → batch norm →
+/// activation instead of two; the consumer's kernel recomputes the rows it needs into cache.
 final class Regeneration {
     /// The tensor itself while anything still holds it: then nothing is recomputed.
-    private weak var live: Tensor?
+    weak var live: Tensor?
     let rows: NormalizedRows
 
     init(of tensor: Tensor, rows: NormalizedRows) {
         live = tensor
         self.rows = rows
-    }
-
-    var isLive: Bool { live != nil }
-
-    /// The tensor's values, identical bit for bit to the original ones; a recomputed copy is
-    /// the caller's, back to the pool when it lets go.
-    func values() -> Tensor {
-        live ?? rows.tensor()
     }
 }
 
@@ -33,16 +25,14 @@ enum SavedValues {
         self = tensor.regeneration.map(SavedValues.regenerated) ?? .tensor(tensor)
     }
 
-    func values() -> Tensor {
+    /// Runs `body` on the values as a kernel reads them: in place while the tensor is in memory
+    /// (held until `body` returns), else recomputed from the batch norm's input a few rows at a
+    /// time, identical bit for bit to the original ones.
+    func withInputRows<Result>(_ body: (InputRows) -> Result) -> Result {
+        func inPlace(_ tensor: Tensor) -> Result { withExtendedLifetime(tensor) { body(.inPlace(tensor.data)) } }
         switch self {
-        case let .tensor(tensor): return tensor
-        case let .regenerated(regeneration): return regeneration.values()
+        case let .tensor(tensor): return inPlace(tensor)
+        case let .regenerated(regeneration): return regeneration.live.map(inPlace) ?? body(.normalized(regeneration.rows))
         }
-    }
-
-    /// How to recompute the values a few rows at a time, when they are not in memory any more.
-    func recomputableRows() -> NormalizedRows? {
-        guard case let .regenerated(regeneration) = self, !regeneration.isLive else { return nil }
-        return regeneration.rows
     }
 }

@@ -12,15 +12,7 @@ extension Tape {
             let input = weight.requiresGrad ? SavedValues(x) : nil
             let (inputNode, inputNeedsGradient) = (x.node, x.requiresGrad)
             record(y) { dy in
-                if let rows = input?.recomputableRows() {
-                    Convolution.weightGradient(g, x: .normalized(rows), dy: dy.data, dw: weight.gradient().data)
-                } else if let input {
-                    // Held until the kernel is done.
-                    let values = input.values()
-                    withExtendedLifetime(values) {
-                        Convolution.weightGradient(g, x: .inPlace(values.data), dy: dy.data, dw: weight.gradient().data)
-                    }
-                }
+                input?.withInputRows { Convolution.weightGradient(g, x: $0, dy: dy.data, dw: weight.gradient().data) }
                 if inputNeedsGradient {
                     let (dx, fresh) = inputNode.gradientToWrite()
                     Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, overwrite: fresh)
