@@ -6,7 +6,8 @@
 /// the forward has moved on, so training holds one tensor per convolution → batch norm →
 /// activation instead of two; the consumer's kernel recomputes the rows it needs into cache.
 final class Regeneration {
-    /// The tensor itself while anything still holds it: then nothing is recomputed.
+    /// The tensor itself while anything still holds it: then, once its values are written,
+    /// nothing is recomputed.
     weak var live: Tensor?
     let rows: NormalizedRows
 
@@ -32,7 +33,9 @@ enum SavedValues {
         func inPlace(_ tensor: Tensor) -> Result { withExtendedLifetime(tensor) { body(.inPlace(tensor.data)) } }
         switch self {
         case let .tensor(tensor): return inPlace(tensor)
-        case let .regenerated(regeneration): return regeneration.live.map(inPlace) ?? body(.normalized(regeneration.rows))
+        case let .regenerated(regeneration):
+            if let live = regeneration.live, live.unwrittenRows == nil { return inPlace(live) }
+            return body(.normalized(regeneration.rows))
         }
     }
 }

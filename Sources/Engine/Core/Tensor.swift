@@ -7,7 +7,7 @@
 public final class Tensor: @unchecked Sendable {
     public let shape: [Int]
     public let count: Int
-    public let data: UnsafeMutablePointer<Float>
+    private let storage: UnsafeMutablePointer<Float>
     /// Whether backward should produce a gradient for this tensor.
     public let requiresGrad: Bool
     /// Holds the gradient apart from the values, so a backward that needs only the gradient
@@ -15,13 +15,28 @@ public final class Tensor: @unchecked Sendable {
     public let node: GradientNode
     /// Set by ops whose output can be recomputed from what they keep anyway (Regeneration.swift).
     var regeneration: Regeneration?
+    /// How to compute the values while they are not written: a training batch norm (→ ReLU)
+    /// leaves its output to the convolution that reads it next, which computes the rows it
+    /// needs into cache; anything else that reads `data` writes them first.
+    private(set) var unwrittenRows: NormalizedRows?
+
+    /// Whether the values are in memory (false for a training batch norm's output that only
+    /// convolutions have read).
+    public var isWritten: Bool { unwrittenRows == nil }
+
+    /// The values; a tensor whose values are not written yet gets them written first (on the
+    /// caller's thread, as every op takes its operands' storage before its parallel region).
+    public var data: UnsafeMutablePointer<Float> {
+        if unwrittenRows != nil { writeRows() }
+        return storage
+    }
 
     /// A tensor whose contents are undefined: for outputs a kernel writes completely.
     public init(uninitialized shape: [Int], requiresGrad: Bool = false) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         self.count = shape.reduce(1, *)
-        self.data = BufferPool.shared.take(count)
+        self.storage = BufferPool.shared.take(count)
         self.requiresGrad = requiresGrad
         self.node = GradientNode(shape: shape)
     }
@@ -37,7 +52,19 @@ public final class Tensor: @unchecked Sendable {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { BufferPool.shared.give(data, count: count) }
+    /// A tensor whose values are `rows`, written only when something reads `data`.
+    convenience init(unwritten rows: NormalizedRows, requiresGrad: Bool) {
+        self.init(uninitialized: rows.input.shape, requiresGrad: requiresGrad)
+        unwrittenRows = rows
+    }
+
+    private func writeRows() {
+        let rows = unwrittenRows!
+        unwrittenRows = nil
+        rows.write(into: storage)
+    }
+
+    deinit { BufferPool.shared.give(storage, count: count) }
 
     public var values: [Float] { Array(buffer) }
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: data, count: count) }

@@ -157,23 +157,31 @@ enum BatchNormKernels {
     @inline(__always)
     static func affineRows(_ rows: Range<Int>, channels: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>, coefficients: UnsafePointer<Float>,
                            into target: UnsafeMutablePointer<Float>, accumulate: Bool, clamp: ClampKernel?) {
-        let (first, other, offset, mean) = (coefficients, coefficients + channels, coefficients + 2 * channels, coefficients + 3 * channels)
         for row in rows {
-            let (a, b, result) = (x + row * channels, y + row * channels, target + row * channels)
-            var c = 0
-            while c + 8 <= channels {
-                var value = (a.vector(c) - mean.vector(c)) * first.vector(c)
-                value = value.addingProduct(b.vector(c), other.vector(c)) + offset.vector(c)
-                if let clamp { value = clamp(value, value) }
-                result.store(accumulate ? result.vector(c) + value : value, at: c)
-                c += 8
-            }
-            while c < channels {
-                var value = (a[c] - mean[c]) * first[c] + b[c] * other[c] + offset[c]
-                if let clamp { value = clamp(V(repeating: value), V(repeating: value))[0] }
-                result[c] = accumulate ? result[c] + value : value
-                c += 1
-            }
+            affineRow(channels, x: x + row * channels, y: y + row * channels, coefficients: coefficients, coefficientStride: channels,
+                      into: target + row * channels, accumulate: accumulate, clamp: clamp)
+        }
+    }
+
+    /// `affine` over `width` consecutive channels of one row; the four coefficient arrays are
+    /// `coefficientStride` apart. Channels from a multiple of 8 get the same bits as in a whole row.
+    @inline(__always)
+    static func affineRow(_ width: Int, x a: UnsafePointer<Float>, y b: UnsafePointer<Float>, coefficients first: UnsafePointer<Float>,
+                          coefficientStride: Int, into result: UnsafeMutablePointer<Float>, accumulate: Bool, clamp: ClampKernel?) {
+        let (other, offset, mean) = (first + coefficientStride, first + 2 * coefficientStride, first + 3 * coefficientStride)
+        var c = 0
+        while c + 8 <= width {
+            var value = (a.vector(c) - mean.vector(c)) * first.vector(c)
+            value = value.addingProduct(b.vector(c), other.vector(c)) + offset.vector(c)
+            if let clamp { value = clamp(value, value) }
+            result.store(accumulate ? result.vector(c) + value : value, at: c)
+            c += 8
+        }
+        while c < width {
+            var value = (a[c] - mean[c]) * first[c] + b[c] * other[c] + offset[c]
+            if let clamp { value = clamp(V(repeating: value), V(repeating: value))[0] }
+            result[c] = accumulate ? result[c] + value : value
+            c += 1
         }
     }
 
@@ -212,13 +220,32 @@ struct NormalizedRows {
         }
     }
 
-    /// The whole output as a tensor (from the pool), rows split across threads.
+    /// Rows `rows`, channels `channels` (from a multiple of 8) of the output into `target`,
+    /// rows `rowStride` apart, on this thread.
+    func write(rows: Range<Int>, channels block: Range<Int>, into target: UnsafeMutablePointer<Float>, rowStride: Int) {
+        let clamp = upper.map { ClampKernel(upper: $0) }
+        let source = UnsafePointer(input.data) + block.lowerBound
+        coefficients.withUnsafeBufferPointer { coefficients in
+            for (index, row) in rows.enumerated() {
+                let from = source + row * channels
+                BatchNormKernels.affineRow(block.count, x: from, y: from, coefficients: coefficients.baseAddress! + block.lowerBound,
+                                           coefficientStride: channels, into: target + index * rowStride, accumulate: false, clamp: clamp)
+            }
+        }
+    }
+
+    /// The whole output into `target`, rows split across threads.
+    func write(into target: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable(target)
+        Parallel.forEach(rows, work: input.count, minimumWork: Elementwise.minimumParallelCount) { range in
+            write(rows: range, into: shared.value + range.lowerBound * channels)
+        }
+    }
+
+    /// The whole output as a tensor (from the pool).
     func tensor() -> Tensor {
         let output = Tensor(uninitialized: input.shape)
-        let target = UncheckedSendable(output.data)
-        Parallel.forEach(rows, work: input.count, minimumWork: Elementwise.minimumParallelCount) { range in
-            write(rows: range, into: target.value + range.lowerBound * channels)
-        }
+        write(into: output.data)
         return output
     }
 }

@@ -3,12 +3,29 @@
 enum Convolution {
     static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                         epilogue: ChannelEpilogue? = nil) {
+        forward(g, x: .inPlace(x), weight: weight, y: y, epilogue: epilogue)
+    }
+
+    /// Whether `forward` reads its input as a batch norm's output recomputed block by block
+    /// (`InputRows.normalized`); the other kernels need it in memory.
+    static func readsRecomputedInput(_ g: ConvolutionGeometry) -> Bool {
+        g.isDepthwise3x3 || (g.isPointwise && g.groups == 1)
+    }
+
+    static func forward(_ g: ConvolutionGeometry, x: InputRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                        epilogue: ChannelEpilogue? = nil) {
         if g.isDepthwise3x3 {
             Depthwise.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
-        } else if g.inChannels == 1 && g.groups == 1 {
-            SingleChannelConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+        } else if g.isPointwise && g.groups == 1, case let .normalized(rows) = x {
+            GemmConvolution.forward(g, x: rows, weight: weight, y: y, epilogue: epilogue)
+        } else if case let .inPlace(x) = x {
+            if g.inChannels == 1 && g.groups == 1 {
+                SingleChannelConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+            } else {
+                GemmConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+            }
         } else {
-            GemmConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+            preconditionFailure("this convolution reads its input in memory")
         }
     }
 

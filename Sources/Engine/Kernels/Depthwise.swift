@@ -7,7 +7,8 @@ enum Depthwise {
     typealias V = SIMD8<Float>
 
     /// y[n, oh, ow, c] = Σ x[n, oh·s − p + kh, ow·s − p + kw, c] · w[kh, kw, c]
-    static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+    /// A batch norm's output that is not in memory is recomputed row by row into cache.
+    static func forward(_ g: ConvolutionGeometry, x: InputRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                         epilogue: ChannelEpilogue? = nil) {
         gather(g, source: x, sourceSize: (g.height, g.width), weight: weight, target: y, targetSize: (g.outHeight, g.outWidth),
                accumulate: false, window: (g.stride, g.padding), epilogue: epilogue)
@@ -20,7 +21,7 @@ enum Depthwise {
                               accumulate: Bool = true) {
         let channels = g.inChannels
         guard g.stride == 1 else {
-            gather(g, source: dy, sourceSize: (g.outHeight, g.outWidth), weight: weight, target: dx, targetSize: (g.height, g.width),
+            gather(g, source: .inPlace(dy), sourceSize: (g.outHeight, g.outWidth), weight: weight, target: dx, targetSize: (g.height, g.width),
                    accumulate: accumulate, window: nil) { input, tap in
                 let (output, remainder) = (input + g.padding - tap).quotientAndRemainder(dividingBy: g.stride)
                 return input + g.padding - tap >= 0 && remainder == 0 ? output : nil
@@ -29,7 +30,7 @@ enum Depthwise {
         }
         withScratch(9 * channels) { flipped in
             for tap in 0..<9 { (flipped + tap * channels).update(from: weight + (8 - tap) * channels, count: channels) }
-            gather(g, source: dy, sourceSize: (g.outHeight, g.outWidth), weight: flipped, target: dx, targetSize: (g.height, g.width),
+            gather(g, source: .inPlace(dy), sourceSize: (g.outHeight, g.outWidth), weight: flipped, target: dx, targetSize: (g.height, g.width),
                    accumulate: accumulate, window: (1, 2 - g.padding))
         }
     }
@@ -37,28 +38,35 @@ enum Depthwise {
     /// target[n, i, j, c] (+)= Σ source[n, map(i, kh), map(j, kw), c] · w[kh, kw, c] over the taps
     /// whose mapped coordinate exists and lies inside the source. Threads split the target rows.
     /// With a `window` (stride s, padding p), map(i, k) = i·s − p + k and the columns whose three
-    /// taps all lie inside run a sliding kernel with the nine weights in registers.
-    private static func gather(_ g: ConvolutionGeometry, source: UnsafePointer<Float>, sourceSize: (height: Int, width: Int),
+    /// taps all lie inside run a sliding kernel with the nine weights in registers; a source
+    /// recomputed row by row needs a window.
+    private static func gather(_ g: ConvolutionGeometry, source: InputRows, sourceSize: (height: Int, width: Int),
                                weight: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, targetSize: (height: Int, width: Int),
                                accumulate: Bool, window: (stride: Int, padding: Int)?, epilogue: ChannelEpilogue? = nil,
                                map: ((_ coordinate: Int, _ tap: Int) -> Int?)? = nil) {
-        let (from, to) = (UncheckedSendable(source), UncheckedSendable(target))
+        precondition(window != nil || source.slotsPerReader == 0, "recomputed source rows need a window")
+        let to = UncheckedSendable(target)
         let channels = g.inChannels
-        Parallel.forEach(g.batch * targetSize.height, work: g.macs, minimumWork: 1 << 16) { range in
+        let rowLength = sourceSize.width * channels
+        let chunks = Parallel.ranges(g.batch * targetSize.height, work: g.macs, minimumWork: 1 << 16)
+        withScratch(max(1, chunks.count * source.slotsPerReader * rowLength)) { slots in
+        let shared = UncheckedSendable(slots)
+        Parallel.forEach(chunks) { chunk, range in
+            var rows = source.reader(rowLength: rowLength, slots: shared.value + chunk * source.slotsPerReader * rowLength)
             withTaps { sources, weights in
                 for row in range {
                     let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
                     let targetRow = to.value + row * targetSize.width * channels
-                    let sourceImage = from.value + n * sourceSize.height * sourceSize.width * channels
                     guard let window else {
                         // Taps through `map`: pixel by pixel.
                         for j in 0..<targetSize.width {
                             var taps = 0
                             for kh in 0..<3 {
                                 guard let si = map!(i, kh), si < sourceSize.height else { continue }
+                                let sourceRow = rows.row(n * sourceSize.height + si)
                                 for kw in 0..<3 {
                                     guard let sj = map!(j, kw), sj < sourceSize.width else { continue }
-                                    sources[taps] = sourceImage + (si * sourceSize.width + sj) * channels
+                                    sources[taps] = sourceRow + sj * channels
                                     weights[taps] = weight + (kh * 3 + kw) * channels
                                     taps += 1
                                 }
@@ -69,13 +77,14 @@ enum Depthwise {
                     }
                     func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
                         let si = i * window.stride - window.padding + kh
-                        return si >= 0 && si < sourceSize.height ? sourceImage + si * sourceSize.width * channels : nil
+                        return si >= 0 && si < sourceSize.height ? rows.row(n * sourceSize.height + si) : nil
                     }
                     windowRow((sourceRow(0), sourceRow(1), sourceRow(2)), sourceWidth: sourceSize.width, weight: weight, channels: channels,
                               window: window, target: targetRow, targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue,
                               taps: (sources, weights))
                 }
             }
+        }
         }
     }
 

@@ -45,10 +45,12 @@ public enum Gemm {
     /// With an epilogue, each block of C gets it applied (column j is channel j) right after its
     /// last k-block, while the block is in cache.
     ///
-    /// With `aRows`, A is the transpose of a batch norm's output that is not in memory: `a`
-    /// views the norm's input in its place, and each k-block of A is recomputed into cache
-    /// right before it is used (a 1×1 convolution's weight gradient; when threads split M or N
-    /// rather than K, each recomputes the whole block).
+    /// With `aRows`, A is a batch norm's output that is not in memory, or its transpose: `a`
+    /// views the norm's input in its place, and each block of A is recomputed into cache right
+    /// before it is used: per k-block for the transpose (a 1×1 convolution's weight gradient;
+    /// when threads split M or N rather than K, each recomputes the whole block), per (row
+    /// block, k-block) for A itself (a 1×1 convolution's forward; when threads split N, each
+    /// recomputes its rows).
     static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                          aRows: NormalizedRows? = nil) {
@@ -132,14 +134,18 @@ public enum Gemm {
         // to 256 channels), are read in place; longer columns alias in cache and are packed.
         let directA = a.columnStride == 1 || (a.rowStride == 1 && a.columnStride < 512)
         let directB = b.columnStride == 1 && n % nr == 0 && m <= directBRows
-        // Where `a` starts in the norm's input: its first row (k) and channel (m).
+        // Where `a` starts in the norm's input: its first row and channel; A is that input's
+        // [rows, channels] layout (a forward) or its transpose (a weight gradient).
         let (firstRow, firstChannel) = aRows.map { rows in
-            precondition(a.rowStride == 1 && a.columnStride == rows.channels, "recomputed rows of A are a transposed [rows, channels] matrix")
+            precondition(a.rowStride == 1 && a.columnStride == rows.channels || a.rowStride == rows.channels && a.columnStride == 1,
+                         "recomputed rows of A are a [rows, channels] matrix or its transpose")
             return (a.base - UnsafePointer(rows.input.data)).quotientAndRemainder(dividingBy: rows.channels)
         } ?? (0, 0)
+        let recomputesRows = aRows != nil && a.columnStride == 1
+        precondition(!recomputesRows || firstChannel % 8 == 0, "recomputed blocks of A start at a multiple of 8 channels")
         withScratch(wholeB == nil && !directB ? kcMax * ncMax : 1) { packedB in
         withScratch(mcMax * kcMax) { packedA in
-        withScratch(aRows.map { kcMax * $0.channels } ?? 1) { recomputed in
+        withScratch(aRows.map { recomputesRows ? mcMax * kcMax : kcMax * $0.channels } ?? 1) { recomputed in
         let wide = InstructionSet.active == .avx512
         withScratch(2 * mr * nr) { tile in
             for jc in stride(from: 0, to: n, by: nBlock) {
@@ -158,13 +164,20 @@ public enum Gemm {
                         panelsB = PanelsB(base: packedB, columnScale: kc, rowStride: nr)
                     }
                     // This k-block of A: in place, or its rows of the norm's output recomputed.
-                    var (blockA, blockColumn) = (a, pc)
-                    if let aRows {
+                    var (kBlockA, kBlockColumn) = (a, pc)
+                    if let aRows, !recomputesRows {
                         aRows.write(rows: firstRow + pc..<firstRow + pc + kc, into: recomputed)
-                        (blockA, blockColumn) = (MatrixView(recomputed + firstChannel, rowStride: 1, columnStride: aRows.channels), 0)
+                        (kBlockA, kBlockColumn) = (MatrixView(recomputed + firstChannel, rowStride: 1, columnStride: aRows.channels), 0)
                     }
                     for ic in stride(from: 0, to: m, by: mBlock) {
                         let mc = min(mBlock, m - ic)
+                        // Where rows ic..< of this k-block are: blockA's row `ic` at blockColumn.
+                        var (blockA, blockColumn) = (kBlockA, kBlockColumn)
+                        if let aRows, recomputesRows {
+                            aRows.write(rows: firstRow + ic..<firstRow + ic + mc, channels: firstChannel + pc..<firstChannel + pc + kc,
+                                        into: recomputed, rowStride: kc)
+                            (blockA, blockColumn) = (MatrixView(recomputed - ic * kc, rowStride: kc), 0)
+                        }
                         // A read in place needs only a partial last panel packed (zero-padded).
                         let packedRows = directA ? mc / mr * mr : 0
                         if packedRows < mc {

@@ -16,6 +16,15 @@ enum GemmConvolution {
         }
     }
 
+    /// A 1×1 convolution of a batch norm's output that is not in memory: the GEMM recomputes
+    /// each block of it into cache from the norm's input.
+    static func forward(_ g: ConvolutionGeometry, x: NormalizedRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                        epilogue: ChannelEpilogue? = nil) {
+        precondition(g.isPointwise && g.groups == 1, "recomputed input rows feed an ungrouped 1×1 convolution")
+        Gemm.multiply(m: g.batch * g.height * g.width, n: g.outChannels, k: g.inChannels, a: MatrixView(x.input.data, rowStride: g.inChannels),
+                      b: weightMatrix(g, weight, 0), c: y, ldc: g.outChannels, accumulate: false, epilogue: epilogue, aRows: x)
+    }
+
     /// dW[k·k·in, out] += columnsᵀ · dY, chunk by chunk.
     /// A 1×1 convolution reads a batch norm's output recomputed block by block inside the GEMM;
     /// im2col needs it whole.

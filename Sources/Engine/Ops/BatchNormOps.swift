@@ -46,13 +46,23 @@ extension Tape {
         // y = (x − μ)·γσ⁻¹ + β per channel; centring first keeps float32 accurate when |μ| ≫ σ.
         let scale = (0..<channels).map { weight.data[$0] * inverseDeviation[$0] }
         let shift = (0..<channels).map { bias.data[$0] }
-        let y = Tensor(uninitialized: x.shape, requiresGrad: needsGradient(x, weight, bias))
-        BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: scale, y: nil, yScale: nil, shift: shift,
-                                into: y.data, accumulate: false, clampAt: upper)
-        if y.requiresGrad {
+        let requiresGrad = needsGradient(x, weight, bias)
+        let y: Tensor
+        let normalized = isTraining ? NormalizedRows(input: x, center: mean, scale: scale, shift: shift, upper: upper) : nil
+        if let normalized, upper != nil {
+            // Left unwritten: the convolution that follows reads it recomputed from x into cache
+            // (Tensor.unwrittenRows). Without an activation the output also feeds a residual sum,
+            // which would write it anyway, so it is written here.
+            y = Tensor(unwritten: normalized, requiresGrad: requiresGrad)
+        } else {
+            y = Tensor(uninitialized: x.shape, requiresGrad: requiresGrad)
+            BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: scale, y: nil, yScale: nil, shift: shift,
+                                    into: y.data, accumulate: false, clampAt: upper)
+        }
+        if let normalized, y.requiresGrad {
             // The output is not kept for the backward: the next convolution's backward recomputes
             // it from x (Regeneration.swift), and the mask below is recomputed from x too.
-            y.regeneration = Regeneration(of: y, rows: NormalizedRows(input: x, center: mean, scale: scale, shift: shift, upper: upper))
+            y.regeneration = Regeneration(of: y, rows: normalized)
             record(y) { dy in
                 // The activation's backward, in place: the output's gradient is complete (every
                 // consumer's backward has run) and read by nobody else, so it becomes the gradient
