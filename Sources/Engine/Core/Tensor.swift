@@ -15,6 +15,9 @@ public final class Tensor: @unchecked Sendable {
     public let node: GradientNode
     /// Set by ops whose output can be recomputed from what they keep anyway (Regeneration.swift).
     var regeneration: Regeneration?
+    /// The per-channel sums of the values, gathered by the training convolution that wrote
+    /// them while each block was in cache, for the batch norm that reads them next.
+    var moments: ChannelMoments?
     /// How to compute the values while they are not written: a training batch norm (→ ReLU)
     /// leaves its output to the convolution that reads it next, which computes the rows it
     /// needs into cache; anything else that reads `data` writes them first.

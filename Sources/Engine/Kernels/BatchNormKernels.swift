@@ -6,60 +6,14 @@ enum BatchNormKernels {
     /// thousands of rows loses digits that a batch norm's gradient needs.
     static let blockRows = 64
 
-    /// The sums a training batch norm needs, from one pass over memory: per channel Σx, summed
-    /// in Float over blocks of `blockRows` rows and the blocks in Double, and each block's sum
-    /// of squared deviations from its own mean (the block is still in cache for that second
-    /// look), from which `squaredDeviations` gives Σ(x − μ)² for any μ without reading x again.
+    /// The sums a training batch norm needs, from one pass over memory: per block of
+    /// `blockRows` rows and channel, Σx and the sum of squared deviations from the block's own
+    /// mean (the block is still in cache for that second look), from which `ChannelMoments`
+    /// gives Σx and Σ(x − μ)² for any μ without reading x again. A convolution that writes x
+    /// gathers the same blocks while they are in cache instead (`ChannelMoments.add`).
     static func moments(_ x: UnsafePointer<Float>, rows: Int, channels: Int) -> ChannelMoments {
-        let chunks = Parallel.ranges(rows, granularity: blockRows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
-        let blocks = (rows + blockRows - 1) / blockRows
-        var moments = ChannelMoments(channels: channels, chunks: chunks,
-                                     sums: [Double](repeating: 0, count: channels),
-                                     blockSums: [Float](repeating: 0, count: blocks * channels),
-                                     blockSquares: [Float](repeating: 0, count: blocks * channels))
-        var wide = [Double](repeating: 0, count: chunks.count * channels)
-        moments.blockSums.withUnsafeMutableBufferPointer { sumBuffer in moments.blockSquares.withUnsafeMutableBufferPointer { squareBuffer in
-            wide.withUnsafeMutableBufferPointer { wideBuffer in
-                let shared = UncheckedSendable((x, sumBuffer.baseAddress!, squareBuffer.baseAddress!, wideBuffer.baseAddress!))
-                Parallel.forEach(chunks) { chunk, range in
-                    let (source, allSums, allSquares, allWide) = shared.value
-                    let total = allWide + chunk * channels
-                    // Chunk bounds are multiples of blockRows except the end, so blocks are global.
-                    for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                        let end = min(block + blockRows, range.upperBound)
-                        let (sum, squares) = (allSums + block / blockRows * channels, allSquares + block / blockRows * channels)
-                        let count = Float(end - block)
-                        var c = 0
-                        while c + 8 <= channels {
-                            var s = V()
-                            for row in block..<end { s += source.vector(row * channels + c) }
-                            let mean = s / count
-                            var q = V()
-                            for row in block..<end {
-                                let d = source.vector(row * channels + c) - mean
-                                q = q.addingProduct(d, d)
-                            }
-                            sum.store(s, at: c)
-                            squares.store(q, at: c)
-                            c += 8
-                        }
-                        while c < channels {
-                            var s: Float = 0
-                            for row in block..<end { s += source[row * channels + c] }
-                            let mean = s / count
-                            var q: Float = 0
-                            for row in block..<end { q += (source[row * channels + c] - mean) * (source[row * channels + c] - mean) }
-                            (sum[c], squares[c]) = (s, q)
-                            c += 1
-                        }
-                        for c in 0..<channels { total[c] += Double(sum[c]) }
-                    }
-                }
-            }
-        } }
-        for chunk in 0..<chunks.count {
-            for c in 0..<channels { moments.sums[c] += wide[chunk * channels + c] }
-        }
+        let moments = ChannelMoments(rows: rows, channels: channels)
+        moments.addAll(x)
         return moments
     }
 
@@ -250,38 +204,144 @@ struct NormalizedRows {
     }
 }
 
-/// Per-channel sums of [rows, channels] data (`BatchNormKernels.moments`).
-struct ChannelMoments {
+/// Per-channel moments of [rows, channels] data in blocks of `BatchNormKernels.blockRows` rows:
+/// each block's Σx, summed in Float, and Σ(x − block mean)², written by the pass or the kernel
+/// that had the block in cache (`add`); the totals are summed over blocks in Double.
+final class ChannelMoments: @unchecked Sendable {
+    let rows: Int
     let channels: Int
-    /// The row ranges the threads took; multiples of `blockRows` apart.
+    /// [blocks, channels] each.
+    private let blockSums: UnsafeMutablePointer<Float>
+    private let blockSquares: UnsafeMutablePointer<Float>
+    /// Row ranges, multiples of `blockRows` apart, that the totals are summed over in parallel.
     let chunks: [Range<Int>]
+
+    init(rows: Int, channels: Int) {
+        (self.rows, self.channels) = (rows, channels)
+        let blocks = (rows + BatchNormKernels.blockRows - 1) / BatchNormKernels.blockRows
+        blockSums = .allocate(capacity: max(1, blocks * channels))
+        blockSquares = .allocate(capacity: max(1, blocks * channels))
+        chunks = Parallel.ranges(rows, granularity: BatchNormKernels.blockRows, work: rows * channels,
+                                 minimumWork: Elementwise.minimumParallelCount)
+    }
+
+    deinit {
+        blockSums.deallocate()
+        blockSquares.deallocate()
+    }
+
+    /// The blocks of `rows` (from a block boundary, whole blocks but for the last of the data)
+    /// for `channels` (from a multiple of 8, so the same bits as a whole row's); `values` is
+    /// row rows.lowerBound, channel channels.lowerBound, rows `rowStride` apart. Threads may add
+    /// disjoint blocks or channels at once.
+    func add(rows: Range<Int>, channels range: Range<Int>, values: UnsafePointer<Float>, rowStride: Int) {
+        typealias V = SIMD8<Float>
+        let blockRows = BatchNormKernels.blockRows
+        precondition(rows.lowerBound % blockRows == 0 && (rows.upperBound % blockRows == 0 || rows.upperBound == self.rows),
+                     "moments of whole blocks")
+        for block in stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
+            let blockRange = 0..<(min(block + blockRows, rows.upperBound) - block)
+            let source = values + (block - rows.lowerBound) * rowStride
+            let offset = block / blockRows * channels + range.lowerBound
+            let (sum, squares) = (blockSums + offset, blockSquares + offset)
+            let count = Float(blockRange.count)
+            let width = range.count
+            var c = 0
+            // Four vectors of channels a row: four independent sums in flight, each channel's
+            // added in row order as in the eight-channel loop below (the same bits).
+            while c + 32 <= width {
+                var (s0, s1, s2, s3) = (V(), V(), V(), V())
+                for row in blockRange {
+                    let p = source + row * rowStride + c
+                    (s0, s1, s2, s3) = (s0 + p.vector(0), s1 + p.vector(8), s2 + p.vector(16), s3 + p.vector(24))
+                }
+                let (m0, m1, m2, m3) = (s0 / count, s1 / count, s2 / count, s3 / count)
+                var (q0, q1, q2, q3) = (V(), V(), V(), V())
+                for row in blockRange {
+                    let p = source + row * rowStride + c
+                    let (d0, d1, d2, d3) = (p.vector(0) - m0, p.vector(8) - m1, p.vector(16) - m2, p.vector(24) - m3)
+                    (q0, q1, q2, q3) = (q0.addingProduct(d0, d0), q1.addingProduct(d1, d1), q2.addingProduct(d2, d2), q3.addingProduct(d3, d3))
+                }
+                (sum + c).store(s0, at: 0); (sum + c).store(s1, at: 8); (sum + c).store(s2, at: 16); (sum + c).store(s3, at: 24)
+                (squares + c).store(q0, at: 0); (squares + c).store(q1, at: 8); (squares + c).store(q2, at: 16); (squares + c).store(q3, at: 24)
+                c += 32
+            }
+            while c + 8 <= width {
+                var s = V()
+                for row in blockRange { s += source.vector(row * rowStride + c) }
+                let mean = s / count
+                var q = V()
+                for row in blockRange {
+                    let d = source.vector(row * rowStride + c) - mean
+                    q = q.addingProduct(d, d)
+                }
+                sum.store(s, at: c)
+                squares.store(q, at: c)
+                c += 8
+            }
+            while c < width {
+                var s: Float = 0
+                for row in blockRange { s += source[row * rowStride + c] }
+                let mean = s / count
+                var q: Float = 0
+                for row in blockRange { q += (source[row * rowStride + c] - mean) * (source[row * rowStride + c] - mean) }
+                (sum[c], squares[c]) = (s, q)
+                c += 1
+            }
+        }
+    }
+
+    /// Every block of `values` ([rows, channels]), rows split across threads.
+    func addAll(_ values: UnsafePointer<Float>) {
+        let source = UncheckedSendable(values)
+        Parallel.forEach(chunks) { _, range in
+            self.add(rows: range, channels: 0..<self.channels, values: source.value + range.lowerBound * self.channels, rowStride: self.channels)
+        }
+    }
+
+    /// Image rows of `width` pixels that make whole blocks: a kernel writing an image row by
+    /// row adds that many rows at a time.
+    func imageRowsPerBlock(width: Int) -> Int {
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        return BatchNormKernels.blockRows / gcd(BatchNormKernels.blockRows, max(1, width))
+    }
+
     /// Σx per channel.
-    var sums: [Double]
-    /// Per block of `blockRows` rows: Σx and Σ(x − block mean)², [blocks, channels].
-    var blockSums: [Float]
-    var blockSquares: [Float]
+    var sums: [Double] {
+        blockTotals { total, sums, _, count, _ in
+            for c in 0..<self.channels { total[c] += Double(sums[c]) }
+        }
+    }
 
     /// Σ(x − center)² per channel: Σ over blocks of the block's own squared deviations plus
     /// n·(block mean − center)², in Double.
     func squaredDeviations(about center: [Float]) -> [Double] {
+        center.withUnsafeBufferPointer { mean in
+            let mean = UncheckedSendable(mean.baseAddress!)
+            return blockTotals { total, sums, squares, count, _ in
+                for c in 0..<self.channels {
+                    let deviation = Double(sums[c]) / count - Double(mean.value[c])
+                    total[c] += Double(squares[c]) + count * deviation * deviation
+                }
+            }
+        }
+    }
+
+    /// Per channel, Σ over blocks of what `accumulate(total, block sums, block squares, rows,
+    /// block)` adds: in Double, blocks in order within each chunk, the chunks' totals in order.
+    private func blockTotals(_ accumulate: @escaping (UnsafeMutablePointer<Double>, UnsafePointer<Float>, UnsafePointer<Float>, Double, Int) -> Void)
+        -> [Double] {
         let blockRows = BatchNormKernels.blockRows
         var wide = [Double](repeating: 0, count: chunks.count * channels)
         wide.withUnsafeMutableBufferPointer { wideBuffer in
-            blockSums.withUnsafeBufferPointer { sums in blockSquares.withUnsafeBufferPointer { squares in center.withUnsafeBufferPointer { mean in
-                let shared = UncheckedSendable((wideBuffer.baseAddress!, sums.baseAddress!, squares.baseAddress!, mean.baseAddress!))
-                Parallel.forEach(chunks) { chunk, range in
-                    let (allWide, sums, squares, mean) = shared.value
-                    let total = allWide + chunk * channels
-                    for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                        let count = Double(min(block + blockRows, range.upperBound) - block)
-                        let offset = block / blockRows * channels
-                        for c in 0..<channels {
-                            let deviation = Double(sums[offset + c]) / count - Double(mean[c])
-                            total[c] += Double(squares[offset + c]) + count * deviation * deviation
-                        }
-                    }
+            let shared = UncheckedSendable(wideBuffer.baseAddress!)
+            Parallel.forEach(chunks) { chunk, range in
+                for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
+                    let offset = block / blockRows * self.channels
+                    accumulate(shared.value + chunk * self.channels, self.blockSums + offset, self.blockSquares + offset,
+                               Double(min(block + blockRows, range.upperBound) - block), block)
                 }
-            } } }
+            }
         }
         var totals = [Double](repeating: 0, count: channels)
         for chunk in 0..<chunks.count {

@@ -12,21 +12,29 @@ enum Convolution {
         g.isDepthwise3x3 || (g.isPointwise && g.groups == 1)
     }
 
+    /// With `moments`, the output's batch-norm sums are gathered into it: by the depthwise and
+    /// 1×1 kernels block by block while each block is in cache, by a pass over memory after the
+    /// others.
     static func forward(_ g: ConvolutionGeometry, x: InputRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                        epilogue: ChannelEpilogue? = nil) {
+                        epilogue: ChannelEpilogue? = nil, moments: ChannelMoments? = nil) {
+        precondition(moments.map { $0.rows == g.batch * g.outHeight * g.outWidth && $0.channels == g.outChannels } ?? true,
+                     "moments of another shape")
         if g.isDepthwise3x3 {
-            Depthwise.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
-        } else if g.isPointwise && g.groups == 1, case let .normalized(rows) = x {
-            GemmConvolution.forward(g, x: rows, weight: weight, y: y, epilogue: epilogue)
-        } else if case let .inPlace(x) = x {
-            if g.inChannels == 1 && g.groups == 1 {
-                SingleChannelConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
-            } else {
-                GemmConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
-            }
-        } else {
-            preconditionFailure("this convolution reads its input in memory")
+            Depthwise.forward(g, x: x, weight: weight, y: y, epilogue: epilogue,
+                              finished: moments.map { (rows: $0.imageRowsPerBlock(width: g.outWidth), block: $0.add) })
+            return
         }
+        if g.isPointwise && g.groups == 1 {
+            GemmConvolution.pointwiseForward(g, x: x, weight: weight, y: y, epilogue: epilogue, finished: moments?.add)
+            return
+        }
+        guard case let .inPlace(x) = x else { preconditionFailure("this convolution reads its input in memory") }
+        if g.inChannels == 1 && g.groups == 1 {
+            SingleChannelConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+        } else {
+            GemmConvolution.forward(g, x: x, weight: weight, y: y, epilogue: epilogue)
+        }
+        moments?.addAll(y)
     }
 
     /// dW += the weight gradient.

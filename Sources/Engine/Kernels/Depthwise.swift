@@ -8,10 +8,12 @@ enum Depthwise {
 
     /// y[n, oh, ow, c] = Σ x[n, oh·s − p + kh, ow·s − p + kw, c] · w[kh, kw, c]
     /// A batch norm's output that is not in memory is recomputed row by row into cache.
+    /// `finished` gets the output `pixelBlock.rows` image rows at a time (from multiples of
+    /// that, the last group possibly shorter) as soon as they are written.
     static func forward(_ g: ConvolutionGeometry, x: InputRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                        epilogue: ChannelEpilogue? = nil) {
+                        epilogue: ChannelEpilogue? = nil, finished: (rows: Int, block: FinishedBlock)? = nil) {
         gather(g, source: x, sourceSize: (g.height, g.width), weight: weight, target: y, targetSize: (g.outHeight, g.outWidth),
-               accumulate: false, window: (g.stride, g.padding), epilogue: epilogue)
+               accumulate: false, window: (g.stride, g.padding), epilogue: epilogue, finished: finished)
     }
 
     /// dx[n, ih, iw, c] += Σ dy[n, oh, ow, c] · w[kh, kw, c] over the (oh, ow, kh, kw) that read
@@ -43,17 +45,19 @@ enum Depthwise {
     private static func gather(_ g: ConvolutionGeometry, source: InputRows, sourceSize: (height: Int, width: Int),
                                weight: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, targetSize: (height: Int, width: Int),
                                accumulate: Bool, window: (stride: Int, padding: Int)?, epilogue: ChannelEpilogue? = nil,
-                               map: ((_ coordinate: Int, _ tap: Int) -> Int?)? = nil) {
-        precondition(window != nil || source.slotsPerReader == 0, "recomputed source rows need a window")
+                               finished: (rows: Int, block: FinishedBlock)? = nil, map: ((_ coordinate: Int, _ tap: Int) -> Int?)? = nil) {
+        precondition(window != nil || source.slotsPerReader == 0 && finished == nil, "recomputed source rows and finished rows need a window")
         let to = UncheckedSendable(target)
         let channels = g.inChannels
         let rowLength = sourceSize.width * channels
-        let chunks = Parallel.ranges(g.batch * targetSize.height, work: g.macs, minimumWork: 1 << 16)
+        let chunks = Parallel.ranges(g.batch * targetSize.height, granularity: finished?.rows ?? 1, work: g.macs, minimumWork: 1 << 16)
+        let pixelsPerRow = targetSize.width
         withScratch(max(1, chunks.count * source.slotsPerReader * rowLength)) { slots in
         let shared = UncheckedSendable(slots)
         Parallel.forEach(chunks) { chunk, range in
             var rows = source.reader(rowLength: rowLength, slots: shared.value + chunk * source.slotsPerReader * rowLength)
             withTaps { sources, weights in
+                var unfinished = range.lowerBound
                 for row in range {
                     let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
                     let targetRow = to.value + row * targetSize.width * channels
@@ -82,6 +86,11 @@ enum Depthwise {
                     windowRow((sourceRow(0), sourceRow(1), sourceRow(2)), sourceWidth: sourceSize.width, weight: weight, channels: channels,
                               window: window, target: targetRow, targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue,
                               taps: (sources, weights))
+                    if let finished, (row + 1) % finished.rows == 0 || row + 1 == range.upperBound {
+                        finished.block(unfinished * pixelsPerRow..<(row + 1) * pixelsPerRow, 0..<channels,
+                                       to.value + unfinished * pixelsPerRow * channels, channels)
+                        unfinished = row + 1
+                    }
                 }
             }
         }

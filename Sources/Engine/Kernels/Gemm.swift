@@ -1,3 +1,7 @@
+/// A block of a kernel's output that is final and still in cache: its rows and columns
+/// (channels) in the whole output, its first element, and the distance between its rows.
+typealias FinishedBlock = (_ rows: Range<Int>, _ columns: Range<Int>, _ first: UnsafePointer<Float>, _ rowStride: Int) -> Void
+
 /// A strided matrix: element (i, j) lives at `base[i * rowStride + j * columnStride]`, so a
 /// transpose is a swap of strides and costs nothing (packing reads either order).
 public struct MatrixView {
@@ -29,7 +33,7 @@ public enum Gemm {
     static let mr = 6
     static let nr = 16
     static let kBlock = 256
-    static let mBlock = 144
+    static let mBlock = 192
     static let nBlock = 3072
     /// Products of at most this many rows read row-major B in place instead of packing it: few
     /// row tiles share each panel, so copying B costs more than the strided reads (the late
@@ -51,9 +55,13 @@ public enum Gemm {
     /// when threads split M or N rather than K, each recomputes the whole block), per (row
     /// block, k-block) for A itself (a 1×1 convolution's forward; when threads split N, each
     /// recomputes its rows).
+    ///
+    /// `finished` is called on the worker thread with each block of C once it is final and
+    /// still in cache: rows (of the whole product) from a multiple of `mBlock` to the next or
+    /// to m, and columns.
     static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
-                         aRows: NormalizedRows? = nil) {
+                         aRows: NormalizedRows? = nil, finished: FinishedBlock? = nil) {
         precondition(epilogue == nil || (!accumulate && k > 0), "an epilogue needs a fresh product")
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
@@ -63,7 +71,7 @@ public enum Gemm {
         let work = m * n * k
         let cBase = UncheckedSendable(c)
         let threads = Parallel.threadCount
-        if threads > 1, epilogue == nil, k >= 2 * kBlock * threads, k > 2 * max(m, n), work >= 1 << 22 {
+        if threads > 1, epilogue == nil, finished == nil, k >= 2 * kBlock * threads, k > 2 * max(m, n), work >= 1 << 22 {
             // Tall-skinny products (weight gradients: K = pixels, M and N = channels): each
             // thread takes a slice of K, so neither operand is packed twice; slices after the
             // first go to scratch and are added in order afterwards (deterministic).
@@ -96,16 +104,20 @@ public enum Gemm {
         // which is cheap only while B is narrow; otherwise each packs its share of B's columns
         // (MobileNetV1 inference: M ≥ 0.4 N → M ≥ 2 N lifted 925–940 to 968–972 samples/s).
         if m >= 2 * n {
-            Parallel.forEach(m, granularity: mr, work: work, minimumWork: 1 << 18) { rows in
+            Parallel.forEach(m, granularity: finished == nil ? mr : mBlock, work: work, minimumWork: 1 << 18) { rows in
                 let aPart = MatrixView(a.offset(row: rows.lowerBound, column: 0), rowStride: a.rowStride, columnStride: a.columnStride)
                 serial(m: rows.count, n: n, k: k, a: aPart, b: b, c: cBase.value + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate,
-                       epilogue: epilogue, aRows: aRows)
+                       epilogue: epilogue, aRows: aRows, finished: finished.map { finished in
+                           { finished($0.lowerBound + rows.lowerBound..<$0.upperBound + rows.lowerBound, $1, $2, $3) }
+                       })
             }
         } else {
             Parallel.forEach(n, granularity: InstructionSet.active == .avx512 ? 2 * nr : nr, work: work, minimumWork: 1 << 18) { columns in
                 let bPart = MatrixView(b.offset(row: 0, column: columns.lowerBound), rowStride: b.rowStride, columnStride: b.columnStride)
                 serial(m: m, n: columns.count, k: k, a: a, b: bPart, c: cBase.value + columns.lowerBound, ldc: ldc, accumulate: accumulate,
-                       epilogue: epilogue?.advanced(by: columns.lowerBound), aRows: aRows)
+                       epilogue: epilogue?.advanced(by: columns.lowerBound), aRows: aRows, finished: finished.map { finished in
+                           { finished($0, $1.lowerBound + columns.lowerBound..<$1.upperBound + columns.lowerBound, $2, $3) }
+                       })
             }
         }
     }
@@ -123,9 +135,10 @@ public enum Gemm {
     }
 
     /// `packedB`: B as `packWhole` packed it, used instead of packing (b is then not read).
+    /// `finished` gets each block of C (mBlock rows from a multiple of mBlock) once it is final.
     static func serial(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue? = nil,
-                       aRows: NormalizedRows? = nil, packedB wholeB: UnsafePointer<Float>? = nil) {
+                       aRows: NormalizedRows? = nil, packedB wholeB: UnsafePointer<Float>? = nil, finished: FinishedBlock? = nil) {
         precondition(wholeB == nil || n <= nBlock, "B wider than one column block")
         let kcMax = min(k, kBlock)
         let ncMax = min(roundUp(n, nr), nBlock)
@@ -183,6 +196,8 @@ public enum Gemm {
                         if packedRows < mc {
                             packA(blockA, rowStart: ic + packedRows, columnStart: blockColumn, rows: mc - packedRows, columns: kc, into: packedA + packedRows * kc)
                         }
+                        // The block's rows of C are final after the last k-block: handed on in cache.
+                        defer { if pc + kc == k { finished?(ic..<ic + mc, jc..<jc + nc, c + ic * ldc + jc, ldc) } }
                         if wide {
                             wideBlock(mc: mc, nc: nc, kc: kc, a: blockA, aRow: ic, aColumn: blockColumn, directA: directA, packedA: packedA,
                                       panelsB: panelsB, c: c + ic * ldc + jc, ldc: ldc, accumulate: addToC,

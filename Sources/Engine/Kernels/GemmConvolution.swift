@@ -16,13 +16,20 @@ enum GemmConvolution {
         }
     }
 
-    /// A 1×1 convolution of a batch norm's output that is not in memory: the GEMM recomputes
-    /// each block of it into cache from the norm's input.
-    static func forward(_ g: ConvolutionGeometry, x: NormalizedRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                        epilogue: ChannelEpilogue? = nil) {
-        precondition(g.isPointwise && g.groups == 1, "recomputed input rows feed an ungrouped 1×1 convolution")
-        Gemm.multiply(m: g.batch * g.height * g.width, n: g.outChannels, k: g.inChannels, a: MatrixView(x.input.data, rowStride: g.inChannels),
-                      b: weightMatrix(g, weight, 0), c: y, ldc: g.outChannels, accumulate: false, epilogue: epilogue, aRows: x)
+    /// An ungrouped 1×1 convolution as one GEMM, over its input in memory or over a batch
+    /// norm's output that is not (the GEMM recomputes each block of it into cache); `finished`
+    /// gets each block of the output once it is final.
+    static func pointwiseForward(_ g: ConvolutionGeometry, x: InputRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
+                                 epilogue: ChannelEpilogue?, finished: FinishedBlock?) {
+        precondition(g.isPointwise && g.groups == 1, "an ungrouped 1×1 convolution")
+        let (input, recomputed): (UnsafePointer<Float>, NormalizedRows?)
+        switch x {
+        case let .inPlace(values): (input, recomputed) = (values, nil)
+        case let .normalized(rows): (input, recomputed) = (UnsafePointer(rows.input.data), rows)
+        }
+        Gemm.multiply(m: g.batch * g.height * g.width, n: g.outChannels, k: g.inChannels, a: MatrixView(input, rowStride: g.inChannels),
+                      b: weightMatrix(g, weight, 0), c: y, ldc: g.outChannels, accumulate: false, epilogue: epilogue, aRows: recomputed,
+                      finished: finished)
     }
 
     /// dW[k·k·in, out] += columnsᵀ · dY, chunk by chunk.

@@ -20,7 +20,7 @@ extension Tape {
         // Rows of the whole batch (this process's alone without a reducer).
         var total = rows
         if isTraining {
-            let moments = BatchNormKernels.moments(x.data, rows: rows, channels: channels)
+            let moments = x.moments ?? BatchNormKernels.moments(x.data, rows: rows, channels: channels)
             var sums = moments.sums
             if let reducer {
                 sums.append(Double(rows))

@@ -6,12 +6,11 @@ extension Tape {
     public func conv2d(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0, groups: Int = 1) -> Tensor {
         let g = ConvolutionGeometry(input: x.shape, weight: weight.shape, stride: stride, padding: padding, groups: groups)
         let y = Tensor(uninitialized: g.outputShape, requiresGrad: needsGradient(x, weight))
-        // A batch norm's output not yet written is read recomputed, where the kernel can.
-        if let rows = x.unwrittenRows, Convolution.readsRecomputedInput(g) {
-            Convolution.forward(g, x: .normalized(rows), weight: weight.data, y: y.data)
-        } else {
-            Convolution.forward(g, x: x.data, weight: weight.data, y: y.data)
-        }
+        // A batch norm's output not yet written is read recomputed, where the kernel can; in
+        // training the batch norm that follows gets its sums from the kernel.
+        let input = x.unwrittenRows.flatMap { Convolution.readsRecomputedInput(g) ? InputRows.normalized($0) : nil } ?? .inPlace(x.data)
+        y.moments = isTraining ? ChannelMoments(rows: g.batch * g.outHeight * g.outWidth, channels: g.outChannels) : nil
+        Convolution.forward(g, x: input, weight: weight.data, y: y.data, moments: y.moments)
         if y.requiresGrad {
             // The input's values only for the weight gradient; recomputed when its producer can.
             let input = weight.requiresGrad ? SavedValues(x) : nil
