@@ -218,16 +218,19 @@ final class ChannelMoments: @unchecked Sendable {
 
     init(rows: Int, channels: Int) {
         (self.rows, self.channels) = (rows, channels)
-        let blocks = (rows + BatchNormKernels.blockRows - 1) / BatchNormKernels.blockRows
-        blockSums = .allocate(capacity: max(1, blocks * channels))
-        blockSquares = .allocate(capacity: max(1, blocks * channels))
+        // From the pool: a fresh allocation this size is pages the kernel zeroes every step.
+        let capacity = Self.capacity(rows: rows, channels: channels)
+        blockSums = BufferPool.shared.take(2 * capacity)
+        blockSquares = blockSums + capacity
         chunks = Parallel.ranges(rows, granularity: BatchNormKernels.blockRows, work: rows * channels,
                                  minimumWork: Elementwise.minimumParallelCount)
     }
 
-    deinit {
-        blockSums.deallocate()
-        blockSquares.deallocate()
+    deinit { BufferPool.shared.give(blockSums, count: 2 * Self.capacity(rows: rows, channels: channels)) }
+
+    /// Floats per sum: one per block and channel.
+    private static func capacity(rows: Int, channels: Int) -> Int {
+        max(1, (rows + BatchNormKernels.blockRows - 1) / BatchNormKernels.blockRows * channels)
     }
 
     /// The blocks of `rows` (from a block boundary, whole blocks but for the last of the data)

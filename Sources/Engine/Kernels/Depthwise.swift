@@ -8,7 +8,7 @@ enum Depthwise {
 
     /// y[n, oh, ow, c] = Σ x[n, oh·s − p + kh, ow·s − p + kw, c] · w[kh, kw, c]
     /// A batch norm's output that is not in memory is recomputed row by row into cache.
-    /// `finished` gets the output `pixelBlock.rows` image rows at a time (from multiples of
+    /// `finished` gets the output `finished.rows` image rows at a time (from multiples of
     /// that, the last group possibly shorter) as soon as they are written.
     static func forward(_ g: ConvolutionGeometry, x: InputRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                         epilogue: ChannelEpilogue? = nil, finished: (rows: Int, block: FinishedBlock)? = nil) {

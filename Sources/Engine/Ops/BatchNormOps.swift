@@ -21,6 +21,7 @@ extension Tape {
         var total = rows
         if isTraining {
             let moments = x.moments ?? BatchNormKernels.moments(x.data, rows: rows, channels: channels)
+            x.moments = nil  // x stays for the backward; its sums need not
             var sums = moments.sums
             if let reducer {
                 sums.append(Double(rows))
