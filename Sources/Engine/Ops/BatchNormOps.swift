@@ -50,10 +50,9 @@ extension Tape {
         let requiresGrad = needsGradient(x, weight, bias)
         let y: Tensor
         let normalized = isTraining ? NormalizedRows(input: x, center: mean, scale: scale, shift: shift, upper: upper) : nil
-        if let normalized, upper != nil {
+        if let normalized {
             // Left unwritten: the convolution that follows reads it recomputed from x into cache
-            // (Tensor.unwrittenRows). Without an activation the output also feeds a residual sum,
-            // which would write it anyway, so it is written here.
+            // (Tensor.unwrittenRows); a residual sum or pooling that reads it writes it then.
             y = Tensor(unwritten: normalized, requiresGrad: requiresGrad)
         } else {
             y = Tensor(uninitialized: x.shape, requiresGrad: requiresGrad)
