@@ -20,7 +20,7 @@ enum BatchNormKernels {
     /// (Σ dy, Σ (x − center)·dy) per channel in one pass, in Float over blocks of `blockRows`
     /// rows and the blocks in Double. With a mask, dy first becomes the clamp's gradient in
     /// place: dy where 0 < clamp((x − center)·scale + shift) < bound, else 0, the clamp's input
-    /// recomputed with `affine`'s operations so the mask is the forward's bit for bit.
+    /// recomputed with `NormalizedRows`' operations so the mask is the forward's bit for bit.
     static func gradientSums(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float],
                              mask: (scale: [Float], shift: [Float], bound: Float)?) -> ([Double], [Double]) {
         let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
@@ -46,8 +46,8 @@ enum BatchNormKernels {
                                 let (g, a) = (gradient + row * channels + c, source + row * channels + c)
                                 var value = g.vector(0)
                                 if masked {
-                                    // `affine` with y = nil: (x − μ)·s, plus x·0 (its y term), plus the shift.
-                                    let output = ((a.vector(0) - center) * s).addingProduct(a.vector(0), V(repeating: 0)) + b
+                                    // `NormalizedRows`' operations: (x − μ)·s, then plus the shift.
+                                    let output = (a.vector(0) - center) * s + b
                                     value = gradientKernel(value, output)
                                     g.store(value, at: 0)
                                 }
@@ -66,7 +66,7 @@ enum BatchNormKernels {
                                 let (g, a) = (gradient + row * channels, source + row * channels)
                                 var value = g[c]
                                 if masked {
-                                    let output = (a[c] - mean[c]) * scale[c] + a[c] * 0 + shift[c]
+                                    let output = (a[c] - mean[c]) * scale[c] + shift[c]
                                     value = gradientKernel(V(repeating: value), V(repeating: output))[0]
                                     g[c] = value
                                 }
@@ -145,45 +145,57 @@ enum BatchNormKernels {
 }
 
 /// A training batch norm's output (→ ReLU/ReLU6), clamp((x − center)·scale + shift), computed
-/// from its input `x` ([rows, channels]) a few rows at a time with `affine`'s operations, so the
-/// values are the output's own bits. A convolution's weight gradient that needs the output again
-/// in backward reads it this way into cache, instead of as a whole tensor recomputed in memory.
+/// from its input `x` ([rows, channels]) a few rows at a time, the same bits wherever it is
+/// computed. The output is never written as a whole unless something other than a convolution
+/// reads it (`Tensor.unwrittenRows`): the convolutions that read it, forward and backward, compute
+/// the rows they need into cache this way.
 struct NormalizedRows {
     /// The batch norm's input, kept alive with this.
     let input: Tensor
     let channels: Int
     let upper: Float?
-    /// `affine`'s layout: scale, zeros (its absent second input), shift, center.
+    /// Scale, shift and center, `channels` each.
     private let coefficients: [Float]
 
     init(input: Tensor, center: [Float], scale: [Float], shift: [Float], upper: Float?) {
         self.input = input
         channels = input.shape.last!
         self.upper = upper
-        coefficients = scale + [Float](repeating: 0, count: channels) + shift + center
+        coefficients = scale + shift + center
     }
 
     var rows: Int { input.count / channels }
 
     /// Rows `rows` of the output into `target` (row-major, `channels` apart), on this thread.
     func write(rows: Range<Int>, into target: UnsafeMutablePointer<Float>) {
-        coefficients.withUnsafeBufferPointer { coefficients in
-            BatchNormKernels.affineRows(0..<rows.count, channels: channels, x: input.data + rows.lowerBound * channels,
-                                        y: input.data + rows.lowerBound * channels, coefficients: coefficients.baseAddress!, into: target,
-                                        accumulate: false, clamp: upper.map { ClampKernel(upper: $0) })
-        }
+        write(rows: rows, channels: 0..<channels, into: target, rowStride: channels)
     }
 
     /// Rows `rows`, channels `channels` (from a multiple of 8) of the output into `target`,
-    /// rows `rowStride` apart, on this thread.
+    /// rows `rowStride` apart, on this thread: clamp((x − center)·scale + shift), the product
+    /// and the sum rounded apart (the backward's mask recomputes them so).
     func write(rows: Range<Int>, channels block: Range<Int>, into target: UnsafeMutablePointer<Float>, rowStride: Int) {
+        typealias V = SIMD8<Float>
         let clamp = upper.map { ClampKernel(upper: $0) }
         let source = UnsafePointer(input.data) + block.lowerBound
         coefficients.withUnsafeBufferPointer { coefficients in
+            let scale = coefficients.baseAddress! + block.lowerBound
+            let (shift, mean) = (scale + channels, scale + 2 * channels)
             for (index, row) in rows.enumerated() {
-                let from = source + row * channels
-                BatchNormKernels.affineRow(block.count, x: from, y: from, coefficients: coefficients.baseAddress! + block.lowerBound,
-                                           coefficientStride: channels, into: target + index * rowStride, accumulate: false, clamp: clamp)
+                let (x, result) = (source + row * channels, target + index * rowStride)
+                var c = 0
+                while c + 8 <= block.count {
+                    var value = (x.vector(c) - mean.vector(c)) * scale.vector(c) + shift.vector(c)
+                    if let clamp { value = clamp(value, value) }
+                    result.store(value, at: c)
+                    c += 8
+                }
+                while c < block.count {
+                    var value = (x[c] - mean[c]) * scale[c] + shift[c]
+                    if let clamp { value = clamp(V(repeating: value), V(repeating: value))[0] }
+                    result[c] = value
+                    c += 1
+                }
             }
         }
     }
