@@ -111,31 +111,23 @@ enum BatchNormKernels {
     @inline(__always)
     static func affineRows(_ rows: Range<Int>, channels: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>, coefficients: UnsafePointer<Float>,
                            into target: UnsafeMutablePointer<Float>, accumulate: Bool, clamp: ClampKernel?) {
+        let (first, other, offset, mean) = (coefficients, coefficients + channels, coefficients + 2 * channels, coefficients + 3 * channels)
         for row in rows {
-            affineRow(channels, x: x + row * channels, y: y + row * channels, coefficients: coefficients, coefficientStride: channels,
-                      into: target + row * channels, accumulate: accumulate, clamp: clamp)
-        }
-    }
-
-    /// `affine` over `width` consecutive channels of one row; the four coefficient arrays are
-    /// `coefficientStride` apart. Channels from a multiple of 8 get the same bits as in a whole row.
-    @inline(__always)
-    static func affineRow(_ width: Int, x a: UnsafePointer<Float>, y b: UnsafePointer<Float>, coefficients first: UnsafePointer<Float>,
-                          coefficientStride: Int, into result: UnsafeMutablePointer<Float>, accumulate: Bool, clamp: ClampKernel?) {
-        let (other, offset, mean) = (first + coefficientStride, first + 2 * coefficientStride, first + 3 * coefficientStride)
-        var c = 0
-        while c + 8 <= width {
-            var value = (a.vector(c) - mean.vector(c)) * first.vector(c)
-            value = value.addingProduct(b.vector(c), other.vector(c)) + offset.vector(c)
-            if let clamp { value = clamp(value, value) }
-            result.store(accumulate ? result.vector(c) + value : value, at: c)
-            c += 8
-        }
-        while c < width {
-            var value = (a[c] - mean[c]) * first[c] + b[c] * other[c] + offset[c]
-            if let clamp { value = clamp(V(repeating: value), V(repeating: value))[0] }
-            result[c] = accumulate ? result[c] + value : value
-            c += 1
+            let (a, b, result) = (x + row * channels, y + row * channels, target + row * channels)
+            var c = 0
+            while c + 8 <= channels {
+                var value = (a.vector(c) - mean.vector(c)) * first.vector(c)
+                value = value.addingProduct(b.vector(c), other.vector(c)) + offset.vector(c)
+                if let clamp { value = clamp(value, value) }
+                result.store(accumulate ? result.vector(c) + value : value, at: c)
+                c += 8
+            }
+            while c < channels {
+                var value = (a[c] - mean[c]) * first[c] + b[c] * other[c] + offset[c]
+                if let clamp { value = clamp(V(repeating: value), V(repeating: value))[0] }
+                result[c] = accumulate ? result[c] + value : value
+                c += 1
+            }
         }
     }
 
@@ -316,7 +308,7 @@ final class ChannelMoments: @unchecked Sendable {
 
     /// Image rows of `width` pixels that make whole blocks: a kernel writing an image row by
     /// row adds that many rows at a time.
-    func imageRowsPerBlock(width: Int) -> Int {
+    static func imageRowsPerBlock(width: Int) -> Int {
         func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
         return BatchNormKernels.blockRows / gcd(BatchNormKernels.blockRows, max(1, width))
     }

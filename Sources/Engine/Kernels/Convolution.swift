@@ -21,7 +21,7 @@ enum Convolution {
                      "moments of another shape")
         if g.isDepthwise3x3 {
             Depthwise.forward(g, x: x, weight: weight, y: y, epilogue: epilogue,
-                              finished: moments.map { (rows: $0.imageRowsPerBlock(width: g.outWidth), block: $0.add) })
+                              finished: moments.map { (rows: ChannelMoments.imageRowsPerBlock(width: g.outWidth), block: $0.add) })
             return
         }
         if g.isPointwise && g.groups == 1 {
