@@ -199,13 +199,6 @@ struct NormalizedRows {
             write(rows: range, into: shared.value + range.lowerBound * channels)
         }
     }
-
-    /// The whole output as a tensor (from the pool).
-    func tensor() -> Tensor {
-        let output = Tensor(uninitialized: input.shape)
-        write(into: output.data)
-        return output
-    }
 }
 
 /// Per-channel moments of [rows, channels] data in blocks of `BatchNormKernels.blockRows` rows:
@@ -315,7 +308,7 @@ final class ChannelMoments: @unchecked Sendable {
 
     /// Σx per channel.
     var sums: [Double] {
-        blockTotals { total, sums, _, count, _ in
+        blockTotals { total, sums, _, _ in
             for c in 0..<self.channels { total[c] += Double(sums[c]) }
         }
     }
@@ -325,7 +318,7 @@ final class ChannelMoments: @unchecked Sendable {
     func squaredDeviations(about center: [Float]) -> [Double] {
         center.withUnsafeBufferPointer { mean in
             let mean = UncheckedSendable(mean.baseAddress!)
-            return blockTotals { total, sums, squares, count, _ in
+            return blockTotals { total, sums, squares, count in
                 for c in 0..<self.channels {
                     let deviation = Double(sums[c]) / count - Double(mean.value[c])
                     total[c] += Double(squares[c]) + count * deviation * deviation
@@ -334,9 +327,9 @@ final class ChannelMoments: @unchecked Sendable {
         }
     }
 
-    /// Per channel, Σ over blocks of what `accumulate(total, block sums, block squares, rows,
-    /// block)` adds: in Double, blocks in order within each chunk, the chunks' totals in order.
-    private func blockTotals(_ accumulate: @escaping (UnsafeMutablePointer<Double>, UnsafePointer<Float>, UnsafePointer<Float>, Double, Int) -> Void)
+    /// Per channel, Σ over blocks of what `accumulate(total, block sums, block squares, rows)`
+    /// adds: in Double, blocks in order within each chunk, the chunks' totals in order.
+    private func blockTotals(_ accumulate: @escaping (UnsafeMutablePointer<Double>, UnsafePointer<Float>, UnsafePointer<Float>, Double) -> Void)
         -> [Double] {
         let blockRows = BatchNormKernels.blockRows
         var wide = [Double](repeating: 0, count: chunks.count * channels)
@@ -346,7 +339,7 @@ final class ChannelMoments: @unchecked Sendable {
                 for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
                     let offset = block / blockRows * self.channels
                     accumulate(shared.value + chunk * self.channels, self.blockSums + offset, self.blockSquares + offset,
-                               Double(min(block + blockRows, range.upperBound) - block), block)
+                               Double(min(block + blockRows, range.upperBound) - block))
                 }
             }
         }

@@ -22,11 +22,7 @@ enum GemmConvolution {
     static func pointwiseForward(_ g: ConvolutionGeometry, x: InputRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                                  epilogue: ChannelEpilogue?, finished: FinishedBlock?) {
         precondition(g.isPointwise && g.groups == 1, "an ungrouped 1×1 convolution")
-        let (input, recomputed): (UnsafePointer<Float>, NormalizedRows?)
-        switch x {
-        case let .inPlace(values): (input, recomputed) = (values, nil)
-        case let .normalized(rows): (input, recomputed) = (UnsafePointer(rows.input.data), rows)
-        }
+        let (input, recomputed) = x.matrix
         Gemm.multiply(m: g.batch * g.height * g.width, n: g.outChannels, k: g.inChannels, a: MatrixView(input, rowStride: g.inChannels),
                       b: weightMatrix(g, weight, 0), c: y, ldc: g.outChannels, accumulate: false, epilogue: epilogue, aRows: recomputed,
                       finished: finished)
@@ -36,17 +32,12 @@ enum GemmConvolution {
     /// A 1×1 convolution reads a batch norm's output recomputed block by block inside the GEMM;
     /// im2col needs it whole.
     static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
-        let (base, recomputed): (UnsafePointer<Float>, NormalizedRows?)
-        switch x {
-        case let .inPlace(values):
-            (base, recomputed) = (values, nil)
-        case let .normalized(rows) where g.isPointwise:
-            (base, recomputed) = (UnsafePointer(rows.input.data), rows)
-        case let .normalized(rows):
-            let values = rows.tensor()
+        if case let .normalized(rows) = x, !g.isPointwise {
+            let values = Tensor(unwritten: rows, requiresGrad: false)
             withExtendedLifetime(values) { weightGradient(g, x: .inPlace(values.data), dy: dy, dw: dw) }
             return
         }
+        let (base, recomputed) = x.matrix
         let groupOut = g.outChannels / g.groups
         forEachChunk(g, x: base) { rows, group, columns in
             Gemm.multiply(m: columns.depth, n: groupOut, k: rows.count, a: columns.matrix.transposed,

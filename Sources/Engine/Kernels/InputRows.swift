@@ -1,9 +1,18 @@
-/// Where a convolution's backward reads its input image row by row: in place, or a batch norm's
-/// output recomputed from the norm's input (`NormalizedRows`) into a few row slots per thread,
-/// so the output never goes through memory as a whole tensor again.
+/// Where a convolution reads its input image row by row: in place, or a batch norm's output
+/// recomputed from the norm's input (`NormalizedRows`) into a few row slots per thread, so the
+/// output never goes through memory as a whole tensor.
 enum InputRows {
     case inPlace(UnsafePointer<Float>)
     case normalized(NormalizedRows)
+
+    /// For a GEMM that reads the input as a [pixels, channels] matrix: where that matrix lies
+    /// (the values, or the norm's input in their place) and how to recompute its blocks.
+    var matrix: (base: UnsafePointer<Float>, recomputed: NormalizedRows?) {
+        switch self {
+        case let .inPlace(values): return (values, nil)
+        case let .normalized(rows): return (UnsafePointer(rows.input.data), rows)
+        }
+    }
 
     /// Row slots a reader needs: the three rows a 3×3 window spans.
     var slotsPerReader: Int {
