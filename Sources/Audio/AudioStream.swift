@@ -26,13 +26,13 @@ public final class AudioStream {
     private static let maxRatio = 64.0
 
     /// - Parameter sampleRate: target rate; nil keeps the file's own rate.
-    public convenience init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 65536) throws {
+    public convenience init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 16384) throws {
         try self.init(file: AudioDecoders.open(path: path), sampleRate: sampleRate, blockFrames: blockFrames)
     }
 
     /// Decodes a whole file held in memory (libsndfile's virtual I/O or FFmpeg's custom I/O);
     /// `name` stands for the path in errors.
-    public convenience init(bytes: [UInt8], name: String = "<memory>", sampleRate: Int? = 22050, blockFrames: Int = 65536,
+    public convenience init(bytes: [UInt8], name: String = "<memory>", sampleRate: Int? = 22050, blockFrames: Int = 16384,
                             library: AudioLibrary = .automatic) throws {
         try self.init(file: AudioDecoders.open(bytes: bytes, name: name, library: library), sampleRate: sampleRate, blockFrames: blockFrames)
     }

@@ -10,8 +10,10 @@ public final class LogMelStream {
     private var bufferStart = 0
     private var samplesSeen = 0
     private var framesDone = 0
-    /// Mel power, frame-major [frames, nMels]; transposed once at the end.
-    private var melByFrame: [Float] = []
+    /// Mel power, band-major: frame t of band m at `m * capacity + t`, so a finished stream of
+    /// the expected length hands this array out as it is.
+    private var mel: [Float]
+    private var capacity: Int
     /// Power spectra of up to `lanes` frames, bin-major [bins][lanes].
     private var power: [Float]
 
@@ -22,9 +24,8 @@ public final class LogMelStream {
         fft = RealFFT(size: nFFT)
         buffer = [Float](repeating: 0, count: nFFT / 2)  // centre padding before the signal
         power = [Float](repeating: 0, count: (nFFT / 2 + 1) * Self.lanes)
-        if expectedSamples > 0 {
-            melByFrame.reserveCapacity(logMel.frameCount(length: expectedSamples) * logMel.parameters.nMels)
-        }
+        capacity = expectedSamples > 0 ? logMel.frameCount(length: expectedSamples) : 256
+        mel = [Float](repeating: 0, count: capacity * logMel.parameters.nMels)
     }
 
     public func append(_ samples: [Float]) {
@@ -39,15 +40,31 @@ public final class LogMelStream {
         let total = logMel.frameCount(length: samplesSeen)
         computeReadyFrames(limit: total)
         let nMels = logMel.parameters.nMels
-        var values = [Float](repeating: 0, count: nMels * total)
-        melByFrame.withUnsafeBufferPointer { src in
-            values.withUnsafeMutableBufferPointer { dst in
-                for t in 0..<total {
-                    for m in 0..<nMels { dst[m * total + t] = src[t * nMels + m] }
+        if capacity != total {
+            // Rows move down to a stride of `total`, each to a place at or before its own.
+            mel.withUnsafeMutableBufferPointer { mel in
+                for m in stride(from: 1, to: nMels, by: 1) {
+                    for t in 0..<total { mel[m * total + t] = mel[m * capacity + t] }
                 }
             }
+            mel.removeLast(mel.count - nMels * total)
         }
-        return Spectrogram(nMels: nMels, frames: total, values: values)
+        // Handed over, not shared: the caller's dB conversion in place must not copy it.
+        defer { mel = [] }
+        return Spectrogram(nMels: nMels, frames: total, values: mel)
+    }
+
+    /// Room for `frames` frames in every band (a stream longer than announced).
+    private func reserve(frames: Int) {
+        guard frames > capacity else { return }
+        let nMels = logMel.parameters.nMels
+        let grown = max(frames, 2 * capacity)
+        var wider = [Float](repeating: 0, count: grown * nMels)
+        for m in 0..<nMels {
+            wider[(m * grown)..<(m * grown + framesDone)] = mel[(m * capacity)..<(m * capacity + framesDone)]
+        }
+        mel = wider
+        capacity = grown
     }
 
     /// Frames projected onto the mel bands together, one per SIMD lane.
@@ -55,11 +72,10 @@ public final class LogMelStream {
 
     private func computeReadyFrames(limit: Int) {
         let nMels = logMel.parameters.nMels
-        let bins = nFFT / 2 + 1
         let lanes = Self.lanes
         buffer.withUnsafeBufferPointer { signal in
             logMel.window.withUnsafeBufferPointer { window in
-                logMel.filterbank.weights.withUnsafeBufferPointer { weights in
+                logMel.filterbank.packed.withUnsafeBufferPointer { weights in
                     power.withUnsafeMutableBufferPointer { power in
                         while true {
                             // Up to `lanes` frames whose windows are complete: power spectra
@@ -69,29 +85,30 @@ public final class LogMelStream {
                                 let start = (framesDone + count) * hop - bufferStart
                                 guard start + nFFT <= signal.count else { break }
                                 for i in 0..<nFFT { fft.input[i] = signal[start + i] * window[i] }
-                                fft.execute()
-                                for k in 0..<bins {
-                                    let re = fft.output[2 * k], im = fft.output[2 * k + 1]
-                                    power[k * lanes + count] = re * re + im * im
-                                }
+                                fft.power(into: power.baseAddress! + count, stride: lanes)
                                 count += 1
                             }
                             guard count > 0 else { break }
                             // Each band's sum runs over its bins in ascending order in every
                             // lane, as a one-frame loop would: the same bits, eight frames a pass.
-                            let first = melByFrame.count
-                            melByFrame.append(contentsOf: repeatElement(0, count: count * nMels))
-                            melByFrame.withUnsafeMutableBufferPointer { mel in
+                            reserve(frames: framesDone + count)
+                            let capacity = self.capacity, first = framesDone
+                            mel.withUnsafeMutableBufferPointer { mel in
                                 let powerLanes = UnsafeRawPointer(power.baseAddress!)
+                                let bands = UnsafeMutableRawPointer(mel.baseAddress!)
                                 for m in 0..<nMels {
                                     let span = logMel.filterbank.spans[m]
                                     var sum = SIMD8<Float>(repeating: 0)
-                                    let row = m * bins
-                                    for k in span.start..<(span.start + span.count) {
-                                        let p = powerLanes.loadUnaligned(fromByteOffset: k * lanes * 4, as: SIMD8<Float>.self)
-                                        sum = sum + SIMD8(repeating: weights[row + k]) * p
+                                    for i in 0..<span.count {
+                                        let p = powerLanes.loadUnaligned(fromByteOffset: (span.start + i) * lanes * 4, as: SIMD8<Float>.self)
+                                        sum = sum + SIMD8(repeating: weights[span.offset + i]) * p
                                     }
-                                    for j in 0..<count { mel[first + j * nMels + m] = sum[j] }
+                                    let at = m * capacity + first
+                                    if count == lanes {
+                                        bands.storeBytes(of: sum, toByteOffset: at * 4, as: SIMD8<Float>.self)
+                                    } else {
+                                        for j in 0..<count { mel[at + j] = sum[j] }
+                                    }
                                 }
                             }
                             framesDone += count
@@ -103,7 +120,7 @@ public final class LogMelStream {
         }
         // Drop samples no later frame needs.
         let keepFrom = framesDone * hop - bufferStart
-        if keepFrom > 1 << 16 {
+        if keepFrom > 1 << 14 {
             buffer.removeFirst(keepFrom)
             bufferStart += keepFrom
         }

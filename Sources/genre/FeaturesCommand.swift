@@ -25,8 +25,9 @@ struct FeaturesCommand: ParsableCommand {
             try NpyWriter.write(spectrogram, to: npyPath)
             if let png { try SpectrogramImage.write(spectrogram, to: png) }
             let seconds = Double(spectrogram.frames - 1) * Double(features.hopLength) / Double(features.sampleRate)
+            let (minimum, maximum) = spectrogram.extremes
             print("\(npyPath): [\(spectrogram.nMels), \(spectrogram.frames)] log-mel, \(String(format: "%.1f", seconds)) s, "
-                + "\(String(format: "%.1f", spectrogram.minimum))…\(String(format: "%.1f", spectrogram.maximum)) dB"
+                + "\(String(format: "%.1f", minimum))…\(String(format: "%.1f", maximum)) dB"
                 + (png.map { ", image \($0)" } ?? ""))
         }
     }

@@ -29,7 +29,7 @@ public struct FeatureCache: Sendable {
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         let p = parameters
-        let description = "\(URL(fileURLWithPath: path).standardizedFileURL.path)|\(size)|\(modified)|"
+        let description = "\(URL(fileURLWithPath: path).standardizedFileURL.path)|\(size)|\(modified)|\(LogMel.revision)|"
             + "\(p.sampleRate)|\(p.nFFT)|\(p.hopLength)|\(p.nMels)|\(p.fmin)|\(p.fmax ?? -1)|\(p.topDB)"
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
         for byte in description.utf8 {
