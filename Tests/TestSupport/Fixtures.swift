@@ -93,9 +93,27 @@ public func maxAbsoluteError(_ a: [Float], _ b: [Float]) -> Float {
     return worst
 }
 
-/// A fresh temporary folder, removed by the caller.
+/// A fresh temporary folder. Callers may remove it themselves; whatever is left is removed when
+/// the test process exits, so runs do not pile folders up in /tmp.
 public func makeTemporaryFolder(_ tag: String = "genre") -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(tag)-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    TemporaryFolders.shared.add(url)
     return url
+}
+
+/// The folders `makeTemporaryFolder` made, removed at exit.
+private final class TemporaryFolders: @unchecked Sendable {
+    static let shared: TemporaryFolders = {
+        atexit { TemporaryFolders.shared.removeAll() }
+        return TemporaryFolders()
+    }()
+    private let lock = NSLock()
+    private var folders: [URL] = []
+
+    func add(_ url: URL) { lock.withLock { folders.append(url) } }
+
+    func removeAll() {
+        for url in lock.withLock({ folders }) { try? FileManager.default.removeItem(at: url) }
+    }
 }
