@@ -103,12 +103,20 @@ final class InferTests: XCTestCase {
         ])
         let x = Tensor(shape: [11, 10, 10, 2], values: (0..<2200).map { _ in random.nextNormal() })
         let whole = network(x, Tape(mode: .evaluation))
-        let pieces = network.infer(x, passValues: 3 * 200)  // passes of 3, 3, 3, 2 samples
-        XCTAssertEqual(pieces.shape, whole.shape)
-        XCTAssertEqual(pieces.shape, [11, 1, 1, 7])
-        let worst = zip(pieces.values, whole.values).map { abs($0 - $1) / max(1, abs($1)) }.max()!
-        XCTAssertLessThanOrEqual(worst, 1e-6)
-        XCTAssertEqual(network.infer(x, passValues: 1 << 20).values, whole.values, "one pass when the batch fits")
+        let threads = Parallel.threadCount
+        defer { Parallel.threadCount = threads }
+        // One thread: passes of 3, 3, 3, 2 samples one after another. Two: the passes side by
+        // side, two each (3, 3, 3, 2). Three: 2, 2, 2, 2, 2, 1, one after another on each thread.
+        for count in [1, 2, 3] {
+            Parallel.threadCount = count
+            let pieces = network.infer(x, passValues: 3 * 200)
+            XCTAssertEqual(pieces.shape, whole.shape)
+            XCTAssertEqual(pieces.shape, [11, 1, 1, 7])
+            let worst = zip(pieces.values, whole.values).map { abs($0 - $1) / max(1, abs($1)) }.max()!
+            XCTAssertLessThanOrEqual(worst, 1e-6, "\(count) threads")
+            XCTAssertEqual(network.infer(x, passValues: 3 * 200).values, pieces.values, "\(count) threads: the same bits again")
+            XCTAssertEqual(network.infer(x, passValues: 1 << 20).values, whole.values, "\(count) threads: one pass when the batch fits")
+        }
     }
 }
 

@@ -10,14 +10,32 @@ public enum Parallel {
     /// cost as much as the work in the hundreds of parallel regions of a single-window forward.
     static let processorCount = ProcessInfo.processInfo.activeProcessorCount
 
-    /// Threads the kernels use; defaults to the active processor count.
+    /// Threads the kernels use; defaults to the active processor count. 1 on a thread inside
+    /// `serially`.
     public static var threadCount: Int {
         get {
+            if pthread_getspecific(serialKey) != nil { return 1 }
             let configured = configuredThreads.load(ordering: .relaxed)
             return configured > 0 ? configured : processorCount
         }
         set { configuredThreads.store(max(1, newValue), ordering: .relaxed) }
     }
+
+    /// Runs `body` with every kernel it calls on this thread alone: for work that is already
+    /// split across the cores a level up (whole passes of a batch, one per thread).
+    public static func serially<Result>(_ body: () -> Result) -> Result {
+        let outer = pthread_getspecific(serialKey)
+        pthread_setspecific(serialKey, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(serialKey, outer) }
+        return body()
+    }
+
+    /// Set (non-nil) on threads inside `serially`.
+    private static let serialKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
 
     /// `0..<count` cut into at most `threadCount` contiguous ranges whose bounds are multiples
     /// of `granularity` (except the end); a single range when the work is below `minimumWork`.

@@ -20,15 +20,38 @@ extension Layer {
 extension Sequential {
     /// Passes of `passValues` input values through the first layers, then the whole batch from
     /// the first layer whose output for the whole batch has at most `passValues` values.
+    ///
+    /// With more than one thread the passes run side by side, each on one thread with its
+    /// kernels unsplit (`Parallel.serially`): no thread waits for another between layers, and
+    /// each pass stays in its own core's cache. Every pass stops at the same layer (the test
+    /// depends on the batch, not on the pass), and the passes are sized so that each thread
+    /// gets as many.
     public func infer(_ x: Tensor, passValues: Int) -> Tensor {
         let batch = x.shape[0]
-        let chunk = Inference.samplesPerPass(x, passValues)
+        var chunk = Inference.samplesPerPass(x, passValues)
         guard batch > chunk else { return self(x, Tape(mode: .evaluation)) }
-        let tape = Tape(mode: .evaluation)
+        let threads = Parallel.threadCount
+        let small = { (y: Tensor) in y.count / y.shape[0] * batch <= passValues }
+        let perThread = (batch + threads * chunk - 1) / (threads * chunk)
+        chunk = (batch + threads * perThread - 1) / (threads * perThread)
         let passes = Inference.passes(x, chunk)
-        let (first, split) = run(passes[0], tape, from: 0) { $0.count / $0.shape[0] * batch <= passValues }
-        let outputs = [first] + passes.dropFirst().map { run($0, tape, from: 0, to: split).output }
-        return run(Inference.concatenate(outputs), tape, from: split).output
+        let workers = min(threads, passes.count)
+        // Each pass's output and the layer it stopped before, written by the thread that ran it.
+        let heads = UncheckedSendable(UnsafeMutableBufferPointer<(output: Tensor, next: Int)?>.allocate(capacity: passes.count))
+        heads.value.initialize(repeating: nil)
+        defer {
+            _ = heads.value.deinitialize()
+            heads.value.deallocate()
+        }
+        Parallel.forEach((0..<workers).map { $0..<($0 + 1) }) { worker, _ in
+            Parallel.serially {
+                for index in stride(from: worker, to: passes.count, by: workers) {
+                    heads.value[index] = run(passes[index], Tape(mode: .evaluation), from: 0, stop: small)
+                }
+            }
+        }
+        let outputs = heads.value.map { $0!.output }
+        return run(Inference.concatenate(outputs), Tape(mode: .evaluation), from: heads.value[0]!.next).output
     }
 }
 
