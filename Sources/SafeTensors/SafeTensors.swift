@@ -45,7 +45,11 @@ public struct StoredTensor: Sendable, Equatable {
         bytes.withUnsafeBytes { raw -> [Float] in
             let n = elementCount
             switch dtype {
-            case .f32: return (0..<n).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) }
+            case .f32:  // little-endian float32, as this machine's: the bytes as they are
+                return [Float](unsafeUninitializedCapacity: n) { values, count in
+                    UnsafeMutableRawBufferPointer(values).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(4 * n)]))
+                    count = n
+                }
             case .f64: return (0..<n).map { Float(Double(bitPattern: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
             case .i64: return (0..<n).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Int64.self)) }
             case .i32: return (0..<n).map { Float(raw.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self)) }

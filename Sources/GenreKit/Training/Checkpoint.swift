@@ -170,6 +170,8 @@ public enum Checkpoint {
                 continue
             }
             let isVariance = entry.name.hasSuffix(".running_var")
+            guard !Self.allFinite(tensor, nonNegative: isVariance) else { continue }
+            // Something is wrong: find the first bad value to name it.
             try tensor.bytes.withUnsafeBytes { raw in
                 for index in 0..<tensor.elementCount {
                     let value = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))
@@ -177,6 +179,30 @@ public enum Checkpoint {
                     if isVariance, value < 0 { throw fail("tensor '\(entry.name)' holds a negative variance (\(value)) at index \(index)") }
                 }
             }
+        }
+    }
+
+    /// Whether every float32 of `tensor` is finite (and not below zero with `nonNegative`),
+    /// eight at a time: a float is finite unless its exponent bits are all ones.
+    private static func allFinite(_ tensor: StoredTensor, nonNegative: Bool) -> Bool {
+        typealias V = SIMD8<UInt32>
+        let exponent = V(repeating: 0x7F80_0000), sign = V(repeating: 0x8000_0000)
+        return tensor.bytes.withUnsafeBytes { raw in
+            let n = tensor.elementCount
+            var bad = SIMDMask<V.MaskStorage>(repeating: false)
+            var i = 0
+            while i + 8 <= n {
+                let bits = raw.loadUnaligned(fromByteOffset: 4 * i, as: V.self)
+                bad .|= (bits & exponent) .== exponent
+                // Below zero: the sign bit set on anything but −0.
+                if nonNegative { bad .|= ((bits & sign) .!= 0) .& ((bits & ~sign) .!= 0) }
+                i += 8
+            }
+            for index in i..<n {
+                let value = Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self))
+                if !value.isFinite || nonNegative && value < 0 { return false }
+            }
+            return !any(bad)
         }
     }
 
