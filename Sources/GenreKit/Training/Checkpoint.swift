@@ -49,13 +49,24 @@ public enum Checkpoint {
     /// Reads a checkpoint, rebuilds its network and loads every tensor; any problem is one line
     /// naming the file.
     public static func load(path: String) throws -> (network: Network, info: CheckpointInfo) {
+        let (file, info) = try read(path: path)
+        return (network(file, info: info), info)
+    }
+
+    /// Reads a checkpoint and checks its metadata and every tensor against the spec's state_dict,
+    /// without building the network; any problem is one line naming the file.
+    public static func read(path: String) throws -> (file: SafeTensorsFile, info: CheckpointInfo) {
         let file = try SafeTensorsFile(contentsOf: path)
         let info = try self.info(file, path: path)
-        // Every tensor is checked against the spec's state_dict before the network is allocated.
         try validate(file, entries: info.spec.network.stateDict, describe: describe(info.spec), path: path)
+        return (file, info)
+    }
+
+    /// The network of a checkpoint `read` has validated, its tensors loaded.
+    public static func network(_ file: SafeTensorsFile, info: CheckpointInfo) -> Network {
         let network = Network(zeroed: info.spec)
-        assign(file, into: network)  // validated above against the same state_dict
-        return (network, info)
+        assign(file, into: network)  // validated against the same state_dict
+        return network
     }
 
     /// Reads the metadata alone.
