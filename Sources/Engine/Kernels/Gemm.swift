@@ -59,8 +59,8 @@ public enum Gemm {
     /// recomputes its rows).
     ///
     /// `finished` is called on the worker thread with each block of C once it is final and
-    /// still in cache: rows (of the whole product) from a multiple of `mBlock` to the next or
-    /// to m, and columns.
+    /// still in cache: up to `mBlock` rows (of the whole product) from a multiple of the batch
+    /// norm's 64-row blocks (`BatchNormKernels.blockRows`) to another or to m, and columns.
     static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                          aRows: NormalizedRows? = nil, finished: FinishedBlock? = nil) {
@@ -106,7 +106,10 @@ public enum Gemm {
         // which is cheap only while B is narrow; otherwise each packs its share of B's columns
         // (MobileNetV1 inference: M ≥ 0.4 N → M ≥ 2 N lifted 925–940 to 968–972 samples/s).
         if m >= 2 * n {
-            Parallel.forEach(m, granularity: finished == nil ? mr : mBlock, work: work, minimumWork: 1 << 18) { rows in
+            // With a hook, threads split at 64-row blocks, not at `mBlock`: 2048 rows (an 8×8
+            // layer at batch 32) split 1024/1024 rather than 1152/896, 512 rows 256/256 rather
+            // than 384/128.
+            Parallel.forEach(m, granularity: finished == nil ? mr : BatchNormKernels.blockRows, work: work, minimumWork: 1 << 18) { rows in
                 let aPart = MatrixView(a.offset(row: rows.lowerBound, column: 0), rowStride: a.rowStride, columnStride: a.columnStride)
                 serial(m: rows.count, n: n, k: k, a: aPart, b: b, c: cBase.value + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate,
                        epilogue: epilogue, aRows: aRows, finished: finished.map { finished in
@@ -137,7 +140,7 @@ public enum Gemm {
     }
 
     /// `packedB`: B as `packWhole` packed it, used instead of packing (b is then not read).
-    /// `finished` gets each block of C (mBlock rows from a multiple of mBlock) once it is final.
+    /// `finished` gets each block of C (up to mBlock rows, from the first row on) once it is final.
     static func serial(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue? = nil,
                        aRows: NormalizedRows? = nil, packedB wholeB: UnsafePointer<Float>? = nil, finished: FinishedBlock? = nil) {
