@@ -34,7 +34,8 @@ public final class LogMelStream {
         computeReadyFrames(limit: Int.max)
     }
 
-    /// Pads the end, computes the last frames and returns the mel power [nMels, frames].
+    /// Pads the end, computes the last frames and hands over the mel power [nMels, frames];
+    /// the stream is spent.
     public func finishPower() -> Spectrogram {
         buffer.append(contentsOf: repeatElement(0, count: nFFT / 2))
         let total = logMel.frameCount(length: samplesSeen)

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// The real signal is transformed as size/2 complex points z[m] = x[2m] + i·x[2m+1] (the input
 /// buffer read as interleaved complex numbers) and the spectrum of the real signal is untangled
-/// from Z with a SIMD pass that also squares it: X[k] = E[k] + W^k·O[k], where
+/// from Z in a pass (vectorised by LLVM) that also squares it: X[k] = E[k] + W^k·O[k], where
 /// E[k] = (Z[k] + Z*[M−k]) / 2 and O[k] = (Z[k] − Z*[M−k]) / 2i are the even and odd samples'
 /// spectra and W = e^(−2πi/size). FFTW's own real-input plan does the same split, but its
 /// estimated plan for 2048 points does it in SSE2 at two thirds of the transform's time.

@@ -30,7 +30,7 @@ public enum SpectrogramImage {
     /// PNG bytes: 8-bit RGB, colours scaled from the spectrogram's minimum to its maximum.
     public static func png(_ spectrogram: Spectrogram) -> [UInt8] {
         let width = spectrogram.frames, height = spectrogram.nMels
-        let low = spectrogram.minimum, high = spectrogram.maximum
+        let (low, high) = spectrogram.extremes
         let scale: Float = high > low ? 1 / (high - low) : 0
         var raw = [UInt8](repeating: 0, count: height * (1 + 3 * width))
         spectrogram.values.withUnsafeBufferPointer { v in
