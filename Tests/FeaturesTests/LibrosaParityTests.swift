@@ -84,6 +84,19 @@ final class LibrosaParityTests: XCTestCase {
         XCTAssertEqual(stream.finishPower(), whole)
         XCTAssertEqual(whole.frames, 1 + 30000 / 512)
     }
+
+    /// A stream announced shorter than it is (its bands grow) or longer (they close up at the
+    /// end), as a compressed file's header estimate can be, gives exactly the whole signal's.
+    func testStreamOfMisannouncedLengthEqualsWholeSignal() {
+        let y = (0..<300_000).map { sin(Float($0) * 0.003) * Float($0 % 89) / 89 }
+        let logMel = LogMel()
+        let whole = logMel.melPower(y)
+        for announced in [0, 1000, 150_000, 299_999, 600_000] {
+            let stream = LogMelStream(logMel, expectedSamples: announced)
+            for start in stride(from: 0, to: y.count, by: 40_000) { stream.append(Array(y[start..<min(y.count, start + 40_000)])) }
+            XCTAssertEqual(stream.finishPower(), whole, "announced \(announced) samples")
+        }
+    }
 }
 
 /// A features fixture with the audio file it was computed from.
