@@ -59,6 +59,11 @@ struct Predict: ParsableCommand {
         var isDirectory: ObjCBool = false
         if files == nil, paths.count == 1, out == nil, !(FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory) && isDirectory.boolValue) {
             Parallel.threadCount = threads
+            // One file: batches big enough that every thread runs passes of four windows of
+            // its own (Sequential.infer), instead of all threads meeting after every layer of
+            // one pass (a 30 s clip: 77.9 → 72.3 ms median, 118 → 84 ms of CPU). Folders keep four
+            // windows a batch: there each worker thread has its own file.
+            predictor.batchSize = 8 * threads
             try single(predictor, path: paths[0])
         } else {
             try batch(predictor, files: files ?? input.files(arguments: paths, selection: nil), shard: selection?.shard, threads: threads)
