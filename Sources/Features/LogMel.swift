@@ -66,13 +66,16 @@ public struct LogMel: Sendable {
             }
             var top = peak.max()
             for j in i..<v.count {
-                v[j] = 10 * log10(max(v[j], 1e-10))
+                v[j] = Self.decibels(v[j])
                 top = max(top, v[j])
             }
             let floor = top - topDB
             for j in v.indices where v[j] < floor { v[j] = floor }
         }
     }
+
+    /// 10·log10(max(x, 1e-10)) through libm.
+    static func decibels(_ x: Float) -> Float { 10 * log10(max(x, 1e-10)) }
 
     /// 10·log10(max(x, 1e-10)) eight at a time: x = 2^e·m with m in [√½, √2), ln m from Cephes'
     /// single-precision polynomial (within 2 ulp of libm's). A vector holding an infinity or NaN
@@ -81,7 +84,7 @@ public struct LogMel: Sendable {
     static func decibels(_ power: SIMD8<Float>) -> SIMD8<Float> {
         var x = power.replacing(with: 1e-10, where: power .< 1e-10)
         guard all(x .< .infinity) else {
-            for j in 0..<8 { x[j] = 10 * log10(max(power[j], 1e-10)) }
+            for j in 0..<8 { x[j] = decibels(power[j]) }
             return x
         }
         let bits = unsafeBitCast(x, to: SIMD8<UInt32>.self)

@@ -34,7 +34,7 @@ enum SavedValues {
         switch self {
         case let .tensor(tensor): return inPlace(tensor)
         case let .regenerated(regeneration):
-            if let live = regeneration.live, live.unwrittenRows == nil { return inPlace(live) }
+            if let live = regeneration.live, live.isWritten { return inPlace(live) }
             return body(.normalized(regeneration.rows))
         }
     }
