@@ -45,7 +45,9 @@ let package = Package(
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
         .target(name: "EngineAVX512", swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512"])]),
-        .target(name: "Engine", dependencies: ["Randomness", "EngineAVX512"], swiftSettings: fast),
+        // A prefetch hint for kernels that recompute rows a piece at a time.
+        .target(name: "CPrefetch"),
+        .target(name: "Engine", dependencies: ["Randomness", "EngineAVX512", "CPrefetch"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
         .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),
         .target(name: "Synth", dependencies: ["Randomness", "Audio"], swiftSettings: fast),

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Per-channel reductions and affine maps over [rows, channels] data, 8 channels per vector,
 /// split by rows across threads.
 enum BatchNormKernels {
@@ -173,10 +175,15 @@ struct NormalizedRows {
         coefficients.withUnsafeBufferPointer { coefficients in
             let scale = coefficients.baseAddress! + block.lowerBound
             let (shift, mean) = (scale + channels, scale + 2 * channels)
+            // Callers ask for consecutive pieces: the next piece's input is fetched while this
+            // one is computed and used (a piece is too short for the hardware prefetchers).
+            let ahead = rows.count * channels
             for (index, row) in rows.enumerated() {
+                let fetches = row + rows.count < self.rows
                 let (x, result) = (source + row * channels, target + index * rowStride)
                 var c = 0
                 while c + 8 <= block.count {
+                    if fetches && c % 16 == 0 { genre_prefetch(x + ahead + c) }
                     var value = (x.vector(c) - mean.vector(c)) * scale.vector(c) + shift.vector(c)
                     if let clamp { value = clamp(value, value) }
                     result.store(value, at: c)

@@ -1,0 +1,1 @@
+// The module is header-only (CPrefetch.h); SwiftPM needs a source file to build the target.
