@@ -1,15 +1,22 @@
 import Engine
+import TestSupport
 import XCTest
 
-/// The direct kernel for one-channel inputs (the stems) against direct sums in Double, with
-/// channel counts that use the 32-channel, 8-channel and scalar paths, and the fused
-/// evaluation-mode batch norm + ReLU6 on top.
+/// The direct kernel for one-channel inputs (the stems) against direct sums in Double, on every
+/// instruction set the CPU has, with channel counts that use the 32-, 16- and 8-channel and
+/// scalar paths (AVX-512's 3×3 row kernel takes 32 and 16 at a time), edge columns and padding
+/// rows, and the fused evaluation-mode batch norm + ReLU6 on top.
 final class SingleChannelConvolutionTests: XCTestCase {
     func testMatchesDirectSums() {
+        forEachInstructionSet { set in matchesDirectSums(set) }
+    }
+
+    private func matchesDirectSums(_ set: InstructionSet) {
         var random = SeededRandom(seed: 21)
         // (batch, height, width, out channels, kernel, stride, padding)
         for (batch, height, width, outChannels, kernel, stride, padding) in [
             (2, 9, 11, 40, 3, 2, 1), (1, 8, 7, 5, 3, 1, 1), (2, 10, 9, 32, 5, 2, 2), (1, 6, 6, 13, 3, 1, 0),
+            (1, 12, 14, 56, 3, 2, 1), (1, 7, 9, 16, 3, 1, 1), (1, 3, 2, 48, 3, 1, 1),
         ] {
             let x = Tensor(shape: [batch, height, width, 1], values: (0..<batch * height * width).map { _ in random.nextNormal() })
             let w = Tensor(shape: [kernel, kernel, 1, outChannels], values: (0..<kernel * kernel * outChannels).map { _ in random.nextNormal() })
@@ -33,7 +40,7 @@ final class SingleChannelConvolutionTests: XCTestCase {
                     }
                 }
             }
-            let label = "\(batch)×\(height)×\(width) → \(outChannels), k\(kernel) s\(stride) p\(padding)"
+            let label = "\(set.rawValue) \(batch)×\(height)×\(width) → \(outChannels), k\(kernel) s\(stride) p\(padding)"
             let worst = zip(y.values, expected).map { abs(Double($0) - $1) / (1 + abs($1)) }.max()!
             XCTAssertLessThan(worst, 1e-5, label)
 

@@ -271,7 +271,7 @@ enum Depthwise {
     }
 
     /// Target columns j whose three taps j·s − p + {0, 1, 2} all lie inside the source row.
-    private static func interiorColumns(targetWidth: Int, sourceWidth: Int, window: (stride: Int, padding: Int)) -> Range<Int> {
+    static func interiorColumns(targetWidth: Int, sourceWidth: Int, window: (stride: Int, padding: Int)) -> Range<Int> {
         let first = min((window.padding + window.stride - 1) / window.stride, targetWidth)
         let end = sourceWidth + window.padding - 3 >= 0 ? min((sourceWidth + window.padding - 3) / window.stride + 1, targetWidth) : 0
         return first..<max(end, first)

@@ -1,3 +1,5 @@
+import EngineAVX512
+
 /// Direct forward convolution of a one-channel input: the stem of every network here, on
 /// log-mel windows. Each output pixel takes its k·k input values once and multiplies them into
 /// the weight rows, with up to 32 output channels accumulated in registers. im2col + GEMM ran
@@ -12,13 +14,20 @@ enum SingleChannelConvolution {
         precondition(g.inChannels == 1 && g.groups == 1)
         let (input, output) = (UncheckedSendable(x), UncheckedSendable(y))
         let (k, channels, taps) = (g.kernel, g.outChannels, g.kernel * g.kernel)
+        // On AVX-512, a 3×3 kernel's interior columns go to EngineAVX512 for whole blocks of 16 channels.
+        let wideChannels = InstructionSet.active == .avx512 && k == 3 ? channels / 16 * 16 : 0
+        let interior = wideChannels > 0
+            ? Depthwise.interiorColumns(targetWidth: g.outWidth, sourceWidth: g.width, window: (g.stride, g.padding)) : 0..<0
         Parallel.forEach(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16) { rows in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: taps) { buffer in
                 let values = buffer.baseAddress!
                 for row in rows {
                     let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
                     let image = input.value + n * g.height * g.width
+                    let targetRow = output.value + row * g.outWidth * channels
                     for ow in 0..<g.outWidth {
+                        let start = interior.contains(ow) ? wideChannels : 0
+                        guard start < channels else { continue }
                         for kh in 0..<k {
                             let ih = oh * g.stride - g.padding + kh
                             for kw in 0..<k {
@@ -27,20 +36,32 @@ enum SingleChannelConvolution {
                                 values[kh * k + kw] = inside ? image[ih * g.width + iw] : 0
                             }
                         }
-                        let target = output.value + (row * g.outWidth + ow) * channels
-                        pixel(values, taps: taps, weight: weight, channels: channels, into: target, epilogue: epilogue)
+                        pixel(values, taps: taps, weight: weight, channels: start..<channels, into: targetRow + ow * channels, epilogue: epilogue)
                     }
+                    guard !interior.isEmpty else { continue }
+                    func imageRow(_ kh: Int) -> UnsafePointer<Float>? {
+                        let ih = oh * g.stride - g.padding + kh
+                        return ih >= 0 && ih < g.height ? image + ih * g.width : nil
+                    }
+                    let (top, middle, bottom) = (imageRow(0), imageRow(1), imageRow(2))
+                    let present = (top ?? middle ?? bottom)!
+                    StemRows.interiorRow(top: top ?? present, middle: middle ?? present, bottom: bottom ?? present,
+                                         inside: (top != nil, middle != nil, bottom != nil), weight: weight, channels: wideChannels, pixelStride: channels,
+                                         stride: g.stride, padding: g.padding, columns: interior, target: targetRow,
+                                         scale: epilogue?.scale, bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
                 }
             }
         }
     }
 
-    /// target[c] = Σ_t values[t] · weight[t·channels + c] for every channel, then the epilogue.
+    /// target[c] = Σ_t values[t] · weight[t·channels + c] for the channels in `range` (from 0 or a
+    /// multiple of 16, to the last), then the epilogue.
     @inline(__always)
-    private static func pixel(_ values: UnsafePointer<Float>, taps: Int, weight: UnsafePointer<Float>, channels: Int,
+    private static func pixel(_ values: UnsafePointer<Float>, taps: Int, weight: UnsafePointer<Float>, channels range: Range<Int>,
                               into target: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue?) {
         @inline(__always) func finish(_ sum: V, _ c: Int) -> V { epilogue.map { $0(sum, c) } ?? sum }
-        var c = 0
+        let channels = range.upperBound
+        var c = range.lowerBound
         while c + 32 <= channels {
             var (s0, s1, s2, s3) = (V(), V(), V(), V())
             for t in 0..<taps {
