@@ -119,8 +119,8 @@ enum Depthwise {
                     count += 1
                 }
             }
-            sumOfProducts(count, taps.sources, taps.weights, channels: start..<channels, into: target + j * channels, accumulate: accumulate)
-            epilogue?.apply(target + j * channels + start, channel: start, count: channels - start)
+            sumOfProducts(count, taps.sources, taps.weights, channels: start..<channels, into: target + j * channels, accumulate: accumulate,
+                          epilogue: epilogue)
         }
         for j in 0..<targetWidth where !interior.contains(j) { pixel(j, fromChannel: 0) }
         guard !interior.isEmpty else { return }
@@ -296,11 +296,13 @@ enum Depthwise {
         }
     }
 
-    /// target[c] (+)= Σ_t sources[t][c] · weights[t][c] for the channels in `channels`.
+    /// target[c] (+)= Σ_t sources[t][c] · weights[t][c] for the channels in `channels`, then the
+    /// epilogue, before the store.
     @inline(__always)
     private static func sumOfProducts(_ taps: Int, _ sources: UnsafeMutablePointer<UnsafePointer<Float>>,
                                       _ weights: UnsafeMutablePointer<UnsafePointer<Float>>, channels: Range<Int>,
-                                      into target: UnsafeMutablePointer<Float>, accumulate: Bool) {
+                                      into target: UnsafeMutablePointer<Float>, accumulate: Bool, epilogue: ChannelEpilogue? = nil) {
+        @inline(__always) func finish(_ sum: V, _ c: Int) -> V { epilogue.map { $0(sum, c) } ?? sum }
         var c = channels.lowerBound
         // Four vectors of channels at a time: four chains of multiply-adds in flight instead of
         // one waiting on the last (each channel's taps still added in order).
@@ -314,22 +316,23 @@ enum Depthwise {
                 s2 = s2.addingProduct(source.vector(16), weight.vector(16))
                 s3 = s3.addingProduct(source.vector(24), weight.vector(24))
             }
-            target.store(s0, at: c)
-            target.store(s1, at: c + 8)
-            target.store(s2, at: c + 16)
-            target.store(s3, at: c + 24)
+            target.store(finish(s0, c), at: c)
+            target.store(finish(s1, c + 8), at: c + 8)
+            target.store(finish(s2, c + 16), at: c + 16)
+            target.store(finish(s3, c + 24), at: c + 24)
             c += 32
         }
         while c + 8 <= channels.upperBound {
             var sum = accumulate ? target.vector(c) : V()
             for t in 0..<taps { sum = sum.addingProduct(sources[t].vector(c), weights[t].vector(c)) }
-            target.store(sum, at: c)
+            target.store(finish(sum, c), at: c)
             c += 8
         }
         while c < channels.upperBound {
             var sum: Float = accumulate ? target[c] : 0
             for t in 0..<taps { sum += sources[t][c] * weights[t][c] }
             target[c] = sum
+            epilogue?.apply(target + c, channel: c, count: 1)
             c += 1
         }
     }
