@@ -49,6 +49,40 @@ public enum DepthwiseRows {
         }
     }
 
+    /// sums[(kh·3 + kw)·pixelStride + c] += Σ_j gradientRow[j·pixelStride + c] ·
+    /// rows[kh][(j·s − p + kw)·pixelStride + c] over j in `columns` (whose taps lie inside the
+    /// rows), for the first `channels` (a multiple of 16) channels: a depthwise weight gradient's
+    /// share of one output row, each of the nine sums in a register along the row. A row with
+    /// `inside` false lies in the padding: it is read (it must be a valid row) and its sums dropped.
+    @inline(never)
+    public static func slidingProducts(top: UnsafePointer<Float>, middle: UnsafePointer<Float>, bottom: UnsafePointer<Float>,
+                                       inside: (Bool, Bool, Bool), gradientRow: UnsafePointer<Float>, channels: Int, pixelStride ps: Int,
+                                       stride: Int, padding: Int, columns: Range<Int>, sums: UnsafeMutablePointer<Float>) {
+        for c in Swift.stride(from: 0, to: channels, by: 16) {
+            var (s00, s01, s02, s10, s11, s12) = (V(), V(), V(), V(), V(), V())
+            var (s20, s21, s22) = (V(), V(), V())
+            for j in columns {
+                let x = (j * stride - padding) * ps + c
+                let gradient = load(gradientRow, j * ps + c)
+                s00 = s00.addingProduct(load(top, x), gradient)
+                s01 = s01.addingProduct(load(top, x + ps), gradient)
+                s02 = s02.addingProduct(load(top, x + 2 * ps), gradient)
+                s10 = s10.addingProduct(load(middle, x), gradient)
+                s11 = s11.addingProduct(load(middle, x + ps), gradient)
+                s12 = s12.addingProduct(load(middle, x + 2 * ps), gradient)
+                s20 = s20.addingProduct(load(bottom, x), gradient)
+                s21 = s21.addingProduct(load(bottom, x + ps), gradient)
+                s22 = s22.addingProduct(load(bottom, x + 2 * ps), gradient)
+            }
+            @inline(__always) func add(_ rowInside: Bool, _ tap: Int, _ value: V) {
+                if rowInside { store(value, sums + tap * ps + c, true, Identity()) }
+            }
+            add(inside.0, 0, s00); add(inside.0, 1, s01); add(inside.0, 2, s02)
+            add(inside.1, 3, s10); add(inside.1, 4, s11); add(inside.1, 5, s12)
+            add(inside.2, 6, s20); add(inside.2, 7, s21); add(inside.2, 8, s22)
+        }
+    }
+
     @_transparent
     static func load(_ p: UnsafePointer<Float>, _ offset: Int) -> V { load16(p + offset) }
 

@@ -193,6 +193,8 @@ enum Depthwise {
         let upstream = UncheckedSendable(dy)
         let channels = g.inChannels
         let vectorChannels = channels / 8 * 8
+        // On AVX-512 the interior columns' sums run 16 channels a register (EngineAVX512).
+        let wideChannels = InstructionSet.active == .avx512 ? channels / 16 * 16 : 0
         let interior = interiorColumns(targetWidth: g.outWidth, sourceWidth: g.width, window: (g.stride, g.padding))
         let chunks = Parallel.ranges(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16)
         let rowLength = g.width * channels
@@ -224,9 +226,17 @@ enum Depthwise {
                         let ih = oh * g.stride - g.padding + kh
                         return ih >= 0 && ih < g.height ? input.row(n * g.height + ih) : nil
                     }
-                    slidingProducts((sourceRow(0), sourceRow(1), sourceRow(2)), gradientRow: upstream.value + row * g.outWidth * channels,
-                                    channels: vectorChannels, stride: channels, window: (g.stride, g.padding), columns: interior,
-                                    into: partial)
+                    let rows = (sourceRow(0), sourceRow(1), sourceRow(2))
+                    let gradientRow = upstream.value + row * g.outWidth * channels
+                    if wideChannels > 0 {
+                        let (top, middle, bottom) = presentRows(rows)
+                        DepthwiseRows.slidingProducts(top: top, middle: middle, bottom: bottom,
+                                                      inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), gradientRow: gradientRow,
+                                                      channels: wideChannels, pixelStride: channels, stride: g.stride, padding: g.padding,
+                                                      columns: interior, sums: partial)
+                    }
+                    slidingProducts(rows, gradientRow: gradientRow, channels: wideChannels..<vectorChannels, stride: channels,
+                                    window: (g.stride, g.padding), columns: interior, into: partial)
                     if vectorChannels < channels {
                         for ow in interior { pixel(n, oh, ow, fromChannel: vectorChannels) }
                     }
@@ -239,13 +249,13 @@ enum Depthwise {
     }
 
     /// sums[kh, kw, c] += Σ_j gradientRow[j, c] · rows[kh][j·s − p + kw, c] over interior columns,
-    /// for the first `channels` (a multiple of 8) channels; rows in the padding add nothing.
+    /// for `channels` (bounds multiples of 8); rows in the padding add nothing.
     @inline(__always)
     private static func slidingProducts(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?),
-                                        gradientRow: UnsafePointer<Float>, channels: Int, stride pixelStride: Int,
+                                        gradientRow: UnsafePointer<Float>, channels: Range<Int>, stride pixelStride: Int,
                                         window: (stride: Int, padding: Int), columns: Range<Int>, into sums: UnsafeMutablePointer<Float>) {
         let (top, middle, bottom) = presentRows(rows)
-        for c in stride(from: 0, to: channels, by: 8) {
+        for c in stride(from: channels.lowerBound, to: channels.upperBound, by: 8) {
             var (s00, s01, s02, s10, s11, s12) = (V(), V(), V(), V(), V(), V())
             var (s20, s21, s22) = (V(), V(), V())
             for j in columns {
