@@ -49,6 +49,32 @@ final class FusionTests: XCTestCase, RandomLayers {
         }
     }
 
+    /// The fused clamp lets a NaN through where the separate ReLU/ReLU6 do (the AVX-512 epilogue
+    /// clamps with max/min instructions, whose operand order decides what a NaN becomes), for the
+    /// GEMM, depthwise and stem kernels.
+    func testNaNPassesTheFusedClampAsTheSeparateOps() {
+        forEachInstructionSet { set in
+            // (in, out, kernel, stride, groups)
+            for (inC, outC, kernel, stride, groups) in [(16, 32, 1, 1, 1), (32, 32, 3, 1, 32), (1, 32, 3, 2, 1)] {
+                for activation in [ReLU() as any Layer, ReLU6()] {
+                    var scratch = SeededRandom(seed: random.next())
+                    let conv = Conv2D(inputChannels: inC, outputChannels: outC, kernelSize: kernel, stride: stride,
+                                      padding: kernel / 2, groups: groups, random: &scratch)
+                    let layers: [any Layer] = [conv, batchNorm(outC), activation]
+                    let x = randomTensor([1, 8, 8, inC], scale: 3)
+                    for c in 0..<inC { x.data[(3 * 8 + 4) * inC + c] = .nan }
+                    let fused = Sequential(layers)(x, Tape(mode: .evaluation))
+                    let separate = layers.reduce(x) { y, layer in layer(y, Tape(mode: .evaluation)) }
+                    let label = "\(set.rawValue) k\(kernel) g\(groups) \(type(of: activation))"
+                    XCTAssertTrue(separate.values.contains { $0.isNaN }, label)
+                    XCTAssertEqual(zip(fused.values, separate.values).filter { $0.isNaN != $1.isNaN }.count, 0, "NaN in one only, " + label)
+                    let worst = zip(fused.values, separate.values).filter { !$1.isNaN }.map { abs($0 - $1) / max(1, abs($1)) }.max()!
+                    XCTAssertLessThanOrEqual(worst, 1e-6, label)
+                }
+            }
+        }
+    }
+
     /// Training fuses only batch norm + activation: same output, same gradients of the input,
     /// the conv weight and the batch-norm parameters, same running statistics as separate ops.
     func testTrainingBatchNormActivationMatchesSeparateOps() {
