@@ -48,14 +48,10 @@ struct ChannelEpilogue {
 
     /// Eight channels from `k` on, given their scale and bias vectors.
     @inline(__always) func callAsFunction(_ value: V, scale s: V, bias b: V) -> V {
-        let affine = b.addingProduct(value, s)
-        let low = affine.replacing(with: lower, where: affine .< lower)
-        return low.replacing(with: upper, where: low .> upper)
+        clamp(b.addingProduct(value, s), lower: lower, upper: upper)
     }
 
     @inline(__always) func callAsFunction(_ value: V, _ k: Int) -> V {
-        let affine = bias.vector(k).addingProduct(value, scale.vector(k))
-        let low = affine.replacing(with: lower, where: affine .< lower)
-        return low.replacing(with: upper, where: low .> upper)
+        clamp(bias.vector(k).addingProduct(value, scale.vector(k)), lower: lower, upper: upper)
     }
 }

@@ -1,3 +1,5 @@
+import _Builtin_intrinsics.intel
+
 /// Element-wise loops over whole tensors, 8 lanes at a time, split across threads when large.
 /// Kernels are generic types rather than closures, so each loop is specialised and inlined
 /// (a closure called per element inside a parallel chunk is not).
@@ -32,14 +34,19 @@ protocol LaneKernel {
     func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float>
 }
 
+/// min(upper, max(lower, a)) as `vmaxps`/`vminps` with the bound first: they return their second
+/// operand on ties and NaN, so −0 and NaN come through as `a < lower ? lower : a` leaves them.
+/// (SIMD's pointwiseMin/Max become library calls, and comparisons + selects four instructions.)
+@inline(__always)
+func clamp(_ a: SIMD8<Float>, lower: Float, upper: Float) -> SIMD8<Float> {
+    _mm256_min_ps(SIMD8(repeating: upper), _mm256_max_ps(SIMD8(repeating: lower), a))
+}
+
 /// min(max(a, 0), upper)
 struct ClampKernel: LaneKernel {
     let upper: Float
     @inline(__always) func callAsFunction(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        // Selects after vector-scalar comparisons: SIMD's pointwiseMin/Max become library calls
-        // and vector-vector comparisons a per-lane loop, whereas these lower to vcmpps + blends.
-        let positive = a.replacing(with: 0, where: a .< 0)
-        return positive.replacing(with: upper, where: positive .> upper)
+        clamp(a, lower: 0, upper: upper)
     }
 }
 
