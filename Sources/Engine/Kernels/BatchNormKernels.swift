@@ -178,15 +178,17 @@ struct NormalizedRows {
             // Callers ask for consecutive pieces: the next piece's input is fetched while this
             // one is computed and used (a piece is too short for the hardware prefetchers).
             let ahead = rows.count * channels
+            // Without a clamp the bounds are ±∞: one loop, no test in it.
+            let (lower, upper): (Float, Float) = clamp == nil ? (-.infinity, .infinity) : (0, self.upper!)
             for (index, row) in rows.enumerated() {
-                let fetches = row + rows.count < self.rows
                 let (x, result) = (source + row * channels, target + index * rowStride)
+                if row + rows.count < self.rows {
+                    for c in stride(from: 0, to: block.count, by: 16) { genre_prefetch(x + ahead + c) }
+                }
                 var c = 0
                 while c + 8 <= block.count {
-                    if fetches && c % 16 == 0 { genre_prefetch(x + ahead + c) }
-                    var value = (x.vector(c) - mean.vector(c)) * scale.vector(c) + shift.vector(c)
-                    if let clamp { value = clamp(value, value) }
-                    result.store(value, at: c)
+                    let value = (x.vector(c) - mean.vector(c)) * scale.vector(c) + shift.vector(c)
+                    result.store(Engine.clamp(value, lower: lower, upper: upper), at: c)
                     c += 8
                 }
                 while c < block.count {
