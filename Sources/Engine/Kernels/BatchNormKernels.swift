@@ -179,7 +179,7 @@ struct NormalizedRows {
             // one is computed and used (a piece is too short for the hardware prefetchers).
             let ahead = rows.count * channels
             // Without a clamp the bounds are ±∞: one loop, no test in it.
-            let (lower, upper): (Float, Float) = clamp == nil ? (-.infinity, .infinity) : (0, self.upper!)
+            let (lower, upper): (Float, Float) = self.upper.map { (0, $0) } ?? (-.infinity, .infinity)
             for (index, row) in rows.enumerated() {
                 let (x, result) = (source + row * channels, target + index * rowStride)
                 if row + rows.count < self.rows {
