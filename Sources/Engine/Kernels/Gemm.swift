@@ -42,6 +42,11 @@ public enum Gemm {
     /// layers of one window, whose weights outnumber their activations: one MobileNetV2 window
     /// 2.22–2.44 → 2.02–2.12 ms).
     static let directBRows = 64
+    /// Products smaller than this many multiply-adds (≈ 30 µs on one core) run on one thread
+    /// when split by rows or columns: in one window's small layers the threads' meeting costs
+    /// more than half the product saves (2^18 before: one MobileNetV2 window 1.71 → 1.65 ms;
+    /// 2^21 was slower again).
+    static let splitWork = 1 << 20
 
     public static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool) {
@@ -109,7 +114,7 @@ public enum Gemm {
             // With a hook, threads split at 64-row blocks, not at `mBlock`: 2048 rows (an 8×8
             // layer at batch 32) split 1024/1024 rather than 1152/896, 512 rows 256/256 rather
             // than 384/128.
-            Parallel.forEach(m, granularity: finished == nil ? mr : BatchNormKernels.blockRows, work: work, minimumWork: 1 << 18) { rows in
+            Parallel.forEach(m, granularity: finished == nil ? mr : BatchNormKernels.blockRows, work: work, minimumWork: splitWork) { rows in
                 let aPart = MatrixView(a.offset(row: rows.lowerBound, column: 0), rowStride: a.rowStride, columnStride: a.columnStride)
                 serial(m: rows.count, n: n, k: k, a: aPart, b: b, c: cBase.value + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate,
                        epilogue: epilogue, aRows: aRows, finished: finished.map { finished in
@@ -117,7 +122,7 @@ public enum Gemm {
                        })
             }
         } else {
-            Parallel.forEach(n, granularity: InstructionSet.active == .avx512 ? 2 * nr : nr, work: work, minimumWork: 1 << 18) { columns in
+            Parallel.forEach(n, granularity: InstructionSet.active == .avx512 ? 2 * nr : nr, work: work, minimumWork: splitWork) { columns in
                 let bPart = MatrixView(b.offset(row: 0, column: columns.lowerBound), rowStride: b.rowStride, columnStride: b.columnStride)
                 serial(m: m, n: columns.count, k: k, a: a, b: bPart, c: cBase.value + columns.lowerBound, ldc: ldc, accumulate: accumulate,
                        epilogue: epilogue?.advanced(by: columns.lowerBound), aRows: aRows, finished: finished.map { finished in
