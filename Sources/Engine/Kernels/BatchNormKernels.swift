@@ -170,7 +170,6 @@ struct NormalizedRows {
     /// and the sum rounded apart (the backward's mask recomputes them so).
     func write(rows: Range<Int>, channels block: Range<Int>, into target: UnsafeMutablePointer<Float>, rowStride: Int) {
         typealias V = SIMD8<Float>
-        let clamp = upper.map { ClampKernel(upper: $0) }
         let source = UnsafePointer(input.data) + block.lowerBound
         coefficients.withUnsafeBufferPointer { coefficients in
             let scale = coefficients.baseAddress! + block.lowerBound
@@ -192,9 +191,8 @@ struct NormalizedRows {
                     c += 8
                 }
                 while c < block.count {
-                    var value = (x[c] - mean[c]) * scale[c] + shift[c]
-                    if let clamp { value = clamp(V(repeating: value), V(repeating: value))[0] }
-                    result[c] = value
+                    let value = (x[c] - mean[c]) * scale[c] + shift[c]
+                    result[c] = Engine.clamp(V(repeating: value), lower: lower, upper: upper)[0]
                     c += 1
                 }
             }

@@ -290,7 +290,7 @@ enum Depthwise {
     /// The three source rows with missing ones (padding) replaced by a present row; callers
     /// give those rows zero weight or drop their sums.
     @inline(__always)
-    private static func presentRows(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?))
+    static func presentRows(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?))
         -> (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>) {
         let present = (rows.0 ?? rows.1 ?? rows.2)!
         return (rows.0 ?? present, rows.1 ?? present, rows.2 ?? present)

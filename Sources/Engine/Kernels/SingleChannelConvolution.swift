@@ -43,10 +43,10 @@ enum SingleChannelConvolution {
                         let ih = oh * g.stride - g.padding + kh
                         return ih >= 0 && ih < g.height ? image + ih * g.width : nil
                     }
-                    let (top, middle, bottom) = (imageRow(0), imageRow(1), imageRow(2))
-                    let present = (top ?? middle ?? bottom)!
-                    StemRows.interiorRow(top: top ?? present, middle: middle ?? present, bottom: bottom ?? present,
-                                         inside: (top != nil, middle != nil, bottom != nil), weight: weight, channels: wideChannels, pixelStride: channels,
+                    let rows = (imageRow(0), imageRow(1), imageRow(2))
+                    let (top, middle, bottom) = Depthwise.presentRows(rows)
+                    StemRows.interiorRow(top: top, middle: middle, bottom: bottom,
+                                         inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), weight: weight, channels: wideChannels, pixelStride: channels,
                                          stride: g.stride, padding: g.padding, columns: interior, target: targetRow,
                                          scale: epilogue?.scale, bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
                 }
