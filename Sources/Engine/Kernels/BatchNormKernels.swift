@@ -37,47 +37,22 @@ enum BatchNormKernels {
                     let (gradient, source, mean, allWide) = shared.value
                     let (scale, shift) = (mean + channels, mean + 2 * channels)
                     let total = allWide + 2 * chunk * channels
-                    // Each block's sums run down the rows of eight channels at a time in registers.
-                    for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                        let rows = block..<min(block + blockRows, range.upperBound)
-                        var c = 0
-                        while c + 8 <= channels {
-                            let (center, s, b) = (mean.vector(c), scale.vector(c), shift.vector(c))
-                            var (sum, product) = (V(), V())
-                            for row in rows {
-                                let (g, a) = (gradient + row * channels + c, source + row * channels + c)
-                                var value = g.vector(0)
-                                if masked {
-                                    // `NormalizedRows`' operations: (x − μ)·s, then plus the shift.
-                                    let output = (a.vector(0) - center) * s + b
-                                    value = gradientKernel(value, output)
-                                    g.store(value, at: 0)
-                                }
-                                sum += value
-                                product += (a.vector(0) - center) * value
+                    // Each block's sums are kept per channel in scratch and the rows are read
+                    // in memory order (down a block's rows eight channels at a time, strided
+                    // through memory, every load waited for: V2 training 181.9 → 176.6 ms).
+                    withScratch(2 * channels) { sums in
+                        for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
+                            let rows = block..<min(block + blockRows, range.upperBound)
+                            sums.update(repeating: 0, count: 2 * channels)
+                            if masked {
+                                gradientRows(rows, channels: channels, dy: gradient, x: source, center: mean, mask: (scale, shift, gradientKernel), sums: sums)
+                            } else {
+                                gradientRows(rows, channels: channels, dy: gradient, x: source, center: mean, mask: nil, sums: sums)
                             }
-                            for lane in 0..<8 {
-                                total[c + lane] += Double(sum[lane])
-                                total[channels + c + lane] += Double(product[lane])
+                            for c in 0..<channels {
+                                total[c] += Double(sums[c])
+                                total[channels + c] += Double(sums[channels + c])
                             }
-                            c += 8
-                        }
-                        while c < channels {
-                            var (sum, product): (Float, Float) = (0, 0)
-                            for row in rows {
-                                let (g, a) = (gradient + row * channels, source + row * channels)
-                                var value = g[c]
-                                if masked {
-                                    let output = (a[c] - mean[c]) * scale[c] + shift[c]
-                                    value = gradientKernel(V(repeating: value), V(repeating: output))[0]
-                                    g[c] = value
-                                }
-                                sum += value
-                                product += (a[c] - mean[c]) * value
-                            }
-                            total[c] += Double(sum)
-                            total[channels + c] += Double(product)
-                            c += 1
                         }
                     }
                 }
@@ -91,6 +66,42 @@ enum BatchNormKernels {
             }
         }
         return totals
+    }
+
+    /// `gradientSums` of `rows` on this thread, added to `sums` (Σ dy, then Σ (x − center)·dy,
+    /// `channels` each); with a mask, dy becomes the clamp's gradient in place.
+    @inline(__always)
+    static func gradientRows(_ rows: Range<Int>, channels: Int, dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, center: UnsafePointer<Float>,
+                             mask: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, kernel: ClampGradientKernel)?,
+                             sums: UnsafeMutablePointer<Float>) {
+        let products = sums + channels
+        for row in rows {
+            let (g, a) = (dy + row * channels, x + row * channels)
+            var c = 0
+            while c + 8 <= channels {
+                var value = g.vector(c)
+                let centred = a.vector(c) - center.vector(c)
+                if let mask {
+                    // `NormalizedRows`' operations: (x − μ)·s, then plus the shift.
+                    value = mask.kernel(value, centred * mask.scale.vector(c) + mask.shift.vector(c))
+                    g.store(value, at: c)
+                }
+                sums.store(sums.vector(c) + value, at: c)
+                products.store(products.vector(c) + centred * value, at: c)
+                c += 8
+            }
+            while c < channels {
+                var value = g[c]
+                let centred = a[c] - center[c]
+                if let mask {
+                    value = mask.kernel(V(repeating: value), V(repeating: centred * mask.scale[c] + mask.shift[c]))[0]
+                    g[c] = value
+                }
+                sums[c] += value
+                products[c] += centred * value
+                c += 1
+            }
+        }
     }
 
     /// out (+)= (x − center)·xScale + y·yScale + shift per channel (y optional), clamped to
