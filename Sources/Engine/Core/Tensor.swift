@@ -18,6 +18,10 @@ public final class Tensor: @unchecked Sendable {
     /// The per-channel sums of the values, gathered by the training convolution that wrote
     /// them while each block was in cache, for the batch norm that reads them next.
     var moments: ChannelMoments?
+    /// For a gradient: the backward sums of the batch norm whose output it is the gradient of,
+    /// gathered by the convolution that wrote it while each block was in cache. Dropped as soon
+    /// as another backward takes the gradient to add to it.
+    var gradientSums: GradientSums?
     /// How to compute the values while they are not written: a training batch norm (→ ReLU)
     /// leaves its output to the convolution that reads it next, which computes the rows it
     /// needs into cache; anything else that reads `data` writes them first.
@@ -104,7 +108,10 @@ public final class GradientNode: @unchecked Sendable {
 
     /// The gradient buffer, created zeroed on first use; backward kernels add into it.
     public func gradient() -> Tensor {
-        if let grad { return grad }
+        if let grad {
+            grad.gradientSums = nil
+            return grad
+        }
         let created = Tensor(zeros: shape)
         grad = created
         return created
@@ -113,7 +120,10 @@ public final class GradientNode: @unchecked Sendable {
     /// As `gradient()`, but a new gradient is left uninitialized (fresh: true) for a caller that
     /// writes every element; saves zero-filling and re-reading the zeros.
     func gradientToWrite() -> (tensor: Tensor, fresh: Bool) {
-        if let grad { return (grad, false) }
+        if let grad {
+            grad.gradientSums = nil
+            return (grad, false)
+        }
         let created = Tensor(uninitialized: shape)
         grad = created
         return (created, true)
@@ -124,7 +134,10 @@ public final class GradientNode: @unchecked Sendable {
     /// compute in place.
     func gradientToWrite(reusing spare: Tensor) -> (tensor: Tensor, fresh: Bool) {
         precondition(spare.shape == shape, "a spare gradient of shape \(spare.shape) for \(shape)")
-        if let grad { return (grad, false) }
+        if let grad {
+            grad.gradientSums = nil
+            return (grad, false)
+        }
         grad = spare
         return (spare, true)
     }

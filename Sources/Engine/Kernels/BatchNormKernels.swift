@@ -19,91 +19,6 @@ enum BatchNormKernels {
         return moments
     }
 
-    /// (Σ dy, Σ (x − center)·dy) per channel in one pass, in Float over blocks of `blockRows`
-    /// rows and the blocks in Double. With a mask, dy first becomes the clamp's gradient in
-    /// place: dy where 0 < clamp((x − center)·scale + shift) < bound, else 0, the clamp's input
-    /// recomputed with `NormalizedRows`' operations so the mask is the forward's bit for bit.
-    static func gradientSums(_ dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, channels: Int, center: [Float],
-                             mask: (scale: [Float], shift: [Float], bound: Float)?) -> ([Double], [Double]) {
-        let chunks = Parallel.ranges(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount)
-        var wide = [Double](repeating: 0, count: 2 * chunks.count * channels)
-        let coefficients = center + (mask?.scale ?? center) + (mask?.shift ?? center)
-        wide.withUnsafeMutableBufferPointer { wideBuffer in
-            coefficients.withUnsafeBufferPointer { coefficientBuffer in
-                let shared = UncheckedSendable((dy, x, coefficientBuffer.baseAddress!, wideBuffer.baseAddress!))
-                let masked = mask != nil
-                let gradientKernel = ClampGradientKernel(upper: mask?.bound ?? 0)
-                Parallel.forEach(chunks) { chunk, range in
-                    let (gradient, source, mean, allWide) = shared.value
-                    let (scale, shift) = (mean + channels, mean + 2 * channels)
-                    let total = allWide + 2 * chunk * channels
-                    // Each block's sums are kept per channel in scratch and the rows are read
-                    // in memory order (down a block's rows eight channels at a time, strided
-                    // through memory, every load waited for: V2 training 181.9 → 176.6 ms).
-                    withScratch(2 * channels) { sums in
-                        for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                            let rows = block..<min(block + blockRows, range.upperBound)
-                            sums.update(repeating: 0, count: 2 * channels)
-                            if masked {
-                                gradientRows(rows, channels: channels, dy: gradient, x: source, center: mean, mask: (scale, shift, gradientKernel), sums: sums)
-                            } else {
-                                gradientRows(rows, channels: channels, dy: gradient, x: source, center: mean, mask: nil, sums: sums)
-                            }
-                            for c in 0..<channels {
-                                total[c] += Double(sums[c])
-                                total[channels + c] += Double(sums[channels + c])
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        var totals = ([Double](repeating: 0, count: channels), [Double](repeating: 0, count: channels))
-        for chunk in 0..<chunks.count {
-            for c in 0..<channels {
-                totals.0[c] += wide[2 * chunk * channels + c]
-                totals.1[c] += wide[(2 * chunk + 1) * channels + c]
-            }
-        }
-        return totals
-    }
-
-    /// `gradientSums` of `rows` on this thread, added to `sums` (Σ dy, then Σ (x − center)·dy,
-    /// `channels` each); with a mask, dy becomes the clamp's gradient in place.
-    @inline(__always)
-    static func gradientRows(_ rows: Range<Int>, channels: Int, dy: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, center: UnsafePointer<Float>,
-                             mask: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, kernel: ClampGradientKernel)?,
-                             sums: UnsafeMutablePointer<Float>) {
-        let products = sums + channels
-        for row in rows {
-            let (g, a) = (dy + row * channels, x + row * channels)
-            var c = 0
-            while c + 8 <= channels {
-                var value = g.vector(c)
-                let centred = a.vector(c) - center.vector(c)
-                if let mask {
-                    // `NormalizedRows`' operations: (x − μ)·s, then plus the shift.
-                    value = mask.kernel(value, centred * mask.scale.vector(c) + mask.shift.vector(c))
-                    g.store(value, at: c)
-                }
-                sums.store(sums.vector(c) + value, at: c)
-                products.store(products.vector(c) + centred * value, at: c)
-                c += 8
-            }
-            while c < channels {
-                var value = g[c]
-                let centred = a[c] - center[c]
-                if let mask {
-                    value = mask.kernel(V(repeating: value), V(repeating: centred * mask.scale[c] + mask.shift[c]))[0]
-                    g[c] = value
-                }
-                sums[c] += value
-                products[c] += centred * value
-                c += 1
-            }
-        }
-    }
-
     /// out (+)= (x − center)·xScale + y·yScale + shift per channel (y optional), clamped to
     /// [0, clampAt] when given (not accumulating).
     static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, center: [Float], xScale: [Float], y: UnsafePointer<Float>?,
@@ -210,6 +125,62 @@ struct NormalizedRows {
         }
     }
 
+    /// Adds the batch norm's backward sums over `rows`, `channels` (from a multiple of 8) to
+    /// `sums` (Σ dy) and `products` (Σ (x − center)·dy), one per channel of the range: each
+    /// channel's rows in order, in Float. `dy` (row rows.lowerBound, channel
+    /// channels.lowerBound, rows `rowStride` apart) becomes the activation's gradient in place:
+    /// dy where 0 < output < upper, the output recomputed with `write`'s operations. Rows are
+    /// read whole in memory order (a block's channels walked down its rows, strided through
+    /// memory, waited on every load: V2 training 181.9 → 176.6 ms).
+    func addGradientSums(rows: Range<Int>, channels block: Range<Int>, dy: UnsafeMutablePointer<Float>, rowStride: Int,
+                         sums: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>) {
+        let source = UnsafePointer(input.data) + rows.lowerBound * channels + block.lowerBound
+        coefficients.withUnsafeBufferPointer { coefficients in
+            let scale = coefficients.baseAddress! + block.lowerBound
+            let (shift, mean) = (scale + channels, scale + 2 * channels)
+            if let upper {
+                gradientSumRows(rows.count, block.count, x: source, dy: dy, rowStride: rowStride, center: mean, sums: sums, products: products,
+                                mask: (scale, shift, ClampGradientKernel(upper: upper)))
+            } else {
+                gradientSumRows(rows.count, block.count, x: source, dy: dy, rowStride: rowStride, center: mean, sums: sums, products: products,
+                                mask: nil)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func gradientSumRows(_ rows: Int, _ width: Int, x: UnsafePointer<Float>, dy: UnsafeMutablePointer<Float>, rowStride: Int,
+                                 center: UnsafePointer<Float>, sums: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>,
+                                 mask: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, kernel: ClampGradientKernel)?) {
+        typealias V = SIMD8<Float>
+        for row in 0..<rows {
+            let (g, a) = (dy + row * rowStride, x + row * channels)
+            var c = 0
+            while c + 8 <= width {
+                var value = g.vector(c)
+                let centred = a.vector(c) - center.vector(c)
+                if let mask {
+                    value = mask.kernel(value, centred * mask.scale.vector(c) + mask.shift.vector(c))
+                    g.store(value, at: c)
+                }
+                sums.store(sums.vector(c) + value, at: c)
+                products.store(products.vector(c) + centred * value, at: c)
+                c += 8
+            }
+            while c < width {
+                var value = g[c]
+                let centred = a[c] - center[c]
+                if let mask {
+                    value = mask.kernel(V(repeating: value), V(repeating: centred * mask.scale[c] + mask.shift[c]))[0]
+                    g[c] = value
+                }
+                sums[c] += value
+                products[c] += centred * value
+                c += 1
+            }
+        }
+    }
+
     /// The whole output into `target`, rows split across threads.
     func write(into target: UnsafeMutablePointer<Float>) {
         let shared = UncheckedSendable(target)
@@ -222,46 +193,16 @@ struct NormalizedRows {
 /// Per-channel moments of [rows, channels] data in blocks of `BatchNormKernels.blockRows` rows:
 /// each block's Σx, summed in Float, and Σ(x − block mean)², written by the pass or the kernel
 /// that had the block in cache (`add`); the totals are summed over blocks in Double.
-final class ChannelMoments: @unchecked Sendable {
-    let rows: Int
-    let channels: Int
-    /// [blocks, channels] each.
-    private let blockSums: UnsafeMutablePointer<Float>
-    private let blockSquares: UnsafeMutablePointer<Float>
-    /// Row ranges, multiples of `blockRows` apart, that the totals are summed over in parallel.
-    let chunks: [Range<Int>]
-
-    init(rows: Int, channels: Int) {
-        (self.rows, self.channels) = (rows, channels)
-        // From the pool: a fresh allocation this size is pages the kernel zeroes every step.
-        let capacity = Self.capacity(rows: rows, channels: channels)
-        blockSums = BufferPool.shared.take(2 * capacity)
-        blockSquares = blockSums + capacity
-        chunks = Parallel.ranges(rows, granularity: BatchNormKernels.blockRows, work: rows * channels,
-                                 minimumWork: Elementwise.minimumParallelCount)
-    }
-
-    deinit { BufferPool.shared.give(blockSums, count: 2 * Self.capacity(rows: rows, channels: channels)) }
-
-    /// Floats per sum: one per block and channel.
-    private static func capacity(rows: Int, channels: Int) -> Int {
-        max(1, (rows + BatchNormKernels.blockRows - 1) / BatchNormKernels.blockRows * channels)
-    }
-
+final class ChannelMoments: ChannelBlockSums, @unchecked Sendable {
     /// The blocks of `rows` (from a block boundary, whole blocks but for the last of the data)
     /// for `channels` (from a multiple of 8, so the same bits as a whole row's); `values` is
     /// row rows.lowerBound, channel channels.lowerBound, rows `rowStride` apart. Threads may add
     /// disjoint blocks or channels at once.
     func add(rows: Range<Int>, channels range: Range<Int>, values: UnsafePointer<Float>, rowStride: Int) {
         typealias V = SIMD8<Float>
-        let blockRows = BatchNormKernels.blockRows
-        precondition(rows.lowerBound % blockRows == 0 && (rows.upperBound % blockRows == 0 || rows.upperBound == self.rows),
-                     "moments of whole blocks")
-        for block in stride(from: rows.lowerBound, to: rows.upperBound, by: blockRows) {
-            let blockRange = 0..<(min(block + blockRows, rows.upperBound) - block)
-            let source = values + (block - rows.lowerBound) * rowStride
-            let offset = block / blockRows * channels + range.lowerBound
-            let (sum, squares) = (blockSums + offset, blockSquares + offset)
+        forEachBlock(of: rows, channelStart: range.lowerBound, values: values, rowStride: rowStride) { block, offset, source in
+            let blockRange = 0..<block.count
+            let (sum, squares) = (first + offset, second + offset)
             let count = Float(blockRange.count)
             let width = range.count
             var c = 0
@@ -311,10 +252,7 @@ final class ChannelMoments: @unchecked Sendable {
 
     /// Every block of `values` ([rows, channels]), rows split across threads.
     func addAll(_ values: UnsafePointer<Float>) {
-        let source = UncheckedSendable(values)
-        Parallel.forEach(chunks) { _, range in
-            self.add(rows: range, channels: 0..<self.channels, values: source.value + range.lowerBound * self.channels, rowStride: self.channels)
-        }
+        addAll(UnsafeMutablePointer(mutating: values)) { self.add(rows: $0, channels: $1, values: $2, rowStride: $3) }
     }
 
     /// Image rows of `width` pixels that make whole blocks: a kernel writing an image row by
@@ -343,28 +281,5 @@ final class ChannelMoments: @unchecked Sendable {
                 }
             }
         }
-    }
-
-    /// Per channel, Σ over blocks of what `accumulate(total, block sums, block squares, rows)`
-    /// adds: in Double, blocks in order within each chunk, the chunks' totals in order.
-    private func blockTotals(_ accumulate: @escaping (UnsafeMutablePointer<Double>, UnsafePointer<Float>, UnsafePointer<Float>, Double) -> Void)
-        -> [Double] {
-        let blockRows = BatchNormKernels.blockRows
-        var wide = [Double](repeating: 0, count: chunks.count * channels)
-        wide.withUnsafeMutableBufferPointer { wideBuffer in
-            let shared = UncheckedSendable(wideBuffer.baseAddress!)
-            Parallel.forEach(chunks) { chunk, range in
-                for block in stride(from: range.lowerBound, to: range.upperBound, by: blockRows) {
-                    let offset = block / blockRows * self.channels
-                    accumulate(shared.value + chunk * self.channels, self.blockSums + offset, self.blockSquares + offset,
-                               Double(min(block + blockRows, range.upperBound) - block))
-                }
-            }
-        }
-        var totals = [Double](repeating: 0, count: channels)
-        for chunk in 0..<chunks.count {
-            for c in 0..<channels { totals[c] += wide[chunk * channels + c] }
-        }
-        return totals
     }
 }

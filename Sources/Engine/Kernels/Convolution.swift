@@ -46,13 +46,20 @@ enum Convolution {
         }
     }
 
-    /// dX = the input gradient (`overwrite`), or dX += it.
+    /// Whether `inputGradient` can hand on blocks of dX as they are final (`finished`).
+    static func finishesInputGradientBlocks(_ g: ConvolutionGeometry) -> Bool {
+        g.isDepthwise3x3 || (g.isPointwise && g.groups == 1)
+    }
+
+    /// dX = the input gradient (`overwrite`), or dX += it. `finished` gets blocks of dX as they
+    /// are final and in cache, as `ChannelMoments.add` takes them (`finishesInputGradientBlocks`).
     static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                              overwrite: Bool) {
+                              overwrite: Bool, finished: FinishedBlock? = nil) {
+        precondition(finished == nil || finishesInputGradientBlocks(g), "this convolution's input gradient has no finished blocks")
         if g.isDepthwise3x3 {
-            Depthwise.inputGradient(g, dy: dy, weight: weight, dx: dx, accumulate: !overwrite)
+            Depthwise.inputGradient(g, dy: dy, weight: weight, dx: dx, accumulate: !overwrite, finished: finished)
         } else if g.isPointwise {
-            GemmConvolution.inputGradient(g, dy: dy, weight: weight, dx: dx, accumulate: !overwrite)
+            GemmConvolution.inputGradient(g, dy: dy, weight: weight, dx: dx, accumulate: !overwrite, finished: finished)
         } else {
             // im2col's scatter adds into dX, so an overwrite starts from zeros.
             if overwrite { dx.update(repeating: 0, count: g.batch * g.height * g.width * g.inChannels) }

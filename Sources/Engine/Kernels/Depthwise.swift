@@ -19,12 +19,14 @@ enum Depthwise {
     /// dx[n, ih, iw, c] += Σ dy[n, oh, ow, c] · w[kh, kw, c] over the (oh, ow, kh, kw) that read
     /// (ih, iw): a gather, so each thread owns whole rows of dx and nothing races. At stride 1 it
     /// is the forward correlation of dy with the flipped kernel and padding 2 − p.
+    /// `finished` gets dx's rows as `forward` hands on y's.
     static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                              accumulate: Bool = true) {
+                              accumulate: Bool = true, finished: FinishedBlock? = nil) {
         let channels = g.inChannels
+        let finished = finished.map { (rows: ChannelMoments.imageRowsPerBlock(width: g.width), block: $0) }
         guard g.stride == 1 else {
             gather(g, source: .inPlace(dy), sourceSize: (g.outHeight, g.outWidth), weight: weight, target: dx, targetSize: (g.height, g.width),
-                   accumulate: accumulate, window: nil) { input, tap in
+                   accumulate: accumulate, window: nil, finished: finished) { input, tap in
                 let (output, remainder) = (input + g.padding - tap).quotientAndRemainder(dividingBy: g.stride)
                 return input + g.padding - tap >= 0 && remainder == 0 ? output : nil
             }
@@ -33,7 +35,7 @@ enum Depthwise {
         withScratch(9 * channels) { flipped in
             for tap in 0..<9 { (flipped + tap * channels).update(from: weight + (8 - tap) * channels, count: channels) }
             gather(g, source: .inPlace(dy), sourceSize: (g.outHeight, g.outWidth), weight: flipped, target: dx, targetSize: (g.height, g.width),
-                   accumulate: accumulate, window: (1, 2 - g.padding))
+                   accumulate: accumulate, window: (1, 2 - g.padding), finished: finished)
         }
     }
 
@@ -46,7 +48,7 @@ enum Depthwise {
                                weight: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, targetSize: (height: Int, width: Int),
                                accumulate: Bool, window: (stride: Int, padding: Int)?, epilogue: ChannelEpilogue? = nil,
                                finished: (rows: Int, block: FinishedBlock)? = nil, map: ((_ coordinate: Int, _ tap: Int) -> Int?)? = nil) {
-        precondition(window != nil || source.slotsPerReader == 0 && finished == nil, "recomputed source rows and finished rows need a window")
+        precondition(window != nil || source.slotsPerReader == 0, "recomputed source rows need a window")
         let to = UncheckedSendable(target)
         let channels = g.inChannels
         let rowLength = sourceSize.width * channels
@@ -61,7 +63,15 @@ enum Depthwise {
                 for row in range {
                     let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
                     let targetRow = to.value + row * targetSize.width * channels
-                    guard let window else {
+                    if let window {
+                        func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
+                            let si = i * window.stride - window.padding + kh
+                            return si >= 0 && si < sourceSize.height ? rows.row(n * sourceSize.height + si) : nil
+                        }
+                        windowRow((sourceRow(0), sourceRow(1), sourceRow(2)), sourceWidth: sourceSize.width, weight: weight, channels: channels,
+                                  window: window, target: targetRow, targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue,
+                                  taps: (sources, weights))
+                    } else {
                         // Taps through `map`: pixel by pixel.
                         for j in 0..<targetSize.width {
                             var taps = 0
@@ -77,15 +87,7 @@ enum Depthwise {
                             }
                             sumOfProducts(taps, sources, weights, channels: 0..<channels, into: targetRow + j * channels, accumulate: accumulate)
                         }
-                        continue
                     }
-                    func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
-                        let si = i * window.stride - window.padding + kh
-                        return si >= 0 && si < sourceSize.height ? rows.row(n * sourceSize.height + si) : nil
-                    }
-                    windowRow((sourceRow(0), sourceRow(1), sourceRow(2)), sourceWidth: sourceSize.width, weight: weight, channels: channels,
-                              window: window, target: targetRow, targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue,
-                              taps: (sources, weights))
                     if let finished, (row + 1) % finished.rows == 0 || row + 1 == range.upperBound {
                         finished.block(unfinished * pixelsPerRow..<(row + 1) * pixelsPerRow, 0..<channels,
                                        to.value + unfinished * pixelsPerRow * channels, channels)

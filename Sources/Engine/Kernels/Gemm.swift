@@ -64,8 +64,9 @@ public enum Gemm {
     /// recomputes its rows).
     ///
     /// `finished` is called on the worker thread with each block of C once it is final and
-    /// still in cache: up to `mBlock` rows (of the whole product) from a multiple of the batch
-    /// norm's 64-row blocks (`BatchNormKernels.blockRows`) to another or to m, and columns.
+    /// still in cache: rows (of the whole product; up to `mBlock` unless K is split) from a
+    /// multiple of the batch norm's 64-row blocks (`BatchNormKernels.blockRows`) to another or
+    /// to m, and columns.
     static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                          aRows: NormalizedRows? = nil, finished: FinishedBlock? = nil) {
@@ -78,10 +79,11 @@ public enum Gemm {
         let work = m * n * k
         let cBase = UncheckedSendable(c)
         let threads = Parallel.threadCount
-        if threads > 1, epilogue == nil, finished == nil, k >= 2 * kBlock * threads, k > 2 * max(m, n), work >= 1 << 22 {
+        if threads > 1, epilogue == nil, k >= 2 * kBlock * threads, k > 2 * max(m, n), work >= 1 << 22 {
             // Tall-skinny products (weight gradients: K = pixels, M and N = channels): each
             // thread takes a slice of K, so neither operand is packed twice; slices after the
-            // first go to scratch and are added in order afterwards (deterministic).
+            // first go to scratch and are added in order afterwards (deterministic), and C's
+            // rows are finished as they are added.
             let parts = Parallel.ranges(k, granularity: kBlock)
             withScratch(max(1, parts.count - 1) * m * n) { partial in
                 let partialBase = UncheckedSendable(partial)
@@ -95,7 +97,7 @@ public enum Gemm {
                                aRows: aRows)
                     }
                 }
-                Parallel.forEach(m, work: m * n * parts.count, minimumWork: 1 << 16) { rows in
+                Parallel.forEach(m, granularity: BatchNormKernels.blockRows, work: m * n * parts.count, minimumWork: 1 << 16) { rows in
                     for index in 1..<parts.count {
                         let source = partialBase.value + (index - 1) * m * n
                         for i in rows {
@@ -103,6 +105,7 @@ public enum Gemm {
                             for j in 0..<n { to[j] += from[j] }
                         }
                     }
+                    finished?(rows, 0..<n, cBase.value + rows.lowerBound * ldc, ldc)
                 }
             }
             return

@@ -46,9 +46,11 @@ enum GemmConvolution {
         }
     }
 
-    /// dcolumns = dY · Wᵀ, scattered back onto dX (directly for 1×1 stride-1).
+    /// dcolumns = dY · Wᵀ, scattered back onto dX (directly for 1×1 stride-1, whose blocks of dX
+    /// go to `finished` once final).
     static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
-                              accumulate: Bool = true) {
+                              accumulate: Bool = true, finished: FinishedBlock? = nil) {
+        precondition(finished == nil || g.isPointwise && g.groups == 1, "finished blocks of an ungrouped 1×1 convolution's input gradient")
         let groupIn = g.inChannels / g.groups, groupOut = g.outChannels / g.groups
         let depth = g.kernel * g.kernel * groupIn
         let pixels = g.batch * g.outHeight * g.outWidth
@@ -56,7 +58,7 @@ enum GemmConvolution {
             let weightTransposed = weightMatrix(g, weight, group).transposed
             if g.isPointwise {
                 Gemm.multiply(m: pixels, n: groupIn, k: groupOut, a: MatrixView(dy + group * groupOut, rowStride: g.outChannels),
-                              b: weightTransposed, c: dx + group * groupIn, ldc: g.inChannels, accumulate: accumulate)
+                              b: weightTransposed, c: dx + group * groupIn, ldc: g.inChannels, accumulate: accumulate, epilogue: nil, finished: finished)
                 continue
             }
             let chunk = chunkRows(g)

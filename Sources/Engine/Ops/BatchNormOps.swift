@@ -67,9 +67,15 @@ extension Tape {
                 // The activation's backward, in place: the output's gradient is complete (every
                 // consumer's backward has run) and read by nobody else, so it becomes the gradient
                 // where 0 < y < bound, else 0.
-                // dβ = Σ dy, dγ = Σ dy·x̂ with x̂ = (x − μ)·σ⁻¹: one pass that also applies the mask.
-                let (gradientSums, centredProducts) = BatchNormKernels.gradientSums(dy.data, x: x.data, rows: rows, channels: channels, center: mean,
-                                                                                    mask: upper.map { (scale, shift, $0) })
+                // dβ = Σ dy, dγ = Σ dy·x̂ with x̂ = (x − μ)·σ⁻¹: gathered, with the mask applied, by
+                // the convolution that wrote dy while each block was in cache, else in one pass.
+                let sums = dy.gradientSums.flatMap { $0.normalized.input === x ? $0 : nil } ?? {
+                    let sums = GradientSums(normalized)
+                    sums.addAll(dy.data)
+                    return sums
+                }()
+                dy.gradientSums = nil
+                let (gradientSums, centredProducts) = sums.totals
                 let dBias = gradientSums.map { Float($0) }
                 let dWeight = (0..<channels).map { Float(centredProducts[$0]) * inverseDeviation[$0] }
                 if weight.requiresGrad { BatchNormKernels.add(dWeight, to: weight.gradient()) }

@@ -15,11 +15,16 @@ extension Tape {
             // The input's values only for the weight gradient; recomputed when its producer can.
             let input = weight.requiresGrad ? SavedValues(x) : nil
             let (inputNode, inputNeedsGradient) = (x.node, x.requiresGrad)
+            // x as a training batch norm's output: that norm's backward sums are gathered here.
+            let normalizedInput = Convolution.finishesInputGradientBlocks(g) ? x.regeneration?.rows : nil
             record(y) { dy in
                 input?.withInputRows { Convolution.weightGradient(g, x: $0, dy: dy.data, dw: weight.gradient().data) }
                 if inputNeedsGradient {
                     let (dx, fresh) = inputNode.gradientToWrite()
-                    Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, overwrite: fresh)
+                    // While each block of dx is in cache; kept only if no other backward adds to dx.
+                    let sums = fresh ? normalizedInput.map(GradientSums.init) : nil
+                    Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, overwrite: fresh, finished: sums?.add)
+                    dx.gradientSums = sums
                 }
             }
         }
