@@ -1,10 +1,12 @@
 #ifndef CPREFETCH_H
 #define CPREFETCH_H
 
-/// A hint that the cache line holding `address` will be read soon (prefetcht0). Swift has no
-/// prefetch of its own; this header-only function is inlined into the Swift that calls it.
+/// A hint that the cache line holding `address` will be read soon, fetched into the
+/// second-level cache (prefetcht2: the rows fetched ahead are a block's worth, more than the
+/// first-level cache holds besides the block in use). Swift has no prefetch of its own; this
+/// header-only function is inlined into the Swift that calls it.
 static inline __attribute__((always_inline)) void genre_prefetch(const void *address) {
-    __builtin_prefetch(address, 0, 3);
+    __builtin_prefetch(address, 0, 1);
 }
 
 #endif
