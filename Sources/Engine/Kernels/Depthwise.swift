@@ -26,10 +26,7 @@ enum Depthwise {
         let finished = finished.map { (rows: ChannelMoments.imageRowsPerBlock(width: g.width), block: $0) }
         guard g.stride == 1 else {
             gather(g, source: .inPlace(dy), sourceSize: (g.outHeight, g.outWidth), weight: weight, target: dx, targetSize: (g.height, g.width),
-                   accumulate: accumulate, window: nil, finished: finished) { input, tap in
-                let (output, remainder) = (input + g.padding - tap).quotientAndRemainder(dividingBy: g.stride)
-                return input + g.padding - tap >= 0 && remainder == 0 ? output : nil
-            }
+                   accumulate: accumulate, window: nil, finished: finished)
             return
         }
         withScratch(9 * channels) { flipped in
@@ -41,19 +38,31 @@ enum Depthwise {
 
     /// target[n, i, j, c] (+)= Σ source[n, map(i, kh), map(j, kw), c] · w[kh, kw, c] over the taps
     /// whose mapped coordinate exists and lies inside the source. Threads split the target rows.
+    /// Without a window, map is the transposed window's: map(i, k) = (i + p − k) / s where that
+    /// divides exactly (an input gradient at stride s, padding p), taps added in (kh, kw) order.
     /// With a `window` (stride s, padding p), map(i, k) = i·s − p + k and the columns whose three
     /// taps all lie inside run a sliding kernel with the nine weights in registers; a source
     /// recomputed row by row needs a window.
     private static func gather(_ g: ConvolutionGeometry, source: InputRows, sourceSize: (height: Int, width: Int),
                                weight: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, targetSize: (height: Int, width: Int),
                                accumulate: Bool, window: (stride: Int, padding: Int)?, epilogue: ChannelEpilogue? = nil,
-                               finished: (rows: Int, block: FinishedBlock)? = nil, map: ((_ coordinate: Int, _ tap: Int) -> Int?)? = nil) {
+                               finished: (rows: Int, block: FinishedBlock)? = nil) {
         precondition(window != nil || source.slotsPerReader == 0, "recomputed source rows need a window")
         let to = UncheckedSendable(target)
         let channels = g.inChannels
         let rowLength = sourceSize.width * channels
         let chunks = Parallel.ranges(g.batch * targetSize.height, granularity: finished?.rows ?? 1, work: g.macs, minimumWork: 1 << 16)
         let pixelsPerRow = targetSize.width
+        // Without a window: each target column's (kw, source column) taps, in kw order.
+        var (columnTaps, columnTapStarts): ([(kw: Int, column: Int)], [Int]) = ([], [0])
+        if window == nil {
+            for j in 0..<targetSize.width {
+                for kw in 0..<3 {
+                    if let sj = transposedTap(j, kw, g, size: sourceSize.width) { columnTaps.append((kw, sj)) }
+                }
+                columnTapStarts.append(columnTaps.count)
+            }
+        }
         withScratch(max(1, chunks.count * source.slotsPerReader * rowLength)) { slots in
         let shared = UncheckedSendable(slots)
         Parallel.forEach(chunks) { chunk, range in
@@ -72,14 +81,17 @@ enum Depthwise {
                                   window: window, target: targetRow, targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue,
                                   taps: (sources, weights))
                     } else {
-                        // Taps through `map`: pixel by pixel.
+                        // The transposed window, pixel by pixel, its column taps worked out once.
+                        func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
+                            transposedTap(i, kh, g, size: sourceSize.height).map { rows.row(n * sourceSize.height + $0) }
+                        }
+                        let rowTaps = (sourceRow(0), sourceRow(1), sourceRow(2))
                         for j in 0..<targetSize.width {
                             var taps = 0
                             for kh in 0..<3 {
-                                guard let si = map!(i, kh), si < sourceSize.height else { continue }
-                                let sourceRow = rows.row(n * sourceSize.height + si)
-                                for kw in 0..<3 {
-                                    guard let sj = map!(j, kw), sj < sourceSize.width else { continue }
+                                guard let sourceRow = kh == 0 ? rowTaps.0 : kh == 1 ? rowTaps.1 : rowTaps.2 else { continue }
+                                for tap in columnTapStarts[j]..<columnTapStarts[j + 1] {
+                                    let (kw, sj) = columnTaps[tap]
                                     sources[taps] = sourceRow + sj * channels
                                     weights[taps] = weight + (kh * 3 + kw) * channels
                                     taps += 1
@@ -97,6 +109,16 @@ enum Depthwise {
             }
         }
         }
+    }
+
+    /// The source coordinate that tap `tap` of the transposed window reads for target
+    /// coordinate `coordinate`: (coordinate + p − tap) / s where that divides exactly and lies
+    /// inside a source of `size`, else nil.
+    @inline(__always)
+    private static func transposedTap(_ coordinate: Int, _ tap: Int, _ g: ConvolutionGeometry, size: Int) -> Int? {
+        let shifted = coordinate + g.padding - tap
+        guard shifted >= 0, shifted % g.stride == 0, shifted / g.stride < size else { return nil }
+        return shifted / g.stride
     }
 
     /// One target row of a windowed correlation: `rows` are the source rows under the kernel's
