@@ -7,8 +7,10 @@ extension Tape {
         if y.requiresGrad {
             let inputs = [a, b].filter(\.requiresGrad).map(\.node)
             record(y) { dy in
-                for input in inputs {
-                    let (dx, fresh) = input.gradientToWrite()
+                for (index, input) in inputs.enumerated() {
+                    // The last input takes dy itself when it has no gradient yet (nothing reads dy after).
+                    let (dx, fresh) = index == inputs.count - 1 ? input.gradientToWrite(reusing: dy) : input.gradientToWrite()
+                    guard dx !== dy else { continue }
                     Elementwise.map(dy.count, dy.data, dy.data, into: dx.data, accumulate: !fresh, FirstKernel())
                 }
             }
