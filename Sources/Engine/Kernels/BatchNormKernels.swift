@@ -260,7 +260,7 @@ final class ChannelMoments: ChannelBlockSums, @unchecked Sendable {
 
     /// Every block of `values` ([rows, channels]), rows split across threads.
     func addAll(_ values: UnsafePointer<Float>) {
-        addAll(UnsafeMutablePointer(mutating: values)) { self.add(rows: $0, channels: $1, values: $2, rowStride: $3) }
+        addAll(values) { self.add(rows: $0, channels: $1, values: $2, rowStride: $3) }
     }
 
     /// Image rows of `width` pixels that make whole blocks: a kernel writing an image row by

@@ -66,15 +66,9 @@ class ChannelBlockSums: @unchecked Sendable {
         return totals
     }
 
-    /// Σ over blocks of each block's `first` and `second` sums.
-    var plainTotals: ([Double], [Double]) {
-        (blockTotals { total, sums, _, _ in for c in 0..<self.channels { total[c] += Double(sums[c]) } },
-         blockTotals { total, _, sums, _ in for c in 0..<self.channels { total[c] += Double(sums[c]) } })
-    }
-
     /// Every block of `values` ([rows, channels]) through `add`, rows split across threads.
-    func addAll(_ values: UnsafeMutablePointer<Float>,
-                _ add: @escaping (_ rows: Range<Int>, _ channels: Range<Int>, _ values: UnsafeMutablePointer<Float>, _ rowStride: Int) -> Void) {
+    func addAll(_ values: UnsafePointer<Float>,
+                _ add: @escaping (_ rows: Range<Int>, _ channels: Range<Int>, _ values: UnsafePointer<Float>, _ rowStride: Int) -> Void) {
         let source = UncheckedSendable(values)
         Parallel.forEach(chunks) { _, range in
             add(range, 0..<self.channels, source.value + range.lowerBound * self.channels, self.channels)

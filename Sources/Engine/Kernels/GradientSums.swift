@@ -32,6 +32,9 @@ final class GradientSums: ChannelBlockSums, @unchecked Sendable {
         addAll(dy) { self.add(rows: $0, channels: $1, values: $2, rowStride: $3) }
     }
 
-    /// (Σ dy, Σ (x − center)·dy) per channel.
-    var totals: ([Double], [Double]) { plainTotals }
+    /// (Σ dy, Σ (x − center)·dy) per channel: the blocks' sums added up.
+    var totals: ([Double], [Double]) {
+        (blockTotals { total, sums, _, _ in for c in 0..<self.channels { total[c] += Double(sums[c]) } },
+         blockTotals { total, _, products, _ in for c in 0..<self.channels { total[c] += Double(products[c]) } })
+    }
 }
