@@ -1,6 +1,6 @@
 /// Two per-channel sums of [rows, channels] data kept per block of `BatchNormKernels.blockRows`
 /// rows, in Float, written by whichever pass or kernel had the block in cache; the totals are
-/// summed over blocks in Double, in an order that depends only on the shape (the same bits
+/// summed over blocks in Double, in an order set by the shape and the thread count (the same bits
 /// whichever kernel wrote the blocks, and however its threads split them).
 class ChannelBlockSums: @unchecked Sendable {
     let rows: Int
