@@ -108,9 +108,7 @@ struct NormalizedRows {
             let (lower, upper): (Float, Float) = self.upper.map { (0, $0) } ?? (-.infinity, .infinity)
             for (index, row) in rows.enumerated() {
                 let (x, result) = (source + row * channels, target + index * rowStride)
-                if row + rows.count < self.rows {
-                    for c in stride(from: 0, to: block.count, by: 16) { genre_prefetch(x + ahead + c) }
-                }
+                if row + rows.count < self.rows { Self.fetch(x + ahead, count: block.count) }
                 var c = 0
                 while c + 8 <= block.count {
                     let value = (x.vector(c) - mean.vector(c)) * scale.vector(c) + shift.vector(c)
@@ -160,9 +158,7 @@ struct NormalizedRows {
         typealias V = SIMD8<Float>
         for row in 0..<rows {
             let (g, a) = (dy + row * rowStride, x + row * channels)
-            if row < fetched.rows {
-                for c in stride(from: 0, to: width, by: 16) { genre_prefetch(a + fetched.ahead + c) }
-            }
+            if row < fetched.rows { Self.fetch(a + fetched.ahead, count: width) }
             var c = 0
             while c + 8 <= width {
                 var value = g.vector(c)
@@ -187,6 +183,12 @@ struct NormalizedRows {
                 c += 1
             }
         }
+    }
+
+    /// Fetches `count` floats from `values` into the second-level cache (`genre_prefetch`).
+    @inline(__always)
+    private static func fetch(_ values: UnsafePointer<Float>, count: Int) {
+        for c in stride(from: 0, to: count, by: 16) { genre_prefetch(values + c) }
     }
 
     /// The whole output into `target`, rows split across threads.
