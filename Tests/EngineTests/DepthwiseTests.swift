@@ -4,50 +4,56 @@ import XCTest
 
 /// The depthwise 3×3 kernels against direct sums in Double: output, input gradient and weight
 /// gradient, at strides 1 and 2, for channel counts that use every block width (16 on AVX-512,
-/// 8, scalar tail) and widths that use the four-column steps and their remainders; on every
-/// instruction set this CPU has.
+/// 8, scalar tail) and widths that use the four-column steps and their remainders; both
+/// gradients and each alone; on every instruction set this CPU has.
 final class DepthwiseTests: XCTestCase {
     func testMatchesDirectSums() {
         forEachInstructionSet { set in
             var random = SeededRandom(seed: 5)
             // (batch, height, width, channels, stride)
-            for (batch, height, width, channels, stride) in [(2, 7, 11, 40, 1), (1, 9, 14, 96, 2), (2, 5, 6, 13, 1), (1, 12, 17, 24, 2)] {
-                let x = Tensor(shape: [batch, height, width, channels], values: (0..<batch * height * width * channels).map { _ in random.nextNormal() },
-                               requiresGrad: true)
-                let w = Tensor(shape: [3, 3, 1, channels], values: (0..<9 * channels).map { _ in random.nextNormal() }, requiresGrad: true)
-                let tape = Tape(mode: .training)
-                let y = tape.conv2d(x, w, stride: stride, padding: 1, groups: channels)
-                let (outHeight, outWidth) = (y.shape[1], y.shape[2])
-                let upstream = Tensor(shape: y.shape, values: (0..<y.count).map { _ in random.nextNormal() })
-                tape.backward(y, gradient: upstream)
+            let shapes = [(2, 7, 11, 40, 1), (1, 9, 14, 96, 2), (2, 5, 6, 13, 1), (1, 12, 17, 24, 2), (2, 9, 5, 16, 2)]
+            for (batch, height, width, channels, stride) in shapes {
+                for (inputGradient, weightGradient) in [(true, true), (true, false), (false, true)] {
+                    let x = Tensor(shape: [batch, height, width, channels], values: (0..<batch * height * width * channels).map { _ in random.nextNormal() },
+                                   requiresGrad: inputGradient)
+                    let w = Tensor(shape: [3, 3, 1, channels], values: (0..<9 * channels).map { _ in random.nextNormal() },
+                                   requiresGrad: weightGradient)
+                    let tape = Tape(mode: .training)
+                    let y = tape.conv2d(x, w, stride: stride, padding: 1, groups: channels)
+                    let (outHeight, outWidth) = (y.shape[1], y.shape[2])
+                    let upstream = Tensor(shape: y.shape, values: (0..<y.count).map { _ in random.nextNormal() })
+                    tape.backward(y, gradient: upstream)
 
-                var expectedY = [Double](repeating: 0, count: y.count)
-                var expectedDx = [Double](repeating: 0, count: x.count)
-                var expectedDw = [Double](repeating: 0, count: w.count)
-                for n in 0..<batch {
-                    for oh in 0..<outHeight {
-                        for ow in 0..<outWidth {
-                            for c in 0..<channels {
-                                let output = ((n * outHeight + oh) * outWidth + ow) * channels + c
-                                for kh in 0..<3 {
-                                    for kw in 0..<3 {
-                                        let (ih, iw) = (oh * stride - 1 + kh, ow * stride - 1 + kw)
-                                        guard (0..<height).contains(ih), (0..<width).contains(iw) else { continue }
-                                        let input = ((n * height + ih) * width + iw) * channels + c
-                                        let tap = (kh * 3 + kw) * channels + c
-                                        expectedY[output] += Double(x.data[input]) * Double(w.data[tap])
-                                        expectedDx[input] += Double(upstream.data[output]) * Double(w.data[tap])
-                                        expectedDw[tap] += Double(upstream.data[output]) * Double(x.data[input])
+                    var expectedY = [Double](repeating: 0, count: y.count)
+                    var expectedDx = [Double](repeating: 0, count: x.count)
+                    var expectedDw = [Double](repeating: 0, count: w.count)
+                    for n in 0..<batch {
+                        for oh in 0..<outHeight {
+                            for ow in 0..<outWidth {
+                                for c in 0..<channels {
+                                    let output = ((n * outHeight + oh) * outWidth + ow) * channels + c
+                                    for kh in 0..<3 {
+                                        for kw in 0..<3 {
+                                            let (ih, iw) = (oh * stride - 1 + kh, ow * stride - 1 + kw)
+                                            guard (0..<height).contains(ih), (0..<width).contains(iw) else { continue }
+                                            let input = ((n * height + ih) * width + iw) * channels + c
+                                            let tap = (kh * 3 + kw) * channels + c
+                                            expectedY[output] += Double(x.data[input]) * Double(w.data[tap])
+                                            expectedDx[input] += Double(upstream.data[output]) * Double(w.data[tap])
+                                            expectedDw[tap] += Double(upstream.data[output]) * Double(x.data[input])
+                                        }
                                     }
                                 }
                             }
                         }
                     }
+                    let label = "\(set.rawValue) \(batch)×\(height)×\(width)×\(channels) stride \(stride)"
+                    assertClose(y.values, expectedY, "output, " + label)
+                    XCTAssertEqual(x.grad != nil, inputGradient, label)
+                    XCTAssertEqual(w.grad != nil, weightGradient, label)
+                    if inputGradient { assertClose(x.grad!.values, expectedDx, "input gradient, " + label) }
+                    if weightGradient { assertClose(w.grad!.values, expectedDw, "weight gradient, " + label) }
                 }
-                let label = "\(set.rawValue) \(batch)×\(height)×\(width)×\(channels) stride \(stride)"
-                assertClose(y.values, expectedY, "output, " + label)
-                assertClose(x.grad!.values, expectedDx, "input gradient, " + label)
-                assertClose(w.grad!.values, expectedDw, "weight gradient, " + label)
             }
         }
     }

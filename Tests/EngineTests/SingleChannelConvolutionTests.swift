@@ -5,7 +5,8 @@ import XCTest
 /// The direct kernel for one-channel inputs (the stems) against direct sums in Double, on every
 /// instruction set the CPU has, with channel counts that use the 32-, 16- and 8-channel and
 /// scalar paths (AVX-512's 3×3 row kernel takes 32 and 16 at a time), edge columns and padding
-/// rows, and the fused evaluation-mode batch norm + ReLU6 on top.
+/// rows, and the fused evaluation-mode batch norm + ReLU6 on top; and its weight gradient (the
+/// stems' whole backward: their input needs none).
 final class SingleChannelConvolutionTests: XCTestCase {
     func testMatchesDirectSums() {
         forEachInstructionSet { set in matchesDirectSums(set) }
@@ -43,6 +44,32 @@ final class SingleChannelConvolutionTests: XCTestCase {
             let label = "\(set.rawValue) \(batch)×\(height)×\(width) → \(outChannels), k\(kernel) s\(stride) p\(padding)"
             let worst = zip(y.values, expected).map { abs(Double($0) - $1) / (1 + abs($1)) }.max()!
             XCTAssertLessThan(worst, 1e-5, label)
+
+            let trainable = Tensor(shape: w.shape, values: w.values, requiresGrad: true)
+            let tape = Tape(mode: .training)
+            let output = tape.conv2d(x, trainable, stride: stride, padding: padding)
+            let upstream = Tensor(shape: output.shape, values: (0..<output.count).map { _ in random.nextNormal() })
+            tape.backward(output, gradient: upstream)
+            var expectedGradient = [Double](repeating: 0, count: w.count)
+            for n in 0..<batch {
+                for oh in 0..<outHeight {
+                    for ow in 0..<outWidth {
+                        for kh in 0..<kernel {
+                            for kw in 0..<kernel {
+                                let (ih, iw) = (oh * stride - padding + kh, ow * stride - padding + kw)
+                                guard (0..<height).contains(ih), (0..<width).contains(iw) else { continue }
+                                let value = Double(x.data[(n * height + ih) * width + iw])
+                                for c in 0..<outChannels {
+                                    expectedGradient[(kh * kernel + kw) * outChannels + c] +=
+                                        value * Double(upstream.data[((n * outHeight + oh) * outWidth + ow) * outChannels + c])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let gradientWorst = zip(trainable.grad!.values, expectedGradient).map { abs(Double($0) - $1) / (1 + abs($1)) }.max()!
+            XCTAssertLessThan(gradientWorst, 1e-5, "weight gradient, " + label)
 
             // Fused with batch norm (scale 0.5 + c/10, shift 1 − c/20) and ReLU6.
             let (gamma, beta) = ((0..<outChannels).map { Float(0.5) + Float($0) / 10 }, (0..<outChannels).map { 1 - Float($0) / 20 })

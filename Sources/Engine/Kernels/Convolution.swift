@@ -1,5 +1,6 @@
 /// The one place that picks a convolution kernel for a geometry: the direct depthwise 3×3
-/// kernels, the direct kernel for one-channel inputs (forward only), else im2col + GEMM.
+/// kernels, the direct kernels for one-channel inputs (forward and weight gradient), else
+/// im2col + GEMM.
 enum Convolution {
     static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
                         epilogue: ChannelEpilogue? = nil) {
@@ -41,6 +42,8 @@ enum Convolution {
     static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
         if g.isDepthwise3x3 {
             Depthwise.weightGradient(g, x: x, dy: dy, dw: dw)
+        } else if g.inChannels == 1 && g.groups == 1, case let .inPlace(x) = x {
+            SingleChannelConvolution.weightGradient(g, x: x, dy: dy, dw: dw)
         } else {
             GemmConvolution.weightGradient(g, x: x, dy: dy, dw: dw)
         }
