@@ -1,7 +1,8 @@
 import EngineAVX512
 
-/// Direct forward convolution of a one-channel input: the stem of every network here, on
-/// log-mel windows. Each output pixel takes its k·k input values once and multiplies them into
+/// Direct convolution of a one-channel input, forward and weight gradient: the stem of every
+/// network here, on log-mel windows (whose input gradient, never needed there, goes through
+/// im2col). Forward, each output pixel takes its k·k input values once and multiplies them into
 /// the weight rows, with up to 32 output channels accumulated in registers. im2col + GEMM ran
 /// MobileNetV1's stem at 39 GFLOP/s: writing and re-reading the nine-wide column matrix, and
 /// storing every 6×32 tile after only nine multiply-adds, cost more than the arithmetic.
