@@ -1,3 +1,5 @@
+import _Builtin_intrinsics.intel
+
 /// The GEMM's inner loops for CPUs with AVX-512 (this module is compiled for it; Engine calls
 /// into it only after checking the CPU). Each call runs one strip of C: `rowTiles` tiles of six
 /// rows, all against the same packed B columns, so the call costs little against the tiles.
@@ -16,6 +18,25 @@ public enum GemmStrips {
     public static func strip32(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
                                b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
+        tiles32(rowTiles: rowTiles, kc: kc, a: a, aTileStride: aTileStride, aRowStride: aRowStride, aColumnStride: aColumnStride, b0: b0, b1: b1,
+                bStride: bStride, c: c, ldc: ldc, accumulate: accumulate, scale: scale, bias: bias, lower: lower, upper: upper, narrow: false)
+    }
+
+    /// 6×24 tiles (a strip of 24 columns, e.g. a 24-channel layer): `strip32`'s loop, whose
+    /// second accumulators' upper halves (zero columns of B's padded panel) are not stored, so
+    /// whole tiles go straight to C instead of through a scratch tile copied value by value.
+    @inline(never)
+    public static func strip24(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
+                               b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                               accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
+        tiles32(rowTiles: rowTiles, kc: kc, a: a, aTileStride: aTileStride, aRowStride: aRowStride, aColumnStride: aColumnStride, b0: b0, b1: b1,
+                bStride: bStride, c: c, ldc: ldc, accumulate: accumulate, scale: scale, bias: bias, lower: lower, upper: upper, narrow: true)
+    }
+
+    @inline(__always)
+    static func tiles32(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
+                        b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                        accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float, narrow: Bool) {
         let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
         for t in 0..<rowTiles {
             var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -41,12 +62,15 @@ public enum GemmStrips {
                 bp0 += 4 * bStride; bp1 += 4 * bStride
             }
             let tile = c + t * 6 * ldc
-            store(c00, tile, 0, accumulate, epilogue); store(c01, tile, 16, accumulate, epilogue)
-            store(c10, tile + ldc, 0, accumulate, epilogue); store(c11, tile + ldc, 16, accumulate, epilogue)
-            store(c20, tile + 2 * ldc, 0, accumulate, epilogue); store(c21, tile + 2 * ldc, 16, accumulate, epilogue)
-            store(c30, tile + 3 * ldc, 0, accumulate, epilogue); store(c31, tile + 3 * ldc, 16, accumulate, epilogue)
-            store(c40, tile + 4 * ldc, 0, accumulate, epilogue); store(c41, tile + 4 * ldc, 16, accumulate, epilogue)
-            store(c50, tile + 5 * ldc, 0, accumulate, epilogue); store(c51, tile + 5 * ldc, 16, accumulate, epilogue)
+            @_transparent func second(_ value: V, _ row: UnsafeMutablePointer<Float>) {
+                if narrow { storeHalf(value.lowHalf, row, 16, accumulate, epilogue) } else { store(value, row, 16, accumulate, epilogue) }
+            }
+            store(c00, tile, 0, accumulate, epilogue); second(c01, tile)
+            store(c10, tile + ldc, 0, accumulate, epilogue); second(c11, tile + ldc)
+            store(c20, tile + 2 * ldc, 0, accumulate, epilogue); second(c21, tile + 2 * ldc)
+            store(c30, tile + 3 * ldc, 0, accumulate, epilogue); second(c31, tile + 3 * ldc)
+            store(c40, tile + 4 * ldc, 0, accumulate, epilogue); second(c41, tile + 4 * ldc)
+            store(c50, tile + 5 * ldc, 0, accumulate, epilogue); second(c51, tile + 5 * ldc)
         }
     }
 
@@ -87,6 +111,20 @@ public enum GemmStrips {
         let bias: UnsafePointer<Float>
         let lower: Float
         let upper: Float
+    }
+
+    /// Eight values of one row at `row + column`, as `store` treats sixteen.
+    @_transparent
+    static func storeHalf(_ value: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ column: Int, _ accumulate: Bool, _ epilogue: Epilogue?) {
+        let target = UnsafeMutableRawPointer(row + column)
+        var value = value
+        if accumulate { value += target.loadUnaligned(as: SIMD8<Float>.self) }
+        if let e = epilogue {
+            let (scale, bias) = (UnsafeRawPointer(e.scale + column).loadUnaligned(as: SIMD8<Float>.self),
+                                 UnsafeRawPointer(e.bias + column).loadUnaligned(as: SIMD8<Float>.self))
+            value = _mm256_min_ps(SIMD8(repeating: e.upper), _mm256_max_ps(SIMD8(repeating: e.lower), bias.addingProduct(value, scale)))
+        }
+        target.storeBytes(of: value, as: SIMD8<Float>.self)
     }
 
     /// Sixteen values of one row at `row + column`: added to what is there, then the epilogue.

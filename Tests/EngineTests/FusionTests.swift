@@ -19,6 +19,8 @@ final class FusionTests: XCTestCase, RandomLayers {
             (2, 9, 7, 13, 37, 1, 1, 0, 1),     // pointwise, edge tiles, row split
             (1, 2, 3, 24, 200, 1, 1, 0, 1),    // pointwise, column split
             (2, 6, 6, 16, 48, 1, 1, 0, 1),     // pointwise, whole tiles of 32 and 16 columns
+            (2, 6, 7, 16, 24, 1, 1, 0, 1),     // pointwise, a strip of 24 columns (AVX-512)
+            (1, 5, 6, 8, 56, 1, 1, 0, 1),      // pointwise, 32 + 24 columns
             (3, 11, 10, 1, 32, 3, 2, 1, 1),    // stem: im2col
             (2, 8, 8, 12, 18, 1, 1, 0, 3),     // grouped pointwise
             (2, 7, 9, 6, 12, 3, 1, 1, 3),      // grouped 3×3

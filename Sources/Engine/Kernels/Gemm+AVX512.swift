@@ -20,7 +20,11 @@ extension Gemm {
                 let inPlace = directA && first < fullTiles
                 let panel = inPlace ? a.offset(row: aRow + first * mr, column: aColumn) : packedA + first * mr * kc
                 let (tileStride, rowStride, columnStride) = inPlace ? (mr * a.rowStride, a.rowStride, a.columnStride) : (mr * kc, 1, mr)
-                if columns > nr {
+                if columns == nr + 8 {
+                    GemmStrips.strip24(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
+                                       aColumnStride: columnStride, b0: b0, b1: b1, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
+                                       scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
+                } else if columns > nr {
                     GemmStrips.strip32(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
                                        aColumnStride: columnStride, b0: b0, b1: b1, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
                                        scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
@@ -30,7 +34,8 @@ extension Gemm {
                                        scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
                 }
             }
-            let direct = columns == 2 * nr || columns == nr ? fullTiles : 0
+            // Whole tiles go straight to C where the strip kernel stores exactly the strip's columns.
+            let direct = columns == 2 * nr || columns == nr + 8 || columns == nr ? fullTiles : 0
             if direct > 0 { run(0, direct, c + jr, ldc, accumulate, strip) }
             for t in direct..<tiles {
                 let rows = min(mr, mc - t * mr)
