@@ -13,30 +13,15 @@ import _Builtin_intrinsics.intel
 public enum GemmStrips {
     typealias V = SIMD16<Float>
 
-    /// 6×32 tiles: twelve 16-wide accumulators; columns 0–15 from `b0`, 16–31 from `b1`.
+    /// 6×32 tiles: twelve 16-wide accumulators; columns 0–15 from `b0`, 16–31 from `b1`. With
+    /// `narrow`, 6×24 tiles (a strip of 24 columns, e.g. a 24-channel layer): the second
+    /// accumulators' upper halves (zero columns of B's padded panel) are not stored, so whole
+    /// tiles go straight to C instead of through a scratch tile copied value by value.
     @inline(never)
     public static func strip32(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
                                b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                               accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
-        tiles32(rowTiles: rowTiles, kc: kc, a: a, aTileStride: aTileStride, aRowStride: aRowStride, aColumnStride: aColumnStride, b0: b0, b1: b1,
-                bStride: bStride, c: c, ldc: ldc, accumulate: accumulate, scale: scale, bias: bias, lower: lower, upper: upper, narrow: false)
-    }
-
-    /// 6×24 tiles (a strip of 24 columns, e.g. a 24-channel layer): `strip32`'s loop, whose
-    /// second accumulators' upper halves (zero columns of B's padded panel) are not stored, so
-    /// whole tiles go straight to C instead of through a scratch tile copied value by value.
-    @inline(never)
-    public static func strip24(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
-                               b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                               accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
-        tiles32(rowTiles: rowTiles, kc: kc, a: a, aTileStride: aTileStride, aRowStride: aRowStride, aColumnStride: aColumnStride, b0: b0, b1: b1,
-                bStride: bStride, c: c, ldc: ldc, accumulate: accumulate, scale: scale, bias: bias, lower: lower, upper: upper, narrow: true)
-    }
-
-    @inline(__always)
-    static func tiles32(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
-                        b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                        accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float, narrow: Bool) {
+                               accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float,
+                               narrow: Bool) {
         let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
         for t in 0..<rowTiles {
             var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()

@@ -20,14 +20,11 @@ extension Gemm {
                 let inPlace = directA && first < fullTiles
                 let panel = inPlace ? a.offset(row: aRow + first * mr, column: aColumn) : packedA + first * mr * kc
                 let (tileStride, rowStride, columnStride) = inPlace ? (mr * a.rowStride, a.rowStride, a.columnStride) : (mr * kc, 1, mr)
-                if columns == nr + 8 {
-                    GemmStrips.strip24(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
-                                       aColumnStride: columnStride, b0: b0, b1: b1, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
-                                       scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
-                } else if columns > nr {
+                if columns > nr {
                     GemmStrips.strip32(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
                                        aColumnStride: columnStride, b0: b0, b1: b1, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
-                                       scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
+                                       scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0,
+                                       narrow: columns == nr + 8)
                 } else {
                     GemmStrips.strip16(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
                                        aColumnStride: columnStride, b0: b0, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
