@@ -59,11 +59,13 @@ public enum GemmStrips {
         }
     }
 
-    /// 6×16 tiles (the last 16 columns of an odd number of panels): six accumulators.
+    /// 6×16 tiles (the last 16 columns of an odd number of panels): six accumulators. With
+    /// `narrow`, 6×8 tiles (a last strip of 8 columns), stored straight to C as `strip32` stores 24.
     @inline(never)
     public static func strip16(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
                                b0: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
-                               accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
+                               accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float,
+                               narrow: Bool) {
         let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
         for t in 0..<rowTiles {
             var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
@@ -82,12 +84,11 @@ public enum GemmStrips {
                 bp += 4 * bStride
             }
             let tile = c + t * 6 * ldc
-            store(c0, tile, 0, accumulate, epilogue)
-            store(c1, tile + ldc, 0, accumulate, epilogue)
-            store(c2, tile + 2 * ldc, 0, accumulate, epilogue)
-            store(c3, tile + 3 * ldc, 0, accumulate, epilogue)
-            store(c4, tile + 4 * ldc, 0, accumulate, epilogue)
-            store(c5, tile + 5 * ldc, 0, accumulate, epilogue)
+            @_transparent func first(_ value: V, _ row: UnsafeMutablePointer<Float>) {
+                if narrow { storeHalf(value.lowHalf, row, 0, accumulate, epilogue) } else { store(value, row, 0, accumulate, epilogue) }
+            }
+            first(c0, tile); first(c1, tile + ldc); first(c2, tile + 2 * ldc)
+            first(c3, tile + 3 * ldc); first(c4, tile + 4 * ldc); first(c5, tile + 5 * ldc)
         }
     }
 

@@ -21,6 +21,7 @@ final class FusionTests: XCTestCase, RandomLayers {
             (2, 6, 6, 16, 48, 1, 1, 0, 1),     // pointwise, whole tiles of 32 and 16 columns
             (2, 6, 7, 16, 24, 1, 1, 0, 1),     // pointwise, a strip of 24 columns (AVX-512)
             (1, 5, 6, 8, 56, 1, 1, 0, 1),      // pointwise, 32 + 24 columns
+            (2, 5, 7, 8, 40, 1, 1, 0, 1),      // pointwise, 32 + 8 columns
             (3, 11, 10, 1, 32, 3, 2, 1, 1),    // stem: im2col
             (2, 8, 8, 12, 18, 1, 1, 0, 3),     // grouped pointwise
             (2, 7, 9, 6, 12, 3, 1, 1, 3),      // grouped 3×3

@@ -6,8 +6,8 @@ final class GemmTests: XCTestCase {
     /// Odd sizes cross every edge case: partial 6×16 (6×32 on AVX-512) tiles, several k blocks,
     /// all three thread splits (rows, columns, slices of k for 37×70×2600), transposed operands
     /// and accumulation, B read in place (≤ 64 rows, whole 16-column panels: 12×48, 31×80, 40×64
-    /// over three k blocks, 20×96×3000 in slices of k) and packed, strips of 24 columns (50×24,
-    /// 61×88); on every instruction set this CPU has.
+    /// over three k blocks, 20×96×3000 in slices of k) and packed, strips of 24 and 8 columns
+    /// (50×24, 61×88, 13×40); on every instruction set this CPU has.
     func testMatchesNaiveProductAtOddSizes() {
         forEachInstructionSet { checkAgainstNaiveProduct(label: $0.rawValue) }
     }

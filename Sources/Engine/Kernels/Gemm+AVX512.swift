@@ -28,11 +28,12 @@ extension Gemm {
                 } else {
                     GemmStrips.strip16(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
                                        aColumnStride: columnStride, b0: b0, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
-                                       scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0)
+                                       scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0,
+                                       narrow: columns == 8)
                 }
             }
-            // Whole tiles go straight to C where the strip kernel stores exactly the strip's columns.
-            let direct = columns == 2 * nr || columns == nr + 8 || columns == nr ? fullTiles : 0
+            // Whole tiles go straight to C where the strip kernel stores exactly the strip's columns (8, 16, 24 or 32).
+            let direct = columns % 8 == 0 ? fullTiles : 0
             if direct > 0 { run(0, direct, c + jr, ldc, accumulate, strip) }
             for t in direct..<tiles {
                 let rows = min(mr, mc - t * mr)
