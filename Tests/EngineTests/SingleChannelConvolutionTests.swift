@@ -24,7 +24,10 @@ final class SingleChannelConvolutionTests: XCTestCase {
             let y = Tape(mode: .evaluation).conv2d(x, w, stride: stride, padding: padding)
             let (outHeight, outWidth) = (y.shape[1], y.shape[2])
             XCTAssertEqual(y.shape, [batch, (height + 2 * padding - kernel) / stride + 1, (width + 2 * padding - kernel) / stride + 1, outChannels])
+            // The output and, for an upstream gradient, the weight gradient, as direct sums.
+            let upstream = Tensor(shape: y.shape, values: (0..<y.count).map { _ in random.nextNormal() })
             var expected = [Double](repeating: 0, count: y.count)
+            var expectedGradient = [Double](repeating: 0, count: w.count)
             for n in 0..<batch {
                 for oh in 0..<outHeight {
                     for ow in 0..<outWidth {
@@ -33,8 +36,10 @@ final class SingleChannelConvolutionTests: XCTestCase {
                                 for kw in 0..<kernel {
                                     let (ih, iw) = (oh * stride - padding + kh, ow * stride - padding + kw)
                                     guard (0..<height).contains(ih), (0..<width).contains(iw) else { continue }
-                                    expected[((n * outHeight + oh) * outWidth + ow) * outChannels + c] +=
-                                        Double(x.data[(n * height + ih) * width + iw]) * Double(w.data[(kh * kernel + kw) * outChannels + c])
+                                    let value = Double(x.data[(n * height + ih) * width + iw])
+                                    let (output, tap) = (((n * outHeight + oh) * outWidth + ow) * outChannels + c, (kh * kernel + kw) * outChannels + c)
+                                    expected[output] += value * Double(w.data[tap])
+                                    expectedGradient[tap] += value * Double(upstream.data[output])
                                 }
                             }
                         }
@@ -47,27 +52,7 @@ final class SingleChannelConvolutionTests: XCTestCase {
 
             let trainable = Tensor(shape: w.shape, values: w.values, requiresGrad: true)
             let tape = Tape(mode: .training)
-            let output = tape.conv2d(x, trainable, stride: stride, padding: padding)
-            let upstream = Tensor(shape: output.shape, values: (0..<output.count).map { _ in random.nextNormal() })
-            tape.backward(output, gradient: upstream)
-            var expectedGradient = [Double](repeating: 0, count: w.count)
-            for n in 0..<batch {
-                for oh in 0..<outHeight {
-                    for ow in 0..<outWidth {
-                        for kh in 0..<kernel {
-                            for kw in 0..<kernel {
-                                let (ih, iw) = (oh * stride - padding + kh, ow * stride - padding + kw)
-                                guard (0..<height).contains(ih), (0..<width).contains(iw) else { continue }
-                                let value = Double(x.data[(n * height + ih) * width + iw])
-                                for c in 0..<outChannels {
-                                    expectedGradient[(kh * kernel + kw) * outChannels + c] +=
-                                        value * Double(upstream.data[((n * outHeight + oh) * outWidth + ow) * outChannels + c])
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            tape.backward(tape.conv2d(x, trainable, stride: stride, padding: padding), gradient: upstream)
             let gradientWorst = zip(trainable.grad!.values, expectedGradient).map { abs(Double($0) - $1) / (1 + abs($1)) }.max()!
             XCTAssertLessThan(gradientWorst, 1e-5, "weight gradient, " + label)
 
