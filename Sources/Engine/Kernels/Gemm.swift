@@ -224,6 +224,11 @@ public enum Gemm {
                                 let target = c + (ic + ir) * ldc + jc + jr
                                 if directA && rows == mr {
                                     let panel = blockA.offset(row: ic + ir, column: blockColumn)
+                                    if columns == 8 {
+                                        microKernel8(kc, panel, blockA.rowStride, blockA.columnStride, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
+                                                     finish?.advanced(by: jc + jr))
+                                        continue
+                                    }
                                     if columns == nr {
                                         if let finish {
                                             microKernel(kc, panel, blockA.rowStride, blockA.columnStride, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
@@ -234,6 +239,10 @@ public enum Gemm {
                                     } else {
                                         microKernel(kc, panel, blockA.rowStride, blockA.columnStride, panelsB.panel(jr), panelsB.rowStride, tile, nr, false)
                                     }
+                                } else if rows == mr && columns == 8 {
+                                    microKernel8(kc, packedA + ir * kc, 1, mr, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
+                                                 finish?.advanced(by: jc + jr))
+                                    continue
                                 } else if rows == mr && columns == nr {
                                     if let finish {
                                         microKernel(kc, packedA + ir * kc, 1, mr, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC, finish.advanced(by: jc + jr))
@@ -381,6 +390,34 @@ public enum Gemm {
         }
         store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)
         store(3, c30, c31); store(4, c40, c41); store(5, c50, c51)
+    }
+
+    /// `microKernel` for a last strip of 8 columns (a 24-channel layer's second panel): six
+    /// accumulators, stored straight to C, instead of sixteen columns into a scratch tile.
+    @inline(__always)
+    static func microKernel8(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int, _ b: UnsafePointer<Float>, _ bStride: Int,
+                             _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ finish: ChannelEpilogue?) {
+        typealias V = SIMD8<Float>
+        var (c0, c1, c2, c3, c4, c5) = (V(), V(), V(), V(), V(), V())
+        var ap = a, bp = b
+        for _ in 0..<kc {
+            let x = bp.vector(0)
+            c0 = c0.addingProduct(V(repeating: ap[0]), x)
+            c1 = c1.addingProduct(V(repeating: ap[rowStride]), x)
+            c2 = c2.addingProduct(V(repeating: ap[2 * rowStride]), x)
+            c3 = c3.addingProduct(V(repeating: ap[3 * rowStride]), x)
+            c4 = c4.addingProduct(V(repeating: ap[4 * rowStride]), x)
+            c5 = c5.addingProduct(V(repeating: ap[5 * rowStride]), x)
+            ap += columnStride
+            bp += bStride
+        }
+        let (scale, bias) = finish.map { ($0.scale.vector(0), $0.bias.vector(0)) } ?? (V(), V())
+        @inline(__always) func store(_ row: Int, _ value: V) {
+            let target = c + row * ldc
+            let sum = accumulate ? value + target.vector(0) : value
+            target.store(finish.map { $0(sum, scale: scale, bias: bias) } ?? sum, at: 0)
+        }
+        store(0, c0); store(1, c1); store(2, c2); store(3, c3); store(4, c4); store(5, c5)
     }
 }
 
