@@ -222,13 +222,16 @@ public enum Gemm {
                             for ir in stride(from: 0, to: mc, by: mr) {
                                 let rows = min(mr, mc - ir)
                                 let target = c + (ic + ir) * ldc + jc + jr
+                                if rows == mr && columns == 8 {
+                                    let (panel, rowStride, columnStride): (UnsafePointer<Float>, Int, Int) = directA
+                                        ? (blockA.offset(row: ic + ir, column: blockColumn), blockA.rowStride, blockA.columnStride)
+                                        : (UnsafePointer(packedA + ir * kc), 1, mr)
+                                    microKernel8(kc, panel, rowStride, columnStride, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
+                                                 finish?.advanced(by: jc + jr))
+                                    continue
+                                }
                                 if directA && rows == mr {
                                     let panel = blockA.offset(row: ic + ir, column: blockColumn)
-                                    if columns == 8 {
-                                        microKernel8(kc, panel, blockA.rowStride, blockA.columnStride, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
-                                                     finish?.advanced(by: jc + jr))
-                                        continue
-                                    }
                                     if columns == nr {
                                         if let finish {
                                             microKernel(kc, panel, blockA.rowStride, blockA.columnStride, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
@@ -239,10 +242,6 @@ public enum Gemm {
                                     } else {
                                         microKernel(kc, panel, blockA.rowStride, blockA.columnStride, panelsB.panel(jr), panelsB.rowStride, tile, nr, false)
                                     }
-                                } else if rows == mr && columns == 8 {
-                                    microKernel8(kc, packedA + ir * kc, 1, mr, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
-                                                 finish?.advanced(by: jc + jr))
-                                    continue
                                 } else if rows == mr && columns == nr {
                                     if let finish {
                                         microKernel(kc, packedA + ir * kc, 1, mr, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC, finish.advanced(by: jc + jr))
