@@ -44,6 +44,8 @@ enum Convolution {
             Depthwise.weightGradient(g, x: x, dy: dy, dw: dw)
         } else if g.inChannels == 1 && g.groups == 1, case let .inPlace(x) = x {
             SingleChannelConvolution.weightGradient(g, x: x, dy: dy, dw: dw)
+        } else if PointwiseWeightGradient.applies(g) {
+            PointwiseWeightGradient.accumulate(g, x: x, dy: dy, dw: dw)
         } else {
             GemmConvolution.weightGradient(g, x: x, dy: dy, dw: dw)
         }

@@ -1,0 +1,72 @@
+import EngineAVX512
+
+/// dW[in, out] += Σ_p X[p, in] ⊗ dY[p, out] for a 1×1 convolution over many pixels (the early
+/// layers: 131 072 pixels by 16–144 channels), on AVX-512: EngineAVX512's outer-product tiles
+/// read X (or its batch norm's output, recomputed a run of rows at a time) and dY in place. The
+/// wider of the two is the tiles' vector side; with X there, the sums are dWᵀ and are turned
+/// when added to dW. Threads take slices of the pixels and sum into their own copies, added in
+/// slice order (the same bits on every run).
+enum PointwiseWeightGradient {
+    /// Pixels per run: a tile's 48 columns of V and 8 of U stay in the first-level cache.
+    static let run = 128
+    static let tileRows = 8
+    static let tileColumns = 48
+
+    /// For the products the GEMM would cut by pixels (K much longer than both channel counts).
+    static func applies(_ g: ConvolutionGeometry) -> Bool {
+        InstructionSet.active == .avx512 && g.isPointwise && g.groups == 1
+            && g.batch * g.height * g.width > 2 * max(g.inChannels, g.outChannels) * run
+    }
+
+    static func accumulate(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+        let pixels = g.batch * g.height * g.width
+        let (cin, cout) = (g.inChannels, g.outChannels)
+        let (input, recomputed) = x.matrix
+        // U broadcasts along C's rows, V is loaded along its columns.
+        let xIsV = cin > cout
+        let (rows, columns) = xIsV ? (cout, cin) : (cin, cout)
+        let parts = Parallel.ranges(pixels, granularity: run, work: pixels * cin * cout, minimumWork: 1 << 20)
+        withScratch(parts.count * rows * columns) { partial in
+            let (sums, xBase, dyBase) = (UncheckedSendable(partial), UncheckedSendable(input), UncheckedSendable(dy))
+            Parallel.forEach(parts) { index, slice in
+                let c = sums.value + index * rows * columns
+                c.update(repeating: 0, count: rows * columns)
+                withScratch(recomputed == nil ? 1 : run * cin) { scratch in
+                    for start in stride(from: slice.lowerBound, to: slice.upperBound, by: run) {
+                        let count = min(run, slice.upperBound - start)
+                        var xRun = xBase.value + start * cin
+                        if let recomputed {
+                            recomputed.write(rows: start..<start + count, into: scratch)
+                            xRun = UnsafePointer(scratch)
+                        }
+                        let dyRun = dyBase.value + start * cout
+                        let (u, v) = xIsV ? (dyRun, xRun) : (xRun, dyRun)
+                        let (uStride, vStride) = xIsV ? (cout, cin) : (cin, cout)
+                        for j in stride(from: 0, to: columns, by: tileColumns) {
+                            let width = min(tileColumns, columns - j)
+                            let vectors = (width + 15) / 16
+                            for i in stride(from: 0, to: rows, by: tileRows) {
+                                OuterProductSums.tile(vectors: vectors, rows: min(tileRows, rows - i), count: count, u: u + i, uStride: uStride,
+                                                      v: v + j, vStride: vStride, c: c + i * columns + j, ldc: columns,
+                                                      lastLanes: width - (vectors - 1) * 16)
+                            }
+                        }
+                    }
+                }
+            }
+            // The slices' sums in order, into dW (turned when they are dWᵀ).
+            for index in 0..<parts.count {
+                let c = partial + index * rows * columns
+                for i in 0..<cin {
+                    let target = dw + i * cout
+                    if xIsV {
+                        for o in 0..<cout { target[o] += c[o * columns + i] }
+                    } else {
+                        for o in 0..<cout { target[o] += c[i * columns + o] }
+                    }
+                }
+            }
+        }
+    }
+}
+
