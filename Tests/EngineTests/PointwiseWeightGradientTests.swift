@@ -11,10 +11,12 @@ final class PointwiseWeightGradientTests: XCTestCase {
     func testMatchesDirectSums() {
         forEachInstructionSet { set in
             var random = SeededRandom(seed: 33)
-            // (in, out): 16 → 96 and 24 → 40 put dY on the vector side, 40 → 12 and 20 → 12 put x there.
+            // (in, out): 24 → 40 puts dY on the tiles' vector side, 40 → 12 and 20 → 12 put x there;
+            // 16 → 96 is below the tiles' threshold (256 pixels per channel of the wider side) and
+            // checks the GEMM's path next to them.
             for (inChannels, outChannels) in [(16, 96), (24, 40), (40, 12), (20, 12)] {
                 for normalized in [false, true] {
-                    // 2 × 48 × 112 pixels: more than 256 per channel of the wider side, as the tiles need.
+                    // 2 × 48 × 112 = 10 752 pixels.
                     let shape = [2, 48, 112, inChannels]
                     let pixels = shape[0] * shape[1] * shape[2]
                     let source = Tensor(shape: shape, values: (0..<pixels * inChannels).map { _ in 2 * random.nextNormal() })
