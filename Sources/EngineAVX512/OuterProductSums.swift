@@ -8,6 +8,10 @@ import _Builtin_intrinsics.intel
 public enum OuterProductSums {
     typealias V = SIMD16<Float>
 
+    /// A tile's largest size: rows of C, and columns (three vectors).
+    public static let tileRows = 8
+    public static let tileColumns = 48
+
     /// `rows` (1–8) rows of C from U's columns u[0], u[1]…, `vectors` (1–3) vectors of columns.
     public static func tile(vectors: Int, rows: Int, count: Int, u: UnsafePointer<Float>, uStride: Int,
                             v: UnsafePointer<Float>, vStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int, lastLanes: Int) {

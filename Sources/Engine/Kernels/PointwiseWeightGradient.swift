@@ -9,8 +9,6 @@ import EngineAVX512
 enum PointwiseWeightGradient {
     /// Pixels per run: a tile's 48 columns of V and 8 of U stay in the first-level cache.
     static let run = 128
-    static let tileRows = 8
-    static let tileColumns = 48
 
     /// For the products the GEMM would cut by pixels (K much longer than both channel counts).
     static func applies(_ g: ConvolutionGeometry) -> Bool {
@@ -25,6 +23,8 @@ enum PointwiseWeightGradient {
         // U broadcasts along C's rows, V is loaded along its columns.
         let xIsV = cin > cout
         let (rows, columns) = xIsV ? (cout, cin) : (cin, cout)
+        let (uStride, vStride) = (rows, columns)
+        let (tileRows, tileColumns) = (OuterProductSums.tileRows, OuterProductSums.tileColumns)
         let parts = Parallel.ranges(pixels, granularity: run, work: pixels * cin * cout, minimumWork: 1 << 20)
         withScratch(parts.count * rows * columns) { partial in
             let (sums, xBase, dyBase) = (UncheckedSendable(partial), UncheckedSendable(input), UncheckedSendable(dy))
@@ -41,7 +41,6 @@ enum PointwiseWeightGradient {
                         }
                         let dyRun = dyBase.value + start * cout
                         let (u, v) = xIsV ? (dyRun, xRun) : (xRun, dyRun)
-                        let (uStride, vStride) = xIsV ? (cout, cin) : (cin, cout)
                         for j in stride(from: 0, to: columns, by: tileColumns) {
                             let width = min(tileColumns, columns - j)
                             let vectors = (width + 15) / 16
