@@ -12,7 +12,8 @@ struct BenchInfer: ParsableCommand {
             recorded; a batch runs a few windows at a time so activations stay in cache, as in \
             genre predict). Prints the median of the timed batches and of the timed single windows; \
             GFLOP/s counts 2 × the forward multiply-adds per window, and is also given as a \
-            fraction of the ceiling: the engine's GEMM 1024³ on the same threads, timed right after.
+            fraction of the ceiling: the engine's GEMM 1024³ on the same threads, timed right before \
+            and right after (the faster of the two).
             """
     )
 
@@ -37,14 +38,15 @@ struct BenchInfer: ParsableCommand {
             let logits = network.infer(input)
             checksum += logits.data[0]
         }
-        let batchSeconds = BenchTiming.median(BenchTiming.times(warmup: options.warmup, steps: steps) { forward(x) })
-        let singleSeconds = BenchTiming.median(BenchTiming.times(warmup: max(3, options.warmup), steps: singleSteps) { forward(one) })
+        let ((batchSeconds, singleSeconds, memory), ceiling) = GemmCeiling.around(threads: threads) {
+            (BenchTiming.median(BenchTiming.times(warmup: options.warmup, steps: steps) { forward(x) }),
+             BenchTiming.median(BenchTiming.times(warmup: max(3, options.warmup), steps: singleSteps) { forward(one) }),
+             PeakMemory.megabytes())
+        }
         let samples = Double(options.batch) / batchSeconds
         let flopsPerWindow = 2 * Double(options.macsPerWindow)
         let gflops = flopsPerWindow * Double(options.batch) / batchSeconds / 1e9
         let singleGflops = flopsPerWindow / singleSeconds / 1e9
-        let memory = PeakMemory.megabytes()
-        let ceiling = GemmCeiling.gflops(threads: threads)
         if options.json {
             BenchTiming.printJSON(options.jsonHeader(command: "infer", threads: threads, steps: steps) + [
                 ("samples_per_second", samples), ("ms_per_step", batchSeconds * 1e3),

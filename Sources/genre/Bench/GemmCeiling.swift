@@ -23,6 +23,17 @@ enum GemmCeiling {
 
     static func gflops(threads: Int, repeats: Int = 5) -> Double { flops / seconds(threads: threads, repeats: repeats) / 1e9 }
 
+    /// Runs `workload` between two timings of the ceiling and returns its result with the faster
+    /// of the two: on a shared machine, another job's burst during a single timing lowered the
+    /// ceiling and inflated the fraction (one round printed 110 %). The first timing's matrices
+    /// go back to the system before the workload, so its peak memory is its own.
+    static func around<Result>(threads: Int, _ workload: () throws -> Result) rethrows -> (result: Result, gflops: Double) {
+        let before = gflops(threads: threads)
+        BufferPool.shared.drain()
+        let result = try workload()
+        return (result, max(before, gflops(threads: threads)))
+    }
+
     /// "31 % of the 2-thread GEMM ceiling (452.0 GFLOP/s)".
     static func describe(fraction: Double, ceiling: Double, threads: Int) -> String {
         String(format: "%.0f %% of the %d-thread GEMM ceiling (%.1f GFLOP/s)", fraction * 100, threads, ceiling)
