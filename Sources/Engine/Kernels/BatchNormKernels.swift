@@ -35,13 +35,22 @@ enum BatchNormKernels {
         }
     }
 
+    /// Rows ahead of the one in use whose x and y `affineRows` fetches into the second-level
+    /// cache (V2 training 176.1 → 170.7 ms in 6 rounds, 178.0 → 176.0 in 10; 32 rows ahead or
+    /// 16 KB did no better).
+    static let fetchedRowsAhead = 8
+
     /// `affine` over `rows` on this thread; `coefficients` holds xScale, yScale, shift and center.
     @inline(__always)
     static func affineRows(_ rows: Range<Int>, channels: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>, coefficients: UnsafePointer<Float>,
                            into target: UnsafeMutablePointer<Float>, accumulate: Bool, clamp: ClampKernel?) {
         let (first, other, offset, mean) = (coefficients, coefficients + channels, coefficients + 2 * channels, coefficients + 3 * channels)
+        let ahead = fetchedRowsAhead * channels
         for row in rows {
             let (a, b, result) = (x + row * channels, y + row * channels, target + row * channels)
+            if row + fetchedRowsAhead < rows.upperBound {
+                for c in stride(from: 0, to: channels, by: 16) { genre_prefetch(a + ahead + c); genre_prefetch(b + ahead + c) }
+            }
             var c = 0
             while c + 8 <= channels {
                 var value = (a.vector(c) - mean.vector(c)) * first.vector(c)
