@@ -90,7 +90,7 @@ struct BenchPredict: ParsableCommand {
             guard spawned == 0 else { throw fail("cannot start \(executable): \(String(cString: strerror(spawned)))") }
             var buffer = [UInt8](repeating: 0, count: 4096)
             while case let count = read(errors[0], &buffer, buffer.count), count > 0 { stderr.append(contentsOf: buffer[0..<count]) }
-            _ = wait4(pid, &status, 0, &usage)
+            while wait4(pid, &status, 0, &usage) == -1 && errno == EINTR {}
         }
         // Exited (low seven bits zero) with status 0.
         guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else {
