@@ -35,18 +35,18 @@ struct BenchPredict: ParsableCommand {
         try AudioWriter.write(samples: BenchSignal.music(seconds: 30, sampleRate: 22050, channels: 1), sampleRate: 22050, to: clip)
 
         // Whole processes, each after one untimed run (the page cache).
+        let runs = max(1, repeats)
         func median(_ arguments: [String]) throws -> Double {
             _ = try spawn(arguments)
-            let times = try (0..<max(1, repeats)).map { _ in try spawn(arguments).seconds }
-            return times.sorted()[times.count / 2]
+            let times = try (0..<runs).map { _ in try spawn(arguments).seconds }
+            return times.sorted()[runs / 2]
         }
-        report("genre --version, new process", String(format: "%7.1f ms wall (median of %d; target ≤ 5 ms)",
-                                                      try median(["--version"]) * 1e3, max(1, repeats)))
-        report("genre features of the 30 s clip, new process", String(format: "%7.1f ms wall (median of %d; target ≤ 15 ms)",
-                                                                      try median(["features", clip, "-o", file("clip.npy")]) * 1e3, max(1, repeats)))
+        report("genre --version, new process",
+               String(format: "%7.1f ms wall (median of %d; target ≤ 5 ms)", try median(["--version"]) * 1e3, runs))
+        report("genre features of the 30 s clip, new process",
+               String(format: "%7.1f ms wall (median of %d; target ≤ 15 ms)", try median(["features", clip, "-o", file("clip.npy")]) * 1e3, runs))
         report("30 s clip, new process, MobileNetV2 α=1 (start, load, decode, features, forward, print)",
-               String(format: "%7.3f s wall (median of %d; target ≤ 0.1 s)", try median(["predict", clip, "--checkpoint", checkpoint]),
-                      max(1, repeats)))
+               String(format: "%7.3f s wall (median of %d; target ≤ 0.1 s)", try median(["predict", clip, "--checkpoint", checkpoint]), runs))
 
         let music = file("music")
         try FileManager.default.createDirectory(atPath: music, withIntermediateDirectories: true)
