@@ -46,10 +46,15 @@ enum BatchNormKernels {
                            into target: UnsafeMutablePointer<Float>, accumulate: Bool, clamp: ClampKernel?) {
         let (first, other, offset, mean) = (coefficients, coefficients + channels, coefficients + 2 * channels, coefficients + 3 * channels)
         let ahead = fetchedRowsAhead * channels
+        // Without a y, `affine` passes x as y: fetched once.
+        let fetchesY = y != x
         for row in rows {
             let (a, b, result) = (x + row * channels, y + row * channels, target + row * channels)
             if row + fetchedRowsAhead < rows.upperBound {
-                for c in stride(from: 0, to: channels, by: 16) { genre_prefetch(a + ahead + c); genre_prefetch(b + ahead + c) }
+                for c in stride(from: 0, to: channels, by: 16) {
+                    genre_prefetch(a + ahead + c)
+                    if fetchesY { genre_prefetch(b + ahead + c) }
+                }
             }
             var c = 0
             while c + 8 <= channels {
