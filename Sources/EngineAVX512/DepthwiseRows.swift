@@ -1,51 +1,105 @@
-/// Engine's depthwise 3×3 sliding kernel for CPUs with AVX-512: one output row's interior
-/// columns, 16 channels per register with their nine weights held in registers. (Four output
-/// columns per step, sharing loaded inputs, ran slower: their 18 addresses spilled.)
+/// Engine's depthwise 3×3 sliding kernels for CPUs with AVX-512: 16 channels per register, with
+/// their nine weights (or nine sums, for the weight gradient) held in registers along a row.
 public enum DepthwiseRows {
     typealias V = SIMD16<Float>
 
-    /// target[j, c] (+)= Σ rows[kh][(j·s − p + kw), c] · weight[kh·3 + kw, c] for j in `columns` and
-    /// the first `channels` (a multiple of 16) channels; pixels are `pixelStride` floats apart
-    /// and so are the nine weight taps. A row with `inside` false lies in the padding: it is
-    /// read (it must be a valid row) with zero weights. With `scale` set, each value becomes
-    /// clamp(value·scale[c] + bias[c], lower, upper) before it is stored.
+    /// target[i][j, c] (+)= Σ sources[3i + kh][j·s − p + kw, c] · weight[kh·3 + kw, c] for `count`
+    /// target rows of `targetWidth` columns (`targetRowStride` floats apart), stride 1 or 2, and
+    /// the first `channels` (a multiple of 16) channels; source columns outside `sourceWidth`
+    /// read zero. `sources` holds each target row's three source rows, nil in the padding.
+    /// Pixels are `pixelStride` floats apart and so are the nine weight taps. With `scale` set,
+    /// each value becomes clamp(value·scale[c] + bias[c], lower, upper) before it is stored.
+    ///
+    /// The loop runs each block of 16 channels through all `count` rows before the next: a
+    /// block's lines of a source row (one per pixel) are then still in the first-level cache when
+    /// the next target row reads them, so each comes from the second-level cache once, not three
+    /// times. Along a row the window slides in registers: a target column loads one new source
+    /// column (two at stride 2) instead of three.
     @inline(never)
-    public static func slidingRow(top: UnsafePointer<Float>, middle: UnsafePointer<Float>, bottom: UnsafePointer<Float>,
-                                  inside: (Bool, Bool, Bool), weight: UnsafePointer<Float>, channels: Int, pixelStride: Int,
-                                  stride: Int, padding: Int, columns: Range<Int>, target: UnsafeMutablePointer<Float>, accumulate: Bool,
-                                  scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
+    public static func slidingRows(_ sources: UnsafePointer<UnsafePointer<Float>?>, count: Int, weight: UnsafePointer<Float>, channels: Int,
+                                   pixelStride: Int, stride: Int, padding: Int, sourceWidth: Int, targetWidth: Int,
+                                   target: UnsafeMutablePointer<Float>, targetRowStride: Int, accumulate: Bool,
+                                   scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float) {
+        precondition(stride == 1 || stride == 2, "the sliding window steps one or two columns")
         for c in Swift.stride(from: 0, to: channels, by: 16) {
-            if let scale, let bias {
-                let epilogue = Affine(scale: load(scale, c), bias: load(bias, c), lower: lower, upper: upper)
-                block(top + c, middle + c, bottom + c, inside, weight + c, pixelStride, stride, padding, columns, target + c, accumulate, epilogue)
-            } else {
-                block(top + c, middle + c, bottom + c, inside, weight + c, pixelStride, stride, padding, columns, target + c, accumulate, Identity())
+            for i in 0..<count {
+                let rows = (sources[3 * i], sources[3 * i + 1], sources[3 * i + 2])
+                let present = (rows.0 ?? rows.1 ?? rows.2)! + c
+                let (top, middle, bottom) = (rows.0.map { $0 + c } ?? present, rows.1.map { $0 + c } ?? present, rows.2.map { $0 + c } ?? present)
+                let window = Window(top: top, middle: middle, bottom: bottom, inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil),
+                                    weight: weight + c, ps: pixelStride, padding: padding, sourceWidth: sourceWidth)
+                let row = target + i * targetRowStride + c
+                if let scale, let bias {
+                    let epilogue = Affine(scale: load(scale, c), bias: load(bias, c), lower: lower, upper: upper)
+                    stride == 1 ? window.slide(targetWidth, row, accumulate, epilogue) : window.slide2(targetWidth, row, accumulate, epilogue)
+                } else {
+                    stride == 1 ? window.slide(targetWidth, row, accumulate, Identity()) : window.slide2(targetWidth, row, accumulate, Identity())
+                }
             }
         }
     }
 
-    /// Sixteen channels (from the pointers' first) of the row; `finish` is applied before each store.
-    @inline(__always)
-    static func block<Finish: VectorFinish>(_ top: UnsafePointer<Float>, _ middle: UnsafePointer<Float>, _ bottom: UnsafePointer<Float>,
-                                            _ inside: (Bool, Bool, Bool), _ weight: UnsafePointer<Float>, _ ps: Int, _ stride: Int,
-                                            _ padding: Int, _ columns: Range<Int>, _ target: UnsafeMutablePointer<Float>,
-                                            _ accumulate: Bool, _ finish: Finish) {
-        let (w00, w01, w02) = inside.0 ? (load(weight, 0), load(weight, ps), load(weight, 2 * ps)) : (V(), V(), V())
-        let (w10, w11, w12) = inside.1 ? (load(weight, 3 * ps), load(weight, 4 * ps), load(weight, 5 * ps)) : (V(), V(), V())
-        let (w20, w21, w22) = inside.2 ? (load(weight, 6 * ps), load(weight, 7 * ps), load(weight, 8 * ps)) : (V(), V(), V())
-        for j in columns {
-            let x = (j * stride - padding) * ps
+    /// Sixteen channels of three source rows under a 3×3 window, and its nine weights.
+    struct Window {
+        let top, middle, bottom: UnsafePointer<Float>
+        let ps, padding, sourceWidth: Int
+        let w00, w01, w02, w10, w11, w12, w20, w21, w22: V
+
+        /// A row with `inside` false lies in the padding: it is read (it must be a valid row)
+        /// with zero weights.
+        @inline(__always)
+        init(top: UnsafePointer<Float>, middle: UnsafePointer<Float>, bottom: UnsafePointer<Float>, inside: (Bool, Bool, Bool),
+             weight: UnsafePointer<Float>, ps: Int, padding: Int, sourceWidth: Int) {
+            (self.top, self.middle, self.bottom, self.ps, self.padding, self.sourceWidth) = (top, middle, bottom, ps, padding, sourceWidth)
+            (w00, w01, w02) = inside.0 ? (load(weight, 0), load(weight, ps), load(weight, 2 * ps)) : (V(), V(), V())
+            (w10, w11, w12) = inside.1 ? (load(weight, 3 * ps), load(weight, 4 * ps), load(weight, 5 * ps)) : (V(), V(), V())
+            (w20, w21, w22) = inside.2 ? (load(weight, 6 * ps), load(weight, 7 * ps), load(weight, 8 * ps)) : (V(), V(), V())
+        }
+
+        /// Source column `column` of the three rows; zero outside the row.
+        @inline(__always)
+        func column(_ column: Int) -> (V, V, V) {
+            guard column >= 0 && column < sourceWidth else { return (V(), V(), V()) }
+            let x = column * ps
+            return (load(top, x), load(middle, x), load(bottom, x))
+        }
+
+        /// The nine products of three consecutive source columns, added in (kh, kw) order from zero.
+        @inline(__always)
+        func sum(_ a: (V, V, V), _ b: (V, V, V), _ c: (V, V, V)) -> V {
             var sum = V()
-            sum = sum.addingProduct(load(top, x), w00)
-            sum = sum.addingProduct(load(top, x + ps), w01)
-            sum = sum.addingProduct(load(top, x + 2 * ps), w02)
-            sum = sum.addingProduct(load(middle, x), w10)
-            sum = sum.addingProduct(load(middle, x + ps), w11)
-            sum = sum.addingProduct(load(middle, x + 2 * ps), w12)
-            sum = sum.addingProduct(load(bottom, x), w20)
-            sum = sum.addingProduct(load(bottom, x + ps), w21)
-            sum = sum.addingProduct(load(bottom, x + 2 * ps), w22)
-            store(sum, target + j * ps, accumulate, finish)
+            sum = sum.addingProduct(a.0, w00)
+            sum = sum.addingProduct(b.0, w01)
+            sum = sum.addingProduct(c.0, w02)
+            sum = sum.addingProduct(a.1, w10)
+            sum = sum.addingProduct(b.1, w11)
+            sum = sum.addingProduct(c.1, w12)
+            sum = sum.addingProduct(a.2, w20)
+            sum = sum.addingProduct(b.2, w21)
+            sum = sum.addingProduct(c.2, w22)
+            return sum
+        }
+
+        /// Stride 1: target column j reads source columns j − p + 0...2.
+        @inline(__always)
+        func slide<Finish: VectorFinish>(_ width: Int, _ target: UnsafeMutablePointer<Float>, _ accumulate: Bool, _ finish: Finish) {
+            var (a, b) = (column(-padding), column(1 - padding))
+            for j in 0..<width {
+                let c = column(j - padding + 2)
+                store(sum(a, b, c), target + j * ps, accumulate, finish)
+                (a, b) = (b, c)
+            }
+        }
+
+        /// Stride 2: target column j reads source columns 2j − p + 0...2.
+        @inline(__always)
+        func slide2<Finish: VectorFinish>(_ width: Int, _ target: UnsafeMutablePointer<Float>, _ accumulate: Bool, _ finish: Finish) {
+            var a = column(-padding)
+            for j in 0..<width {
+                let (b, c) = (column(2 * j - padding + 1), column(2 * j - padding + 2))
+                store(sum(a, b, c), target + j * ps, accumulate, finish)
+                a = c
+            }
         }
     }
 

@@ -67,21 +67,31 @@ enum Depthwise {
         let shared = UncheckedSendable(slots)
         Parallel.forEach(chunks) { chunk, range in
             var rows = source.reader(rowLength: rowLength, slots: shared.value + chunk * source.slotsPerReader * rowLength)
+            // Rows in place run several at a time (each block of channels through them all, see
+            // `windowRows`), up to the end of the group `finished` takes; rows recomputed into a
+            // reader's three slots, one at a time.
+            let rowsAtOnce = window != nil && source.slotsPerReader == 0 ? max(1, rowGroupValues / (targetSize.width * channels)) : 1
             withTaps { sources, weights in
-                var unfinished = range.lowerBound
-                for row in range {
-                    let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
-                    let targetRow = to.value + row * targetSize.width * channels
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * rowsAtOnce) { table in
+                var (row, unfinished) = (range.lowerBound, range.lowerBound)
+                while row < range.upperBound {
+                    var end = min(range.upperBound, row + rowsAtOnce)
+                    if let finished { end = min(end, (row / finished.rows + 1) * finished.rows) }
                     if let window {
-                        func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
-                            let si = i * window.stride - window.padding + kh
-                            return si >= 0 && si < sourceSize.height ? rows.row(n * sourceSize.height + si) : nil
+                        for r in row..<end {
+                            let (n, i) = r.quotientAndRemainder(dividingBy: targetSize.height)
+                            for kh in 0..<3 {
+                                let si = i * window.stride - window.padding + kh
+                                table[3 * (r - row) + kh] = si >= 0 && si < sourceSize.height ? rows.row(n * sourceSize.height + si) : nil
+                            }
                         }
-                        windowRow((sourceRow(0), sourceRow(1), sourceRow(2)), sourceWidth: sourceSize.width, weight: weight, channels: channels,
-                                  window: window, target: targetRow, targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue,
-                                  taps: (sources, weights))
+                        windowRows(UnsafePointer(table.baseAddress!), count: end - row, sourceWidth: sourceSize.width, weight: weight,
+                                   channels: channels, window: window, target: to.value + row * targetSize.width * channels,
+                                   targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue, taps: (sources, weights))
                     } else {
                         // The transposed window, pixel by pixel, its column taps worked out once.
+                        let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
+                        let targetRow = to.value + row * targetSize.width * channels
                         func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
                             transposedTap(i, kh, g, size: sourceSize.height).map { rows.row(n * sourceSize.height + $0) }
                         }
@@ -100,16 +110,22 @@ enum Depthwise {
                             sumOfProducts(taps, sources, weights, channels: 0..<channels, into: targetRow + j * channels, accumulate: accumulate)
                         }
                     }
-                    if let finished, (row + 1) % finished.rows == 0 || row + 1 == range.upperBound {
-                        finished.block(unfinished * pixelsPerRow..<(row + 1) * pixelsPerRow, 0..<channels,
+                    if let finished, end % finished.rows == 0 || end == range.upperBound {
+                        finished.block(unfinished * pixelsPerRow..<end * pixelsPerRow, 0..<channels,
                                        to.value + unfinished * pixelsPerRow * channels, channels)
-                        unfinished = row + 1
+                        unfinished = end
                     }
+                    row = end
                 }
+            }
             }
         }
         }
     }
+
+    /// Target values a group of rows in place spans at most (128 KB: its source rows and the
+    /// next group's stay in the second-level cache).
+    static let rowGroupValues = 32 * 1024
 
     /// The source coordinate that tap `tap` of the transposed window reads for target
     /// coordinate `coordinate`: (coordinate + p − tap) / s where that divides exactly and lies
@@ -122,14 +138,50 @@ enum Depthwise {
     }
 
     /// One target row of a windowed correlation: `rows` are the source rows under the kernel's
-    /// three taps (nil in the padding), `sourceWidth` pixels of `channels` each. Serial; the
-    /// fused inverted residual calls it on rows it keeps in cache.
+    /// three taps (nil in the padding), `sourceWidth` pixels of `channels` each. Serial.
     @inline(__always)
     static func windowRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), sourceWidth: Int,
                           weight: UnsafePointer<Float>, channels: Int, window: (stride: Int, padding: Int),
                           target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                           taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
-        let vectorChannels = channels / 8 * 8
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3) { table in
+            (table[0], table[1], table[2]) = rows
+            windowRows(UnsafePointer(table.baseAddress!), count: 1, sourceWidth: sourceWidth, weight: weight, channels: channels, window: window,
+                       target: target, targetWidth: targetWidth, accumulate: accumulate, epilogue: epilogue, taps: taps)
+        }
+    }
+
+    /// `count` consecutive target rows of a windowed correlation: `sources` holds each one's three
+    /// source rows (nil in the padding). Serial; the fused inverted residual calls it on rows it
+    /// keeps in cache. On AVX-512 (stride 1 or 2) the blocks of 16 channels run through all the
+    /// rows one block at a time (`DepthwiseRows.slidingRows`); the channels past them, row by row.
+    static func windowRows(_ sources: UnsafePointer<UnsafePointer<Float>?>, count: Int, sourceWidth: Int,
+                           weight: UnsafePointer<Float>, channels: Int, window: (stride: Int, padding: Int),
+                           target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
+                           taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
+        let wideChannels = InstructionSet.active == .avx512 && window.stride <= 2 ? channels / 16 * 16 : 0
+        if wideChannels > 0 {
+            DepthwiseRows.slidingRows(sources, count: count, weight: weight, channels: wideChannels, pixelStride: channels, stride: window.stride,
+                                      padding: window.padding, sourceWidth: sourceWidth, targetWidth: targetWidth, target: target,
+                                      targetRowStride: targetWidth * channels, accumulate: accumulate, scale: epilogue?.scale,
+                                      bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
+        }
+        guard wideChannels < channels else { return }
+        for i in 0..<count {
+            narrowRow((sources[3 * i], sources[3 * i + 1], sources[3 * i + 2]), sourceWidth: sourceWidth, weight: weight,
+                      channels: wideChannels..<channels, pixelStride: channels, window: window, target: target + i * targetWidth * channels,
+                      targetWidth: targetWidth, accumulate: accumulate, epilogue: epilogue, taps: taps)
+        }
+    }
+
+    /// `channels` (from a multiple of 8) of one target row, 8 at a time: the interior columns
+    /// by a sliding kernel, the columns whose window reaches into the padding and a last part
+    /// vector pixel by pixel.
+    private static func narrowRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), sourceWidth: Int,
+                                  weight: UnsafePointer<Float>, channels: Range<Int>, pixelStride: Int, window: (stride: Int, padding: Int),
+                                  target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
+                                  taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
+        let vectorChannels = channels.upperBound / 8 * 8
         let interior = interiorColumns(targetWidth: targetWidth, sourceWidth: sourceWidth, window: window)
         func pixel(_ j: Int, fromChannel start: Int) {
             var count = 0
@@ -138,27 +190,19 @@ enum Depthwise {
                 for kw in 0..<3 {
                     let sj = j * window.stride - window.padding + kw
                     guard sj >= 0 && sj < sourceWidth else { continue }
-                    taps.sources[count] = row + sj * channels
-                    taps.weights[count] = weight + (kh * 3 + kw) * channels
+                    taps.sources[count] = row + sj * pixelStride
+                    taps.weights[count] = weight + (kh * 3 + kw) * pixelStride
                     count += 1
                 }
             }
-            sumOfProducts(count, taps.sources, taps.weights, channels: start..<channels, into: target + j * channels, accumulate: accumulate,
-                          epilogue: epilogue)
+            sumOfProducts(count, taps.sources, taps.weights, channels: start..<channels.upperBound, into: target + j * pixelStride,
+                          accumulate: accumulate, epilogue: epilogue)
         }
-        for j in 0..<targetWidth where !interior.contains(j) { pixel(j, fromChannel: 0) }
+        for j in 0..<targetWidth where !interior.contains(j) { pixel(j, fromChannel: channels.lowerBound) }
         guard !interior.isEmpty else { return }
-        let wideChannels = InstructionSet.active == .avx512 ? channels / 16 * 16 : 0
-        if wideChannels > 0 {
-            let (top, middle, bottom) = presentRows(rows)
-            DepthwiseRows.slidingRow(top: top, middle: middle, bottom: bottom, inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil),
-                                     weight: weight, channels: wideChannels, pixelStride: channels, stride: window.stride,
-                                     padding: window.padding, columns: interior, target: target, accumulate: accumulate,
-                                     scale: epilogue?.scale, bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
-        }
-        slidingRow(rows, weight: weight, channels: wideChannels..<vectorChannels, stride: channels, window: window, columns: interior,
+        slidingRow(rows, weight: weight, channels: channels.lowerBound..<vectorChannels, stride: pixelStride, window: window, columns: interior,
                    into: target, accumulate: accumulate, epilogue: epilogue)
-        if vectorChannels < channels {
+        if vectorChannels < channels.upperBound {
             for j in interior { pixel(j, fromChannel: vectorChannels) }
         }
     }

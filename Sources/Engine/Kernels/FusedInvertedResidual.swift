@@ -51,6 +51,7 @@ struct FusedInvertedResidual {
             withScratch(expand == nil ? 1 : maxInputRows * width * hidden) { expanded in
             withScratch(rows * outWidth * hidden) { filtered in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 18) { taps in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * rows) { sources in
                 for n in samples {
                     let image = input.value + n * height * width * inChannels
                     // Input rows held in `expanded`, from `held.lowerBound` at its start.
@@ -84,11 +85,11 @@ struct FusedInvertedResidual {
                         }
                         for i in first..<last {
                             let top = i * stride - 1
-                            Depthwise.windowRow((row(top), row(top + 1), row(top + 2)), sourceWidth: width, weight: depthwise.weight,
-                                                channels: hidden, window: (stride, 1), target: filtered + (i - first) * outWidth * hidden,
-                                                targetWidth: outWidth, accumulate: false, epilogue: depthwise.epilogue,
-                                                taps: (taps.baseAddress!, taps.baseAddress! + 9))
+                            (sources[3 * (i - first)], sources[3 * (i - first) + 1], sources[3 * (i - first) + 2]) = (row(top), row(top + 1), row(top + 2))
                         }
+                        Depthwise.windowRows(UnsafePointer(sources.baseAddress!), count: last - first, sourceWidth: width, weight: depthwise.weight,
+                                             channels: hidden, window: (stride, 1), target: filtered, targetWidth: outWidth, accumulate: false,
+                                             epilogue: depthwise.epilogue, taps: (taps.baseAddress!, taps.baseAddress! + 9))
                         let pixels = (last - first) * outWidth
                         let target = output.value + ((n * outHeight + first) * outWidth) * outChannels
                         Gemm.serial(m: pixels, n: outChannels, k: hidden, a: MatrixView(filtered, rowStride: hidden),
@@ -101,6 +102,7 @@ struct FusedInvertedResidual {
                         }
                     }
                 }
+            }
             }
             }
             }
