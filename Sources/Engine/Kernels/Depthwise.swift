@@ -137,24 +137,11 @@ enum Depthwise {
         return shifted / g.stride
     }
 
-    /// One target row of a windowed correlation: `rows` are the source rows under the kernel's
-    /// three taps (nil in the padding), `sourceWidth` pixels of `channels` each. Serial.
-    @inline(__always)
-    static func windowRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), sourceWidth: Int,
-                          weight: UnsafePointer<Float>, channels: Int, window: (stride: Int, padding: Int),
-                          target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
-                          taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
-        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3) { table in
-            (table[0], table[1], table[2]) = rows
-            windowRows(UnsafePointer(table.baseAddress!), count: 1, sourceWidth: sourceWidth, weight: weight, channels: channels, window: window,
-                       target: target, targetWidth: targetWidth, accumulate: accumulate, epilogue: epilogue, taps: taps)
-        }
-    }
-
     /// `count` consecutive target rows of a windowed correlation: `sources` holds each one's three
-    /// source rows (nil in the padding). Serial; the fused inverted residual calls it on rows it
-    /// keeps in cache. On AVX-512 (stride 1 or 2) the blocks of 16 channels run through all the
-    /// rows one block at a time (`DepthwiseRows.slidingRows`); the channels past them, row by row.
+    /// source rows (nil in the padding), `sourceWidth` pixels of `channels` each. Serial; the
+    /// fused inverted residual calls it on rows it keeps in cache. On AVX-512 (stride 1 or 2) the
+    /// blocks of 16 channels run through all the rows one block at a time
+    /// (`DepthwiseRows.slidingRows`); the channels past them, row by row.
     static func windowRows(_ sources: UnsafePointer<UnsafePointer<Float>?>, count: Int, sourceWidth: Int,
                            weight: UnsafePointer<Float>, channels: Int, window: (stride: Int, padding: Int),
                            target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
