@@ -4,8 +4,8 @@ import XCTest
 
 /// The depthwise 3×3 kernels against direct sums in Double: output, input gradient and weight
 /// gradient, at strides 1 and 2, for channel counts that use every block width (16 on AVX-512,
-/// 8, scalar tail) and widths that use the four-column steps and their remainders; both
-/// gradients and each alone; on every instruction set this CPU has.
+/// 8, scalar tail), odd and even widths and heights (the padding on every side), rows in groups
+/// that run across images; both gradients and each alone; on every instruction set this CPU has.
 final class DepthwiseTests: XCTestCase {
     func testMatchesDirectSums() {
         forEachInstructionSet { set in
