@@ -3,23 +3,25 @@ import TestSupport
 import XCTest
 
 /// The depthwise 3×3 kernels against direct sums in Double: output, input gradient and weight
-/// gradient, at strides 1 and 2, for channel counts that use every block width (16 on AVX-512,
-/// 8, scalar tail), odd and even widths and heights (the padding on every side), rows in groups
-/// that run across images; both gradients and each alone; on every instruction set this CPU has.
+/// gradient, at strides 1, 2 and 3 and paddings 0–2, for channel counts that use every block
+/// width (16 on AVX-512, 8, scalar tail), odd and even widths and heights (the padding on every
+/// side), rows in groups that run across images; both gradients and each alone; on every
+/// instruction set this CPU has.
 final class DepthwiseTests: XCTestCase {
     func testMatchesDirectSums() {
         forEachInstructionSet { set in
             var random = SeededRandom(seed: 5)
-            // (batch, height, width, channels, stride)
-            let shapes = [(2, 7, 11, 40, 1), (1, 9, 14, 96, 2), (2, 5, 6, 13, 1), (1, 12, 17, 24, 2), (2, 9, 5, 16, 2), (1, 7, 8, 13, 2)]
-            for (batch, height, width, channels, stride) in shapes {
+            // (batch, height, width, channels, stride, padding)
+            let shapes = [(2, 7, 11, 40, 1, 1), (1, 9, 14, 96, 2, 1), (2, 5, 6, 13, 1, 1), (1, 12, 17, 24, 2, 1), (2, 9, 5, 16, 2, 1),
+                          (1, 7, 8, 13, 2, 1), (2, 6, 9, 32, 1, 0), (1, 9, 10, 48, 2, 0), (2, 5, 7, 16, 1, 2), (1, 10, 11, 32, 3, 1)]
+            for (batch, height, width, channels, stride, padding) in shapes {
                 for (inputGradient, weightGradient) in [(true, true), (true, false), (false, true)] {
                     let x = Tensor(shape: [batch, height, width, channels], values: (0..<batch * height * width * channels).map { _ in random.nextNormal() },
                                    requiresGrad: inputGradient)
                     let w = Tensor(shape: [3, 3, 1, channels], values: (0..<9 * channels).map { _ in random.nextNormal() },
                                    requiresGrad: weightGradient)
                     let tape = Tape(mode: .training)
-                    let y = tape.conv2d(x, w, stride: stride, padding: 1, groups: channels)
+                    let y = tape.conv2d(x, w, stride: stride, padding: padding, groups: channels)
                     let (outHeight, outWidth) = (y.shape[1], y.shape[2])
                     let upstream = Tensor(shape: y.shape, values: (0..<y.count).map { _ in random.nextNormal() })
                     tape.backward(y, gradient: upstream)
@@ -34,7 +36,7 @@ final class DepthwiseTests: XCTestCase {
                                     let output = ((n * outHeight + oh) * outWidth + ow) * channels + c
                                     for kh in 0..<3 {
                                         for kw in 0..<3 {
-                                            let (ih, iw) = (oh * stride - 1 + kh, ow * stride - 1 + kw)
+                                            let (ih, iw) = (oh * stride - padding + kh, ow * stride - padding + kw)
                                             guard (0..<height).contains(ih), (0..<width).contains(iw) else { continue }
                                             let input = ((n * height + ih) * width + iw) * channels + c
                                             let tap = (kh * 3 + kw) * channels + c
@@ -47,7 +49,7 @@ final class DepthwiseTests: XCTestCase {
                             }
                         }
                     }
-                    let label = "\(set.rawValue) \(batch)×\(height)×\(width)×\(channels) stride \(stride)"
+                    let label = "\(set.rawValue) \(batch)×\(height)×\(width)×\(channels) stride \(stride) padding \(padding)"
                     assertClose(y.values, expectedY, "output, " + label)
                     XCTAssertEqual(x.grad != nil, inputGradient, label)
                     XCTAssertEqual(w.grad != nil, weightGradient, label)
