@@ -51,7 +51,7 @@ struct FusedInvertedResidual {
             withScratch(expand == nil ? 1 : maxInputRows * width * hidden) { expanded in
             withScratch(rows * outWidth * hidden) { filtered in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 18) { taps in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * rows) { sources in
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * rows) { sourceRows in
                 for n in samples {
                     let image = input.value + n * height * width * inChannels
                     // Input rows held in `expanded`, from `held.lowerBound` at its start.
@@ -84,10 +84,9 @@ struct FusedInvertedResidual {
                             held = needed
                         }
                         for i in first..<last {
-                            let top = i * stride - 1
-                            (sources[3 * (i - first)], sources[3 * (i - first) + 1], sources[3 * (i - first) + 2]) = (row(top), row(top + 1), row(top + 2))
+                            for kh in 0..<3 { sourceRows[3 * (i - first) + kh] = row(i * stride - 1 + kh) }
                         }
-                        Depthwise.windowRows(UnsafePointer(sources.baseAddress!), count: last - first, sourceWidth: width, weight: depthwise.weight,
+                        Depthwise.windowRows(UnsafePointer(sourceRows.baseAddress!), count: last - first, sourceWidth: width, weight: depthwise.weight,
                                              channels: hidden, window: (stride, 1), target: filtered, targetWidth: outWidth, accumulate: false,
                                              epilogue: depthwise.epilogue, taps: (taps.baseAddress!, taps.baseAddress! + 9))
                         let pixels = (last - first) * outWidth
