@@ -40,9 +40,9 @@ enum Depthwise {
     /// whose mapped coordinate exists and lies inside the source. Threads split the target rows.
     /// Without a window, map is the transposed window's: map(i, k) = (i + p − k) / s where that
     /// divides exactly (an input gradient at stride s, padding p), taps added in (kh, kw) order.
-    /// With a `window` (stride s, padding p), map(i, k) = i·s − p + k and the columns whose three
-    /// taps all lie inside run a sliding kernel with the nine weights in registers; a source
-    /// recomputed row by row needs a window.
+    /// With a `window` (stride s, padding p), map(i, k) = i·s − p + k and rows run through
+    /// `windowRows` (sliding kernels with the nine weights in registers); a source recomputed row
+    /// by row needs a window.
     private static func gather(_ g: ConvolutionGeometry, source: InputRows, sourceSize: (height: Int, width: Int),
                                weight: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>, targetSize: (height: Int, width: Int),
                                accumulate: Bool, window: (stride: Int, padding: Int)?, epilogue: ChannelEpilogue? = nil,
@@ -139,38 +139,102 @@ enum Depthwise {
 
     /// `count` consecutive target rows of a windowed correlation: `sources` holds each one's three
     /// source rows (nil in the padding), `sourceWidth` pixels of `channels` each. Serial; the
-    /// fused inverted residual calls it on rows it keeps in cache. On AVX-512 (stride 1 or 2) the
-    /// blocks of 16 channels run through all the rows one block at a time
-    /// (`DepthwiseRows.slidingRows`); the channels past them, row by row.
+    /// fused inverted residual calls it on rows it keeps in cache. At stride 1 or 2 the blocks of
+    /// 16 channels (AVX-512, `DepthwiseRows.slidingRows`) and then of 8 run through all the rows
+    /// one block at a time, the window sliding in registers along whole rows; the last channels
+    /// past the blocks of 8, pixel by pixel.
     static func windowRows(_ sources: UnsafePointer<UnsafePointer<Float>?>, count: Int, sourceWidth: Int,
                            weight: UnsafePointer<Float>, channels: Int, window: (stride: Int, padding: Int),
                            target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                            taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
-        let wideChannels = InstructionSet.active == .avx512 && window.stride <= 2 ? channels / 16 * 16 : 0
+        let slides = window.stride <= 2
+        let wideChannels = InstructionSet.active == .avx512 && slides ? channels / 16 * 16 : 0
+        let vectorChannels = slides ? channels / 8 * 8 : 0
         if wideChannels > 0 {
             DepthwiseRows.slidingRows(sources, count: count, weight: weight, channels: wideChannels, pixelStride: channels, stride: window.stride,
                                       padding: window.padding, sourceWidth: sourceWidth, targetWidth: targetWidth, target: target,
                                       targetRowStride: targetWidth * channels, accumulate: accumulate, scale: epilogue?.scale,
                                       bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
         }
-        guard wideChannels < channels else { return }
+        if vectorChannels > wideChannels {
+            let blocks = wideChannels..<vectorChannels
+            if let epilogue {
+                slidingRows(sources, count: count, weight: weight, channels: blocks, pixelStride: channels, window: window, sourceWidth: sourceWidth,
+                            targetWidth: targetWidth, target: target, accumulate: accumulate) { sum, c in epilogue(sum, c) }
+            } else {
+                slidingRows(sources, count: count, weight: weight, channels: blocks, pixelStride: channels, window: window, sourceWidth: sourceWidth,
+                            targetWidth: targetWidth, target: target, accumulate: accumulate) { sum, _ in sum }
+            }
+        }
+        guard vectorChannels < channels else { return }
         for i in 0..<count {
-            narrowRow((sources[3 * i], sources[3 * i + 1], sources[3 * i + 2]), sourceWidth: sourceWidth, weight: weight,
-                      channels: wideChannels..<channels, pixelStride: channels, window: window, target: target + i * targetWidth * channels,
-                      targetWidth: targetWidth, accumulate: accumulate, epilogue: epilogue, taps: taps)
+            pixelRow((sources[3 * i], sources[3 * i + 1], sources[3 * i + 2]), sourceWidth: sourceWidth, weight: weight,
+                     channels: vectorChannels..<channels, pixelStride: channels, window: window, target: target + i * targetWidth * channels,
+                     targetWidth: targetWidth, accumulate: accumulate, epilogue: epilogue, taps: taps)
         }
     }
 
-    /// `channels` (from a multiple of 8) of one target row, 8 at a time: the interior columns
-    /// by a sliding kernel, the columns whose window reaches into the padding and a last part
-    /// vector pixel by pixel.
-    private static func narrowRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), sourceWidth: Int,
-                                  weight: UnsafePointer<Float>, channels: Range<Int>, pixelStride: Int, window: (stride: Int, padding: Int),
-                                  target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
-                                  taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
-        let vectorChannels = channels.upperBound / 8 * 8
-        let interior = interiorColumns(targetWidth: targetWidth, sourceWidth: sourceWidth, window: window)
-        func pixel(_ j: Int, fromChannel start: Int) {
+    /// `DepthwiseRows.slidingRows` 8 channels at a time (AVX2, or the 8 past AVX-512's blocks of
+    /// 16): each block of `channels` (bounds multiples of 8) through all the rows, whole rows
+    /// with the window sliding in registers, source columns outside the row read as zero.
+    @inline(__always)
+    private static func slidingRows(_ sources: UnsafePointer<UnsafePointer<Float>?>, count: Int, weight: UnsafePointer<Float>,
+                                    channels: Range<Int>, pixelStride ps: Int, window: (stride: Int, padding: Int), sourceWidth: Int,
+                                    targetWidth: Int, target: UnsafeMutablePointer<Float>, accumulate: Bool, finish: (V, Int) -> V) {
+        for c in stride(from: channels.lowerBound, to: channels.upperBound, by: 8) {
+            for i in 0..<count {
+                let rows = (sources[3 * i], sources[3 * i + 1], sources[3 * i + 2])
+                let (top, middle, bottom) = presentRows(rows)
+                @inline(__always) func w(_ rowInside: Bool, _ tap: Int) -> V { rowInside ? weight.vector(tap * ps + c) : V() }
+                let (w00, w01, w02) = (w(rows.0 != nil, 0), w(rows.0 != nil, 1), w(rows.0 != nil, 2))
+                let (w10, w11, w12) = (w(rows.1 != nil, 3), w(rows.1 != nil, 4), w(rows.1 != nil, 5))
+                let (w20, w21, w22) = (w(rows.2 != nil, 6), w(rows.2 != nil, 7), w(rows.2 != nil, 8))
+                @inline(__always) func column(_ j: Int) -> (V, V, V) {
+                    guard j >= 0 && j < sourceWidth else { return (V(), V(), V()) }
+                    return (top.vector(j * ps + c), middle.vector(j * ps + c), bottom.vector(j * ps + c))
+                }
+                let row = target + i * targetWidth * ps
+                @inline(__always) func emit(_ j: Int, _ a: (V, V, V), _ b: (V, V, V), _ d: (V, V, V)) {
+                    var sum = V()
+                    sum = sum.addingProduct(a.0, w00)
+                    sum = sum.addingProduct(b.0, w01)
+                    sum = sum.addingProduct(d.0, w02)
+                    sum = sum.addingProduct(a.1, w10)
+                    sum = sum.addingProduct(b.1, w11)
+                    sum = sum.addingProduct(d.1, w12)
+                    sum = sum.addingProduct(a.2, w20)
+                    sum = sum.addingProduct(b.2, w21)
+                    sum = sum.addingProduct(d.2, w22)
+                    let output = j * ps + c
+                    row.store(finish(accumulate ? sum + row.vector(output) : sum, c), at: output)
+                }
+                let p = window.padding
+                if window.stride == 1 {
+                    var (a, b) = (column(-p), column(1 - p))
+                    for j in 0..<targetWidth {
+                        let d = column(j - p + 2)
+                        emit(j, a, b, d)
+                        (a, b) = (b, d)
+                    }
+                } else {
+                    var a = column(-p)
+                    for j in 0..<targetWidth {
+                        let (b, d) = (column(2 * j - p + 1), column(2 * j - p + 2))
+                        emit(j, a, b, d)
+                        a = d
+                    }
+                }
+            }
+        }
+    }
+
+    /// `channels` of one target row pixel by pixel: the last channels past the blocks of 8, and
+    /// every channel at strides above 2 (which no network here has).
+    private static func pixelRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), sourceWidth: Int,
+                                 weight: UnsafePointer<Float>, channels: Range<Int>, pixelStride: Int, window: (stride: Int, padding: Int),
+                                 target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
+                                 taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
+        for j in 0..<targetWidth {
             var count = 0
             for kh in 0..<3 {
                 guard let row = kh == 0 ? rows.0 : (kh == 1 ? rows.1 : rows.2) else { continue }
@@ -182,62 +246,8 @@ enum Depthwise {
                     count += 1
                 }
             }
-            sumOfProducts(count, taps.sources, taps.weights, channels: start..<channels.upperBound, into: target + j * pixelStride,
-                          accumulate: accumulate, epilogue: epilogue)
-        }
-        for j in 0..<targetWidth where !interior.contains(j) { pixel(j, fromChannel: channels.lowerBound) }
-        guard !interior.isEmpty else { return }
-        slidingRow(rows, weight: weight, channels: channels.lowerBound..<vectorChannels, stride: pixelStride, window: window, columns: interior,
-                   into: target, accumulate: accumulate, epilogue: epilogue)
-        if vectorChannels < channels.upperBound {
-            for j in interior { pixel(j, fromChannel: vectorChannels) }
-        }
-    }
-
-    /// One target row's interior columns for `channels` (bounds multiples of 8):
-    /// the nine weight vectors of a channel block stay in registers while the window slides.
-    /// Missing source rows (padding) read a present row with zero weights.
-    @inline(__always)
-    private static func slidingRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), weight: UnsafePointer<Float>, channels: Range<Int>, stride pixelStride: Int,
-                                   window: (stride: Int, padding: Int), columns: Range<Int>,
-                                   into target: UnsafeMutablePointer<Float>, accumulate: Bool, epilogue: ChannelEpilogue?) {
-        if let epilogue {
-            slidingRow(rows, weight: weight, channels: channels, stride: pixelStride, window: window, columns: columns, into: target,
-                       accumulate: accumulate) { sum, c in epilogue(sum, c) }
-        } else {
-            slidingRow(rows, weight: weight, channels: channels, stride: pixelStride, window: window, columns: columns, into: target,
-                       accumulate: accumulate) { sum, _ in sum }
-        }
-    }
-
-    @inline(__always)
-    private static func slidingRow(_ rows: (UnsafePointer<Float>?, UnsafePointer<Float>?, UnsafePointer<Float>?), weight: UnsafePointer<Float>, channels: Range<Int>, stride pixelStride: Int,
-                                   window: (stride: Int, padding: Int), columns: Range<Int>,
-                                   into target: UnsafeMutablePointer<Float>, accumulate: Bool, finish: (V, Int) -> V) {
-        let (top, middle, bottom) = presentRows(rows)
-        let inside = (rows.0 != nil, rows.1 != nil, rows.2 != nil)
-        for c in stride(from: channels.lowerBound, to: channels.upperBound, by: 8) {
-            @inline(__always) func w(_ rowInside: Bool, _ tap: Int) -> V {
-                rowInside ? weight.vector(tap * pixelStride + c) : V()
-            }
-            let (w00, w01, w02) = (w(inside.0, 0), w(inside.0, 1), w(inside.0, 2))
-            let (w10, w11, w12) = (w(inside.1, 3), w(inside.1, 4), w(inside.1, 5))
-            let (w20, w21, w22) = (w(inside.2, 6), w(inside.2, 7), w(inside.2, 8))
-            for j in columns {
-                let offset = (j * window.stride - window.padding) * pixelStride + c
-                let output = j * pixelStride + c
-                var sum = accumulate ? target.vector(output) : V()
-                sum = sum.addingProduct(top.vector(offset), w00)
-                sum = sum.addingProduct(top.vector(offset + pixelStride), w01)
-                sum = sum.addingProduct(top.vector(offset + 2 * pixelStride), w02)
-                sum = sum.addingProduct(middle.vector(offset), w10)
-                sum = sum.addingProduct(middle.vector(offset + pixelStride), w11)
-                sum = sum.addingProduct(middle.vector(offset + 2 * pixelStride), w12)
-                sum = sum.addingProduct(bottom.vector(offset), w20)
-                sum = sum.addingProduct(bottom.vector(offset + pixelStride), w21)
-                sum = sum.addingProduct(bottom.vector(offset + 2 * pixelStride), w22)
-                target.store(finish(sum, c), at: output)
-            }
+            sumOfProducts(count, taps.sources, taps.weights, channels: channels, into: target + j * pixelStride, accumulate: accumulate,
+                          epilogue: epilogue)
         }
     }
 
