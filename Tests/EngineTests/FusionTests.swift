@@ -120,8 +120,8 @@ final class FusionTests: XCTestCase, RandomLayers {
 
 final class InferTests: XCTestCase {
     /// `infer` runs a batch a few samples at a time up to the pooling (the first output whose
-    /// whole batch fits one pass), the last convolution on the whole batch, and gives what one
-    /// pass gives.
+    /// whole batch fits one pass), the last convolution on each thread's share of the batch, and
+    /// gives what one pass gives.
     func testMicroBatchesMatchOnePass() {
         var random = SeededRandom(seed: 9)
         let network = Sequential([

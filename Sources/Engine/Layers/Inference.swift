@@ -1,9 +1,9 @@
 /// Evaluation of whole batches with caches in mind. A MobileNet's first layers have large
 /// activations and small weights, its last layers the reverse. So the first layers run a few
 /// samples at a time (each layer then reads its input from cache, not memory), and from the
-/// first layer whose output for the whole batch is small the batch runs whole (each weight
-/// matrix is then packed once per batch, not once per pass). Samples are independent in
-/// evaluation mode, so the values are those of one pass.
+/// first layer whose output for the whole batch is small each thread's share of the batch runs
+/// whole (each weight matrix is then packed once per share, not once per pass). Samples are
+/// independent in evaluation mode, so the values are those of one pass.
 extension Layer {
     /// One pass per `passValues / values per sample` samples (at least one).
     public func infer(_ x: Tensor, passValues: Int) -> Tensor {
@@ -18,14 +18,15 @@ extension Layer {
 }
 
 extension Sequential {
-    /// Passes of `passValues` input values through the first layers, then the whole batch from
-    /// the first layer whose output for the whole batch has at most `passValues` values.
+    /// Passes of `passValues` input values through the first layers, then, from the first layer
+    /// whose output for the whole batch has at most `passValues` values, each thread's share of
+    /// the batch as one.
     ///
-    /// With more than one thread the passes run side by side, each on one thread with its
-    /// kernels unsplit (`Parallel.serially`): no thread waits for another between layers, and
-    /// each pass stays in its own core's cache. Every pass stops at the same layer (the test
-    /// depends on the batch, not on the pass), and the passes are sized so that each thread
-    /// gets as many.
+    /// With more than one thread each thread takes a contiguous run of the passes and then its
+    /// share of the batch to the end, on its own with its kernels unsplit (`Parallel.serially`):
+    /// no thread waits for another between layers, and each pass stays in its own core's cache.
+    /// Every pass stops at the same layer (the test depends on the batch, not on the pass), and
+    /// the passes are sized so that each thread gets as many.
     public func infer(_ x: Tensor, passValues: Int) -> Tensor {
         let batch = x.shape[0]
         var chunk = Inference.samplesPerPass(x, passValues)
@@ -36,22 +37,21 @@ extension Sequential {
         chunk = (batch + threads * perThread - 1) / (threads * perThread)
         let passes = Inference.passes(x, chunk)
         let workers = min(threads, passes.count)
-        // Each pass's output and the layer it stopped before, written by the thread that ran it.
-        let heads = UncheckedSendable(UnsafeMutableBufferPointer<(output: Tensor, next: Int)?>.allocate(capacity: passes.count))
-        heads.value.initialize(repeating: nil)
+        // Each thread's passes, their counts at most one apart, and its output.
+        let shares = (0..<workers).map { passes.count * $0 / workers..<passes.count * ($0 + 1) / workers }
+        let outputs = UncheckedSendable(UnsafeMutableBufferPointer<Tensor?>.allocate(capacity: workers))
+        outputs.value.initialize(repeating: nil)
         defer {
-            _ = heads.value.deinitialize()
-            heads.value.deallocate()
+            _ = outputs.value.deinitialize()
+            outputs.value.deallocate()
         }
-        Parallel.forEach((0..<workers).map { $0..<($0 + 1) }) { worker, _ in
+        Parallel.forEach(shares) { worker, share in
             Parallel.serially {
-                for index in stride(from: worker, to: passes.count, by: workers) {
-                    heads.value[index] = run(passes[index], Tape(mode: .evaluation), from: 0, stop: small)
-                }
+                let heads = passes[share].map { run($0, Tape(mode: .evaluation), from: 0, stop: small) }
+                outputs.value[worker] = run(Inference.concatenate(heads.map(\.output)), Tape(mode: .evaluation), from: heads[0].next).output
             }
         }
-        let outputs = heads.value.map { $0!.output }
-        return run(Inference.concatenate(outputs), Tape(mode: .evaluation), from: heads.value[0]!.next).output
+        return Inference.concatenate(outputs.value.map { $0! })
     }
 }
 
