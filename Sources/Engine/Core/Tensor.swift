@@ -26,6 +26,13 @@ public final class Tensor: @unchecked Sendable {
     /// leaves its output to the convolution that reads it next, which computes the rows it
     /// needs into cache; anything else that reads `data` writes them first.
     private(set) var unwrittenRows: NormalizedRows?
+    /// For a gradient: set while the storage holds a training batch norm's output gradient and
+    /// this tensor is that norm's input gradient, computed from it when something reads `data`
+    /// (`BatchNormGradientRows`); a 1×1 convolution's backward reads it unwritten instead.
+    private(set) var unfinishedGradient: BatchNormGradientRows?
+    /// Set on the output of a 1×1 convolution whose backward reads its gradient unfinished and
+    /// then drops it: a batch norm of this tensor may leave its input gradient so.
+    var takesUnfinishedGradient = false
 
     /// Whether the values are in memory (false for a training batch norm's output that only
     /// convolutions have read).
@@ -35,7 +42,24 @@ public final class Tensor: @unchecked Sendable {
     /// caller's thread, as every op takes its operands' storage before its parallel region).
     public var data: UnsafeMutablePointer<Float> {
         if unwrittenRows != nil { writeRows() }
+        if let gradient = unfinishedGradient {
+            unfinishedGradient = nil
+            gradient.writeInPlace(storage)
+        }
         return storage
+    }
+
+    /// Leaves the batch norm's input gradient unwritten over the output gradient this holds.
+    func leaveUnfinished(_ gradient: BatchNormGradientRows) {
+        precondition(gradient.input.shape == shape && unwrittenRows == nil && unfinishedGradient == nil, "an unfinished gradient over other values")
+        unfinishedGradient = gradient
+    }
+
+    /// The unfinished input gradient and the output gradient under it, for a kernel that
+    /// computes the rows it needs (`BatchNormGradientRows.write`); it stays unfinished for any
+    /// later reader of `data`.
+    var unfinished: (gradient: BatchNormGradientRows, outputGradient: UnsafePointer<Float>)? {
+        unfinishedGradient.map { ($0, UnsafePointer(storage)) }
     }
 
     /// A tensor whose contents are undefined: for outputs a kernel writes completely.

@@ -23,14 +23,21 @@ enum BatchNormKernels {
     /// [0, clampAt] when given (not accumulating).
     static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, center: [Float], xScale: [Float], y: UnsafePointer<Float>?,
                        yScale: [Float]?, shift: [Float], into out: UnsafeMutablePointer<Float>, accumulate: Bool, clampAt upper: Float? = nil) {
+        let coefficients = xScale + (yScale ?? [Float](repeating: 0, count: channels)) + shift + center
+        affine(rows: rows, channels: channels, x: x, y: y, coefficients: coefficients, into: out, accumulate: accumulate, clampAt: upper)
+    }
+
+    /// `affine` with its coefficients laid out as `affineRows` reads them.
+    static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>?, coefficients: [Float],
+                       into out: UnsafeMutablePointer<Float>, accumulate: Bool, clampAt upper: Float? = nil) {
         precondition(upper == nil || !accumulate, "a clamped affine map cannot accumulate")
         let clamp = upper.map { ClampKernel(upper: $0) }
-        let coefficients = xScale + (yScale ?? [Float](repeating: 0, count: channels)) + shift + center
         coefficients.withUnsafeBufferPointer { buffer in
             let shared = UncheckedSendable((x, y ?? x, buffer.baseAddress!, out))
             Parallel.forEach(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount) { range in
                 let (source, second, scales, target) = shared.value
-                affineRows(range, channels: channels, x: source, y: second, coefficients: scales, into: target, accumulate: accumulate, clamp: clamp)
+                affineRows(range, channels: channels, x: source, y: second, coefficients: scales, into: target + range.lowerBound * channels,
+                           accumulate: accumulate, clamp: clamp)
             }
         }
     }
@@ -40,7 +47,8 @@ enum BatchNormKernels {
     /// 16 KB did no better).
     static let fetchedRowsAhead = 8
 
-    /// `affine` over `rows` on this thread; `coefficients` holds xScale, yScale, shift and center.
+    /// `affine` over `rows` on this thread into `target` (row rows.lowerBound); `coefficients`
+    /// holds xScale, yScale, shift and center.
     @inline(__always)
     static func affineRows(_ rows: Range<Int>, channels: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>, coefficients: UnsafePointer<Float>,
                            into target: UnsafeMutablePointer<Float>, accumulate: Bool, clamp: ClampKernel?) {
@@ -49,7 +57,7 @@ enum BatchNormKernels {
         // Without a y, `affine` passes x as y: fetched once.
         let fetchesY = y != x
         for row in rows {
-            let (a, b, result) = (x + row * channels, y + row * channels, target + row * channels)
+            let (a, b, result) = (x + row * channels, y + row * channels, target + (row - rows.lowerBound) * channels)
             if row + fetchedRowsAhead < rows.upperBound {
                 for c in stride(from: 0, to: channels, by: 16) {
                     genre_prefetch(a + ahead + c)

@@ -17,42 +17,57 @@ enum PointwiseWeightGradient {
     }
 
     static func accumulate(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+        sweep(g, weightGradient: (x, dw)) { rows, _ in dy + rows.lowerBound * g.outChannels }
+    }
+
+    /// Threads take slices of the pixels and each slice goes a run of pixels at a time: dY's
+    /// rows from `dyRows` (given scratch for a run of them), with `weightGradient` their outer
+    /// products with X's into the slice's sums, then `afterRun` on the same rows while they are
+    /// in cache. The slices' sums go into dW in slice order.
+    static func sweep(_ g: ConvolutionGeometry, weightGradient: (x: InputRows, dw: UnsafeMutablePointer<Float>)?,
+                      dyRows: (Range<Int>, UnsafeMutablePointer<Float>) -> UnsafePointer<Float>,
+                      afterRun: ((Range<Int>, UnsafePointer<Float>) -> Void)? = nil) {
         let pixels = g.batch * g.height * g.width
         let (cin, cout) = (g.inChannels, g.outChannels)
-        let (input, recomputed) = x.matrix
+        let x = weightGradient?.x
+        let recomputed = x?.matrix.recomputed
         // U broadcasts along C's rows, V is loaded along its columns.
         let xIsV = cin > cout
         let (rows, columns) = xIsV ? (cout, cin) : (cin, cout)
         let (uStride, vStride) = (rows, columns)
         let (tileRows, tileColumns) = (OuterProductSums.tileRows, OuterProductSums.tileColumns)
         let parts = Parallel.ranges(pixels, granularity: run, work: pixels * cin * cout, minimumWork: 1 << 20)
-        withScratch(parts.count * rows * columns) { partial in
-            let (sums, xBase, dyBase) = (UncheckedSendable(partial), UncheckedSendable(input), UncheckedSendable(dy))
+        withScratch(x == nil ? 1 : parts.count * rows * columns) { partial in
             Parallel.forEach(parts) { index, slice in
-                let c = sums.value + index * rows * columns
-                c.update(repeating: 0, count: rows * columns)
+                let c = partial + index * rows * columns
+                if x != nil { c.update(repeating: 0, count: rows * columns) }
+                withScratch(run * cout) { dyScratch in
                 withScratch(recomputed == nil ? 1 : run * cin) { scratch in
                     for start in stride(from: slice.lowerBound, to: slice.upperBound, by: run) {
-                        let count = min(run, slice.upperBound - start)
-                        var xRun = xBase.value + start * cin
+                        let runRows = start..<min(start + run, slice.upperBound)
+                        let dyRun = dyRows(runRows, dyScratch)
+                        defer { afterRun?(runRows, dyRun) }
+                        guard let x else { continue }
+                        var xRun = x.matrix.base + start * cin
                         if let recomputed {
-                            recomputed.write(rows: start..<start + count, into: scratch)
+                            recomputed.write(rows: runRows, into: scratch)
                             xRun = UnsafePointer(scratch)
                         }
-                        let dyRun = dyBase.value + start * cout
                         let (u, v) = xIsV ? (dyRun, xRun) : (xRun, dyRun)
                         for j in stride(from: 0, to: columns, by: tileColumns) {
                             let width = min(tileColumns, columns - j)
                             let vectors = (width + 15) / 16
                             for i in stride(from: 0, to: rows, by: tileRows) {
-                                OuterProductSums.tile(vectors: vectors, rows: min(tileRows, rows - i), count: count, u: u + i, uStride: uStride,
+                                OuterProductSums.tile(vectors: vectors, rows: min(tileRows, rows - i), count: runRows.count, u: u + i, uStride: uStride,
                                                       v: v + j, vStride: vStride, c: c + i * columns + j, ldc: columns,
                                                       lastLanes: width - (vectors - 1) * 16)
                             }
                         }
                     }
                 }
+                }
             }
+            guard let dw = weightGradient?.dw else { return }
             // The slices' sums in order, into dW (turned when they are dWᵀ).
             for index in 0..<parts.count {
                 let c = partial + index * rows * columns

@@ -95,10 +95,16 @@ extension Tape {
                 let count = Float(total)
                 let b = (0..<channels).map { -scale[$0] * sumDyX[$0] / count * inverseDeviation[$0] }
                 let c = (0..<channels).map { -scale[$0] * sumDy[$0] / count }
-                // dx is written over dy (each element reads only its own dy) unless x already has a gradient.
+                // dx goes over dy (each element reads only its own dy) unless x already has a
+                // gradient; for the 1×1 convolution that wrote x it is left unwritten, and that
+                // convolution's backward computes it a run of rows at a time (PointwiseBackward).
                 let (dx, fresh) = x.node.gradientToWrite(reusing: dy)
-                BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: b, y: dy.data, yScale: scale,
-                                        shift: c, into: dx.data, accumulate: !fresh)
+                if fresh && x.takesUnfinishedGradient && PointwiseBackward.isEnabled {
+                    dx.leaveUnfinished(BatchNormGradientRows(input: x, center: mean, xScale: b, yScale: scale, shift: c))
+                } else {
+                    BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: b, y: dy.data, yScale: scale,
+                                            shift: c, into: dx.data, accumulate: !fresh)
+                }
             }
         }
         return y

@@ -17,7 +17,25 @@ extension Tape {
             let (inputNode, inputNeedsGradient) = (x.node, x.requiresGrad)
             // x as a training batch norm's output: that norm's backward sums are gathered here.
             let normalizedInput = Convolution.finishesInputGradientBlocks(g) ? x.regeneration?.rows : nil
+            y.takesUnfinishedGradient = PointwiseBackward.applies(g)
+            let outputNode = y.node
             record(y) { dy in
+                if let (unfinished, outputGradient) = dy.unfinished {
+                    // dy is a batch norm's input gradient left unwritten: both gradients in one
+                    // sweep. Then dy is dropped (PyTorch, too, keeps only its leaves' gradients):
+                    // it holds the norm's input, y, and y's node holds it.
+                    let dx = inputNeedsGradient ? inputNode.gradientToWrite() : nil
+                    let sums = dx?.fresh == true ? normalizedInput.map(GradientSums.init) : nil
+                    func run(_ x: InputRows?) {
+                        PointwiseBackward.run(g, dy: unfinished, outputGradient: outputGradient, weight: weight.data,
+                                              weightGradient: x.map { ($0, weight.gradient().data) }, dx: dx?.tensor.data,
+                                              overwrite: dx?.fresh ?? false, finished: sums?.add)
+                    }
+                    if let input { input.withInputRows(run) } else { run(nil) }
+                    dx?.tensor.gradientSums = sums
+                    outputNode.grad = nil
+                    return
+                }
                 input?.withInputRows { Convolution.weightGradient(g, x: $0, dy: dy.data, dw: weight.gradient().data) }
                 if inputNeedsGradient {
                     let (dx, fresh) = inputNode.gradientToWrite()

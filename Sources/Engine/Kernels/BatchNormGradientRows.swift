@@ -1,0 +1,35 @@
+/// A training batch norm's input gradient, dx = (x − center)·b + dy·γσ⁻¹ + c per channel, from
+/// its input x and its output's (masked) gradient dy. The batch norm's backward leaves it
+/// unwritten over dy (`Tensor.unfinishedGradient`): the 1×1 convolution that wrote x computes
+/// the rows it needs into cache and uses them at once for both of its gradients
+/// (`PointwiseBackward`), so dx never goes through memory; anything else that reads the
+/// gradient's `data` has it written first, the same bits.
+struct BatchNormGradientRows {
+    /// The batch norm's input, kept alive with this.
+    let input: Tensor
+    let channels: Int
+    /// xScale (b), yScale (γσ⁻¹), shift (c) and center, `channels` each, as
+    /// `BatchNormKernels.affineRows` reads them.
+    private let coefficients: [Float]
+
+    init(input: Tensor, center: [Float], xScale: [Float], yScale: [Float], shift: [Float]) {
+        self.input = input
+        channels = input.shape.last!
+        coefficients = xScale + yScale + shift + center
+    }
+
+    var rows: Int { input.count / channels }
+
+    /// Rows `rows` of dx into `target` (row rows.lowerBound first), from dy (the whole gradient), on this thread.
+    func write(rows: Range<Int>, outputGradient dy: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>) {
+        coefficients.withUnsafeBufferPointer { coefficients in
+            BatchNormKernels.affineRows(rows, channels: channels, x: input.data, y: dy, coefficients: coefficients.baseAddress!,
+                                        into: target, accumulate: false, clamp: nil)
+        }
+    }
+
+    /// All of dx over dy (each element reads only its own dy), rows split across threads.
+    func writeInPlace(_ dy: UnsafeMutablePointer<Float>) {
+        BatchNormKernels.affine(rows: rows, channels: channels, x: input.data, y: dy, coefficients: coefficients, into: dy, accumulate: false)
+    }
+}
