@@ -446,6 +446,9 @@ final class ReliabilityCLITests: XCTestCase, PredictFixtures {
         let config = try writeConfig("run.json", root: root, output: path("run"), epochs: 4)
         let (first, stderr) = try start(["train", config])
         XCTAssertTrue(stderr.wait(for: "epoch 1:", timeout: 120), stderr.text())
+        // Held still while the others try (it would otherwise finish its four short epochs first);
+        // stopped, it still holds the folder.
+        kill(first.processIdentifier, SIGSTOP)
         for arguments in [["train", config], ["train", config, "--resume"], ["train", config, "--force"]] {
             let second = try CommandRunner.run(arguments)
             XCTAssertEqual(second.status, 1, second.stderr)
