@@ -29,8 +29,9 @@ enum PointwiseWeightGradient {
                       afterRun: ((Range<Int>, UnsafePointer<Float>) -> Void)? = nil) {
         let pixels = g.batch * g.height * g.width
         let (cin, cout) = (g.inChannels, g.outChannels)
-        let x = weightGradient?.x
-        let recomputed = x?.matrix.recomputed
+        // The input in memory, or the norm's input in its place, and how to recompute it.
+        let x = weightGradient?.x.matrix
+        let recomputed = x?.recomputed
         // U broadcasts along C's rows, V is loaded along its columns.
         let xIsV = cin > cout
         let (rows, columns) = xIsV ? (cout, cin) : (cin, cout)
@@ -48,7 +49,7 @@ enum PointwiseWeightGradient {
                         let dyRun = dyRows(runRows, dyScratch)
                         defer { afterRun?(runRows, dyRun) }
                         guard let x else { continue }
-                        var xRun = x.matrix.base + start * cin
+                        var xRun = x.base + start * cin
                         if let recomputed {
                             recomputed.write(rows: runRows, into: scratch)
                             xRun = UnsafePointer(scratch)

@@ -20,29 +20,27 @@ extension Tape {
             y.takesUnfinishedGradient = PointwiseBackward.applies(g)
             let outputNode = y.node
             record(y) { dy in
+                // dX, and the sums of the norm whose output x is, gathered while each block of dX
+                // is in cache; kept only if no other backward adds to dX.
+                let dx = inputNeedsGradient ? inputNode.gradientToWrite() : nil
+                let sums = dx?.fresh == true ? normalizedInput.map(GradientSums.init) : nil
+                defer { dx?.tensor.gradientSums = sums }
                 if let (unfinished, outputGradient) = dy.unfinished {
                     // dy is a batch norm's input gradient left unwritten: both gradients in one
                     // sweep. Then dy is dropped (PyTorch, too, keeps only its leaves' gradients):
                     // it holds the norm's input, y, and y's node holds it.
-                    let dx = inputNeedsGradient ? inputNode.gradientToWrite() : nil
-                    let sums = dx?.fresh == true ? normalizedInput.map(GradientSums.init) : nil
                     func run(_ x: InputRows?) {
                         PointwiseBackward.run(g, dy: unfinished, outputGradient: outputGradient, weight: weight.data,
                                               weightGradient: x.map { ($0, weight.gradient().data) }, dx: dx?.tensor.data,
                                               overwrite: dx?.fresh ?? false, finished: sums?.add)
                     }
                     if let input { input.withInputRows(run) } else { run(nil) }
-                    dx?.tensor.gradientSums = sums
                     outputNode.grad = nil
                     return
                 }
                 input?.withInputRows { Convolution.weightGradient(g, x: $0, dy: dy.data, dw: weight.gradient().data) }
-                if inputNeedsGradient {
-                    let (dx, fresh) = inputNode.gradientToWrite()
-                    // While each block of dx is in cache; kept only if no other backward adds to dx.
-                    let sums = fresh ? normalizedInput.map(GradientSums.init) : nil
-                    Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.data, overwrite: fresh, finished: sums?.add)
-                    dx.gradientSums = sums
+                if let dx {
+                    Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.tensor.data, overwrite: dx.fresh, finished: sums?.add)
                 }
             }
         }
