@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "SafeTensors", targets: ["SafeTensors"]),
         // For the fuzz targets in Fuzz/ (a separate package built with libFuzzer and ASan).
         .library(name: "Models", targets: ["Models"]),
+        .library(name: "Basics", targets: ["Basics"]),
         .library(name: "GenreKit", targets: ["GenreKit"]),
     ],
     dependencies: [
@@ -33,28 +34,32 @@ let package = Package(
                        providers: [.apt(["libtag1-dev"])]),
 
         // Libraries. Arrows point one way: genre -> Distributed -> GenreKit -> {Models -> Engine, Features -> Audio,
-        // SafeTensors, Synth}; Randomness and Files are leaves.
+        // SafeTensors, Synth}; Basics, Randomness and Files are leaves.
+        // What the modules need beyond FoundationEssentials (C-style number formatting, JSON
+        // values, a lock, path strings, standard error): no module imports Foundation, so the
+        // executable links neither it nor ICU (start-up time, README "Speed").
+        .target(name: "Basics"),
         .target(name: "Files"),
         .target(name: "Randomness"),
-        .target(name: "SafeTensors", dependencies: ["Files"]),
+        .target(name: "SafeTensors", dependencies: ["Basics", "Files"]),
         // libsndfile, libsoxr and FFmpeg (their -dev packages: headers in the default include path)
         // through C APIs that load each with dlopen when a file first needs it, not at start-up.
         .target(name: "CAudioLibraries"),
-        .target(name: "Audio", dependencies: ["Files", "CAudioLibraries"], swiftSettings: fast),
-        .target(name: "Features", dependencies: ["Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
+        .target(name: "Audio", dependencies: ["Basics", "Files", "CAudioLibraries"], swiftSettings: fast),
+        .target(name: "Features", dependencies: ["Basics", "Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
         .target(name: "EngineAVX512", swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512"])]),
         // A prefetch hint for kernels that recompute rows a piece at a time.
         .target(name: "CPrefetch"),
-        .target(name: "Engine", dependencies: ["Randomness", "EngineAVX512", "CPrefetch"], swiftSettings: fast),
-        .target(name: "Models", dependencies: ["Engine"], swiftSettings: fast),
-        .target(name: "GenreKit", dependencies: ["Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),
-        .target(name: "Synth", dependencies: ["Randomness", "Audio"], swiftSettings: fast),
+        .target(name: "Engine", dependencies: ["Basics", "Randomness", "EngineAVX512", "CPrefetch"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Basics", "Engine"], swiftSettings: fast),
+        .target(name: "GenreKit", dependencies: ["Basics", "Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),
+        .target(name: "Synth", dependencies: ["Basics", "Randomness", "Audio"], swiftSettings: fast),
         // Genre tags through TagLib: a C API over its C++ classes, and the Swift side (fields per
         // format, safe rewrites, the undo journal).
         .target(name: "CTagLib", dependencies: ["TagLibSystem"]),
-        .target(name: "Tags", dependencies: ["CTagLib", "Files"]),
+        .target(name: "Tags", dependencies: ["Basics", "CTagLib", "Files"]),
         // Data-parallel training under mpirun: a C API over the few MPI calls it needs (MPI's
         // handles are macros; libmpi is loaded with dlopen under a launcher only), and the process
         // group GenreKit's trainer and Engine's batch norm use.
@@ -65,24 +70,25 @@ let package = Package(
         .executableTarget(
             name: "genre",
             dependencies: [
-                "Audio", "Features", "Engine", "Models", "GenreKit", "Synth", "Tags", "Distributed",
+                "Basics", "Audio", "Features", "Engine", "Models", "GenreKit", "Synth", "Tags", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast,
-            // Start-up time (README, "Speed"): the Swift runtime, Dispatch and Foundation linked in
-            // rather than loaded and relocated at every start. The modules are compiled against the
-            // shared Foundation, whose autolink entries omit what the static one needs besides.
-            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-lCoreFoundation", "-l_FoundationICU", "-l_FoundationCShims",
+            // Start-up time (README, "Speed"): the Swift runtime, Dispatch and FoundationEssentials
+            // linked in rather than loaded and relocated at every start. The modules are compiled
+            // against the shared libraries, whose autolink entries omit what the static ones need besides.
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-l_FoundationCShims",
                                            "-l_FoundationCollections", "-lswiftSynchronization"])]),
 
         // Tests. Reference fixtures are in Tests/Fixtures (`make fixtures`); GENRE_FIXTURES adds a folder.
         .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine", "Models"], path: "Tests/TestSupport"),
+        .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
         .testTarget(name: "AudioTests", dependencies: ["Audio", "Features", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
-        .testTarget(name: "GenreKitTests", dependencies: ["GenreKit", "Features", "Audio", "Engine", "Models", "SafeTensors", "Files", "Synth", "TestSupport"]),
+        .testTarget(name: "GenreKitTests", dependencies: ["Basics", "GenreKit", "Features", "Audio", "Engine", "Models", "SafeTensors", "Files", "Synth", "TestSupport"]),
         .testTarget(name: "SynthTests", dependencies: ["Synth", "Audio", "Features", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "SafeTensors", "Engine", "GenreKit", "Models", "Features", "Audio", "Tags", "TagTestSupport"]),
         .target(name: "TagTestSupport", dependencies: ["Tags"], path: "Tests/TagTestSupport"),

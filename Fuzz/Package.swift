@@ -21,8 +21,10 @@ let package = Package(
             "FuzzDriver", .product(name: "SafeTensors", package: genre), .product(name: "GenreKit", package: genre),
             .product(name: "Models", package: genre),
         ]),
-        // Config files: JSONSerialization, then Config(json:).
-        .executableTarget(name: "FuzzConfig", dependencies: ["FuzzDriver", .product(name: "GenreKit", package: genre)]),
+        // Config files: JSON(parsing:), then Config(json:).
+        .executableTarget(name: "FuzzConfig", dependencies: [
+            "FuzzDriver", .product(name: "Basics", package: genre), .product(name: "GenreKit", package: genre),
+        ]),
         // .npy files: NpyReader.
         .executableTarget(name: "FuzzNpy", dependencies: ["FuzzDriver", .product(name: "Features", package: genre)]),
         // Earlier CSV / JSON Lines output read by `genre predict --skip-done`.

@@ -1,6 +1,7 @@
 internal import CAudioLibraries
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Sample encodings for writing.
 /// Sample encodings for the lossless containers; .ogg, .opus and .mp3 pick their own codec.

@@ -1,4 +1,5 @@
-import Foundation
+import Files
+import Glibc
 
 /// Structural checks that name what is wrong with a damaged MPEG-4 or ASF file, where libavformat
 /// only says "invalid data" or reads a cut-off file as a shorter one.
@@ -67,13 +68,9 @@ struct RandomAccess {
     func read(at offset: UInt64, count: Int) -> [UInt8]? { reader(offset, count) }
 
     init?(path: String) {
-        guard let file = FileHandle(forReadingAtPath: path), let size = try? file.seekToEnd() else { return nil }
-        self.size = size
-        reader = { offset, count in
-            guard (try? file.seek(toOffset: offset)) != nil, let data = try? file.read(upToCount: count) else { return nil }
-            return [UInt8](data)
-        }
-        // The handle closes when the last closure holding it goes.
+        guard let file = ReadOnlyFile(path: path) else { return nil }
+        size = file.size
+        reader = file.read(at:count:)  // the file closes when the last closure holding it goes
     }
 
     init(bytes: [UInt8]) {

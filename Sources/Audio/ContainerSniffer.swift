@@ -1,4 +1,5 @@
-import Foundation
+import Files
+import Glibc
 
 /// Recognises audio containers by their first bytes and picks the library that decodes them.
 ///
@@ -45,14 +46,12 @@ enum ContainerSniffer {
 
     /// The library for `path`, or nil when its first bytes match no container either reads.
     static func library(path: String) -> Library? {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return .soundFile }  // let sf_open explain
-        defer { try? handle.close() }
-        var head = [UInt8]((try? handle.read(upToCount: 16)) ?? Data())
+        guard let file = ReadOnlyFile(path: path) else { return .soundFile }  // let sf_open explain
+        var head = file.read(at: 0, count: 16) ?? []
         // An ID3v2 tag can sit before MPEG audio, ADTS AAC or FLAC: look past it.
         if head.count >= 10, head.starts(with: Array("ID3".utf8)) {
             let size = head[6..<10].reduce(0) { $0 << 7 | Int($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
-            guard (try? handle.seek(toOffset: UInt64(size))) != nil else { return .soundFile }
-            head = [UInt8]((try? handle.read(upToCount: 16)) ?? Data())
+            head = file.read(at: UInt64(size), count: 16) ?? []
             return library(head: head) ?? .soundFile
         }
         return library(head: head)

@@ -1,5 +1,6 @@
 internal import CAudioLibraries
-import Foundation
+import Basics
+import Glibc
 import Files
 
 /// Decodes what libsndfile does not read — AAC and ALAC in MPEG-4, ADTS AAC, WMA, WavPack, Monkey's
@@ -265,7 +266,7 @@ final class FFmpegDecoder: AudioDecoder {
             throw failure("damaged: \(badPackets) of \(packetsSent) packets do not decode (\(Self.message(firstDecodeError)))")
         }
         if let announcedFrames, announcedFrames - decodedFrames > max(8192, announcedFrames / 50) {
-            let seconds = { (frames: Int) in String(format: "%.2f s", Double(frames) / Double(self.sampleRate)) }
+            let seconds = { (frames: Int) in String(cFormat: "%.2f s", Double(frames) / Double(self.sampleRate)) }
             throw failure("truncated: the header announces \(seconds(announcedFrames)) of audio, the file holds \(seconds(decodedFrames))")
         }
         if readError != 0, readError != genre_averror_invaliddata() {

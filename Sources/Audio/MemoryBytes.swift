@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A read-only file held in memory, read through a decoder's I/O callbacks (libsndfile's virtual
 /// I/O, libavformat's custom I/O), which reach it through their opaque user pointer.

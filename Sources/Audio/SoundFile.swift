@@ -1,6 +1,7 @@
 internal import CAudioLibraries
+import Basics
 import Files
-import Foundation
+import Glibc
 
 /// An open libsndfile handle for reading; closed in `deinit`.
 /// Reads interleaved float samples in [-1, 1], as libsndfile normalises them.
@@ -113,7 +114,7 @@ final class SoundFile: AudioDecoder {
 
     /// libsndfile's messages end with a full stop and sometimes a newline.
     static func tidy(_ message: String) -> String {
-        var s = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        var s = message.trimmingWhitespace()
         while s.hasSuffix(".") { s.removeLast() }
         return s.prefix(1).lowercased() + s.dropFirst()
     }

@@ -1,5 +1,6 @@
 import CMPIShim
-import Foundation
+import FoundationEssentials
+import Glibc
 import GenreKit
 
 /// MPI_COMM_WORLD as a `ProcessGroup`: the ranks `mpirun` (or `srun`) started.

@@ -1,5 +1,5 @@
 import Audio
-import Foundation
+import Glibc
 
 /// The log-mel spectrogram of the features contract (docs/contracts.md §1):
 /// periodic Hann STFT with centre zero padding, power, Slaney mel, `power_to_db(ref=1, amin=1e-10,

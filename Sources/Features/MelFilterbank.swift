@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// `librosa.filters.mel(sr, n_fft, n_mels, fmin, fmax)` with the Slaney mel scale and Slaney
 /// area normalisation, computed in double precision and stored as float32 like librosa.

@@ -1,5 +1,7 @@
+import Basics
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Reads the float32 C-order `.npy` files that `NpyWriter` writes.
 public enum NpyReader {
@@ -23,10 +25,10 @@ public enum NpyReader {
         guard headerLength <= bytes.count - headerStart else { throw fail("truncated .npy header") }
         let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
         guard header.contains("'descr': '<f4'"), header.contains("'fortran_order': False"),
-              let open = header.range(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
+              let open = header.firstRange(of: "'shape': ("), let close = header[open.upperBound...].firstIndex(of: ")") else {
             throw fail("unsupported .npy header (float32, C order expected)")
         }
-        let fields = header[open.upperBound..<close].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let fields = header[open.upperBound..<close].split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         let shape = fields.compactMap { Int($0) }
         guard shape.count == fields.count, shape.allSatisfy({ $0 >= 0 }) else {
             throw fail("invalid .npy shape (\(header[open.upperBound..<close]))")

@@ -1,5 +1,7 @@
 internal import CFFTW
-import Foundation
+import Basics
+import FoundationEssentials
+import Glibc
 
 /// The power spectrum |X[k]|² (k = 0…size/2) of `size` real samples, on FFTW.
 ///
@@ -92,7 +94,7 @@ public final class RealFFT {
 /// cannot be read or written is ignored.
 private final class PlanCache: @unchecked Sendable {
     static let shared = PlanCache()
-    private let lock = NSLock()
+    private let lock = Lock()
     private var plans: [Int: fftwf_plan] = [:]
     private var wisdomRead = false
 
@@ -106,7 +108,7 @@ private final class PlanCache: @unchecked Sendable {
     /// Writes the planner's wisdom next to the old file, then renames it over (other processes
     /// may be reading or writing the same file).
     private func saveWisdom(_ path: String) {
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = Path.parent(path)
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let temporary = path + ".\(getpid()).tmp"
         if fftwf_export_wisdom_to_filename(temporary) != 0, rename(temporary, path) == 0 { return }

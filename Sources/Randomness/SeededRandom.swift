@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// SplitMix64: a small, fast, seedable generator and our own float conversions, so a seed gives
 /// the same weights, dropout masks, shuffles and demo music on every machine, thread order and

@@ -1,4 +1,5 @@
-import Foundation
+import Basics
+import Glibc
 import Files
 
 /// Element types of the safetensors format (the subset this project reads and writes).
@@ -131,8 +132,7 @@ public struct SafeTensorsFile: Sendable {
         guard 8 + Int(headerLength) <= bytes.count else {
             throw fail("truncated: header says \(headerLength) bytes but the file has \(bytes.count - 8) after the length")
         }
-        let headerBytes = Data(bytes[8..<(8 + Int(headerLength))])
-        guard let json = try? JSONSerialization.jsonObject(with: headerBytes), let header = json as? [String: Any] else {
+        guard let header = (try? JSON(parsing: bytes[8..<(8 + Int(headerLength))]))?.object else {
             throw fail("header is not a JSON object")
         }
         let dataStart = 8 + Int(headerLength)
@@ -142,20 +142,20 @@ public struct SafeTensorsFile: Sendable {
         var ranges: [(Int, Int, String)] = []
         for (name, value) in header {
             if name == "__metadata__" {
-                guard let meta = value as? [String: Any] else { throw fail("__metadata__ is not an object") }
+                guard let meta = value.object else { throw fail("__metadata__ is not an object") }
                 for (k, v) in meta {
-                    guard let s = v as? String else { throw fail("__metadata__ value for '\(k)' is not a string") }
+                    guard let s = v.string else { throw fail("__metadata__ value for '\(k)' is not a string") }
                     metadata[k] = s
                 }
                 continue
             }
-            guard let entry = value as? [String: Any] else { throw fail("entry '\(name)' is not an object") }
-            guard let dtypeName = entry["dtype"] as? String else { throw fail("tensor '\(name)' has no dtype") }
+            guard let entry = value.object else { throw fail("entry '\(name)' is not an object") }
+            guard let dtypeName = entry["dtype"]?.string else { throw fail("tensor '\(name)' has no dtype") }
             guard let dtype = DType(rawValue: dtypeName) else { throw fail("tensor '\(name)' has unsupported dtype \(dtypeName)") }
-            guard let shapeAny = entry["shape"] as? [Any], let shape = Self.integers(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
+            guard let shape = entry["shape"].flatMap(Self.integers), shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor '\(name)' has an invalid shape")
             }
-            guard let offsAny = entry["data_offsets"] as? [Any], let offs = Self.integers(offsAny), offs.count == 2 else {
+            guard let offs = entry["data_offsets"].flatMap(Self.integers), offs.count == 2 else {
                 throw fail("tensor '\(name)' has invalid data_offsets")
             }
             let (begin, end) = (offs[0], offs[1])
@@ -181,13 +181,10 @@ public struct SafeTensorsFile: Sendable {
         self.metadata = metadata
     }
 
-    private static func integers(_ values: [Any]) -> [Int]? {
-        var out: [Int] = []
-        for v in values {
-            guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 1e15 else { return nil }
-            out.append(n.intValue)
-        }
-        return out
+    private static func integers(_ value: JSON) -> [Int]? {
+        guard let values = value.array else { return nil }
+        let integers = values.compactMap(\.integer)
+        return integers.count == values.count ? integers : nil
     }
 
     /// The serialised file: header JSON (keys sorted, 8-byte aligned) and data in name order.
@@ -230,7 +227,7 @@ public struct SafeTensorsFile: Sendable {
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            case _ where scalar.value < 0x20: out += String(cFormat: "\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A rendered clip and the choices behind it (what tests check the audio against).
 public struct Clip: Sendable {

@@ -1,6 +1,8 @@
+import Basics
 import Audio
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The built-in demo data set: short procedurally generated clips in one folder per genre,
 /// named as GTZAN names them (`rock/rock.00000.wav`), 22050 Hz mono 16-bit WAV.
@@ -42,7 +44,7 @@ public enum DemoDataSet {
     }
 
     public static func clipPath(genre: String, index: Int) -> String {
-        "\(genre)/\(genre).\(String(format: "%05d", index)).wav"
+        "\(genre)/\(genre).\(String(cFormat: "%05d", index)).wav"
     }
 
     /// The parameters a folder was made with, or nil if `synthesize` did not make it.
@@ -111,12 +113,12 @@ public enum DemoDataSet {
     /// Creates the folder, or checks that it may be written into and clears an earlier run.
     private static func prepare(_ folder: String, force: Bool) throws {
         let files = FileManager.default
-        var isFolder: ObjCBool = false
+        var isFolder = false
         guard files.fileExists(atPath: folder, isDirectory: &isFolder) else {
             try files.createDirectory(atPath: folder, withIntermediateDirectories: true)
             return
         }
-        guard isFolder.boolValue else { throw Problem(description: "\(folder): exists and is not a folder") }
+        guard isFolder else { throw Problem(description: "\(folder): exists and is not a folder") }
         if var previous = marker(in: folder) {
             previous.genres.removeAll { GenreStyle.named($0) == nil }  // only ever delete what we name
             for path in previous.clipPaths { try? files.removeItem(atPath: folder + "/" + path) }
@@ -138,7 +140,7 @@ public enum DemoDataSet {
 
 /// Counts finished clips and keeps the first error, across the worker threads.
 private final class ProgressTracker: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private let total: Int
     private let progress: (@Sendable (Int, Int) -> Void)?
     private var done = 0

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The drum voices a pattern can play.
 public enum DrumVoice: Sendable, CaseIterable {

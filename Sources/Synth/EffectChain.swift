@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Root-mean-square level of a buffer.
 func rootMeanSquare(_ samples: [Float]) -> Float {

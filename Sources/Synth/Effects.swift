@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// tanh to within 2 % and exactly ±1 beyond ±3: the soft clipper of amplifiers and tape.
 @inline(__always)

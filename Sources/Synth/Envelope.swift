@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Attack–decay–sustain–release in seconds; sustain is a level in [0, 1].
 public struct ADSR: Sendable {

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 enum FilterMode {
     case lowpass, bandpass, highpass

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A note to play: when (seconds), how long the key is held, which MIDI pitch, how hard.
 struct Note {

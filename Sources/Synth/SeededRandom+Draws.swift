@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 @_exported import Randomness
 
 /// The draws the synthesiser needs.

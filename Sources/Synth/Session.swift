@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The choices shared by every player of one clip: tempo and feel, key and progression, length.
 struct Session {

@@ -1,3 +1,4 @@
+import Basics
 /// A file's genre fields by key; a key that is missing is a field the file does not have.
 public typealias FieldValues = [String: [String]]
 
@@ -62,7 +63,7 @@ public struct GenreSchema: Sendable, Equatable {
         return fields
     }
 
-    static func format(_ p: Float) -> String { String(format: "%.4f", Double(p)) }
+    static func format(_ p: Float) -> String { String(cFormat: "%.4f", Double(p)) }
 }
 
 /// What a file holds now.

@@ -1,5 +1,5 @@
 import Files
-import Foundation
+import Glibc
 
 /// Writes genres into files' own tags and undoes journalled changes, one file at a time, each
 /// through `SafeRewrite`.

@@ -1,5 +1,6 @@
+import Basics
 import Files
-import Foundation
+import Glibc
 
 /// SHA-256 (FIPS 180-4), enough to name a checkpoint by its content.
 public struct SHA256 {
@@ -70,19 +71,19 @@ public struct SHA256 {
         return sha.finish()
     }
 
-    public static func hex(_ digest: [UInt8]) -> String { digest.map { String(format: "%02x", $0) }.joined() }
+    public static func hex(_ digest: [UInt8]) -> String { digest.map { String(cFormat: "%02x", $0) }.joined() }
 
     /// The hex digest of a file's bytes, read in 1 MiB pieces.
     public static func hexDigest(file path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw FileError(path: path, problem: "cannot read file (\(String(cString: strerror(errno))))")
-        }
-        defer { try? handle.close() }
+        func failure() -> FileError { FileError(path: path, problem: "cannot read file (\(String(cString: strerror(errno))))") }
+        guard let file = ReadOnlyFile(path: path) else { throw failure() }
         var sha = SHA256()
-        do {
-            while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty { sha.update(piece) }
-        } catch {
-            throw FileError(path: path, problem: "cannot read file (\(error.localizedDescription))")
+        var offset: UInt64 = 0
+        while true {
+            guard let piece = file.read(at: offset, count: 1 << 20) else { throw failure() }
+            if piece.isEmpty { break }
+            sha.update(piece)
+            offset += UInt64(piece.count)
         }
         return hex(sha.finish())
     }

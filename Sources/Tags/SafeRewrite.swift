@@ -1,5 +1,6 @@
+import Basics
 import Files
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,8 +64,8 @@ public enum SafeRewrite {
         }
         close(flush)
         if let seconds = ProcessInfo.processInfo.environment[pauseVariable].flatMap(Double.init) {
-            FileHandle.standardError.write(Data("paused \(temporary)\n".utf8))
-            Thread.sleep(forTimeInterval: seconds)
+            StandardError.write("paused \(temporary)\n")
+            usleep(useconds_t(seconds * 1e6))
         }
         try commit()
         guard rename(temporary, target) == 0 else { throw failure("cannot replace the file (\(reason()))") }

@@ -1,6 +1,6 @@
 import CTagLib
 import Files
-import Foundation
+import Glibc
 
 /// The kinds of file whose tags TagLib writes here.
 public enum TagFormat: String, Sendable, CaseIterable {

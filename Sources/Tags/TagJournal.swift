@@ -1,5 +1,6 @@
+import Basics
 import Files
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,25 +20,23 @@ public struct TagChange: Sendable, Equatable {
     /// null where it is absent.
     public func jsonLine() -> String {
         let keys = GenreSchema(format).keys
-        func object(_ fields: FieldValues) -> [String: Any] {
-            Dictionary(uniqueKeysWithValues: keys.map { ($0, fields[$0].map { $0 as Any } ?? NSNull()) })
+        func object(_ fields: FieldValues) -> JSON {
+            .object(Dictionary(uniqueKeysWithValues: keys.map { ($0, fields[$0].map { .array($0.map(JSON.string)) } ?? .null) }))
         }
-        let line: [String: Any] = ["path": path, "format": format.rawValue, "before": object(before), "after": object(after)]
-        let data = (try? JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return JSON.object(["path": .string(path), "format": .string(format.rawValue), "before": object(before), "after": object(after)]).text
     }
 
     /// Parses a line written by `jsonLine`; nil when it is not one.
     public init?(jsonLine line: Substring) {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-              let path = object["path"] as? String,
-              let format = (object["format"] as? String).flatMap(TagFormat.init(rawValue:)),
-              let before = object["before"] as? [String: Any], let after = object["after"] as? [String: Any] else { return nil }
-        func fields(_ object: [String: Any]) -> FieldValues? {
+        guard let object = (try? JSON(parsing: line.utf8))?.object,
+              let path = object["path"]?.string,
+              let format = object["format"]?.string.flatMap(TagFormat.init(rawValue:)),
+              let before = object["before"]?.object, let after = object["after"]?.object else { return nil }
+        func fields(_ object: [String: JSON]) -> FieldValues? {
             var fields: FieldValues = [:]
             for (key, value) in object {
-                if value is NSNull { continue }
-                guard let values = value as? [String] else { return nil }
+                if value.isNull { continue }
+                guard let values = value.strings else { return nil }
                 fields[key] = values
             }
             return fields
@@ -62,11 +61,11 @@ public final class TagJournal {
     /// A new journal named `genre-tag-<UTC date and time>.jsonl` in `folder` (a counter is added
     /// when that name is taken).
     public static func createDefault(in folder: String = ".", now: Date = Date()) throws -> TagJournal {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        let stem = (folder as NSString).appendingPathComponent("genre-tag-" + formatter.string(from: now))
+        var seconds = time_t(now.timeIntervalSince1970.rounded(.down)), utc = tm()
+        gmtime_r(&seconds, &utc)
+        let stamp = String(cFormat: "%04d%02d%02dT%02d%02d%02dZ", Int(utc.tm_year) + 1900, Int(utc.tm_mon) + 1, Int(utc.tm_mday),
+                           Int(utc.tm_hour), Int(utc.tm_min), Int(utc.tm_sec))
+        let stem = Path.join(folder, "genre-tag-" + stamp)
         for n in 0..<1000 {
             let candidate = stem + (n == 0 ? "" : "-\(n)") + ".jsonl"
             do { return try TagJournal(creating: candidate) } catch let error as FileError where error.problem == "already exists" { continue }

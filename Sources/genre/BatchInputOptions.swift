@@ -1,5 +1,7 @@
+import Basics
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import GenreKit
 
 /// The options `genre predict` and `genre tag` share for batch runs on cluster schedulers:
@@ -47,8 +49,8 @@ struct BatchInputOptions: ParsableArguments {
         }
         guard let selection else { return all.map(\.path) }
         let chosen = selection.shard.select(all)
-        FileHandle.standardError.write(Data(
-            "genre: shard \(selection.shard) (\(selection.source)): \(chosen.count) of \(all.count) file\(all.count == 1 ? "" : "s")\n".utf8))
+        StandardError.write(
+            "genre: shard \(selection.shard) (\(selection.source)): \(chosen.count) of \(all.count) file\(all.count == 1 ? "" : "s")\n")
         return chosen.map(\.path)
     }
 }

@@ -1,9 +1,10 @@
+import Basics
 import ArgumentParser
-import Foundation
+import Glibc
 
 /// Prints a one-line error to stderr and leaves with status 1.
 func fail(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data("genre: error: \(message)\n".utf8))
+    StandardError.write("genre: error: \(message)\n")
     return ExitCode(1)
 }
 

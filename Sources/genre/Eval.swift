@@ -1,6 +1,8 @@
+import Basics
 import ArgumentParser
 import Engine
-import Foundation
+import FoundationEssentials
+import Glibc
 import GenreKit
 
 struct Eval: ParsableCommand {
@@ -62,7 +64,7 @@ struct Eval: ParsableCommand {
             lines.append(calibration.text)
             if let minConfidence {
                 let s = Calibration.selective(calibration.after, labels: data.test.labels, minimumConfidence: minConfidence)
-                lines.append(String(format: "at --min-confidence %.2f: coverage %.1f %% (%d of %d files answered), accuracy %.2f %% of those answered",
+                lines.append(String(cFormat: "at --min-confidence %.2f: coverage %.1f %% (%d of %d files answered), accuracy %.2f %% of those answered",
                                     minConfidence, s.coverage * 100, s.answered, data.test.labels.count, s.accuracy * 100))
             }
             lines += ["", "confusion image: \(image)", "reliability diagram: \(diagram)"]

@@ -1,6 +1,8 @@
+import Basics
 import ArgumentParser
 import Features
-import Foundation
+import FoundationEssentials
+import Glibc
 
 struct FeaturesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,8 +28,8 @@ struct FeaturesCommand: ParsableCommand {
             if let png { try SpectrogramImage.write(spectrogram, to: png) }
             let seconds = Double(spectrogram.frames - 1) * Double(features.hopLength) / Double(features.sampleRate)
             let (minimum, maximum) = spectrogram.extremes
-            print("\(npyPath): [\(spectrogram.nMels), \(spectrogram.frames)] log-mel, \(String(format: "%.1f", seconds)) s, "
-                + "\(String(format: "%.1f", minimum))…\(String(format: "%.1f", maximum)) dB"
+            print("\(npyPath): [\(spectrogram.nMels), \(spectrogram.frames)] log-mel, \(String(cFormat: "%.1f", seconds)) s, "
+                + "\(String(cFormat: "%.1f", minimum))…\(String(cFormat: "%.1f", maximum)) dB"
                 + (png.map { ", image \($0)" } ?? ""))
         }
     }

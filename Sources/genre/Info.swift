@@ -1,6 +1,7 @@
+import Basics
 import ArgumentParser
 import Audio
-import Foundation
+import Glibc
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "info", abstract: "Print an audio file's format, rate, channels and duration.")
@@ -14,7 +15,7 @@ struct Info: ParsableCommand {
             do {
                 let info = try AudioInfo(path: path)
                 print("\(path): \(info.format), \(info.sampleRate) Hz, \(info.channels) channel\(info.channels == 1 ? "" : "s"), "
-                    + "\(String(format: "%.3f", info.duration)) s (\(info.frames) frames)")
+                    + "\(String(cFormat: "%.3f", info.duration)) s (\(info.frames) frames)")
             } catch {
                 _ = fail(String(describing: error))
                 failed = true

@@ -1,6 +1,9 @@
+import Basics
 import ArgumentParser
 import Engine
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 import GenreKit
 
 struct Predict: ParsableCommand {
@@ -52,12 +55,12 @@ struct Predict: ParsableCommand {
             guard let path = checkpoint ?? RunFolder.latestBest() else {
                 throw fail("no --checkpoint given and no runs/*/best.safetensors here; train one with 'genre train'")
             }
-            if checkpoint == nil { FileHandle.standardError.write(Data("genre: using \(path)\n".utf8)) }
+            if checkpoint == nil { StandardError.write("genre: using \(path)\n") }
             return try Predictor(checkpoint: path)
         }
         let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        var isDirectory: ObjCBool = false
-        if files == nil, paths.count == 1, out == nil, !(FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory) && isDirectory.boolValue) {
+        var isDirectory = false
+        if files == nil, paths.count == 1, out == nil, !(FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory) && isDirectory) {
             Parallel.threadCount = threads
             // One file: batches big enough that every thread runs passes of four windows of
             // its own (Sequential.infer), instead of all threads meeting after every layer of
@@ -77,7 +80,7 @@ struct Predict: ParsableCommand {
             throw ExitCode(2)
         }
         if json {
-            print(PredictionFormat.json(prediction.jsonObject(top: top, segments: segments, minimumConfidence: Float(minConfidence))))
+            print(prediction.json(top: top, segments: segments, minimumConfidence: Float(minConfidence)).text)
             return
         }
         let best = prediction.top(top)
@@ -86,12 +89,12 @@ struct Predict: ParsableCommand {
         for (label, p) in best {
             let eighths = p.isFinite ? Int((min(max(p, 0), 1) * 160).rounded()) : 0  // 20 cells of 8 steps
             let bar = String(repeating: "█", count: eighths / 8) + (eighths % 8 == 0 ? "" : String(Array("▏▎▍▌▋▊▉")[eighths % 8 - 1]))
-            lines.append("  " + label.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + String(format: " %5.1f %% ", p * 100) + bar)
+            lines.append("  " + label.padded(to: nameWidth) + String(cFormat: " %5.1f %% ", p * 100) + bar)
         }
         if minConfidence > 0 {
             let answer = prediction.label(minimumConfidence: Float(minConfidence))
             lines.append(answer.isEmpty
-                ? "  label: unknown (best \(prediction.label) " + String(format: "%.1f %% < --min-confidence %.1f %%)", prediction.confidence * 100, minConfidence * 100)
+                ? "  label: unknown (best \(prediction.label) " + String(cFormat: "%.1f %% < --min-confidence %.1f %%)", prediction.confidence * 100, minConfidence * 100)
                 : "  label: \(answer)")
         }
         if segments {
@@ -99,7 +102,7 @@ struct Predict: ParsableCommand {
             for window in prediction.windows {
                 let k = window.probabilities.indices.max { window.probabilities[$0] < window.probabilities[$1] } ?? 0
                 lines.append("  \(Self.clock(window.start, fraction: 1))–\(Self.clock(window.end, fraction: 1))  \(prediction.labels[k]) "
-                    + String(format: "%.1f %%", window.probabilities[k] * 100))
+                    + String(cFormat: "%.1f %%", window.probabilities[k] * 100))
             }
         }
         print(lines.joined(separator: "\n"))
@@ -147,13 +150,13 @@ struct Predict: ParsableCommand {
     static func clock(_ seconds: Double, fraction: Int = 1) -> String {
         let minutes = Int(seconds / 60)
         let rest = seconds - Double(minutes * 60)
-        return String(format: "%d:%0\(3 + fraction).\(fraction)f", minutes, rest)
+        return String(cFormat: "%d:%0\(3 + fraction).\(fraction)f", minutes, rest)
     }
 }
 
 /// Batch progress on stderr: a live bar with files/s and ETA on a terminal, then a summary line.
 final class PredictStatus {
-    private let interactive = isatty(FileHandle.standardError.fileDescriptor) != 0
+    private let interactive = StandardError.isTerminal
     private let total: Int
     private let skipped: Int
     private var done = 0
@@ -177,16 +180,16 @@ final class PredictStatus {
         let filled = width * done / max(total, 1)
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let eta = Int((Double(total - done) / max(rate, 1e-9)).rounded())
-        write("\r\u{1B}[K\(bar) \(done)/\(total) files " + String(format: "%.1f files/s", rate)
-            + String(format: " ETA %d:%02d", eta / 60, eta % 60))
+        write("\r\u{1B}[K\(bar) \(done)/\(total) files " + String(cFormat: "%.1f files/s", rate)
+            + String(cFormat: " ETA %d:%02d", eta / 60, eta % 60))
     }
 
     func finish(failed: Int) {
         let seconds = elapsed
         write((interactive ? "\r\u{1B}[K" : "") + "\(total) file\(total == 1 ? "" : "s"): \(total - failed) classified, \(failed) failed in "
-            + String(format: "%.1f s (%.1f files/s)", seconds, Double(total) / max(seconds, 1e-9))
+            + String(cFormat: "%.1f s (%.1f files/s)", seconds, Double(total) / max(seconds, 1e-9))
             + (skipped > 0 ? ", \(skipped) already done" : "") + "\n")
     }
 
-    private func write(_ text: String) { FileHandle.standardError.write(Data(text.utf8)) }
+    private func write(_ text: String) { StandardError.write(text) }
 }

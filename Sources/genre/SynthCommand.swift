@@ -1,5 +1,7 @@
+import Basics
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synth
 
 struct SynthCommand: ParsableCommand {
@@ -25,17 +27,17 @@ struct SynthCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             var parameters = DemoDataSet.Parameters(clipsPerGenre: clipsPerGenre, seconds: seconds, seed: seed)
-            if let genres { parameters.genres = genres.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            if let genres { parameters.genres = genres.split(separator: ",").map { $0.trimmingWhitespace() } }
             let started = Date()
-            let interactive = isatty(FileHandle.standardError.fileDescriptor) != 0
+            let interactive = StandardError.isTerminal
             let paths = try DemoDataSet.synthesize(to: folder, parameters: parameters, force: force) { done, total in
                 // A live counter on a terminal; about ten lines in a log.
                 guard interactive || done == total || done % max(1, total / 10) == 0 else { return }
                 let line = "synth: \(done)/\(total) clips"
-                FileHandle.standardError.write(Data((interactive ? "\r" + line + (done == total ? "\n" : "") : line + "\n").utf8))
+                StandardError.write((interactive ? "\r" + line + (done == total ? "\n" : "") : line + "\n"))
             }
             print("\(folder): \(paths.count) clips (\(parameters.genres.count) genres × \(clipsPerGenre), "
-                + "\(String(format: "%g", seconds)) s, seed \(seed)) in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+                + "\(String(cFormat: "%g", seconds)) s, seed \(seed)) in \(String(cFormat: "%.1f", Date().timeIntervalSince(started))) s")
         }
     }
 }

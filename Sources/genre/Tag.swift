@@ -1,6 +1,8 @@
+import Basics
 import ArgumentParser
 import Engine
-import Foundation
+import FoundationEssentials
+import Glibc
 import GenreKit
 import Tags
 
@@ -64,7 +66,7 @@ struct TagCommand: ParsableCommand {
             guard let path = checkpoint ?? RunFolder.latestBest() else {
                 throw fail("no --checkpoint given and no runs/*/best.safetensors here; train one with 'genre train'")
             }
-            if checkpoint == nil { FileHandle.standardError.write(Data("genre: using \(path)\n".utf8)) }
+            if checkpoint == nil { StandardError.write("genre: using \(path)\n") }
             let predictor = try Predictor(checkpoint: path)
             return (predictor, String(try SHA256.hexDigest(file: path).prefix(12)))
         }
@@ -133,7 +135,7 @@ struct TagCommand: ParsableCommand {
         } else {
             summary += " (dry run: nothing written; add --write)"
         }
-        FileHandle.standardError.write(Data((summary + "\n").utf8))
+        StandardError.write((summary + "\n"))
         if tally.failed > 0 { throw ExitCode(2) }
     }
 
@@ -155,7 +157,7 @@ struct TagCommand: ParsableCommand {
                 tally.error(String(describing: error))
             }
         }
-        FileHandle.standardError.write(Data("\(changes.count) change\(changes.count == 1 ? "" : "s"): \(tally.changed) restored, \(tally.same) already restored, \(tally.failed) failed\n".utf8))
+        StandardError.write("\(changes.count) change\(changes.count == 1 ? "" : "s"): \(tally.changed) restored, \(tally.same) already restored, \(tally.failed) failed\n")
         if tally.failed > 0 { throw ExitCode(2) }
     }
 
@@ -164,7 +166,7 @@ struct TagCommand: ParsableCommand {
         return values.joined(separator: "; ")
     }
 
-    static func number(_ p: Float) -> String { String(format: "%.2f", p) }
+    static func number(_ p: Float) -> String { String(cFormat: "%.2f", p) }
 }
 
 /// Result rows on stdout (`<status> <path>: <detail>`), errors also on stderr, and the counts.
@@ -172,13 +174,13 @@ struct TagTally {
     var changed = 0, same = 0, below = 0, failed = 0
 
     func row(_ status: String, _ detail: String) {
-        print(status.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + detail)
+        print(status.padded(to: 10) + " " + detail)
         fflush(nil)
     }
 
     mutating func error(_ message: String) {
         failed += 1
         row("error", message)
-        FileHandle.standardError.write(Data("genre: error: \(message)\n".utf8))
+        StandardError.write("genre: error: \(message)\n")
     }
 }

@@ -1,8 +1,10 @@
+import Basics
 import ArgumentParser
 import Dispatch
 import Distributed
 import Engine
-import Foundation
+import FoundationEssentials
+import Glibc
 import GenreKit
 import Synchronization
 
@@ -84,7 +86,7 @@ struct Train: ParsableCommand {
             let counts = [data.trainItems, data.validationItems] + (calibrating ? [data.calibrationItems] : []) + [data.testItems]
             status.log("data: \(data.labels.count) labels, \(counts.map { String($0.count) }.joined(separator: "/")) files "
                 + "(train/val/\(calibrating ? "calibration/" : "")test), \(data.train.windows.count) training windows, \(data.skipped.count) skipped; "
-                + "features ready in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+                + "features ready in \(String(cFormat: "%.1f", Date().timeIntervalSince(started))) s")
 
             if leads { lock = try lock ?? config.run.lock() }
             let trainer = Trainer(config: config, data: data)
@@ -117,20 +119,20 @@ struct Train: ParsableCommand {
             let finished = try trainer.run(shouldStop: { interrupted.requested }, progress: status.batch, epochEnd: status.epoch)
             if let replicaWeights {
                 try FileManager.default.createDirectory(atPath: replicaWeights, withIntermediateDirectories: true)
-                try trainer.writeWeights(to: (replicaWeights as NSString).appendingPathComponent("rank-\(group?.rank ?? 0).safetensors"))
+                try trainer.writeWeights(to: Path.join(replicaWeights, "rank-\(group?.rank ?? 0).safetensors"))
             }
             withExtendedLifetime(lock) {}
             guard finished else {
                 status.log("stopped: \(config.run.last) holds epoch \(trainer.epoch + 1) batch \(trainer.batch); continue with --resume")
                 throw ExitCode(130)
             }
-            status.log("done in \(String(format: "%.0f", Date().timeIntervalSince(started))) s; best validation accuracy "
-                + "\(String(format: "%.2f", trainer.bestAccuracy * 100)) % at epoch \(trainer.bestEpoch)")
+            status.log("done in \(String(cFormat: "%.0f", Date().timeIntervalSince(started))) s; best validation accuracy "
+                + "\(String(cFormat: "%.2f", trainer.bestAccuracy * 100)) % at epoch \(trainer.bestEpoch)")
             if group?.rank ?? 0 == 0 {
                 let (split, files) = data.temperatureFiles
                 if let calibration = try Calibration.calibrate(checkpoint: config.run.best, files: files, batchSize: config.training.batchSize) {
-                    status.log(String(format: "calibration: temperature %.3f fitted on the ", calibration.temperature) + split
-                        + String(format: " split; ECE %.4f before, %.4f after", calibration.eceBefore, calibration.eceAfter)
+                    status.log(String(cFormat: "calibration: temperature %.3f fitted on the ", calibration.temperature) + split
+                        + String(cFormat: " split; ECE %.4f before, %.4f after", calibration.eceBefore, calibration.eceAfter)
                         + " (stored in \(config.run.best))")
                 } else {
                     status.log("calibration: no \(split) files, temperature left at 1")
@@ -151,7 +153,7 @@ final class Interruption: @unchecked Sendable {
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [self] in
             if flag.exchange(true, ordering: .relaxed) { exit(130) }
-            FileHandle.standardError.write(Data("\ngenre: stopping after this batch (Ctrl-C again to quit now)\n".utf8))
+            StandardError.write("\ngenre: stopping after this batch (Ctrl-C again to quit now)\n")
         }
         source.resume()
     }

@@ -8,7 +8,7 @@ import XCTest
 final class StartupCLITests: XCTestCase {
     /// libsndfile and its codecs, libsoxr, FFmpeg (and the ~120 libraries libavcodec pulls in) and
     /// Open MPI load with dlopen where a file or mpirun needs them; the Swift runtime and
-    /// Foundation are linked into the executable.
+    /// FoundationEssentials are linked into the executable.
     func testVersionLoadsNoOptionalLibrary() throws {
         let result = try CommandRunner.run(["--version"], environment: ["LD_DEBUG": "files"])
         XCTAssertEqual(result.status, 0, result.stderr)
@@ -17,6 +17,17 @@ final class StartupCLITests: XCTestCase {
         for library in ["libsndfile", "libFLAC", "libvorbis", "libmpg123", "libsoxr", "libgomp", "libavformat",
                         "libavcodec", "libavutil", "libmpi", "libswiftCore", "libFoundation"] {
             XCTAssertFalse(loaded.contains { $0.contains(library) }, "\(library) is loaded at start-up")
+        }
+    }
+
+    /// No module imports Foundation (FoundationEssentials and `Basics` instead), so the statically
+    /// linked executable carries neither Foundation's CoreFoundation, whose initialiser ran at every
+    /// start, nor ICU's 30 MB of data; its symbols would name them.
+    func testExecutableCarriesNoFoundationOrICU() throws {
+        let binary = try Data(contentsOf: CommandRunner.genre)
+        XCTAssertNotNil(binary.firstRange(of: Data("genre_main".utf8)), "the symbol table is not where this test looks")
+        for symbol in ["__CFInitialize", "icudt"] {
+            XCTAssertNil(binary.firstRange(of: Data(symbol.utf8)), "the executable links \(symbol) (a module imports Foundation)")
         }
     }
 

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import GenreKit
 import Models
@@ -6,7 +7,7 @@ import XCTest
 
 final class ConfigTests: XCTestCase {
     func parse(_ json: String) throws -> Config {
-        try Config(json: try JSONSerialization.jsonObject(with: Data(json.utf8)))
+        try Config(json: try JSON(parsing: json.utf8))
     }
 
     func expectError(_ json: String, key: String, mentioning phrase: String, file: StaticString = #filePath, line: UInt = #line) {

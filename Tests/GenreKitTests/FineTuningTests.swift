@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Features
 import Foundation
@@ -21,16 +22,16 @@ final class FineTuningTests: XCTestCase {
     }()
     private static var cache: String { folder.appendingPathComponent("cache").path }
 
-    private func config(root: String, output: String, training extra: [String: Any] = [:]) throws -> Config {
-        var training: [String: Any] = ["epochs": 1, "batch_size": 4, "seed": 1, "threads": 2, "optimizer": ["name": "adam", "lr": 0.01]]
+    private func config(root: String, output: String, training extra: [String: JSON] = [:]) throws -> Config {
+        var training: [String: JSON] = ["epochs": 1, "batch_size": 4, "seed": 1, "threads": 2, "optimizer": ["name": "adam", "lr": 0.01]]
         for (key, value) in extra { training[key] = value }
         return try Config(json: [
-            "data": ["root": root, "split": ["train": 0.67, "validation": 0.33, "test": 0.0]],
+            "data": ["root": .string(root), "split": ["train": 0.67, "validation": 0.33, "test": 0.0]],
             "features": ["n_fft": 512, "hop_length": 256, "n_mels": 32, "segment_seconds": 1.0, "segment_hop_seconds": 0.5],
             "model": ["arch": "mobilenet_v2", "width": 0.35],
-            "training": training,
-            "output": Self.folder.appendingPathComponent(output).path,
-        ] as [String: Any])
+            "training": .object(training),
+            "output": .string(Self.folder.appendingPathComponent(output).path),
+        ])
     }
 
     private func train(_ config: Config, initialise: String? = nil) throws -> (Trainer, FineTuning.Outcome?) {

@@ -1,3 +1,4 @@
+import Basics
 import Audio
 import Features
 import Foundation
@@ -56,10 +57,10 @@ final class FuzzRegressionTests: XCTestCase {
 
     func testConfigs() throws {
         for (name, bytes) in try inputs("FuzzConfig", regressions: false) {
-            let json = try JSONSerialization.jsonObject(with: Data(bytes))
+            let json = try JSON(parsing: bytes)
             XCTAssertNoThrow(try Config(json: json), name)
         }
-        let narrow = try JSONSerialization.jsonObject(with: Data(regression("FuzzConfig-shufflenet-negative-channels.json")))
+        let narrow = try JSON(parsing: regression("FuzzConfig-shufflenet-negative-channels.json"))
         XCTAssertThrowsError(try Config(json: narrow)) { assertOneLine($0, mentions: "model.width") }
         for width in [0.25, 0.5, 1, 2] {
             XCTAssertNil(ModelSpec(arch: .shufflenetV1, width: width, groups: 3).problem)

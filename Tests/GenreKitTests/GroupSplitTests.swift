@@ -1,3 +1,4 @@
+import Basics
 import Audio
 import Features
 import Foundation
@@ -27,9 +28,9 @@ final class GroupSplitTests: XCTestCase {
     }
 
     func testGroupKey() throws {
-        let capture = try NSRegularExpression(pattern: #"/(artist\d+) - "#)
+        let capture = try Regex(#"/(artist\d+) - "#)
         XCTAssertEqual(DataSet.groupKey("rock/artist3 - song1.wav", capture), "artist3")
-        let whole = try NSRegularExpression(pattern: #"artist\d+"#)
+        let whole = try Regex(#"artist\d+"#)
         XCTAssertEqual(DataSet.groupKey("rock/artist12 - song1.wav", whole), "artist12")
         // No match: a group of its own.
         XCTAssertNotEqual(DataSet.groupKey("rock/a.wav", whole), DataSet.groupKey("rock/b.wav", whole))
@@ -37,7 +38,7 @@ final class GroupSplitTests: XCTestCase {
 
     func testGroupsStayInOneSplitAndLabelsStayStratified() throws {
         let data = try makeTree()
-        let expression = try NSRegularExpression(pattern: #"/(artist\d+) - "#)
+        let expression = try Regex(#"/(artist\d+) - "#)
         let split = try data.split(train: 0.6, validation: 0.2, seed: 4, groupBy: #"/(artist\d+) - "#)
         XCTAssertEqual(split.train.count + split.validation.count + split.test.count, data.items.count)
         var home: [String: Int] = [:]
@@ -73,7 +74,7 @@ final class GroupSplitTests: XCTestCase {
     func testGroupsStayWholeWithACalibrationSplit() throws {
         let data = try makeTree()
         let pattern = #"/(artist\d+) - "#
-        let expression = try NSRegularExpression(pattern: pattern)
+        let expression = try Regex(pattern)
         XCTAssertEqual(try data.split(train: 0.6, validation: 0.2, seed: 4, groupBy: pattern).calibration, [])
         let split = try data.split(train: 0.5, validation: 0.15, calibration: 0.15, seed: 4, groupBy: pattern)
         let parts = [split.train, split.validation, split.calibration, split.test]
@@ -122,10 +123,10 @@ final class DuplicateAudioTests: XCTestCase {
         XCTAssertEqual(try cache.entry(for: data.appendingPathComponent("a/a0.wav").path).audioHash, first.audioHash)
 
         let config = try Config(json: [
-            "data": ["root": data.path(percentEncoded: false), "split": ["train": 0.5, "validation": 0.25, "test": 0.25, "seed": 2]],
+            "data": ["root": .string(data.path(percentEncoded: false)), "split": ["train": 0.5, "validation": 0.25, "test": 0.25, "seed": 2]],
             "features": ["n_fft": 512, "hop_length": 256, "n_mels": 16, "segment_seconds": 0.2, "segment_hop_seconds": 0.1],
             "training": ["batch_size": 4],
-        ] as [String: Any])
+        ])
         var logged: [String] = []
         let prepared = try TrainingData.prepare(config, cacheFolder: cache.folder, threads: 2, log: { logged.append($0) })
         let splitOf = Dictionary(uniqueKeysWithValues: [(prepared.trainItems, "train"), (prepared.validationItems, "validation"), (prepared.testItems, "test")]

@@ -1,3 +1,4 @@
+import Basics
 import Engine
 import Features
 import Files
@@ -18,14 +19,14 @@ final class TrainerTests: XCTestCase {
 
     private func config(output: String, root: String = dataRoot) throws -> Config {
         try Config(json: [
-            "data": ["root": root, "split": ["train": 0.5, "validation": 0.25, "test": 0.25, "seed": 1]],
+            "data": ["root": .string(root), "split": ["train": 0.5, "validation": 0.25, "test": 0.25, "seed": 1]],
             "features": ["n_fft": 512, "hop_length": 256, "n_mels": 32, "segment_seconds": 1.0, "segment_hop_seconds": 0.5],
             "model": ["arch": "mobilenet_v2", "width": 0.35],
             "training": ["epochs": 2, "batch_size": 4, "seed": 5, "threads": 2,
                          "optimizer": ["name": "sgd", "lr": 0.05, "momentum": 0.9],
                          "augment": ["time_mask": 4, "freq_mask": 4, "time_shift": 0.1]],
-            "output": output,
-        ] as [String: Any])
+            "output": .string(output),
+        ])
     }
 
     private func prepare(_ config: Config, cache: String) throws -> TrainingData {
@@ -62,11 +63,11 @@ final class TrainerTests: XCTestCase {
         let plain = try prepare(try config(output: "unused"), cache: cache)
         XCTAssertEqual(plain.temperatureFiles.split, "validation")
         XCTAssertEqual(plain.temperatureFiles.windows.clips.count, plain.validationItems.count)
-        var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(#"{"data": {"split": {"train": 0.5, "validation": 0.25, "calibration": 0.25, "test": 0}}, "training": {"batch_size": 4}}"#.utf8)) as? [String: Any])
-        var data = try XCTUnwrap(json["data"] as? [String: Any])
-        data["root"] = Self.dataRoot
-        json["data"] = data
-        let calibrated = try prepare(try Config(json: json), cache: cache)
+        var json = try XCTUnwrap(try JSON(parsing: #"{"data": {"split": {"train": 0.5, "validation": 0.25, "calibration": 0.25, "test": 0}}, "training": {"batch_size": 4}}"#.utf8).object)
+        var data = try XCTUnwrap(json["data"]?.object)
+        data["root"] = .string(Self.dataRoot)
+        json["data"] = .object(data)
+        let calibrated = try prepare(try Config(json: .object(json)), cache: cache)
         XCTAssertEqual(calibrated.temperatureFiles.split, "calibration")
         XCTAssertEqual(calibrated.calibrationItems.count, 3)
         XCTAssertEqual(calibrated.testItems.count, 0)

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import GenreKit
 import XCTest
@@ -5,7 +6,7 @@ import XCTest
 /// The keys of calibration, class balance, grouped splits and fine-tuning: read, and strict.
 final class TrustConfigTests: XCTestCase {
     private func parse(_ json: String) throws -> Config {
-        try Config(json: try JSONSerialization.jsonObject(with: Data(json.utf8)))
+        try Config(json: try JSON(parsing: json.utf8))
     }
 
     private func expectError(_ json: String, key: String, mentioning phrase: String, line: UInt = #line) {

@@ -1,4 +1,5 @@
-import Foundation
+import Basics
+import Glibc
 
 /// Recycles float buffers between training steps: a network asks for the same sizes every
 /// step, and fresh large allocations cost page faults (the kernel zeroes every page).
@@ -9,7 +10,7 @@ import Foundation
 public final class BufferPool: @unchecked Sendable {
     public static let shared = BufferPool()
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var freeLists: [Int: [UnsafeMutablePointer<Float>]] = [:]
     /// Buffers handed out for a smaller size class, by their own class.
     private var lent: [UnsafeMutablePointer<Float>: Int] = [:]

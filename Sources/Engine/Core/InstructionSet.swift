@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// The vector instructions the kernels use. Everything is built for AVX2 + FMA; the GEMM's

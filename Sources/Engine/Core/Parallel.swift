@@ -1,5 +1,7 @@
+import Basics
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// Splits numeric work across cores in coarse contiguous chunks (one per thread), so each
@@ -96,7 +98,7 @@ final class WorkerPool: @unchecked Sendable {
     private let remaining = Atomic<Int>(0)
     private let sleepers = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
-    private let condition = NSCondition()
+    private let condition = Condition()
     /// Written before `word` is published, read by workers after they see it.
     private var job: ((Int) -> Void)?
     private var workers = 0
@@ -138,9 +140,7 @@ final class WorkerPool: @unchecked Sendable {
         workers += 1
         // The job word as it is now, before the job this worker was started for is published.
         let seen = word.load(ordering: .acquiring)
-        let thread = Thread { [self] in work(index: index, seen: seen) }
-        thread.name = "engine-worker-\(index)"
-        thread.start()
+        DetachedThread.start(name: "engine-worker-\(index)") { [self] in work(index: index, seen: seen) }
     }
 
     /// Worker `index` runs chunk `index` of every job that has more than `index` chunks.

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// 2-D convolution layer without bias (a batch norm follows in every network here).
 /// Input NHWC, weight HWIO inside the engine (OIHW in the state_dict); depthwise is

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Fully connected layer on [N, in] input; weight [out, in] as in PyTorch, plus a bias.
 public final class Linear: Layer {

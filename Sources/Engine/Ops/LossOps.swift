@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 extension Tape {
     /// Mean softmax cross-entropy of logits [N, K] against class indices, with PyTorch's label

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// An optimiser updates parameters from their gradients, exactly as PyTorch's does, and keeps
 /// its per-parameter state under "<parameter name>.<key>" (PyTorch's keys: `momentum_buffer`,

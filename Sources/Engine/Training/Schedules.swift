@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A learning rate for each optimiser step (0-based), set before the step runs.
 public protocol LearningRateSchedule: Sendable {

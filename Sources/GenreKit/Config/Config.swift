@@ -1,6 +1,8 @@
+import Basics
 import Features
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 import Models
 
 /// A training run, read from a JSON file. Every field has a documented default (README,
@@ -132,15 +134,10 @@ public struct Config: Sendable {
 
     /// Reads and checks a config file; errors are one line naming the file and the key.
     public static func load(path: String) throws -> Config {
-        let bytes: Foundation.Data
+        let bytes = try FileBytes.read(path: path)
+        let json: JSON
         do {
-            bytes = try Foundation.Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw FileError(path: path, problem: FileProblem.describe(path: path))
-        }
-        let json: Any
-        do {
-            json = try JSONSerialization.jsonObject(with: bytes)
+            json = try JSON(parsing: bytes)
         } catch {
             throw FileError(path: path, problem: "not valid JSON")
         }
@@ -154,7 +151,7 @@ public struct Config: Sendable {
     }
 
     /// Builds a config from parsed JSON, applying defaults and validating every value.
-    public init(json: Any) throws {
+    public init(json: JSON) throws {
         var top = try JSONObject(json, path: "")
         if var d = try top.object("data") {
             data.root = try d.string("root") ?? data.root
@@ -169,7 +166,7 @@ public struct Config: Sendable {
                     data.splitSeed = UInt64(seed)
                 }
                 if let pattern = try s.string("group_by") {
-                    do { _ = try NSRegularExpression(pattern: pattern) } catch {
+                    do { _ = try Regex(pattern) } catch {
                         throw s.error("group_by", "'\(pattern)' is not a valid regular expression")
                     }
                     data.groupBy = pattern

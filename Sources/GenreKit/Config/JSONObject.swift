@@ -1,15 +1,15 @@
-import Foundation
+import Basics
 
 /// A strict reader over a parsed JSON object: every key must be known and of the right type,
 /// and errors name the key by its dotted path (`training.optimizer.lr`).
 struct JSONObject {
     let path: String
-    private let values: [String: Any]
+    private let values: [String: JSON]
     private var known: Set<String> = []
 
-    init(_ any: Any, path: String) throws {
-        guard let values = any as? [String: Any] else {
-            throw ConfigError(key: path, problem: "expected an object, got \(JSONObject.typeName(any))")
+    init(_ json: JSON, path: String) throws {
+        guard let values = json.object else {
+            throw ConfigError(key: path, problem: "expected an object, got \(json.kind)")
         }
         self.path = path
         self.values = values
@@ -18,9 +18,9 @@ struct JSONObject {
     private func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The raw value of `key`, marking it as known; nil when absent or null.
-    private mutating func raw(_ key: String) -> Any? {
+    private mutating func raw(_ key: String) -> JSON? {
         known.insert(key)
-        guard let value = values[key], !(value is NSNull) else { return nil }
+        guard let value = values[key], !value.isNull else { return nil }
         return value
     }
 
@@ -30,7 +30,7 @@ struct JSONObject {
 
     mutating func string(_ key: String) throws -> String? {
         guard let value = raw(key) else { return nil }
-        guard let s = value as? String else { throw typeError(key, "a string", value) }
+        guard let s = value.string else { throw typeError(key, "a string", value) }
         return s
     }
 
@@ -45,36 +45,35 @@ struct JSONObject {
 
     mutating func double(_ key: String) throws -> Double? {
         guard let value = raw(key) else { return nil }
-        guard let n = value as? NSNumber, !JSONObject.isBool(n) else { throw typeError(key, "a number", value) }
-        return n.doubleValue
+        guard let n = value.number else { throw typeError(key, "a number", value) }
+        return n
     }
 
     mutating func int(_ key: String) throws -> Int? {
         guard let value = raw(key) else { return nil }
-        guard let n = value as? NSNumber, !JSONObject.isBool(n), n.doubleValue == n.doubleValue.rounded(),
-              abs(n.doubleValue) < 1e15 else { throw typeError(key, "an integer", value) }
-        return n.intValue
+        guard let n = value.integer else { throw typeError(key, "an integer", value) }
+        return n
     }
 
     mutating func bool(_ key: String) throws -> Bool? {
         guard let value = raw(key) else { return nil }
-        guard let n = value as? NSNumber, JSONObject.isBool(n) else { throw typeError(key, "true or false", value) }
-        return n.boolValue
+        guard let b = value.bool else { throw typeError(key, "true or false", value) }
+        return b
     }
 
     mutating func doubles(_ key: String) throws -> [Double]? {
         guard let value = raw(key) else { return nil }
-        guard let array = value as? [Any] else { throw typeError(key, "an array of numbers", value) }
+        guard let array = value.array else { throw typeError(key, "an array of numbers", value) }
         return try array.map { item in
-            guard let n = item as? NSNumber, !JSONObject.isBool(n) else { throw typeError(key, "an array of numbers", value) }
-            return n.doubleValue
+            guard let n = item.number else { throw typeError(key, "an array of numbers", value) }
+            return n
         }
     }
 
     mutating func strings(_ key: String) throws -> [String]? {
         guard let value = raw(key) else { return nil }
-        guard let array = value as? [String] else { throw typeError(key, "an array of strings", value) }
-        return array
+        guard let strings = value.strings else { throw typeError(key, "an array of strings", value) }
+        return strings
     }
 
     /// Call after reading every key: anything left over is a typo or an unsupported setting.
@@ -86,23 +85,8 @@ struct JSONObject {
 
     func error(_ key: String, _ problem: String) -> ConfigError { ConfigError(key: keyPath(key), problem: problem) }
 
-    private func typeError(_ key: String, _ expected: String, _ value: Any) -> ConfigError {
-        ConfigError(key: keyPath(key), problem: "expected \(expected), got \(JSONObject.typeName(value))")
-    }
-
-    private static func isBool(_ n: NSNumber) -> Bool {
-        String(cString: n.objCType) == "c"  // JSON booleans arrive as char-typed numbers
-    }
-
-    static func typeName(_ value: Any) -> String {
-        switch value {
-        case is String: "a string"
-        case let n as NSNumber: isBool(n) ? "a boolean" : "a number"
-        case is [Any]: "an array"
-        case is [String: Any]: "an object"
-        case is NSNull: "null"
-        default: "\(type(of: value))"
-        }
+    private func typeError(_ key: String, _ expected: String, _ value: JSON) -> ConfigError {
+        ConfigError(key: keyPath(key), problem: "expected \(expected), got \(value.kind)")
     }
 }
 
@@ -110,5 +94,5 @@ struct JSONObject {
 public struct ConfigError: Error, CustomStringConvertible, Equatable {
     public let key: String
     public let problem: String
-    public var description: String { "\(key): \(problem)" }
+    public var description: String { key.isEmpty ? problem : "\(key): \(problem)" }
 }

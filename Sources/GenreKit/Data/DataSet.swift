@@ -1,6 +1,8 @@
+import Basics
 import Engine
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A folder-per-label collection of audio files (GTZAN's layout: `blues/blues.00000.wav`),
 /// split by file into training, validation and test sets.
@@ -27,15 +29,15 @@ public struct DataSet: Sendable {
     /// Scans `root`: every sub-folder is a label; audio files are collected recursively within it.
     public init(root: String) throws {
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         guard fm.fileExists(atPath: root, isDirectory: &isDirectory) else {
             throw FileError(path: root, problem: "data folder does not exist")
         }
-        guard isDirectory.boolValue else { throw FileError(path: root, problem: "data root is not a folder") }
+        guard isDirectory else { throw FileError(path: root, problem: "data root is not a folder") }
         let rootURL = URL(fileURLWithPath: root)
         let folders = try fm.contentsOfDirectory(atPath: root).filter { name in
-            var dir: ObjCBool = false
-            return !name.hasPrefix(".") && fm.fileExists(atPath: rootURL.appendingPathComponent(name).path, isDirectory: &dir) && dir.boolValue
+            var dir = false
+            return !name.hasPrefix(".") && fm.fileExists(atPath: rootURL.appendingPathComponent(name).path, isDirectory: &dir) && dir
         }.sorted()
         guard !folders.isEmpty else {
             throw FileError(path: root, problem: "data folder has no label sub-folders (expected one folder per label)")
@@ -58,13 +60,13 @@ public struct DataSet: Sendable {
 
     /// Audio files below `folder`, as sorted paths relative to it.
     static func audioFiles(under folder: URL) -> [String] {
-        guard let enumerator = FileManager.default.enumerator(atPath: folder.path) else { return [] }
+        guard let paths = try? FileManager.default.subpathsOfDirectory(atPath: folder.path) else { return [] }
         var files: [String] = []
-        while let relative = enumerator.nextObject() as? String {
-            let name = (relative as NSString).lastPathComponent
-            guard !name.hasPrefix("."), audioExtensions.contains((name as NSString).pathExtension.lowercased()) else { continue }
-            var dir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(relative).path, isDirectory: &dir), !dir.boolValue {
+        for relative in paths {
+            let name = Path.lastComponent(relative)
+            guard !name.hasPrefix("."), audioExtensions.contains(Path.fileExtension(name).lowercased()) else { continue }
+            var dir = false
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(relative).path, isDirectory: &dir), !dir {
                 files.append(relative)
             }
         }
@@ -132,7 +134,7 @@ public struct DataSet: Sendable {
     public func items(inSplitList text: String, path: String) throws -> [Item] {
         let byPath = Dictionary(items.map { ($0.relativePath, $0) }, uniquingKeysWith: { a, _ in a })
         return try text.split(whereSeparator: \.isNewline).enumerated().compactMap { number, raw in
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingWhitespace()
             guard !line.isEmpty, !line.hasPrefix("#") else { return nil }
             guard let item = byPath[line] else {
                 throw FileError(path: path, problem: "line \(number + 1): '\(line)' is not an audio file under \(root)")

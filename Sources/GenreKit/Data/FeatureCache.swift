@@ -1,7 +1,10 @@
+import Basics
 import Audio
 import Features
 import Files
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 /// Each file's whole-clip log-mel, computed once and kept on disk as `.npy`, keyed by the feature
 /// parameters and the file's path, size and modification time: edit a file or change a parameter
@@ -26,7 +29,7 @@ public struct FeatureCache: Sendable {
         do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
             throw FileError(path: path, problem: FileProblem.describe(path: path))
         }
-        let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
+        let size = (attributes[.size] as? UInt).map(Int64.init) ?? -1
         let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         let p = parameters
         let description = "\(URL(fileURLWithPath: path).standardizedFileURL.path)|\(size)|\(modified)|\(LogMel.revision)|"
@@ -121,7 +124,7 @@ public struct FeatureCache: Sendable {
 /// Fixed slots written by parallel workers, each slot by exactly one worker.
 final class ResultSlots<T>: @unchecked Sendable {
     private(set) var values: [T?]
-    private let lock = NSLock()
+    private let lock = Lock()
 
     init(count: Int) { values = Array(repeating: nil, count: count) }
 
@@ -133,7 +136,7 @@ final class ResultSlots<T>: @unchecked Sendable {
 
 final class ProgressCounter: @unchecked Sendable {
     private var count = 0
-    private let lock = NSLock()
+    private let lock = Lock()
 
     func increment() -> Int { lock.withLock { count += 1; return count } }
 }
@@ -141,7 +144,7 @@ final class ProgressCounter: @unchecked Sendable {
 /// Whether cache writes still work, shared by the workers of one cache.
 final class CacheWrites: @unchecked Sendable {
     private var first: FileError?
-    private let lock = NSLock()
+    private let lock = Lock()
 
     var failure: FileError? { lock.withLock { first } }
 

@@ -1,15 +1,15 @@
+import Basics
 import Engine
-import Foundation
+import Glibc
 
 extension DataSet {
     /// The group of a file under `data.split.group_by`: the first match of `expression` in its
     /// root-relative path — its first capture group when the expression has one, else the whole
     /// match. A file the expression does not match is a group of its own.
-    public static func groupKey(_ relativePath: String, _ expression: NSRegularExpression) -> String {
-        let range = NSRange(relativePath.startIndex..., in: relativePath)
-        guard let match = expression.firstMatch(in: relativePath, range: range) else { return "\u{0}" + relativePath }
-        let group = match.numberOfRanges > 1 && match.range(at: 1).location != NSNotFound ? match.range(at: 1) : match.range
-        return Range(group, in: relativePath).map { String(relativePath[$0]) } ?? "\u{0}" + relativePath
+    public static func groupKey(_ relativePath: String, _ expression: Regex<AnyRegexOutput>) -> String {
+        guard let match = try? expression.firstMatch(in: relativePath) else { return "\u{0}" + relativePath }
+        let group = match.output.count > 1 ? match.output[1].range ?? match.range : match.range
+        return String(relativePath[group])
     }
 
     /// Split that keeps every group (see `groupKey`) whole, stratified per label as closely as the
@@ -19,7 +19,7 @@ extension DataSet {
     /// to training, then validation, then calibration). A part whose fraction gives it no file
     /// stays empty.
     public func split(train: Double, validation: Double, calibration: Double = 0, seed: UInt64, groupBy pattern: String) throws -> Split {
-        let expression = try NSRegularExpression(pattern: pattern)
+        let expression = try Regex(pattern)
         var groups: [String: [Item]] = [:]
         for item in items { groups[Self.groupKey(item.relativePath, expression), default: []].append(item) }
         var keys = groups.keys.sorted()

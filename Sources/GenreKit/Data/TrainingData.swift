@@ -1,6 +1,7 @@
 import Features
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synth
 
 /// What training reads, prepared before the first step: the split by file, each decodable file's

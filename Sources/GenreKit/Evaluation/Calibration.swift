@@ -1,6 +1,8 @@
+import Basics
 import Engine
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 import Models
 import SafeTensors
 
@@ -74,16 +76,16 @@ public struct CalibrationInfo: Sendable, Equatable {
 
     /// Compact JSON with sorted keys.
     public var json: String {
-        Checkpoint.json(["temperature": temperature, "ece_before": eceBefore, "ece_after": eceAfter])
+        JSON.object(["temperature": .number(temperature), "ece_before": .number(eceBefore), "ece_after": .number(eceAfter)]).text
     }
 
     /// Parses the metadata value; nil when it is not a JSON object with a positive temperature.
     public init?(json text: String) {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
-              let t = (object["temperature"] as? NSNumber)?.doubleValue, t > 0, t.isFinite else { return nil }
+        guard let object = (try? JSON(parsing: text.utf8))?.object,
+              let t = object["temperature"]?.number, t > 0, t.isFinite else { return nil }
         temperature = t
-        eceBefore = (object["ece_before"] as? NSNumber)?.doubleValue ?? .nan
-        eceAfter = (object["ece_after"] as? NSNumber)?.doubleValue ?? .nan
+        eceBefore = object["ece_before"]?.number ?? .nan
+        eceAfter = object["ece_after"]?.number ?? .nan
     }
 }
 
@@ -138,10 +140,10 @@ public enum Calibration {
             confidence[bin] += c
             if top == label { correct[bin] += 1 }
         }
-        return (0..<bins).map { b in
-            Bin(lower: Double(b) / Double(bins), upper: Double(b + 1) / Double(bins), count: counts[b],
-                confidence: counts[b] == 0 ? 0 : confidence[b] / Double(counts[b]),
-                accuracy: counts[b] == 0 ? 0 : Double(correct[b]) / Double(counts[b]))
+        return (0..<bins).map { (b: Int) -> Bin in
+            let n = Double(counts[b])
+            return Bin(lower: Double(b) / Double(bins), upper: Double(b + 1) / Double(bins), count: counts[b],
+                       confidence: counts[b] == 0 ? 0 : confidence[b] / n, accuracy: counts[b] == 0 ? 0 : Double(correct[b]) / n)
         }
     }
 
@@ -206,7 +208,7 @@ public enum Calibration {
         }
 
         public var text: String {
-            String(format: "calibration (T = %.3f, %d equal-width bins): ECE %.4f before, %.4f after; NLL %.4f before, %.4f after",
+            String(cFormat: "calibration (T = %.3f, %d equal-width bins): ECE %.4f before, %.4f after; NLL %.4f before, %.4f after",
                    temperature, Calibration.bins, eceBefore, eceAfter, nllBefore, nllAfter)
         }
     }

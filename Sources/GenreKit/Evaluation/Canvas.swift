@@ -1,6 +1,7 @@
+import Basics
 import Features
 import Files
-import Foundation
+import Glibc
 
 /// An RGB pixel buffer for simple plots (training curves, reliability diagrams): rectangles,
 /// lines, and text in a 5×7 bitmap font, written through the PNG writer of `Features`.
@@ -150,10 +151,10 @@ public struct LinePanel: Sendable {
     static func label(_ value: Double) -> String {
         let a = abs(value)
         if a == 0 { return "0" }
-        if a >= 1e4 || a < 1e-2 { return String(format: "%.1e", value).replacingOccurrences(of: "e-0", with: "e-").replacingOccurrences(of: "e+0", with: "e") }
-        if a >= 100 { return String(format: "%.0f", value) }
-        if a >= 10 { return String(format: "%.1f", value) }
-        return String(format: "%.2f", value)
+        if a >= 1e4 || a < 1e-2 { return String(cFormat: "%.1e", value).replacing("e-0", with: "e-").replacing("e+0", with: "e") }
+        if a >= 100 { return String(cFormat: "%.0f", value) }
+        if a >= 10 { return String(cFormat: "%.1f", value) }
+        return String(cFormat: "%.2f", value)
     }
 
     /// Draws into the rectangle (x, y, width, height) of `canvas`.

@@ -1,5 +1,6 @@
+import Basics
 import Features
-import Foundation
+import Glibc
 
 /// Classification scores from predicted and true labels: accuracy, per-class precision, recall
 /// and F1, macro F1, and the confusion matrix (rows: true label, columns: predicted).
@@ -43,11 +44,11 @@ public struct Metrics: Sendable, Equatable {
         let nameWidth = max(8, labels.map(\.count).max() ?? 0)
         func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
         func right(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
-        var lines = ["accuracy \(String(format: "%.2f", accuracy * 100)) % (\(correct)/\(total)), macro F1 \(String(format: "%.3f", macroF1))", ""]
+        var lines = ["accuracy \(String(cFormat: "%.2f", accuracy * 100)) % (\(correct)/\(total)), macro F1 \(String(cFormat: "%.3f", macroF1))", ""]
         lines.append(pad("label", nameWidth) + right("precision", 11) + right("recall", 8) + right("F1", 7) + right("files", 7))
         for c in 0..<classes {
-            lines.append(pad(labels[c], nameWidth) + right(String(format: "%.3f", precision(c)), 11) + right(String(format: "%.3f", recall(c)), 8)
-                + right(String(format: "%.3f", f1(c)), 7) + right("\(confusion[c].reduce(0, +))", 7))
+            lines.append(pad(labels[c], nameWidth) + right(String(cFormat: "%.3f", precision(c)), 11) + right(String(cFormat: "%.3f", recall(c)), 8)
+                + right(String(cFormat: "%.3f", f1(c)), 7) + right("\(confusion[c].reduce(0, +))", 7))
         }
         lines += ["", "confusion (rows: true, columns: predicted)"]
         let cell = max(4, String(confusion.flatMap { $0 }.max() ?? 0).count + 1)

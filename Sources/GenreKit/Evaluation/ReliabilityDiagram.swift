@@ -1,4 +1,6 @@
-import Foundation
+import Basics
+import FoundationEssentials
+import Glibc
 
 /// The reliability diagram `genre eval` draws beside the confusion matrix: for each of the 15
 /// equal-width confidence bins, a bar as high as the accuracy of the files whose top-1 confidence
@@ -10,8 +12,8 @@ public enum ReliabilityDiagram {
     public static func image(_ report: Calibration.Report) -> Canvas {
         let panel = 300, margin = 50, histogram = 50
         var canvas = Canvas(width: 2 * (panel + margin) + 30, height: panel + histogram + 90)
-        let before = String(format: "BEFORE: T = 1, ECE %.3f", report.eceBefore)
-        let after = String(format: "AFTER: T = %.3f, ECE %.3f", report.temperature, report.eceAfter)
+        let before = String(cFormat: "BEFORE: T = 1, ECE %.3f", report.eceBefore)
+        let after = String(cFormat: "AFTER: T = %.3f, ECE %.3f", report.temperature, report.eceAfter)
         draw(report.binsBefore, title: before, into: &canvas, x: margin, size: panel, histogram: histogram)
         draw(report.binsAfter, title: after, into: &canvas, x: 2 * margin + panel + 20, size: panel, histogram: histogram)
         return canvas

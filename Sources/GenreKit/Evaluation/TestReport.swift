@@ -1,5 +1,6 @@
+import Basics
 import Files
-import Foundation
+import Glibc
 
 /// What `genre train` prints at the end: the best checkpoint on the test split, next to a
 /// linear classifier on mean log-mel spectra trained on the same split.
@@ -30,8 +31,8 @@ public struct TestReport: Sendable {
 
     public var text: String {
         "test split, \(checkpoint):\n" + metrics.report(labels: labels)
-            + "\n\nfile-level test accuracy: \(arch) \(String(format: "%.1f", metrics.accuracy * 100)) %, "
-            + "linear classifier on the mean log-mel spectrum \(String(format: "%.1f", baselineAccuracy * 100)) %"
+            + "\n\nfile-level test accuracy: \(arch) \(String(cFormat: "%.1f", metrics.accuracy * 100)) %, "
+            + "linear classifier on the mean log-mel spectrum \(String(cFormat: "%.1f", baselineAccuracy * 100)) %"
             + "\ntest split " + calibration.text
     }
 }

@@ -1,5 +1,7 @@
+import Basics
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// A file to classify: its path as opened and reported, and the key that places it in a shard.
 public struct InputFile: Sendable, Equatable {
@@ -26,8 +28,8 @@ public enum FileList {
             if seen.insert(file.path).inserted { files.append(file) }
         }
         for argument in arguments {
-            var isDirectory: ObjCBool = false
-            if manager.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory.boolValue {
+            var isDirectory = false
+            if manager.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory {
                 search(argument, relative: "").forEach(add)
             } else {
                 add(InputFile(path: argument, key: argument))
@@ -40,12 +42,12 @@ public enum FileList {
         let manager = FileManager.default
         var found: [InputFile] = []
         for name in ((try? manager.contentsOfDirectory(atPath: folder)) ?? []).sorted() where !name.hasPrefix(".") {
-            let path = (folder as NSString).appendingPathComponent(name)
+            let path = Path.join(folder, name)
             let key = relative.isEmpty ? name : relative + "/" + name
-            var isDirectory: ObjCBool = false
+            var isDirectory = false
             _ = manager.fileExists(atPath: path, isDirectory: &isDirectory)
-            let audio = DataSet.audioExtensions.contains((name as NSString).pathExtension.lowercased())
-            if isDirectory.boolValue && !audio {
+            let audio = DataSet.audioExtensions.contains(Path.fileExtension(name).lowercased())
+            if isDirectory && !audio {
                 found += search(path, relative: key)
             } else if audio {
                 found.append(InputFile(path: path, key: key))
@@ -69,7 +71,7 @@ public enum FileList {
     public static func read(_ source: String, nullSeparated: Bool) throws -> [String] {
         let data: Data
         if source == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
+            data = Data(StandardInput.readAll())
         } else {
             guard let contents = FileManager.default.contents(atPath: source) else {
                 throw FileError(path: source, problem: "cannot read the --files-from list (\(FileProblem.describe(path: source)))")

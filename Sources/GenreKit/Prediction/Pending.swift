@@ -1,20 +1,21 @@
-import Foundation
+import Basics
+import Glibc
 
 /// A value computed on a thread of its own; reading `value` waits for it.
 final class Pending<Value>: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var result: Value?
 
     init(_ value: Value) { result = value }
 
     init(computing work: @escaping @Sendable () -> Value) {
-        Thread { [self] in
+        DetachedThread.start { [self] in
             let value = work()
             condition.lock()
             result = value
             condition.broadcast()
             condition.unlock()
-        }.start()
+        }
     }
 
     var value: Value {

@@ -1,4 +1,5 @@
-import Foundation
+import Basics
+import Glibc
 
 /// The rows of a batch run: CSV (`path,label,confidence,` then the top-K label/probability pairs,
 /// then `error`) or JSON Lines (one object per file).
@@ -8,7 +9,7 @@ public enum PredictionFormat: Sendable {
 
     /// JSON Lines for `.jsonl`/`.ndjson`/`.json`, else CSV.
     public init(path: String) {
-        let ext = (path as NSString).pathExtension.lowercased()
+        let ext = Path.fileExtension(path).lowercased()
         self = ["jsonl", "ndjson", "json"].contains(ext) ? .jsonLines : .csv
     }
 
@@ -30,14 +31,14 @@ public enum PredictionFormat: Sendable {
             }
             return (fields + [""]).joined(separator: ",")
         case .jsonLines:
-            return Self.json(prediction.jsonObject(top: top, segments: segments, minimumConfidence: minimumConfidence))
+            return prediction.json(top: top, segments: segments, minimumConfidence: minimumConfidence).text
         }
     }
 
     public func errorRow(path: String, message: String, top: Int) -> String {
         switch self {
         case .csv: return ([Self.csvField(path), "", ""] + Array(repeating: "", count: 2 * max(top, 1)) + [Self.csvField(message)]).joined(separator: ",")
-        case .jsonLines: return Self.json(["path": path, "error": message])
+        case .jsonLines: return JSON.object(["path": .string(path), "error": .string(message)]).text
         }
     }
 
@@ -51,19 +52,19 @@ public enum PredictionFormat: Sendable {
                 // A withheld answer (empty label, a confidence) is done too; an error row has no confidence.
                 if fields.count >= 3, fields[0] != "path", Float(fields[2]) != nil { done.insert(fields[0]) }
             case .jsonLines:
-                guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-                      object["error"] == nil, let path = object["path"] as? String, object["label"] != nil else { continue }
+                guard let object = (try? JSON(parsing: line.utf8))?.object,
+                      object["error"] == nil, let path = object["path"]?.string, object["label"] != nil else { continue }
                 done.insert(path)
             }
         }
         return done
     }
 
-    static func number(_ p: Float) -> String { String(format: "%.6f", p) }
+    static func number(_ p: Float) -> String { String(cFormat: "%.6f", p) }
 
     static func csvField(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + text.replacing("\"", with: "\"\"") + "\""
     }
 
     static func parseCSV(_ line: String) -> [String] {
@@ -78,29 +79,25 @@ public enum PredictionFormat: Sendable {
         }
         return fields + [field]
     }
-
-    public static func json(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
 }
 
 extension Prediction {
     /// path, duration, label ("" below `minimumConfidence`), confidence, top [{label, probability}], and segments when asked.
-    public func jsonObject(top k: Int, segments: Bool = false, minimumConfidence: Float = 0) -> [String: Any] {
-        func rounded(_ x: Float) -> Double { (Double(x) * 1e6).rounded() / 1e6 }
-        var object: [String: Any] = [
-            "path": path, "duration": (duration * 1000).rounded() / 1000, "windows": windows.count,
-            "label": label(minimumConfidence: minimumConfidence), "confidence": rounded(confidence),
-            "top": top(k).map { ["label": $0.label, "probability": rounded($0.probability)] as [String: Any] },
+    public func json(top k: Int, segments: Bool = false, minimumConfidence: Float = 0) -> JSON {
+        func rounded(_ x: Float) -> JSON { .number((Double(x) * 1e6).rounded() / 1e6) }
+        func seconds(_ t: Double) -> JSON { .number((t * 1000).rounded() / 1000) }
+        var object: [String: JSON] = [
+            "path": .string(path), "duration": seconds(duration), "windows": .number(Double(windows.count)),
+            "label": .string(label(minimumConfidence: minimumConfidence)), "confidence": rounded(confidence),
+            "top": .array(top(k).map { ["label": .string($0.label), "probability": rounded($0.probability)] }),
         ]
         if segments {
-            object["segments"] = windows.map { window -> [String: Any] in
+            object["segments"] = .array(windows.map { window in
                 let best = Predictor.ranking(window.probabilities)[0]
-                return ["start": (window.start * 1000).rounded() / 1000, "end": (window.end * 1000).rounded() / 1000,
-                        "label": labels[best], "confidence": rounded(window.probabilities[best])]
-            }
+                return ["start": seconds(window.start), "end": seconds(window.end),
+                        "label": .string(labels[best]), "confidence": rounded(window.probabilities[best])]
+            })
         }
-        return object
+        return .object(object)
     }
 }

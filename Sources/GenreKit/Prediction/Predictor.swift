@@ -2,7 +2,7 @@ import Audio
 import Engine
 import Features
 import Files
-import Foundation
+import Glibc
 import Models
 
 /// One window's result: its time range in the file and its softmax probabilities.

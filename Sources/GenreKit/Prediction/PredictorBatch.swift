@@ -1,6 +1,7 @@
+import Basics
 import Dispatch
 import Engine
-import Foundation
+import Glibc
 import Synchronization
 
 /// Batch prediction over many files: which files, in parallel, and the result rows
@@ -18,7 +19,7 @@ extension Predictor {
     public func predictAll(_ files: [String], workers: Int, isCancelled: () -> Bool = { false },
                            _ report: (_ index: Int, _ result: Result<Prediction, Error>) -> Void) {
         let next = Atomic<Int>(0)
-        let lock = NSLock()
+        let lock = Lock()
         withoutActuallyEscaping(isCancelled) { isCancelled in
         withoutActuallyEscaping(report) { report in
             let shared = UncheckedSendable(report)

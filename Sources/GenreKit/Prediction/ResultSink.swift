@@ -1,5 +1,6 @@
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Where `genre predict` writes its rows: stdout, or a file — truncated, or appended to when
 /// resuming (`--skip-done`) — with the CSV header when the file starts empty. Every row is

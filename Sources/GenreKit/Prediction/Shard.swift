@@ -1,4 +1,5 @@
-import Foundation
+import Basics
+import Glibc
 
 /// One of N disjoint parts of a batch run, for cluster schedulers (Slurm job arrays, Kubernetes
 /// Indexed Jobs, GNU parallel, Spark): shard I of N keeps the files whose key — the path
@@ -63,11 +64,11 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
     /// `--shard-count` that disagrees with the count in use is a `ShardError`.
     public static func resolve(flag: String?, countFlag: String?, environment: [String: String]) throws -> Selection? {
         func variable(_ name: String) -> String? {
-            guard let value = environment[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
+            guard let value = environment[name]?.trimmingWhitespace(), !value.isEmpty else { return nil }
             return value
         }
         func number(_ text: String, _ what: String) throws -> Int {
-            guard let value = Int(text.trimmingCharacters(in: .whitespaces)), value >= 0 else {
+            guard let value = Int(text.trimmingWhitespace()), value >= 0 else {
                 throw ShardError("\(what) must be a whole number, got '\(text)'")
             }
             return value
@@ -148,7 +149,7 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
 
     /// `template` with every `{shard}` replaced by the shard's index (0 for an unsharded run).
     public static func expand(_ template: String, shard: Shard?) -> String {
-        template.replacingOccurrences(of: "{shard}", with: String(shard?.index ?? 0))
+        template.replacing("{shard}", with: String(shard?.index ?? 0))
     }
 }
 

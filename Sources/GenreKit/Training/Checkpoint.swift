@@ -1,7 +1,9 @@
+import Basics
 import Engine
 import Features
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 import Models
 import SafeTensors
 
@@ -75,13 +77,13 @@ public enum Checkpoint {
         guard let format = file.metadata["format"] else { throw fail("not a genre checkpoint (no format in its metadata)") }
         guard format == Self.format else { throw fail("checkpoint format '\(format)' is not \(Self.format)") }
         func object(_ key: String) throws -> JSONObject {
-            guard let text = file.metadata[key], let json = try? JSONSerialization.jsonObject(with: Data(text.utf8)) else {
+            guard let text = file.metadata[key], let json = try? JSON(parsing: text.utf8) else {
                 throw fail("metadata '\(key)' is missing or not JSON")
             }
             do { return try JSONObject(json, path: key) } catch let error as ConfigError { throw fail(error.description) }
         }
         do {
-            guard let text = file.metadata["labels"], let labels = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String],
+            guard let text = file.metadata["labels"], let labels = (try? JSON(parsing: text.utf8))?.strings,
                   !labels.isEmpty else { throw fail("metadata 'labels' is missing or not a JSON array of names") }
             var model = try object("model")
             guard let archName = try model.string("arch"), let arch = ModelSpec.Architecture(rawValue: archName) else {
@@ -218,26 +220,25 @@ public enum Checkpoint {
     }
 
     static func metadata(_ info: CheckpointInfo) -> [String: String] {
-        var model: [String: Any] = ["arch": info.spec.arch.rawValue, "width": info.spec.width, "in_channels": info.spec.inChannels,
-                                    "classes": info.spec.classes, "dropout": info.spec.dropout]
-        if info.spec.arch == .shufflenetV1 { model["groups"] = info.spec.groups }
+        func number(_ value: some BinaryInteger) -> JSON { .number(Double(value)) }
+        var model: [String: JSON] = ["arch": .string(info.spec.arch.rawValue), "width": .number(info.spec.width),
+                                     "in_channels": number(info.spec.inChannels), "classes": number(info.spec.classes),
+                                     "dropout": .number(info.spec.dropout)]
+        if info.spec.arch == .shufflenetV1 { model["groups"] = number(info.spec.groups) }
         let f = info.features
-        let features: [String: Any] = [
-            "sample_rate": f.sampleRate, "n_fft": f.nFFT, "hop_length": f.hopLength, "n_mels": f.nMels, "fmin": f.fmin,
-            "fmax": f.fmax ?? Double(f.sampleRate) / 2, "top_db": Double(f.topDB),
-            "segment_seconds": info.windowing.segmentSeconds, "segment_hop_seconds": info.windowing.segmentHopSeconds,
-            "mean": Double(info.mean), "std": Double(info.std),
+        let features: [String: JSON] = [
+            "sample_rate": number(f.sampleRate), "n_fft": number(f.nFFT), "hop_length": number(f.hopLength),
+            "n_mels": number(f.nMels), "fmin": .number(f.fmin), "fmax": .number(f.fmax ?? Double(f.sampleRate) / 2),
+            "top_db": .number(Double(f.topDB)),
+            "segment_seconds": .number(info.windowing.segmentSeconds), "segment_hop_seconds": .number(info.windowing.segmentHopSeconds),
+            "mean": .number(Double(info.mean)), "std": .number(Double(info.std)),
         ]
+        // Compact JSON with sorted keys, so the same checkpoint always has the same bytes.
         var metadata = info.extra
         metadata["format"] = format
-        metadata["labels"] = json(info.labels)
-        metadata["model"] = json(model)
-        metadata["features"] = json(features)
+        metadata["labels"] = JSON.array(info.labels.map(JSON.string)).text
+        metadata["model"] = JSON.object(model).text
+        metadata["features"] = JSON.object(features).text
         return metadata
-    }
-
-    /// Compact JSON with sorted keys, so the same checkpoint always has the same bytes.
-    static func json(_ value: Any) -> String {
-        String(decoding: try! JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
 }

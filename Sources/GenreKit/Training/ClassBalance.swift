@@ -1,5 +1,6 @@
+import Basics
 import Engine
-import Foundation
+import Glibc
 
 /// Answers to class imbalance: loss weights (`training.class_weights`), a sampler that draws
 /// rare classes as often as common ones (`training.sampler`), and a warning about classes with
@@ -40,7 +41,7 @@ public enum ClassBalance {
         let median = sorted.count % 2 == 1 ? Double(sorted[sorted.count / 2]) : Double(sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
         return counts.indices.filter { Double(counts[$0]) < median / 5 }.map {
             "warning: label '\(labels[$0])' has \(counts[$0]) \(split) file\(counts[$0] == 1 ? "" : "s"), under a fifth of the median "
-                + "(\(String(format: "%g", median))); consider \"class_weights\": \"balanced\" or \"sampler\": \"balanced\""
+                + "(\(String(cFormat: "%g", median))); consider \"class_weights\": \"balanced\" or \"sampler\": \"balanced\""
         }
     }
 }

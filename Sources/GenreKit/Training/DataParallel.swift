@@ -1,5 +1,5 @@
 import Engine
-import Foundation
+import Glibc
 import Models
 
 /// The processes of one data-parallel job (the ranks `mpirun` starts), as training sees them:

@@ -1,6 +1,6 @@
 import Engine
 import Files
-import Foundation
+import Glibc
 import Models
 import SafeTensors
 

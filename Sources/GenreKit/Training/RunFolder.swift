@@ -1,5 +1,7 @@
+import Basics
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 import SafeTensors
 
 /// The files of one training run (a config's `output` folder): the one place their names live.
@@ -79,8 +81,8 @@ public struct RunFolder: Sendable, Equatable {
 
     /// As `lock`, but only when the folder exists already (nothing is created); nil otherwise.
     public func lockIfPresent() throws -> RunLock? {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory else { return nil }
         return try RunLock(path: lockFile, folder: path)
     }
 
@@ -89,7 +91,7 @@ public struct RunFolder: Sendable, Equatable {
         let manager = FileManager.default
         let names = (try? manager.contentsOfDirectory(atPath: runs)) ?? []
         let candidates = names.compactMap { name -> (String, Date)? in
-            let folder = RunFolder((runs as NSString).appendingPathComponent(name))
+            let folder = RunFolder(Path.join(runs, name))
             guard manager.fileExists(atPath: folder.best),
                   let modified = (try? manager.attributesOfItem(atPath: folder.path))?[.modificationDate] as? Date else { return nil }
             return (folder.best, modified)
@@ -97,7 +99,7 @@ public struct RunFolder: Sendable, Equatable {
         return candidates.max { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }?.0
     }
 
-    private func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    private func file(_ name: String) -> String { Path.join(path, name) }
 }
 
 /// An exclusive flock on a run folder's lock file, held while this object lives (and dropped by
@@ -117,7 +119,7 @@ public final class RunLock {
             let n = pread(fd, &buffer, buffer.count, 0)
             close(fd)
             guard busy else { throw FileError(path: path, problem: "cannot lock (\(reason))") }
-            let owner = Int(String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+            let owner = Int(String(decoding: buffer.prefix(max(n, 0)), as: UTF8.self).trimmingWhitespace())
             throw FileError(path: folder, problem: "in use by another 'genre train'\(owner.map { " (process \($0))" } ?? ""); "
                 + "wait for it to finish or stop it, then --resume")
         }

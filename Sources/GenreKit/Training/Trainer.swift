@@ -1,6 +1,8 @@
+import Basics
 import Engine
 import Files
-import Foundation
+import FoundationEssentials
+import Glibc
 import Models
 import SafeTensors
 
@@ -27,7 +29,7 @@ public struct EpochRecord: Sendable {
         ]
         return "{" + fields.map { key, value in
             let text = switch value {
-            case let v as Double: String(format: "%.6g", v)
+            case let v as Double: String(cFormat: "%.6g", v)
             case let v as Bool: v ? "true" : "false"
             default: "\(value)"
             }
@@ -257,7 +259,7 @@ public final class Trainer {
         CheckpointInfo(spec: network.spec, labels: data.labels, features: config.features, windowing: config.windowing,
                        mean: data.mean, std: data.std,
                        extra: ["epoch": "\(epoch)", "batch": "\(batch)", "best_epoch": "\(bestEpoch)",
-                               "val_accuracy": String(format: "%.6f", bestAccuracy)])
+                               "val_accuracy": String(cFormat: "%.6f", bestAccuracy)])
     }
 
     /// `last.safetensors` and `last.state.safetensors`, both marked with the same position, as a

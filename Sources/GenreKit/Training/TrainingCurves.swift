@@ -1,4 +1,6 @@
-import Foundation
+import Basics
+import FoundationEssentials
+import Glibc
 
 /// `curves.png` beside `metrics.jsonl`: training loss, validation accuracy and macro F1, and the
 /// learning rate per epoch, redrawn from the metrics file after every epoch.
@@ -20,9 +22,8 @@ public enum TrainingCurves {
     /// The epochs of a `metrics.jsonl` text (lines that do not parse are skipped).
     public static func points(metrics text: String) -> [Point] {
         text.split(separator: "\n").compactMap { line in
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-                  let epoch = (object["epoch"] as? NSNumber)?.intValue else { return nil }
-            func number(_ key: String) -> Double { (object[key] as? NSNumber)?.doubleValue ?? .nan }
+            guard let object = (try? JSON(parsing: line.utf8))?.object, let epoch = object["epoch"]?.integer else { return nil }
+            func number(_ key: String) -> Double { object[key]?.number ?? .nan }
             return Point(epoch: epoch, trainLoss: number("train_loss"), validationAccuracy: number("val_accuracy"),
                          validationMacroF1: number("val_macro_f1"), learningRate: number("lr"))
         }

@@ -1,7 +1,9 @@
+import Basics
 import ArgumentParser
 import Distributed
 import Engine
-import Foundation
+import FoundationEssentials
+import Glibc
 import GenreKit
 import Models
 
@@ -55,7 +57,7 @@ struct BenchAllreduce: ParsableCommand {
         let transport = mpi == nil ? "1 process, no MPI: packing into buckets only"
             : "\(group.size) processes on \(group.size / group.localSize == 1 ? "one machine" : "\(group.size / group.localSize) machines") (\(MPIGroup.libraryVersion))"
         say("gradient allreduce, float32, \(transport); median of \(steps)")
-        say("model".padding(toLength: 16, withPad: " ", startingAt: 0) + "parameters        MB  buckets  allreduce ms")
+        say("model".padded(to: 16) + "parameters        MB  buckets  allreduce ms")
         var rows: [(ModelSpec.Architecture, Int, Int, Double)] = []
         for arch in archs {
             let network = Network(ModelSpec(arch: arch, width: 1, inChannels: 1, classes: 10), seed: 0)
@@ -79,8 +81,8 @@ struct BenchAllreduce: ParsableCommand {
             var median = [BenchTiming.median(times)]
             median.withUnsafeMutableBufferPointer { group.maximum($0) }
             rows.append((arch, elements, buckets, median[0]))
-            say(arch.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
-                + String(format: "%10d  %8.1f  %7d  %12.2f", elements, Double(elements * 4) / 1e6, buckets, median[0] * 1e3))
+            say(arch.rawValue.padded(to: 16)
+                + String(cFormat: "%10d  %8.1f  %7d  %12.2f", elements, Double(elements * 4) / 1e6, buckets, median[0] * 1e3))
         }
         guard computeSteps > 0 else { return }
 
@@ -100,15 +102,15 @@ struct BenchAllreduce: ParsableCommand {
         for (i, (arch, elements, buckets, _)) in rows.enumerated() {
             let compute = computes[i]
             say("")
-            say("\(arch.rawValue): compute \(String(format: "%.0f", compute * 1e3)) ms, \(String(format: "%.1f", Double(elements * 4) / 1e6)) MB of gradients")
+            say("\(arch.rawValue): compute \(String(cFormat: "%.0f", compute * 1e3)) ms, \(String(cFormat: "%.1f", Double(elements * 4) / 1e6)) MB of gradients")
             say("   N  compute/N ms |  10 Gb/s: allreduce ms  step ms  speedup |  25 Gb/s: allreduce ms  step ms  speedup")
             var n = 2
             while n <= machines {
-                var line = String(format: "%4d  %11.1f", n, compute / Double(n) * 1e3)
+                var line = String(cFormat: "%4d  %11.1f", n, compute / Double(n) * 1e3)
                 for gigabits in [10.0, 25.0] {
                     let allreduce = ringAllreduce(bytes: Double(elements * 4), machines: n, bitsPerSecond: gigabits * 1e9, buckets: buckets)
                     let step = compute / Double(n) + allreduce
-                    line += String(format: " | %21.1f  %7.1f  %7.1f", allreduce * 1e3, step * 1e3, compute / step)
+                    line += String(cFormat: " | %21.1f  %7.1f  %7.1f", allreduce * 1e3, step * 1e3, compute / step)
                 }
                 say(line)
                 n *= 2

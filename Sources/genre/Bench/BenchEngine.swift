@@ -1,3 +1,4 @@
+import Basics
 import ArgumentParser
 import Dispatch
 import Engine
@@ -54,7 +55,7 @@ struct BenchEngine: ParsableCommand {
     }
 
     private func report(_ label: String, flops: Double, seconds: Double) {
-        BenchTiming.row(label, String(format: "%9.2f ms %8.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9))
+        BenchTiming.row(label, String(cFormat: "%9.2f ms %8.1f GFLOP/s", seconds * 1e3, flops / seconds / 1e9))
     }
 
     /// The fastest of `repeats` runs after a warm-up.

@@ -1,7 +1,10 @@
+import Basics
 import ArgumentParser
 import Audio
 import Features
-import Foundation
+import FoundationEssentials
+import Dispatch
+import Glibc
 
 struct BenchFeatures: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,7 +46,7 @@ struct BenchFeatures: ParsableCommand {
             var spectrogram = Spectrogram(nMels: 0, frames: 0, values: [])
             let elapsed = try BenchTiming.seconds { spectrogram = try logMel.compute(path: long) }
             report("decode + resample + log-mel, 60 min 44.1 kHz stereo WAV (\(spectrogram.frames) frames)", seconds: elapsed, audio: 3600)
-            print(String(format: "peak resident memory: %.0f MB", PeakMemory.megabytes()))
+            print(String(cFormat: "peak resident memory: %.0f MB", PeakMemory.megabytes()))
 
             let longAAC = folder.appendingPathComponent("hour.m4a").path
             if try encodeAAC(long, to: longAAC) {
@@ -52,7 +55,7 @@ struct BenchFeatures: ParsableCommand {
                 let spectrogram = try logMel.compute(path: longAAC)
                 let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
                 report("decode + resample + log-mel, 60 min 44.1 kHz stereo AAC (\(spectrogram.frames) frames)", seconds: elapsed, audio: 3600)
-                print(String(format: "peak resident memory: %.0f MB", PeakMemory.megabytes()))
+                print(String(cFormat: "peak resident memory: %.0f MB", PeakMemory.megabytes()))
             }
         }
     }
@@ -64,17 +67,18 @@ struct BenchFeatures: ParsableCommand {
             print("AAC rows skipped: the ffmpeg command-line tool, which writes the AAC file, is not installed (make deps)")
             return false
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ffmpeg)
-        process.arguments = ["-nostdin", "-v", "error", "-y", "-i", wav, "-c:a", "aac", "-b:a", "192k", target]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw fail("ffmpeg could not write \(target)") }
+        let arguments: [String] = [ffmpeg, "-nostdin", "-v", "error", "-y", "-i", wav, "-c:a", "aac", "-b:a", "192k", target]
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var (pid, status) = (pid_t(), Int32(0))
+        guard posix_spawn(&pid, ffmpeg, nil, nil, argv, environ) == 0 else { throw fail("cannot start \(ffmpeg)") }
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else { throw fail("ffmpeg could not write \(target)") }
         return true
     }
 
     private func report(_ label: String, seconds: Double, audio: Double) {
-        BenchTiming.row(label, width: 66, String(format: "%9.2f ms %8.0f× realtime", seconds * 1e3, audio / seconds))
+        BenchTiming.row(label, width: 66, String(cFormat: "%9.2f ms %8.0f× realtime", seconds * 1e3, audio / seconds))
     }
 
     private func median(_ n: Int, _ body: () throws -> Void) rethrows -> Double {

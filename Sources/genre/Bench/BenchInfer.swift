@@ -1,6 +1,7 @@
+import Basics
 import ArgumentParser
 import Engine
-import Foundation
+import Glibc
 import Models
 
 struct BenchInfer: ParsableCommand {
@@ -58,10 +59,10 @@ struct BenchInfer: ParsableCommand {
             print("inference \(options.description), \(BenchNetworkOptions.machine(threads: threads)), "
                 + "median of \(steps) batches and \(singleSteps) single windows after warm-up")
             let share = { (rate: Double) in GemmCeiling.describe(fraction: rate / ceiling, ceiling: ceiling, threads: threads) }
-            print(String(format: "batch %d: %.1f samples/s  %.2f ms/step  %.1f GFLOP/s, ", options.batch, samples, batchSeconds * 1e3, gflops)
+            print(String(cFormat: "batch %d: %.1f samples/s  %.2f ms/step  %.1f GFLOP/s, ", options.batch, samples, batchSeconds * 1e3, gflops)
                 + share(gflops))
-            print(String(format: "1 window: %.2f ms  %.1f GFLOP/s, ", singleSeconds * 1e3, singleGflops) + share(singleGflops))
-            print(String(format: "peak resident memory %.0f MB", memory))
+            print(String(cFormat: "1 window: %.2f ms  %.1f GFLOP/s, ", singleSeconds * 1e3, singleGflops) + share(singleGflops))
+            print(String(cFormat: "peak resident memory %.0f MB", memory))
         }
         if !checksum.isFinite { throw fail("inference produced non-finite logits") }
     }

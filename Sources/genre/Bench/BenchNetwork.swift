@@ -1,7 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Engine
-import Foundation
+import Glibc
 import Models
 
 /// The network, input and timing options `genre bench train` and `genre bench infer` share.

@@ -1,7 +1,9 @@
+import Basics
 import ArgumentParser
 import Audio
 import Features
-import Foundation
+import FoundationEssentials
+import Glibc
 import GenreKit
 import Models
 
@@ -42,25 +44,25 @@ struct BenchPredict: ParsableCommand {
             return times.sorted()[runs / 2]
         }
         report("genre --version, new process",
-               String(format: "%7.1f ms wall (median of %d; target ≤ 5 ms)", try median(["--version"]) * 1e3, runs))
+               String(cFormat: "%7.1f ms wall (median of %d; target ≤ 5 ms)", try median(["--version"]) * 1e3, runs))
         report("genre features of the 30 s clip, new process",
-               String(format: "%7.1f ms wall (median of %d; target ≤ 15 ms)", try median(["features", clip, "-o", file("clip.npy")]) * 1e3, runs))
+               String(cFormat: "%7.1f ms wall (median of %d; target ≤ 15 ms)", try median(["features", clip, "-o", file("clip.npy")]) * 1e3, runs))
         report("30 s clip, new process, MobileNetV2 α=1 (start, load, decode, features, forward, print)",
-               String(format: "%7.3f s wall (median of %d; target ≤ 0.1 s)", try median(["predict", clip, "--checkpoint", checkpoint]), runs))
+               String(cFormat: "%7.3f s wall (median of %d; target ≤ 0.1 s)", try median(["predict", clip, "--checkpoint", checkpoint]), runs))
 
         let music = file("music")
         try FileManager.default.createDirectory(atPath: music, withIntermediateDirectories: true)
-        for i in 0..<max(1, clips) { try FileManager.default.copyItem(atPath: clip, toPath: music + String(format: "/clip%03d.wav", i)) }
+        for i in 0..<max(1, clips) { try FileManager.default.copyItem(atPath: clip, toPath: music + String(cFormat: "/clip%03d.wav", i)) }
         let threads = ProcessInfo.processInfo.activeProcessorCount
         let batch = try spawn(["predict", music, "--checkpoint", checkpoint, "--out", file("results.csv")])
-        report("folder of \(clips) 30 s clips, \(threads) threads", String(format: "%7.1f files/s (%.1f s)", Double(clips) / batch.seconds, batch.seconds))
+        report("folder of \(clips) 30 s clips, \(threads) threads", String(cFormat: "%7.1f files/s (%.1f s)", Double(clips) / batch.seconds, batch.seconds))
 
         if hour {
             let long = file("hour.wav")
             try BenchSignal.writeLongWAV(path: long, minutes: 60)
             let run = try spawn(["predict", long, "--checkpoint", checkpoint])
-            report("60 min 44.1 kHz stereo WAV, streamed (\(String(format: "%.1f s", run.seconds)))",
-                   String(format: "%7.0f MB peak resident memory (target < 300 MB)", run.peakMegabytes))
+            report("60 min 44.1 kHz stereo WAV, streamed (\(String(cFormat: "%.1f s", run.seconds)))",
+                   String(cFormat: "%7.0f MB peak resident memory (target < 300 MB)", run.peakMegabytes))
         }
     }
 

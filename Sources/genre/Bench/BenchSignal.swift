@@ -1,5 +1,5 @@
 import Audio
-import Foundation
+import Glibc
 
 /// Deterministic music-like test signals for the benchmarks: a few decaying tones and noise.
 enum BenchSignal {

@@ -1,5 +1,6 @@
+import Basics
 import Dispatch
-import Foundation
+import Glibc
 
 /// The one timing helper, row printer and JSON writer of the bench commands.
 enum BenchTiming {
@@ -24,7 +25,7 @@ enum BenchTiming {
 
     /// One text row: the label padded to `width`, then the figures.
     static func row(_ label: String, width: Int = 72, _ figures: String) {
-        print(label.padding(toLength: max(label.count, width), withPad: " ", startingAt: 0) + " " + figures)
+        print(label.padded(to: max(label.count, width)) + " " + figures)
     }
 
     /// One JSON object on one line, keys in the given order.
@@ -32,9 +33,9 @@ enum BenchTiming {
         let body = fields.map { key, value -> String in
             let text: String
             switch value {
-            case let string as String: text = "\"" + string.replacingOccurrences(of: "\\", with: "\\\\")
-                .replacingOccurrences(of: "\"", with: "\\\"") + "\""
-            case let double as Double: text = double.isFinite ? String(format: "%.4f", double) : "null"
+            case let string as String: text = "\"" + string.replacing("\\", with: "\\\\")
+                .replacing("\"", with: "\\\"") + "\""
+            case let double as Double: text = double.isFinite ? String(cFormat: "%.4f", double) : "null"
             default: text = "\(value)"
             }
             return "\"\(key)\": \(text)"

@@ -1,6 +1,7 @@
+import Basics
 import ArgumentParser
 import Engine
-import Foundation
+import Glibc
 import Models
 
 struct BenchTrain: ParsableCommand {
@@ -56,9 +57,9 @@ struct BenchTrain: ParsableCommand {
         } else {
             print("training \(options.description), batch \(options.batch), \(BenchNetworkOptions.machine(threads: threads)), "
                 + "SGD momentum 0.9, median of \(steps) steps after \(options.warmup) warm-up")
-            print(String(format: "%.1f samples/s  %.1f ms/step  %.1f GFLOP/s, ", samples, seconds * 1e3, gflops)
+            print(String(cFormat: "%.1f samples/s  %.1f ms/step  %.1f GFLOP/s, ", samples, seconds * 1e3, gflops)
                 + GemmCeiling.describe(fraction: gflops / ceiling, ceiling: ceiling, threads: threads)
-                + String(format: "  peak resident memory %.0f MB  (last loss %.3f)", memory, lastLoss))
+                + String(cFormat: "  peak resident memory %.0f MB  (last loss %.3f)", memory, lastLoss))
         }
     }
 }

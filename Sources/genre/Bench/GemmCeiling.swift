@@ -1,3 +1,4 @@
+import Basics
 import Engine
 
 /// The engine's GEMM at 1024×1024×1024, timed as `genre bench engine` times it (the fastest of a
@@ -36,6 +37,6 @@ enum GemmCeiling {
 
     /// "31 % of the 2-thread GEMM ceiling (452.0 GFLOP/s)".
     static func describe(fraction: Double, ceiling: Double, threads: Int) -> String {
-        String(format: "%.0f %% of the %d-thread GEMM ceiling (%.1f GFLOP/s)", fraction * 100, threads, ceiling)
+        String(cFormat: "%.0f %% of the %d-thread GEMM ceiling (%.1f GFLOP/s)", fraction * 100, threads, ceiling)
     }
 }

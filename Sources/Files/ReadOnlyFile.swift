@@ -1,0 +1,41 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An open file read at any offset (`pread`), closed when the last reference goes.
+public final class ReadOnlyFile: @unchecked Sendable {
+    private let fd: Int32
+    /// The size when it was opened.
+    public let size: UInt64
+
+    /// Nil when the file cannot be opened or is not a regular file; `errno` says why.
+    public init?(path: String) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            close(fd)
+            return nil
+        }
+        (self.fd, size) = (fd, UInt64(max(0, st.st_size)))
+    }
+
+    deinit { close(fd) }
+
+    /// Up to `count` bytes from `offset` (fewer at the end of the file); nil on a read error.
+    public func read(at offset: UInt64, count: Int) -> [UInt8]? {
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: max(0, count)) { buffer, filled in
+            while filled < count {
+                let n = pread(fd, buffer.baseAddress! + filled, count - filled, off_t(offset) + off_t(filled))
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else {
+                    failed = n < 0
+                    break
+                }
+                filled += n
+            }
+        }
+        return failed ? nil : bytes
+    }
+}
