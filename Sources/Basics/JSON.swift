@@ -17,7 +17,7 @@ public enum JSON: Equatable, Sendable {
     }
 
     /// Compact JSON with the keys sorted and `/` left as it is, so the same value always has
-    /// the same bytes.
+    /// the same bytes; a NaN or infinite number is written as null.
     public var text: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -63,6 +63,7 @@ extension JSON: Encodable {
         switch self {
         case .null: try container.encodeNil()
         case .bool(let v): try container.encode(v)
+        case .number(let v) where !v.isFinite: try container.encodeNil()  // JSON has no NaN or infinity
         case .number(let v): try container.encode(v)
         case .string(let v): try container.encode(v)
         case .array(let v): try container.encode(v)

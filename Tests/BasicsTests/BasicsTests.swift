@@ -45,6 +45,7 @@ final class BasicsTests: XCTestCase {
         let value: JSON = ["zeta": [1, 0.5, "a/b"], "alpha": ["y": nil, "x": true], "n": 1e-7]
         XCTAssertEqual(value.text, #"{"alpha":{"x":true,"y":null},"n":1e-07,"zeta":[1,0.5,"a/b"]}"#)
         XCTAssertEqual(try JSON(parsing: value.text.utf8), value)
+        XCTAssertEqual(JSON.array([.number(.nan), .number(-.infinity), 2.5]).text, "[null,null,2.5]")
     }
 
     func testPathsAsNSStringHasThem() {
