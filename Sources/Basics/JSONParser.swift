@@ -72,45 +72,43 @@ struct JSONParser {
 
     /// `[` value (`,` value)* `,`? `]`, at the `[`.
     private mutating func array() throws -> JSON {
-        index += 1
         var elements: [JSON] = []
-        while true {
-            skipWhitespace()
-            if next == UInt8(ascii: "]") {
-                index += 1
-                return .array(elements)
-            }
-            elements.append(try value())
-            skipWhitespace()
-            switch next {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"): continue
-            default: throw fail("expected , or ] in an array")
-            }
-        }
+        try members(closedBy: "]", in: "an array") { elements.append(try $0.value()) }
+        return .array(elements)
     }
 
     /// `{` string `:` value (`,` …)* `,`? `}`, at the `{`.
     private mutating func object() throws -> JSON {
-        index += 1
         var members: [String: JSON] = [:]
+        try self.members(closedBy: "}", in: "an object") { parser in
+            guard parser.next == UInt8(ascii: "\"") else { throw parser.fail("expected a key in an object") }
+            let key = try parser.string()
+            parser.skipWhitespace()
+            guard parser.next == UInt8(ascii: ":") else { throw parser.fail("expected : after a key") }
+            parser.index += 1
+            members[key] = try parser.value()
+        }
+        return .object(members)
+    }
+
+    /// Comma-separated members up to `close` (a trailing comma taken too), from the opening
+    /// bracket; `member` reads one, starting at its first character.
+    private mutating func members(closedBy close: Unicode.Scalar, in container: String,
+                                  _ member: (inout JSONParser) throws -> Void) throws {
+        let close = UInt8(ascii: close)
+        index += 1
         while true {
             skipWhitespace()
-            if next == UInt8(ascii: "}") {
+            if next == close {
                 index += 1
-                return .object(members)
+                return
             }
-            guard next == UInt8(ascii: "\"") else { throw fail("expected a key in an object") }
-            let key = try string()
+            try member(&self)
             skipWhitespace()
-            guard next == UInt8(ascii: ":") else { throw fail("expected : after a key") }
-            index += 1
-            members[key] = try value()
-            skipWhitespace()
-            switch next {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): continue
-            default: throw fail("expected , or } in an object")
+            if next == UInt8(ascii: ",") {
+                index += 1
+            } else if next != close {
+                throw fail("expected , or \(Character(Unicode.Scalar(close))) in \(container)")
             }
         }
     }
