@@ -19,6 +19,8 @@ let package = Package(
         // For the fuzz targets in Fuzz/ (a separate package built with libFuzzer and ASan).
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Basics", targets: ["Basics"]),
+        // genre's TagLib plugin, loaded by `genre tag` from beside the executable.
+        .library(name: "GenreTagLib", type: .dynamic, targets: ["CTagLib"]),
         .library(name: "GenreKit", targets: ["GenreKit"]),
     ],
     dependencies: [
@@ -42,10 +44,11 @@ let package = Package(
         .target(name: "Files"),
         .target(name: "Randomness"),
         .target(name: "SafeTensors", dependencies: ["Basics", "Files"]),
-        // libsndfile, libsoxr and FFmpeg (their -dev packages: headers in the default include path)
-        // through C APIs that load each with dlopen when a file first needs it, not at start-up.
-        .target(name: "CAudioLibraries"),
-        .target(name: "Audio", dependencies: ["Basics", "Files", "CAudioLibraries"], swiftSettings: fast),
+        // libsndfile, libsoxr, FFmpeg (their -dev packages: headers in the default include path)
+        // and genre's TagLib plugin through C APIs that load each with dlopen when a file first
+        // needs it, not at start-up.
+        .target(name: "CLoadedLibraries"),
+        .target(name: "Audio", dependencies: ["Basics", "Files", "CLoadedLibraries"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Basics", "Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
@@ -58,8 +61,12 @@ let package = Package(
         .target(name: "Synth", dependencies: ["Basics", "Randomness", "Audio"], swiftSettings: fast),
         // Genre tags through TagLib: a C API over its C++ classes, and the Swift side (fields per
         // format, safe rewrites, the undo journal).
-        .target(name: "CTagLib", dependencies: ["TagLibSystem"]),
-        .target(name: "Tags", dependencies: ["Basics", "CTagLib", "Files"]),
+        // The C API is built as its own shared library, the GenreTagLib product, which Tags loads
+        // on first use (CLoadedLibraries/include/TagLib.h).
+        // Linked --as-needed: the Swift driver names the Swift runtime for every library it links,
+        // and this one, loaded into a process with its own (static) runtime, must not bring another.
+        .target(name: "CTagLib", dependencies: ["TagLibSystem"], linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-stdlib", "-no-stdlib-rpath"])]),
+        .target(name: "Tags", dependencies: ["Basics", "CLoadedLibraries", "Files"]),
         // Data-parallel training under mpirun: a C API over the few MPI calls it needs (MPI's
         // handles are macros; libmpi is loaded with dlopen under a launcher only), and the process
         // group GenreKit's trainer and Engine's batch norm use.

@@ -1,4 +1,4 @@
-internal import CAudioLibraries
+internal import CLoadedLibraries
 import Files
 import FoundationEssentials
 import Glibc

@@ -1,4 +1,4 @@
-internal import CAudioLibraries
+internal import CLoadedLibraries
 import Basics
 import Glibc
 import Files

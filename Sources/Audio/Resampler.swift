@@ -1,4 +1,4 @@
-internal import CAudioLibraries
+internal import CLoadedLibraries
 
 /// Streaming mono resampler on libsoxr at its "HQ" recipe, as librosa's default `soxr_hq`.
 /// The soxr handle is freed in `deinit`.

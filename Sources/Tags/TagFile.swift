@@ -1,4 +1,4 @@
-import CTagLib
+import CLoadedLibraries
 import Files
 import Glibc
 
@@ -42,24 +42,35 @@ public final class TagFile {
             throw FileError(path: path, problem: info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "not a regular file")
         }
         guard access(path, R_OK) == 0 else { throw FileError(path: path, problem: "permission denied") }
-        guard let handle = ctaglib_open(path, typePath) else {
+        do { try Self.loadTagLib() } catch { throw FileError(path: path, problem: String(describing: error)) }
+        guard let handle = genre_ctaglib_open(path, typePath) else {
             throw FileError(path: path, problem: "not an audio file whose tags TagLib can write")
         }
-        guard let format = TagFormat(ctaglib_file_format(handle)) else {
-            ctaglib_close(handle)
+        guard let format = TagFormat(genre_ctaglib_file_format(handle)) else {
+            genre_ctaglib_close(handle)
             throw FileError(path: path, problem: "not an audio file whose tags TagLib can write")
         }
         (self.handle, self.path, self.format) = (handle, path, format)
     }
 
-    deinit { ctaglib_close(handle) }
+    deinit { genre_ctaglib_close(handle) }
+
+    /// Loads genre's TagLib plugin, libGenreTagLib.so, from beside the executable (or the
+    /// library search path) the first time; the error says where it looked and why it failed.
+    public static func loadTagLib() throws {
+        guard genre_ctaglib_load() == 0 else { throw TagLibUnavailable(description: String(cString: genre_ctaglib_load_error())) }
+    }
+
+    public struct TagLibUnavailable: Error, CustomStringConvertible {
+        public let description: String
+    }
 
     /// The values of field `key`, or nil when the file has no such field.
     public func get(_ key: String) -> [String]? {
         var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
-        let count = ctaglib_get(handle, key, &values)
+        let count = genre_ctaglib_get(handle, key, &values)
         guard count >= 0 else { return nil }
-        defer { ctaglib_free_strings(values, count) }
+        defer { genre_ctaglib_free_strings(values, count) }
         return (0..<Int(count)).map { String(cString: values![$0]!) }
     }
 
@@ -67,26 +78,26 @@ public final class TagFile {
     public func set(_ key: String, _ values: [String]?) throws {
         let status: Int32
         if let values, values.isEmpty {
-            status = ctaglib_set(handle, key, nil, 0)
+            status = genre_ctaglib_set(handle, key, nil, 0)
         } else if let values {
             var copies = values.map { strdup($0) }
             defer { copies.forEach { free($0) } }
             status = copies.withUnsafeMutableBufferPointer { buffer in
                 buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(buffer.count, 1)) {
-                    ctaglib_set(handle, key, $0, Int32(values.count))
+                    genre_ctaglib_set(handle, key, $0, Int32(values.count))
                 }
             }
         } else {
-            status = ctaglib_set(handle, key, nil, -1)
+            status = genre_ctaglib_set(handle, key, nil, -1)
         }
         guard status == 0 else { throw FileError(path: path, problem: "\(format.rawValue) files have no field \(key)") }
     }
 
     /// Whether the file has a tag of `kind` ("ID3v1" in MP3, "INFO" in WAV).
-    public func hasTag(_ kind: String) -> Bool { ctaglib_has_tag(handle, kind) != 0 }
+    public func hasTag(_ kind: String) -> Bool { genre_ctaglib_has_tag(handle, kind) != 0 }
 
     /// Writes the changed tags into the file.
     public func save() throws {
-        guard ctaglib_save(handle) == 0 else { throw FileError(path: path, problem: "TagLib could not save the tags") }
+        guard genre_ctaglib_save(handle) == 0 else { throw FileError(path: path, problem: "TagLib could not save the tags") }
     }
 }

@@ -59,6 +59,8 @@ struct TagCommand: ParsableCommand {
 
     func run() throws {
         MemoryReuse.keepFreedMemory()
+        // An installation problem, said once before any file or journal is touched.
+        try reportingErrors { try TagFile.loadTagLib() }
         if let undo { return try runUndo(undo) }
         let selection = try input.selection()
         let files = try input.files(arguments: paths, selection: selection)

@@ -6,16 +6,16 @@ import XCTest
 /// What a start costs (README, "Speed"): the libraries a process loads before it runs, and the
 /// FFTW wisdom that saves re-planning the STFT in every process.
 final class StartupCLITests: XCTestCase {
-    /// libsndfile and its codecs, libsoxr, FFmpeg (and the ~120 libraries libavcodec pulls in) and
-    /// Open MPI load with dlopen where a file or mpirun needs them; the Swift runtime and
-    /// FoundationEssentials are linked into the executable.
+    /// libsndfile and its codecs, libsoxr, FFmpeg (and the ~120 libraries libavcodec pulls in),
+    /// TagLib (through genre's plugin) and Open MPI load with dlopen where a file or mpirun needs
+    /// them; the Swift runtime and FoundationEssentials are linked into the executable.
     func testVersionLoadsNoOptionalLibrary() throws {
         let result = try CommandRunner.run(["--version"], environment: ["LD_DEBUG": "files"])
         XCTAssertEqual(result.status, 0, result.stderr)
         let loaded = result.stderr.split(separator: "\n").filter { $0.contains("file=") }
         XCTAssertFalse(loaded.isEmpty, "LD_DEBUG=files printed nothing: \(result.stderr.prefix(500))")
         for library in ["libsndfile", "libFLAC", "libvorbis", "libmpg123", "libsoxr", "libgomp", "libavformat",
-                        "libavcodec", "libavutil", "libmpi", "libswiftCore", "libFoundation"] {
+                        "libavcodec", "libavutil", "libmpi", "libswiftCore", "libFoundation", "libtag", "libGenreTagLib"] {
             XCTAssertFalse(loaded.contains { $0.contains(library) }, "\(library) is loaded at start-up")
         }
     }

@@ -185,6 +185,30 @@ final class TagCLITests: XCTestCase {
         XCTAssertEqual(usage.status, 64, usage.stderr)
     }
 
+    /// TagLib comes from genre's plugin beside the executable, loaded by `genre tag` only: a copy
+    /// of the executable without it still runs everything else, and its `tag` says once what it
+    /// could not load, with status 1, before any file or journal is touched.
+    func testWithoutThePluginTagSaysSoAndTouchesNothing() throws {
+        let checkpoint = try maker.makeCheckpoint()
+        let song = try makeSongs([Media.mp3])[0]
+        let before = try bytes(song)
+        let bin = folder.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let lonely = bin.appendingPathComponent("genre")
+        try FileManager.default.copyItem(at: CommandRunner.genre, to: lonely)
+        XCTAssertEqual(try CommandRunner.run(["--version"], executable: lonely).status, 0)
+        for arguments in [["tag", song, "--checkpoint", checkpoint, "--write", "--journal", path("j.jsonl")], ["tag", "--undo", path("j.jsonl")]] {
+            let result = try CommandRunner.run(arguments, executable: lonely, environment: ["LD_LIBRARY_PATH": nil])
+            XCTAssertEqual(result.status, 1, result.stderr)
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+            XCTAssertTrue(result.stderr.hasPrefix("genre: error: cannot load genre's TagLib plugin (\(bin.path)/libGenreTagLib.so: "),
+                          result.stderr)
+        }
+        XCTAssertEqual(try bytes(song), before)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("j.jsonl")))
+        XCTAssertEqual(try CommandRunner.run(["tag", song, "--checkpoint", checkpoint]).status, 0, "the plugin beside the build's executable")
+    }
+
     /// SIGKILL while the edited copy waits to replace the original: the original is intact and
     /// readable, nothing replaced it, the journal has no entry, and a new run tags it.
     func testKillDuringWrite() throws {

@@ -21,14 +21,14 @@ public enum CommandRunner {
         return url
     }()
 
-    /// Runs `genre` with `arguments`, optionally through a wrapper such as setpriv, with extra
+    /// Runs `genre` (or a copy of it, `executable`) with `arguments`, optionally through a wrapper such as setpriv, with extra
     /// environment variables (a nil value removes the variable) and `stdin` on its standard input;
     /// stdin is written while stdout and stderr are read, all at the same time, so a child that
     /// fills one pipe while we wait on another cannot deadlock.
-    public static func run(_ arguments: [String], wrapper: [String] = [], in folder: URL? = nil,
+    public static func run(_ arguments: [String], executable: URL = genre, wrapper: [String] = [], in folder: URL? = nil,
                            environment: [String: String?] = [:], stdin: Data? = nil) throws -> CommandResult {
         let process = Process()
-        let command = wrapper + [genre.path] + arguments
+        let command = wrapper + [executable.path] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
         if let folder { process.currentDirectoryURL = folder }
