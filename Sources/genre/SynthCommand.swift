@@ -34,7 +34,7 @@ struct SynthCommand: ParsableCommand {
                 // A live counter on a terminal; about ten lines in a log.
                 guard interactive || done == total || done % max(1, total / 10) == 0 else { return }
                 let line = "synth: \(done)/\(total) clips"
-                StandardError.write((interactive ? "\r" + line + (done == total ? "\n" : "") : line + "\n"))
+                StandardError.write(interactive ? "\r" + line + (done == total ? "\n" : "") : line + "\n")
             }
             print("\(folder): \(paths.count) clips (\(parameters.genres.count) genres × \(clipsPerGenre), "
                 + "\(String(cFormat: "%g", seconds)) s, seed \(seed)) in \(String(cFormat: "%.1f", Date().timeIntervalSince(started))) s")

@@ -137,7 +137,7 @@ struct TagCommand: ParsableCommand {
         } else {
             summary += " (dry run: nothing written; add --write)"
         }
-        StandardError.write((summary + "\n"))
+        StandardError.write(summary + "\n")
         if tally.failed > 0 { throw ExitCode(2) }
     }
 
