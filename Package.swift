@@ -38,8 +38,8 @@ let package = Package(
         // Libraries. Arrows point one way: genre -> Distributed -> GenreKit -> {Models -> Engine, Features -> Audio,
         // SafeTensors, Synth}; Basics, Randomness and Files are leaves.
         // What the modules need beyond FoundationEssentials (C-style number formatting, JSON
-        // values, a lock, path strings, standard error): no module imports Foundation, so the
-        // executable links neither it nor ICU (start-up time, README "Speed").
+        // values, locks and threads, path strings, standard error): no module imports Foundation,
+        // so the executable links neither it nor ICU (start-up time, README "Speed").
         .target(name: "Basics"),
         .target(name: "Files"),
         .target(name: "Randomness"),
@@ -60,11 +60,11 @@ let package = Package(
         .target(name: "GenreKit", dependencies: ["Basics", "Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),
         .target(name: "Synth", dependencies: ["Basics", "Randomness", "Audio"], swiftSettings: fast),
         // Genre tags through TagLib: a C API over its C++ classes, and the Swift side (fields per
-        // format, safe rewrites, the undo journal).
-        // The C API is built as its own shared library, the GenreTagLib product, which Tags loads
-        // on first use (CLoadedLibraries/include/TagLib.h).
-        // Linked --as-needed: the Swift driver names the Swift runtime for every library it links,
-        // and this one, loaded into a process with its own (static) runtime, must not bring another.
+        // format, safe rewrites, the undo journal). The C API is its own shared library, the
+        // GenreTagLib product, which Tags loads on first use (CLoadedLibraries/include/TagLib.h).
+        // It is linked without the Swift driver's start-up object and against the static
+        // runtime's archive, from which it takes nothing: by default the driver links the shared
+        // Swift runtime into every library, a second runtime in a process that has its own.
         .target(name: "CTagLib", dependencies: ["TagLibSystem"], linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-stdlib", "-no-stdlib-rpath"])]),
         .target(name: "Tags", dependencies: ["Basics", "CLoadedLibraries", "Files"]),
         // Data-parallel training under mpirun: a C API over the few MPI calls it needs (MPI's
