@@ -8,7 +8,7 @@ COMMANDS     := ffmpeg ffprobe mpirun
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/genre
 
-.PHONY: all deps build release test demo clean fuzz-build fuzz fuzz-smoke sanitize sanitize-address sanitize-thread
+.PHONY: all deps build release install uninstall test demo clean fuzz-build fuzz fuzz-smoke sanitize sanitize-address sanitize-thread
 
 all: build
 
@@ -27,6 +27,18 @@ build: deps
 	$(SWIFT) build -c release
 
 release: build
+
+# The executable and its TagLib plugin side by side in $(PREFIX)/lib/genre (genre looks for the
+# plugin beside its own file), linked from $(PREFIX)/bin.
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/lib/genre $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(BIN) .build/release/libGenreTagLib.so $(DESTDIR)$(PREFIX)/lib/genre/
+	ln -sfn ../lib/genre/genre $(DESTDIR)$(PREFIX)/bin/genre
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/genre
+	rm -rf $(DESTDIR)$(PREFIX)/lib/genre
 
 # Numeric code is ~50x slower in debug builds, so the tests run optimised.
 # The tests are XCTest; Swift Testing is off so the run closes on XCTest's summary.

@@ -187,8 +187,10 @@ final class TagCLITests: XCTestCase {
 
     /// TagLib comes from genre's plugin beside the executable, loaded by `genre tag` only: a copy
     /// of the executable without it still runs everything else, and its `tag` says once what it
-    /// could not load, with status 1, before any file or journal is touched.
-    func testWithoutThePluginTagSaysSoAndTouchesNothing() throws {
+    /// could not load, with status 1, before any file or journal is touched. With the plugin put
+    /// beside it, `tag` works, also through a symbolic link from elsewhere (`make install`'s
+    /// layout: the plugin is looked for beside the link's target).
+    func testTagLibPluginBesideTheExecutable() throws {
         let checkpoint = try maker.makeCheckpoint()
         let song = try makeSongs([Media.mp3])[0]
         let before = try bytes(song)
@@ -206,7 +208,14 @@ final class TagCLITests: XCTestCase {
         }
         XCTAssertEqual(try bytes(song), before)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("j.jsonl")))
-        XCTAssertEqual(try CommandRunner.run(["tag", song, "--checkpoint", checkpoint]).status, 0, "the plugin beside the build's executable")
+
+        let plugin = CommandRunner.genre.deletingLastPathComponent().appendingPathComponent("libGenreTagLib.so")
+        try FileManager.default.copyItem(at: plugin, to: bin.appendingPathComponent("libGenreTagLib.so"))
+        let link = folder.appendingPathComponent("genre-link")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: lonely)
+        let linked = try CommandRunner.run(["tag", song, "--checkpoint", checkpoint, "--min-confidence", "0"], executable: link, environment: ["LD_LIBRARY_PATH": nil])
+        XCTAssertEqual(linked.status, 0, linked.stderr)
+        XCTAssertTrue(rows(linked).contains { $0.hasPrefix("would tag  \(song): ") }, linked.stdout)
     }
 
     /// SIGKILL while the edited copy waits to replace the original: the original is intact and
