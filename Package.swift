@@ -65,7 +65,11 @@ let package = Package(
         // It is linked without the Swift driver's start-up object and against the static
         // runtime's archive, from which it takes nothing: by default the driver links the shared
         // Swift runtime into every library, a second runtime in a process that has its own.
-        .target(name: "CTagLib", dependencies: ["TagLibSystem"], linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-stdlib", "-no-stdlib-rpath"])]),
+        // Compiled without sanitizers even in `make sanitize` builds: an instrumented plugin needs
+        // the sanitizer's runtime from the process, which the executable links in but does not
+        // export (its static archives' symbols stay hidden).
+        .target(name: "CTagLib", dependencies: ["TagLibSystem"], cxxSettings: [.unsafeFlags(["-fno-sanitize=all"])],
+                linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-stdlib", "-no-stdlib-rpath"])]),
         .target(name: "Tags", dependencies: ["Basics", "CLoadedLibraries", "Files"]),
         // Data-parallel training under mpirun: a C API over the few MPI calls it needs (MPI's
         // handles are macros; libmpi is loaded with dlopen under a launcher only), and the process
