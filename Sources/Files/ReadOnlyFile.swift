@@ -7,8 +7,10 @@ public final class ReadOnlyFile: @unchecked Sendable {
     private let fd: Int32
     /// The size when it was opened.
     public let size: UInt64
+    /// False for a folder, a device, a pipe… (whose reads fail or never end).
+    public let isRegularFile: Bool
 
-    /// Nil when the file cannot be opened or is not a regular file; `errno` says why.
+    /// Nil when the path cannot be opened; `errno` says why.
     public init?(path: String) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
@@ -17,7 +19,7 @@ public final class ReadOnlyFile: @unchecked Sendable {
             close(fd)
             return nil
         }
-        (self.fd, size) = (fd, UInt64(max(0, st.st_size)))
+        (self.fd, size, isRegularFile) = (fd, UInt64(max(0, st.st_size)), (st.st_mode & S_IFMT) == S_IFREG)
     }
 
     deinit { close(fd) }
