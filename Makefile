@@ -73,7 +73,7 @@ sanitize: sanitize-address sanitize-thread
 
 sanitize-address: deps
 	$(SWIFT) build -c release --build-tests --sanitize=address --scratch-path .build/asan
-	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 $(SWIFT) test -c release --skip-build --disable-swift-testing \
+	LSAN_OPTIONS=suppressions=$(CURDIR)/Tests/lsan.supp:print_suppressions=0 ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 $(SWIFT) test -c release --skip-build --disable-swift-testing \
 		--sanitize=address --scratch-path .build/asan $(if $(SANITIZE_SKIP),--skip '$(SANITIZE_SKIP)')
 
 sanitize-thread: deps
