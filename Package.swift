@@ -75,7 +75,7 @@ let package = Package(
         // handles are macros; libmpi is loaded with dlopen under a launcher only), and the process
         // group GenreKit's trainer and Engine's batch norm use.
         .target(name: "CMPIShim"),
-        .target(name: "Distributed", dependencies: ["CMPIShim", "GenreKit", "Engine"]),
+        .target(name: "Distributed", dependencies: ["Basics", "CMPIShim", "GenreKit", "Engine"]),
 
         // The command-line tool: one file per subcommand, no logic of its own.
         .executableTarget(

@@ -1,3 +1,4 @@
+import Basics
 import CMPIShim
 import FoundationEssentials
 import Glibc
@@ -18,8 +19,7 @@ public final class MPIGroup: ProcessGroup {
     /// True when a launcher started this process as one rank of a job: Open MPI's `mpirun` sets
     /// OMPI_COMM_WORLD_SIZE, PMIx launchers (`srun --mpi=pmix`, `prterun`) set PMIX_RANK.
     public static var isLaunched: Bool {
-        let environment = ProcessInfo.processInfo.environment
-        return environment["OMPI_COMM_WORLD_SIZE"] != nil || environment["PMIX_RANK"] != nil
+        Environment["OMPI_COMM_WORLD_SIZE"] != nil || Environment["PMIX_RANK"] != nil
     }
 
     /// The job's group when launched by mpirun (MPI_Init runs here, once), else nil.

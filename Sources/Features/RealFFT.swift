@@ -99,9 +99,8 @@ private final class PlanCache: @unchecked Sendable {
     private var wisdomRead = false
 
     static var wisdomPath: String? {
-        let environment = ProcessInfo.processInfo.environment
-        guard let base = environment["XDG_CACHE_HOME"].flatMap({ $0.isEmpty ? nil : $0 })
-            ?? environment["HOME"].flatMap({ $0.isEmpty ? nil : $0 + "/.cache" }) else { return nil }
+        guard let base = Environment["XDG_CACHE_HOME"].flatMap({ $0.isEmpty ? nil : $0 })
+            ?? Environment["HOME"].flatMap({ $0.isEmpty ? nil : $0 + "/.cache" }) else { return nil }
         return base + "/genre/fftw-wisdom"
     }
 

@@ -63,7 +63,7 @@ public enum SafeRewrite {
             throw failure("cannot flush the edited copy (\(reason()))")
         }
         close(flush)
-        if let seconds = ProcessInfo.processInfo.environment[pauseVariable].flatMap(Double.init) {
+        if let seconds = Environment[pauseVariable].flatMap(Double.init) {
             StandardError.write("paused \(temporary)\n")
             usleep(useconds_t(seconds * 1e6))
         }

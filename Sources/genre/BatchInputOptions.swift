@@ -29,7 +29,7 @@ struct BatchInputOptions: ParsableArguments {
     func selection() throws -> Shard.Selection? {
         if null && filesFrom == nil { throw fail("--null needs --files-from") }
         do {
-            return try Shard.resolve(flag: shard, countFlag: shardCount, environment: ProcessInfo.processInfo.environment)
+            return try Shard.resolve(flag: shard, countFlag: shardCount, environment: Environment.all)
         } catch {
             throw fail(String(describing: error))
         }

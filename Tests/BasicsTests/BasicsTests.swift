@@ -65,6 +65,20 @@ final class BasicsTests: XCTestCase {
         XCTAssertEqual(Path.join("", "b"), "b")
     }
 
+    /// The environment as Foundation's ProcessInfo reads it, a variable set or unset since the
+    /// start, and a value holding "=".
+    func testEnvironmentMatchesFoundation() {
+        setenv("GENRE_BASICS_TEST", "a=b", 1)
+        defer { unsetenv("GENRE_BASICS_TEST") }
+        XCTAssertEqual(Environment["GENRE_BASICS_TEST"], "a=b")
+        XCTAssertEqual(Environment.all, ProcessInfo.processInfo.environment)
+        XCTAssertEqual(Environment.all["GENRE_BASICS_TEST"], "a=b")
+        unsetenv("GENRE_BASICS_TEST")
+        XCTAssertNil(Environment["GENRE_BASICS_TEST"])
+        XCTAssertNil(Environment.all["GENRE_BASICS_TEST"])
+        XCTAssertEqual(Environment["PATH"], ProcessInfo.processInfo.environment["PATH"])
+    }
+
     func testTextHelpers() {
         XCTAssertEqual(" \t rock , \n".trimmingWhitespace(), "rock ,")
         XCTAssertEqual("   ".trimmingWhitespace(), "")

@@ -123,6 +123,7 @@ final class PredictCLITests: XCTestCase, PredictFixtures {
         XCTAssertEqual(text.status, 0, text.stderr)
         let lines = text.stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.first, "\(clip): 0:02.5, 4 windows")
+        guard lines.count > 1 else { return XCTFail("no probability lines: \(text.stdout)") }
         XCTAssertTrue(lines[1].contains("%") && labels.contains { lines[1].contains($0) }, text.stdout)
         XCTAssertEqual(lines.filter { $0.contains("–") }.count, 4, text.stdout)
         XCTAssertTrue(lines.contains { $0.hasPrefix("  0:01.5–0:02.5  ") }, text.stdout)

@@ -1,3 +1,4 @@
+import Basics
 import FoundationEssentials
 import Glibc
 import Synchronization
@@ -28,7 +29,7 @@ public enum InstructionSet: String, Sendable, CaseIterable {
     }
 
     private static var initialSelection: InstructionSet {
-        let requested = ProcessInfo.processInfo.environment["GENRE_SIMD"].flatMap(InstructionSet.init(rawValue:))
+        let requested = Environment["GENRE_SIMD"].flatMap(InstructionSet.init(rawValue:))
         return requested.map { supported.contains($0) ? $0 : detected } ?? detected
     }
 

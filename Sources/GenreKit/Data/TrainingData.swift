@@ -1,3 +1,4 @@
+import Basics
 import Features
 import Files
 import FoundationEssentials
@@ -36,8 +37,7 @@ public struct TrainingData: Sendable {
     /// The log-mel cache shared by every run: `$XDG_CACHE_HOME/genre/features`, else
     /// `~/.cache/genre/features` (data folders may be read-only).
     public static var defaultCacheFolder: String {
-        let environment = ProcessInfo.processInfo.environment
-        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base = Environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache").path
         return base + "/genre/features"
     }

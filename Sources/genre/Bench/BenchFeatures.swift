@@ -62,7 +62,7 @@ struct BenchFeatures: ParsableCommand {
 
     /// `ffmpeg -i wav -c:a aac m4a`; false (with a note) when the ffmpeg CLI is not installed.
     private func encodeAAC(_ wav: String, to target: String) throws -> Bool {
-        let folders = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+        let folders = (Environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
         guard let ffmpeg = folders.map({ $0 + "/ffmpeg" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             print("AAC rows skipped: the ffmpeg command-line tool, which writes the AAC file, is not installed (make deps)")
             return false
