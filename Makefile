@@ -66,7 +66,8 @@ fuzz-smoke:
 # SafeRewrite, TagCLI), the synthesiser's listening tests (DemoDataSet, GenreCharacter) and
 # training end to end through the CLI (TrainCLI; the trainer itself runs in TrainerTests).
 # ThreadSanitizer runs the tests that use threads: the engine's worker pool and kernels, the
-# networks, batched and parallel prediction, the trainer and checkpoints.
+# networks, batched and parallel prediction, the trainer and checkpoints. Its build links the
+# Swift runtime shared (GENRE_SHARED_RUNTIME, see Package.swift).
 SANITIZE_SKIP   ?= FormatTaggingTests|TagCLITests|SafeRewriteTests|TrainCLITests|DemoDataSetTests|GenreCharacterTests
 TSAN_FILTER     ?= EngineTests|ModelsTests|PredictorTests|TrainerTests|CheckpointTests|DeterminismTests|PredictCLITests|FuzzRegressionTests
 sanitize: sanitize-address sanitize-thread
@@ -77,8 +78,8 @@ sanitize-address: deps
 		--sanitize=address --scratch-path .build/asan $(if $(SANITIZE_SKIP),--skip '$(SANITIZE_SKIP)')
 
 sanitize-thread: deps
-	$(SWIFT) build -c release --build-tests --sanitize=thread --scratch-path .build/tsan
-	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test -c release --skip-build --disable-swift-testing \
+	GENRE_SHARED_RUNTIME=1 $(SWIFT) build -c release --build-tests --sanitize=thread --scratch-path .build/tsan
+	GENRE_SHARED_RUNTIME=1 TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test -c release --skip-build --disable-swift-testing \
 		--sanitize=thread --scratch-path .build/tsan $(if $(TSAN_FILTER),--filter '$(TSAN_FILTER)')
 
 # The main job on the built-in example: render the demo data set (first time only), train

@@ -88,8 +88,13 @@ let package = Package(
             // Start-up time (README, "Speed"): the Swift runtime, Dispatch and FoundationEssentials
             // linked in rather than loaded and relocated at every start. The modules are compiled
             // against the shared libraries, whose autolink entries omit what the static ones need besides.
-            linkerSettings: [.unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-l_FoundationCShims",
-                                           "-l_FoundationCollections", "-lswiftSynchronization"])]),
+            // `make sanitize-thread` links the shared ones (GENRE_SHARED_RUNTIME): ThreadSanitizer
+            // intercepts libdispatch's calls on their way to the shared library, and with Dispatch
+            // linked in its dispatch_apply interceptor has no real function to call.
+            linkerSettings: Context.environment["GENRE_SHARED_RUNTIME"] != nil ? [] : [
+                .unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-l_FoundationCShims",
+                              "-l_FoundationCollections", "-lswiftSynchronization"]),
+            ]),
 
         // Tests. Reference fixtures are in Tests/Fixtures (`make fixtures`); GENRE_FIXTURES adds a folder.
         .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine", "Models"], path: "Tests/TestSupport"),
