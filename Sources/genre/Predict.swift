@@ -58,7 +58,7 @@ struct Predict: ParsableCommand {
             if checkpoint == nil { StandardError.write("genre: using \(path)\n") }
             return try Predictor(checkpoint: path)
         }
-        let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = threads ?? Parallel.processorCount
         var isDirectory = false
         if files == nil, paths.count == 1, out == nil, !(FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory) && isDirectory) {
             Parallel.threadCount = threads

@@ -89,7 +89,7 @@ struct TagCommand: ParsableCommand {
             }
         }
 
-        let threads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        let threads = threads ?? Parallel.processorCount
         let workers = max(1, min(threads, taggable.count))
         Parallel.threadCount = max(1, threads / workers)
         let minimum = Float(minConfidence)

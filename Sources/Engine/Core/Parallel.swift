@@ -10,7 +10,7 @@ public enum Parallel {
     private static let configuredThreads = Atomic<Int>(0)
     /// Read once: Foundation reads the CPU affinity and cgroup quota files on every call, which
     /// cost as much as the work in the hundreds of parallel regions of a single-window forward.
-    static let processorCount = ProcessInfo.processInfo.activeProcessorCount
+    public static let processorCount = ProcessInfo.processInfo.activeProcessorCount
 
     /// Threads the kernels use; defaults to the active processor count. 1 on a thread inside
     /// `serially`.

@@ -1,4 +1,5 @@
 import Basics
+import Engine
 import Features
 import Files
 import FoundationEssentials
@@ -110,7 +111,7 @@ public struct Config: Sendable {
         public var freeze: [String] = []
 
         /// The worker threads `threads` asks for.
-        public var workerThreads: Int { threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount }
+        public var workerThreads: Int { threads > 0 ? threads : Parallel.processorCount }
     }
 
     public var data = Data()

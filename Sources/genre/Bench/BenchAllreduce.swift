@@ -49,7 +49,7 @@ struct BenchAllreduce: ParsableCommand {
         let parallel = DataParallel(group: group, synchronizeBatchNorm: false)
         let writer = group.rank == 0
         func say(_ line: String) { if writer { print(line) } }
-        Parallel.threadCount = mpi?.workerThreads ?? ProcessInfo.processInfo.activeProcessorCount
+        Parallel.threadCount = mpi?.workerThreads ?? Parallel.processorCount
         // Rank 0 times the compute alone, on the cores it may use (all of them with --bind-to none).
         let cores = MPIGroup.availableCores
 

@@ -1,6 +1,7 @@
 import Basics
 import ArgumentParser
 import Audio
+import Engine
 import Features
 import FoundationEssentials
 import Glibc
@@ -53,7 +54,7 @@ struct BenchPredict: ParsableCommand {
         let music = file("music")
         try FileManager.default.createDirectory(atPath: music, withIntermediateDirectories: true)
         for i in 0..<max(1, clips) { try FileManager.default.copyItem(atPath: clip, toPath: music + String(cFormat: "/clip%03d.wav", i)) }
-        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let threads = Parallel.processorCount
         let batch = try spawn(["predict", music, "--checkpoint", checkpoint, "--out", file("results.csv")])
         report("folder of \(clips) 30 s clips, \(threads) threads", String(cFormat: "%7.1f files/s (%.1f s)", Double(clips) / batch.seconds, batch.seconds))
 
