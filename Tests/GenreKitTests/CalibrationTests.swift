@@ -53,6 +53,33 @@ final class CalibrationTests: XCTestCase {
         XCTAssertLessThan(report.nllAfter, report.nllBefore)
     }
 
+    /// A fit pushed to an end of the range is reported: logits that ignore the labels push T to
+    /// the top (a uniform guess beats them), logits that rank every file right to the bottom;
+    /// an over-confident but informative network (T ≈ 3) gets no warning.
+    func testTemperatureAtAnEndOfItsRangeIsReported() {
+        var random = SeededRandom(seed: 3)
+        let classes = 3, files = 300
+        let labels = (0..<files).map { $0 % classes }
+        let noise = (0..<files).map { _ in (0..<classes).map { _ in 4 * random.nextNormal() } }
+        let blind = WindowLogits(classes: classes, logits: noise, clips: Array(0..<files), clipCount: files, labels: labels)
+        let top = Calibration.fitTemperature(blind)
+        XCTAssertEqual(top, Calibration.temperatureRange.upperBound, accuracy: 0.01)
+        let topWarning = try? XCTUnwrap(Calibration.boundWarning(temperature: top, split: "validation"))
+        XCTAssertTrue(topWarning?.contains("top of its range (20)") == true, topWarning ?? "no warning")
+
+        let right = labels.map { label in (0..<classes).map { $0 == label ? Float(2) : 0 } }
+        let sure = WindowLogits(classes: classes, logits: right, clips: Array(0..<files), clipCount: files, labels: labels)
+        let bottom = Calibration.fitTemperature(sure)
+        XCTAssertEqual(bottom, Calibration.temperatureRange.lowerBound, accuracy: 0.001)
+        let bottomWarning = Calibration.boundWarning(temperature: bottom, split: "validation")
+        XCTAssertTrue(bottomWarning?.contains("bottom of its range (0.05)") == true, bottomWarning ?? "no warning")
+        XCTAssertTrue(bottomWarning?.contains("data.split.calibration") == true, bottomWarning ?? "no warning")
+
+        XCTAssertNil(Calibration.boundWarning(temperature: 3, split: "validation"))
+        XCTAssertNil(Calibration.boundWarning(temperature: 19.9, split: "calibration"))
+        XCTAssertNil(Calibration.boundWarning(temperature: 0.051, split: "calibration"))
+    }
+
     /// With several windows per file (probabilities averaged after the softmax), the search
     /// lands on the minimum of a fine grid.
     func testTemperatureMinimisesFileLevelNLL() {

@@ -156,9 +156,12 @@ public enum Calibration {
         } / Double(labels.count)
     }
 
+    /// Where `fitTemperature` searches.
+    public static let temperatureRange: ClosedRange<Double> = 0.05...20
+
     /// The temperature minimising the NLL of the file-level probabilities: golden-section search
-    /// on log T over [1/20, 20] (the NLL is unimodal in T in practice).
-    public static func fitTemperature(_ logits: WindowLogits, range: ClosedRange<Double> = 0.05...20, tolerance: Double = 1e-4) -> Double {
+    /// on log T over `temperatureRange` (the NLL is unimodal in T in practice).
+    public static func fitTemperature(_ logits: WindowLogits, range: ClosedRange<Double> = temperatureRange, tolerance: Double = 1e-4) -> Double {
         func loss(_ logT: Double) -> Double {
             negativeLogLikelihood(logits.clipProbabilities(temperature: exp(logT)), labels: logits.labels)
         }
@@ -178,6 +181,26 @@ public enum Calibration {
             }
         }
         return exp((a + b) / 2)
+    }
+
+    /// What a fitted temperature at an end of `temperatureRange` says about the files it was fitted
+    /// on (`split` names them), as a line for the training log; nil inside the range. At the top
+    /// the network's answers were worth no more than a uniform guess, so its confidences stay
+    /// near 1/classes; at the bottom it ranked every file right, so the fit could only sharpen it.
+    public static func boundWarning(temperature: Double, split: String) -> String? {
+        let (lower, upper) = (temperatureRange.lowerBound, temperatureRange.upperBound)
+        // The search ends within its tolerance (1e-4 in log T) of an end it was pushed against.
+        if log(upper / temperature) < 1e-3 {
+            return String(cFormat: "calibration: warning: the temperature reached the top of its range (%g): on the ", upper) + split
+                + " files the network did no better than a uniform guess, so its confidences stay near uniform (more data or epochs?)"
+        }
+        if log(temperature / lower) < 1e-3 {
+            return String(cFormat: "calibration: warning: the temperature reached the bottom of its range (%g): the network ranked every ", lower)
+                + split + " file right, so the fit could only sharpen it; "
+                + (split == "validation" ? "files in data.split.calibration, which take no part in training or choosing the checkpoint, fit it honestly"
+                                         : "more calibration files would show where it errs")
+        }
+        return nil
     }
 
     /// Measures of one set of file-level predictions before and after scaling by `temperature`.
