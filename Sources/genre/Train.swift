@@ -134,7 +134,7 @@ struct Train: ParsableCommand {
                     status.log(String(cFormat: "calibration: temperature %.3f fitted on the ", calibration.temperature) + split
                         + String(cFormat: " split; ECE %.4f before, %.4f after", calibration.eceBefore, calibration.eceAfter)
                         + " (stored in \(config.run.best))")
-                    if let warning = Calibration.boundWarning(temperature: calibration.temperature, split: split) { status.log(warning) }
+                    if let note = Calibration.boundNote(temperature: calibration.temperature, split: split) { status.log(note) }
                 } else {
                     status.log("calibration: no \(split) files, temperature left at 1")
                 }

@@ -64,20 +64,20 @@ final class CalibrationTests: XCTestCase {
         let blind = WindowLogits(classes: classes, logits: noise, clips: Array(0..<files), clipCount: files, labels: labels)
         let top = Calibration.fitTemperature(blind)
         XCTAssertEqual(top, Calibration.temperatureRange.upperBound, accuracy: 0.01)
-        let topWarning = try? XCTUnwrap(Calibration.boundWarning(temperature: top, split: "validation"))
-        XCTAssertTrue(topWarning?.contains("top of its range (20)") == true, topWarning ?? "no warning")
+        let topNote = Calibration.boundNote(temperature: top, split: "validation")
+        XCTAssertTrue(topNote?.contains("top of its range (20)") == true, topNote ?? "no note")
 
         let right = labels.map { label in (0..<classes).map { $0 == label ? Float(2) : 0 } }
         let sure = WindowLogits(classes: classes, logits: right, clips: Array(0..<files), clipCount: files, labels: labels)
         let bottom = Calibration.fitTemperature(sure)
         XCTAssertEqual(bottom, Calibration.temperatureRange.lowerBound, accuracy: 0.001)
-        let bottomWarning = Calibration.boundWarning(temperature: bottom, split: "validation")
-        XCTAssertTrue(bottomWarning?.contains("bottom of its range (0.05)") == true, bottomWarning ?? "no warning")
-        XCTAssertTrue(bottomWarning?.contains("data.split.calibration") == true, bottomWarning ?? "no warning")
+        let bottomNote = Calibration.boundNote(temperature: bottom, split: "validation")
+        XCTAssertTrue(bottomNote?.contains("bottom of its range (0.05)") == true, bottomNote ?? "no note")
+        XCTAssertTrue(bottomNote?.contains("data.split.calibration") == true, bottomNote ?? "no note")
 
-        XCTAssertNil(Calibration.boundWarning(temperature: 3, split: "validation"))
-        XCTAssertNil(Calibration.boundWarning(temperature: 19.9, split: "calibration"))
-        XCTAssertNil(Calibration.boundWarning(temperature: 0.051, split: "calibration"))
+        XCTAssertNil(Calibration.boundNote(temperature: 3, split: "validation"))
+        XCTAssertNil(Calibration.boundNote(temperature: 19.9, split: "calibration"))
+        XCTAssertNil(Calibration.boundNote(temperature: 0.051, split: "calibration"))
     }
 
     /// With several windows per file (probabilities averaged after the softmax), the search

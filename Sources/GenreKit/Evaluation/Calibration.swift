@@ -187,15 +187,15 @@ public enum Calibration {
     /// on (`split` names them), as a line for the training log; nil inside the range. At the top
     /// the network's answers were worth no more than a uniform guess, so its confidences stay
     /// near 1/classes; at the bottom it ranked every file right, so the fit could only sharpen it.
-    public static func boundWarning(temperature: Double, split: String) -> String? {
+    public static func boundNote(temperature: Double, split: String) -> String? {
         let (lower, upper) = (temperatureRange.lowerBound, temperatureRange.upperBound)
         // The search ends within its tolerance (1e-4 in log T) of an end it was pushed against.
         if log(upper / temperature) < 1e-3 {
-            return String(cFormat: "calibration: warning: the temperature reached the top of its range (%g): on the ", upper) + split
+            return String(cFormat: "calibration: the temperature reached the top of its range (%g): on the ", upper) + split
                 + " files the network did no better than a uniform guess, so its confidences stay near uniform (more data or epochs?)"
         }
         if log(temperature / lower) < 1e-3 {
-            return String(cFormat: "calibration: warning: the temperature reached the bottom of its range (%g): the network ranked every ", lower)
+            return String(cFormat: "calibration: the temperature reached the bottom of its range (%g): the network ranked every ", lower)
                 + split + " file right, so the fit could only sharpen it; "
                 + (split == "validation" ? "files in data.split.calibration, which take no part in training or choosing the checkpoint, fit it honestly"
                                          : "more calibration files would show where it errs")
