@@ -142,6 +142,13 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try prepare(try config(output: folder.path, root: empty), cache: cache)) { error in
             XCTAssertTrue("\(error)".contains("no label sub-folders"), "\(error)")
         }
+        // A root one level too high: its only sub-folder holds the label folders.
+        let nested = folder.appendingPathComponent("nested")
+        try FileManager.default.createDirectory(at: nested, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Self.dataRoot, toPath: nested.appendingPathComponent("genres").path)
+        XCTAssertThrowsError(try prepare(try config(output: folder.path, root: nested.path), cache: cache)) { error in
+            XCTAssertTrue("\(error)".contains("one label sub-folder (genres)") && "\(error)".contains("point data.root there"), "\(error)")
+        }
         // A label whose only files do not decode: named, with the reason the files were skipped.
         let broken = folder.appendingPathComponent("broken")
         for label in ["good", "bad"] {
