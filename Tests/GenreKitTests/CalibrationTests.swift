@@ -55,7 +55,7 @@ final class CalibrationTests: XCTestCase {
 
     /// A fit pushed to an end of the range is reported: logits that ignore the labels push T to
     /// the top (a uniform guess beats them), logits that rank every file right to the bottom;
-    /// an over-confident but informative network (T ≈ 3) gets no warning.
+    /// an over-confident but informative network (T ≈ 3) gets no note.
     func testTemperatureAtAnEndOfItsRangeIsReported() {
         var random = SeededRandom(seed: 3)
         let classes = 3, files = 300
