@@ -2,7 +2,8 @@ import Files
 import Glibc
 
 /// Structural checks that name what is wrong with a damaged MPEG-4 or ASF file, where libavformat
-/// only says "invalid data" or reads a cut-off file as a shorter one.
+/// only says "invalid data" or reads a cut-off file as a shorter one, and that keep libsndfile
+/// away from the WAV chunks it would never finish reading.
 enum ContainerCheck {
     /// Why an MPEG-4/QuickTime file libavformat could not open is unreadable: a top-level atom
     /// that runs past the end of the file, or no `moov` atom. nil when the atoms look whole.
@@ -31,6 +32,65 @@ enum ContainerCheck {
             offset += size
         }
         return foundMovie ? nil : "no 'moov' atom (the index of an MPEG-4 file; it was cut off or never finished)"
+    }
+
+    /// Why libsndfile must not open a WAV (RIFF, RIFX or RF64) file: a LIST chunk it would walk
+    /// forever. libsndfile 1.2 steps through a LIST chunk's sub-chunks in 32-bit arithmetic: a
+    /// sub-chunk of 2 GiB or more (4294967287 bytes, say) wraps it into a step backwards onto the
+    /// same sub-chunk, and past a sub-chunk that runs over the LIST chunk's end it reads on into
+    /// whatever follows. nil when every LIST chunk's sub-chunks fit it (or there is none).
+    static func waveListProblem(_ file: RandomAccess) -> String? {
+        guard let head = file.read(at: 0, count: 12), head.count == 12, head[8..<12].elementsEqual("WAVE".utf8) else { return nil }
+        let bigEndian = head.starts(with: Array("RIFX".utf8))
+        guard bigEndian || head.starts(with: Array("RIFF".utf8)) || head.starts(with: Array("RF64".utf8)) else { return nil }
+        func size(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+            bigEndian ? UInt64(bigEndianBytes: bytes) : UInt64(littleEndianBytes: bytes)
+        }
+        var offset: UInt64 = 12
+        var rf64DataSize: UInt64?
+        // Real files hold a handful of chunks; past a few thousand the rest is not looked at.
+        for _ in 0..<4096 {
+            guard file.size >= 8, offset <= file.size - 8, let header = file.read(at: offset, count: 8), header.count == 8 else { return nil }
+            let id = header[0..<4]
+            var length = size(header[4..<8])
+            if id.elementsEqual("ds64".utf8), let sizes = file.read(at: offset + 8, count: 16), sizes.count == 16 {
+                rf64DataSize = UInt64(littleEndianBytes: sizes[8..<16])
+            }
+            if id.elementsEqual("data".utf8), length == 0xFFFF_FFFF, let rf64DataSize { length = rf64DataSize }
+            if id.elementsEqual("LIST".utf8), let problem = listProblem(file, start: offset + 8, length: length, size: size) {
+                return "damaged LIST chunk: " + problem
+            }
+            let (next, overflow) = offset.addingReportingOverflow(8 + length + (length & 1))
+            guard !overflow else { return nil }
+            offset = next
+        }
+        return nil
+    }
+
+    /// The first sub-chunk of the LIST chunk at `start` (`length` bytes as its header says) that
+    /// libsndfile could not get past, described; list types (INFO, adtl) stand alone.
+    private static func listProblem(_ file: RandomAccess, start: UInt64, length: UInt64, size: (ArraySlice<UInt8>) -> UInt64) -> String? {
+        guard length > 8, start <= file.size else { return nil }  // libsndfile skips such a chunk whole
+        let end = start + min(length, file.size - start)
+        var position = start
+        var count = 0
+        while end - position >= 4 {
+            count += 1
+            guard count <= 4096 else { return "more than 4096 sub-chunks" }
+            guard let header = file.read(at: position, count: 8), header.count >= 4 else { return nil }
+            let id = String(decoding: header[0..<4].map { (0x20...0x7E).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+            if id == "INFO" || id == "adtl" {
+                position += 4
+                continue
+            }
+            guard header.count == 8, end - position >= 8 else { return "its '\(id)' sub-chunk is cut off at the chunk's end" }
+            let subLength = size(header[4..<8])
+            guard subLength < 0x7FFF_FFFF else { return "its '\(id)' sub-chunk claims \(subLength) bytes" }
+            let next = position + 8 + subLength + (subLength & 1)
+            guard next <= end else { return "its '\(id)' sub-chunk runs past the chunk's end" }
+            position = next
+        }
+        return nil
     }
 
     private static let asfHeader: [UInt8] = [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C]
@@ -69,6 +129,10 @@ struct RandomAccess {
 
     init?(path: String) {
         guard let file = ReadOnlyFile(path: path) else { return nil }
+        self.init(file: file)
+    }
+
+    init(file: ReadOnlyFile) {
         size = file.size
         reader = file.read(at:count:)  // the file closes when the last closure holding it goes
     }

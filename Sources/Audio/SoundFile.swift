@@ -23,6 +23,7 @@ final class SoundFile: AudioDecoder {
     /// libsndfile reads.
     convenience init(path: String) throws {
         try SoundFile.loadLibrary(for: path)
+        if let file = RandomAccess(path: path) { try SoundFile.refuseEndlessHeader(file, path: path) }
         var info = SF_INFO()
         let handle = genre_sf_open(path, Int32(SFM_READ), &info)
         try self.init(handle: handle, info: info, path: path, memory: nil)
@@ -32,6 +33,7 @@ final class SoundFile: AudioDecoder {
     /// path in errors. `AudioDecoders.open(bytes:name:)` has checked the container.
     convenience init(bytes: [UInt8], name: String) throws {
         try SoundFile.loadLibrary(for: name)
+        try SoundFile.refuseEndlessHeader(RandomAccess(bytes: bytes), path: name)
         let memory = MemoryBytes(bytes)
         var io = SF_VIRTUAL_IO(get_filelen: MemoryFile.length, seek: MemoryFile.seek, read: MemoryFile.read,
                                write: MemoryFile.write, tell: MemoryFile.tell)
@@ -63,6 +65,14 @@ final class SoundFile: AudioDecoder {
     }
 
     deinit { genre_sf_close(handle) }
+
+    /// A WAV header libsndfile would read forever (`ContainerCheck.waveListProblem`) is refused
+    /// before it opens the file; as with any file it refuses, FFmpeg then gets a try.
+    private static func refuseEndlessHeader(_ file: RandomAccess, path: String) throws {
+        if let problem = ContainerCheck.waveListProblem(file) {
+            throw AudioError(path: path, problem: "\(unreadable) (\(problem))")
+        }
+    }
 
     /// Loads libsndfile (once per process); a missing library is an error about `path`.
     static func loadLibrary(for path: String) throws {

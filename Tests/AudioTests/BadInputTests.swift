@@ -91,4 +91,41 @@ extension BadInputTests {
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
         expectError(path, mentioning: "decoding failed")
     }
+
+    /// libsndfile 1.2 never finishes reading a WAV whose LIST chunk holds a sub-chunk of 2 GiB or
+    /// more (its 32-bit step wraps into a step back onto the same sub-chunk; found by FuzzSndFile).
+    /// Such a file goes to FFmpeg, from disk and from memory, and reads as the same samples; a
+    /// whole LIST chunk stays with libsndfile.
+    func testWaveWithAnEndlessListChunkIsReadByFFmpeg() throws {
+        let plain = folder.appendingPathComponent("plain.wav").path
+        try AudioWriter.write(samples: (0..<4000).map { sin(Float($0) * 0.05) * 0.5 }, sampleRate: 8000, to: plain)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: plain)))
+        let dataChunk = try XCTUnwrap((12..<bytes.count - 4).first { bytes[$0..<$0 + 4].elementsEqual("data".utf8) })
+        func le32(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        /// The plain WAV with a LIST/INFO chunk of `subChunks` before its data.
+        func withList(_ name: String, _ subChunks: [UInt8]) throws -> (path: String, bytes: [UInt8]) {
+            let list = Array("LIST".utf8) + le32(UInt32(4 + subChunks.count)) + Array("INFO".utf8) + subChunks
+            var file = Array(bytes[..<dataChunk]) + list + Array(bytes[dataChunk...])
+            file.replaceSubrange(4..<8, with: le32(UInt32(file.count - 8)))
+            let path = folder.appendingPathComponent(name).path
+            try Data(file).write(to: URL(fileURLWithPath: path))
+            return (path, file)
+        }
+        let endless = try withList("endless.wav", Array("XXXX".utf8) + le32(0xFFFF_FFF7) + Array("abcd".utf8))
+        let whole = try withList("whole.wav", Array("IART".utf8) + le32(4) + Array("band".utf8))
+        let expected = try AudioLoader.load(path: plain, sampleRate: nil)
+        XCTAssertEqual(try AudioLoader.load(path: endless.path, sampleRate: nil), expected)
+        XCTAssertEqual(try AudioLoader.load(bytes: endless.bytes, name: "endless.wav", sampleRate: nil), expected)
+        XCTAssertEqual(try AudioLoader.load(path: whole.path, sampleRate: nil), expected)
+        // libsndfile names the container "WAV (Microsoft)", FFmpeg "WAV".
+        XCTAssertTrue(try AudioInfo(path: whole.path).format.hasPrefix("WAV (Microsoft)"))
+        XCTAssertFalse(try AudioInfo(path: endless.path).format.hasPrefix("WAV (Microsoft)"))
+        XCTAssertThrowsError(try AudioStream(bytes: endless.bytes, name: "endless.wav", library: .libsndfile)) { error in
+            XCTAssertTrue("\(error)".contains("endless.wav: not a readable audio file (damaged LIST chunk: its 'XXXX' sub-chunk claims 4294967287 bytes)"),
+                          "\(error)")
+        }
+        // A sub-chunk running past the LIST chunk's end: libsndfile would read on into the audio.
+        let overrun = try withList("overrun.wav", Array("IART".utf8) + le32(64) + Array("band".utf8))
+        XCTAssertEqual(try AudioLoader.load(path: overrun.path, sampleRate: nil), expected)
+    }
 }

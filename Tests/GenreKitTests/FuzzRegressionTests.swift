@@ -141,6 +141,13 @@ final class FuzzRegressionTests: XCTestCase {
             assertOneLine($0, mentions: "1hz.wav: implausible sample rate 1 Hz")
         }
         XCTAssertFalse(try AudioStream(bytes: regression("FuzzSndFile-1-hz.wav"), name: "1hz.wav", sampleRate: nil).readAll().isEmpty)
+        // A LIST chunk whose sub-chunk sizes wrap libsndfile's walk into an endless loop (the file
+        // has no 'fmt ' chunk, so FFmpeg refuses it too, and libsndfile's reason is the one given).
+        for library in [AudioLibrary.libsndfile, .automatic] {
+            XCTAssertThrowsError(try AudioStream(bytes: regression("FuzzSndFile-list-subchunk-loops.wav"), name: "loop.wav", library: library)) {
+                assertOneLine($0, mentions: "loop.wav: not a readable audio file (damaged LIST chunk: its '????' sub-chunk claims 4294967295 bytes)")
+            }
+        }
         XCTAssertThrowsError(try AudioStream(bytes: Array("not audio".utf8), name: "notes.wav")) {
             assertOneLine($0, mentions: "notes.wav: not a readable audio file")
         }
