@@ -60,8 +60,10 @@ enum ContainerCheck {
             if id.elementsEqual("LIST".utf8), let problem = listProblem(file, start: offset + 8, length: length, size: size) {
                 return "damaged LIST chunk: " + problem
             }
-            let (next, overflow) = offset.addingReportingOverflow(8 + length + (length & 1))
-            guard !overflow else { return nil }
+            // An RF64 data size can be anything up to 2^64 − 1.
+            let (step, overflow) = length.addingReportingOverflow(8 + (length & 1))
+            let (next, past) = offset.addingReportingOverflow(step)
+            guard !overflow, !past else { return nil }
             offset = next
         }
         return nil

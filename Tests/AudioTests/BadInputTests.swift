@@ -127,5 +127,12 @@ extension BadInputTests {
         // A sub-chunk running past the LIST chunk's end: libsndfile would read on into the audio.
         let overrun = try withList("overrun.wav", Array("IART".utf8) + le32(64) + Array("band".utf8))
         XCTAssertEqual(try AudioLoader.load(path: overrun.path, sampleRate: nil), expected)
+        // RF64: the walk takes the data chunk's size from ds64, here the largest there is.
+        let ds64 = Array("ds64".utf8) + le32(28) + [UInt8](repeating: 0xFF, count: 16) + [UInt8](repeating: 0, count: 12)
+        var rf64 = Array("RF64".utf8) + le32(0xFFFF_FFFF) + Array("WAVE".utf8) + ds64 + Array(bytes[12..<dataChunk])
+        rf64 += Array("data".utf8) + le32(0xFFFF_FFFF) + Array(bytes[(dataChunk + 8)...])
+        let rf64Path = folder.appendingPathComponent("huge.wav").path
+        try Data(rf64).write(to: URL(fileURLWithPath: rf64Path))
+        expectError(rf64Path, mentioning: "not a readable audio file")
     }
 }
