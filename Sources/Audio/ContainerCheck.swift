@@ -39,7 +39,13 @@ enum ContainerCheck {
     /// sub-chunk of 2 GiB or more (4294967287 bytes, say) wraps it into a step backwards onto the
     /// same sub-chunk, and past a sub-chunk that runs over the LIST chunk's end it reads on into
     /// whatever follows. nil when every LIST chunk's sub-chunks fit it (or there is none).
-    static func waveListProblem(_ file: RandomAccess) -> String? {
+    /// ID3v2 tags before the RIFF header are skipped as libsndfile skips them.
+    static func waveListProblem(_ whole: RandomAccess) -> String? {
+        var start: UInt64 = 0
+        while let tag = whole.read(at: start, count: 10), tag.count == 10, tag.starts(with: Array("ID3".utf8)) {
+            start += tag[6..<10].reduce(0) { $0 << 7 | UInt64($1 & 0x7F) } + 10
+        }
+        let file = whole.dropping(start)
         guard let head = file.read(at: 0, count: 12), head.count == 12, head[8..<12].elementsEqual("WAVE".utf8) else { return nil }
         let bigEndian = head.starts(with: Array("RIFX".utf8))
         guard bigEndian || head.starts(with: Array("RIFF".utf8)) || head.starts(with: Array("RF64".utf8)) else { return nil }
@@ -128,6 +134,20 @@ struct RandomAccess {
     private let reader: (UInt64, Int) -> [UInt8]?
 
     func read(at offset: UInt64, count: Int) -> [UInt8]? { reader(offset, count) }
+
+    /// The file from `offset` on (empty past its end).
+    func dropping(_ offset: UInt64) -> RandomAccess {
+        guard offset > 0 else { return self }
+        let reader = reader
+        return RandomAccess(size: size - min(offset, size)) { at, count in
+            let (shifted, overflow) = at.addingReportingOverflow(offset)
+            return overflow ? [] : reader(shifted, count)
+        }
+    }
+
+    private init(size: UInt64, reader: @escaping (UInt64, Int) -> [UInt8]?) {
+        (self.size, self.reader) = (size, reader)
+    }
 
     init?(path: String) {
         guard let file = ReadOnlyFile(path: path) else { return nil }
