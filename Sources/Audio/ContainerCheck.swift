@@ -39,16 +39,27 @@ enum ContainerCheck {
     /// sub-chunk of 2 GiB or more (4294967287 bytes, say) wraps it into a step backwards onto the
     /// same sub-chunk, and past a sub-chunk that runs over the LIST chunk's end it reads on into
     /// whatever follows. nil when every LIST chunk's sub-chunks fit it (or there is none).
-    /// ID3v2 tags before the RIFF header are skipped as libsndfile skips them.
-    static func waveListProblem(_ whole: RandomAccess) -> String? {
-        var start: UInt64 = 0
-        while let tag = whole.read(at: start, count: 10), tag.count == 10, tag.starts(with: Array("ID3".utf8)) {
-            start += tag[6..<10].reduce(0) { $0 << 7 | UInt64($1 & 0x7F) } + 10
+    ///
+    /// libsndfile skips ID3v2 tags before the header, and not always to the byte the tag's size
+    /// names (a fuzzed file with a 0-byte tag was read from 2 bytes further on), so every WAVE
+    /// header that starts within 64 bytes after the tags is looked at.
+    static func waveListProblem(_ file: RandomAccess) -> String? {
+        var tagsEnd: UInt64 = 0
+        while let tag = file.read(at: tagsEnd, count: 10), tag.count == 10, tag.starts(with: Array("ID3".utf8)) {
+            tagsEnd += tag[6..<10].reduce(0) { $0 << 7 | UInt64($1 & 0x7F) } + 10
         }
-        let file = whole.dropping(start)
-        guard let head = file.read(at: 0, count: 12), head.count == 12, head[8..<12].elementsEqual("WAVE".utf8) else { return nil }
+        guard let window = file.read(at: tagsEnd, count: 64 + 12), window.count >= 12 else { return nil }
+        for start in 0...(window.count - 12) where ["RIFF", "RIFX", "RF64"].contains(where: { window[start..<start + 4].elementsEqual($0.utf8) })
+            && window[start + 8..<start + 12].elementsEqual("WAVE".utf8) {
+            if let problem = listProblem(wave: file.dropping(tagsEnd + UInt64(start))) { return problem }
+        }
+        return nil
+    }
+
+    /// `waveListProblem` for the WAVE file that starts at the first byte of `file`.
+    private static func listProblem(wave file: RandomAccess) -> String? {
+        guard let head = file.read(at: 0, count: 12), head.count == 12 else { return nil }
         let bigEndian = head.starts(with: Array("RIFX".utf8))
-        guard bigEndian || head.starts(with: Array("RIFF".utf8)) || head.starts(with: Array("RF64".utf8)) else { return nil }
         func size(_ bytes: ArraySlice<UInt8>) -> UInt64 {
             bigEndian ? UInt64(bigEndianBytes: bytes) : UInt64(littleEndianBytes: bytes)
         }

@@ -143,9 +143,10 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertFalse(try AudioStream(bytes: regression("FuzzSndFile-1-hz.wav"), name: "1hz.wav", sampleRate: nil).readAll().isEmpty)
         // A LIST chunk whose sub-chunk sizes wrap libsndfile's walk into an endless loop (the file
         // has no 'fmt ' chunk, so FFmpeg refuses it too, and libsndfile's reason is the one given).
-        // The same behind an ID3v2 tag, which libsndfile skips.
+        // The same behind an ID3v2 tag, which libsndfile skips, and behind an empty one, after
+        // which libsndfile read the WAV header from 2 bytes past the tag.
         for (input, library) in [("FuzzSndFile-list-subchunk-loops.wav", AudioLibrary.libsndfile), ("FuzzSndFile-list-subchunk-loops.wav", .automatic),
-                                 ("FuzzSndFile-list-loops-after-id3.wav", .libsndfile)] {
+                                 ("FuzzSndFile-list-loops-after-id3.wav", .libsndfile), ("FuzzSndFile-list-loops-after-empty-id3.wav", .libsndfile)] {
             XCTAssertThrowsError(try AudioStream(bytes: regression(input), name: "loop.wav", library: library)) {
                 assertOneLine($0, mentions: "loop.wav: not a readable audio file (damaged LIST chunk: its '????' sub-chunk claims 4294967295 bytes)")
             }
