@@ -162,10 +162,6 @@ struct RandomAccess {
 
     init?(path: String) {
         guard let file = ReadOnlyFile(path: path) else { return nil }
-        self.init(file: file)
-    }
-
-    init(file: ReadOnlyFile) {
         size = file.size
         reader = file.read(at:count:)  // the file closes when the last closure holding it goes
     }
