@@ -74,7 +74,7 @@ enum ContainerCheck {
                 rf64DataSize = UInt64(littleEndianBytes: sizes[8..<16])
             }
             if id.elementsEqual("data".utf8), length == 0xFFFF_FFFF, let rf64DataSize { length = rf64DataSize }
-            if id.elementsEqual("LIST".utf8), let problem = listProblem(file, start: offset + 8, length: length, size: size) {
+            if id.elementsEqual("LIST".utf8), let problem = subChunkProblem(file, listStart: offset + 8, length: length, size: size) {
                 return "damaged LIST chunk: " + problem
             }
             // An RF64 data size can be anything up to 2^64 − 1.
@@ -88,7 +88,8 @@ enum ContainerCheck {
 
     /// The first sub-chunk of the LIST chunk at `start` (`length` bytes as its header says) that
     /// libsndfile could not get past, described; list types (INFO, adtl) stand alone.
-    private static func listProblem(_ file: RandomAccess, start: UInt64, length: UInt64, size: (ArraySlice<UInt8>) -> UInt64) -> String? {
+    private static func subChunkProblem(_ file: RandomAccess, listStart start: UInt64, length: UInt64,
+                                        size: (ArraySlice<UInt8>) -> UInt64) -> String? {
         guard length > 8, start <= file.size else { return nil }  // libsndfile skips such a chunk whole
         let end = start + min(length, file.size - start)
         var position = start

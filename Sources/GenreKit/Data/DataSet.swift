@@ -53,6 +53,12 @@ public struct DataSet: Sendable {
                 items.append(Item(path: rootURL.appendingPathComponent(rel).path, relativePath: rel, label: label))
             }
         }
+        // One folder is most often a root one level too high (`music/genres/<label>/…`): a
+        // one-class network would score 100 % and say nothing.
+        if folders.count == 1 {
+            throw FileError(path: root, problem: "data folder has one label sub-folder (\(folders[0])); a classifier needs two or more "
+                + "(if the label folders are inside \(folders[0])/, point data.root there)")
+        }
         self.root = root
         self.labels = folders
         self.items = items

@@ -57,12 +57,6 @@ public struct TrainingData: Sendable {
         }
         group?.barrier()
         let dataSet = try DataSet(root: root)
-        // One folder is most often a root one level too high (`music/genres/<label>/…`): a
-        // one-class network would score 100 % and say nothing.
-        if dataSet.labels.count == 1, let only = dataSet.labels.first {
-            throw FileError(path: root, problem: "data folder has one label sub-folder (\(only)); a classifier needs two or more "
-                + "(if the label folders are inside \(only)/, point data.root there)")
-        }
         let split: DataSet.Split
         if let lists = config.data.splitFiles {
             func resolve(_ path: String) -> String { path.hasPrefix("/") ? path : root + "/" + path }
