@@ -41,7 +41,7 @@ let package = Package(
         // values, locks and threads, path strings, standard error): no module imports Foundation,
         // so the executable links neither it nor ICU (start-up time, README "Speed").
         .target(name: "Basics"),
-        .target(name: "Files"),
+        .target(name: "Files", dependencies: ["Basics"]),
         .target(name: "Randomness"),
         .target(name: "SafeTensors", dependencies: ["Basics", "Files"]),
         // libsndfile, libsoxr, FFmpeg (their -dev packages: headers in the default include path)
@@ -81,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "genre",
             dependencies: [
-                "Basics", "Audio", "Features", "Engine", "Models", "GenreKit", "Synth", "Tags", "Distributed",
+                "Basics", "Files", "Audio", "Features", "Engine", "Models", "GenreKit", "Synth", "Tags", "Distributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fast,

@@ -28,9 +28,9 @@ let package = Package(
         // .npy files: NpyReader.
         .executableTarget(name: "FuzzNpy", dependencies: ["FuzzDriver", .product(name: "Features", package: genre)]),
         // Earlier CSV / JSON Lines output read by `genre predict --skip-done`.
-        .executableTarget(name: "FuzzDonePaths", dependencies: ["FuzzDriver", .product(name: "GenreKit", package: genre)]),
+        .executableTarget(name: "FuzzDonePaths", dependencies: ["FuzzDriver", .product(name: "Basics", package: genre), .product(name: "GenreKit", package: genre)]),
         // Split lists (`data.split_files`).
-        .executableTarget(name: "FuzzSplitList", dependencies: ["FuzzDriver", .product(name: "GenreKit", package: genre)]),
+        .executableTarget(name: "FuzzSplitList", dependencies: ["FuzzDriver", .product(name: "Basics", package: genre), .product(name: "GenreKit", package: genre)]),
         // Audio through libsndfile from memory (virtual I/O), mixed to mono and resampled.
         .executableTarget(name: "FuzzSndFile", dependencies: ["FuzzDriver", "FuzzAudio"]),
         // Audio through FFmpeg from memory (libavformat custom I/O, libavcodec), the same way on.

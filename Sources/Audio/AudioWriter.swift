@@ -1,6 +1,6 @@
 internal import CLoadedLibraries
 import Files
-import FoundationEssentials
+import Basics
 import Glibc
 
 /// Sample encodings for writing.
@@ -19,8 +19,7 @@ public final class AudioFileWriter {
     private var handle: OpaquePointer?
 
     public init(path: String, sampleRate: Int, channels: Int = 1, encoding: AudioEncoding = .pcm16) throws {
-        let url = URL(fileURLWithPath: path)
-        let ext = url.pathExtension.lowercased()
+        let ext = Path.fileExtension(path).lowercased()
         let container: Int32
         switch ext {
         case "wav": container = Int32(SF_FORMAT_WAV)
@@ -45,14 +44,14 @@ public final class AudioFileWriter {
         }
         self.path = path
         self.channels = channels
-        temporary = url.deletingLastPathComponent().path + "/." + url.lastPathComponent
+        temporary = Path.join(Path.parent(path), "." + Path.lastComponent(path))
             + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         try SoundFile.loadLibrary(for: path)
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)
         info.channels = Int32(channels)
         info.format = container | subtype
-        guard let handle = genre_sf_open(temporary, Int32(SFM_WRITE), &info) else {
+        guard let handle = FileSystemBytes.withPath(temporary, { genre_sf_open($0, Int32(SFM_WRITE), &info) }) else {
             throw AudioError(path: path, problem: "cannot create audio file (\(String(cString: genre_sf_strerror(nil))))")
         }
         // Clip rather than wrap around when converting to integers.
@@ -63,7 +62,7 @@ public final class AudioFileWriter {
     deinit {
         if let handle {
             genre_sf_close(handle)
-            unlink(temporary)
+            FileSystem.unlink(temporary)
         }
     }
 
@@ -82,8 +81,8 @@ public final class AudioFileWriter {
     public func finish() throws {
         guard let handle else { return }
         self.handle = nil
-        guard genre_sf_close(handle) == 0, rename(temporary, path) == 0 else {
-            unlink(temporary)
+        guard genre_sf_close(handle) == 0, FileSystem.rename(temporary, path) == 0 else {
+            FileSystem.unlink(temporary)
             throw AudioError(path: path, problem: "writing audio failed")
         }
     }

@@ -108,7 +108,9 @@ final class FFmpegDecoder: AudioDecoder {
         genre_av_dict_set(&options, "probesize", Self.probeSize, 0)
         genre_av_dict_set(&options, "analyzeduration", Self.analyzeDuration, 0)
         // On failure this frees the context and sets it to nil.
-        let status = genre_avformat_open_input(&handles.format, bytes == nil ? path : nil, nil, &options)
+        let status = bytes == nil
+            ? FileSystemBytes.withPath(path) { genre_avformat_open_input(&handles.format, $0, nil, &options) }
+            : genre_avformat_open_input(&handles.format, nil, nil, &options)
         genre_av_dict_free(&options)
         guard status >= 0, let format = handles.format else {
             throw failure(quickTimeProblem() ?? "\(SoundFile.unreadable) (\(Self.message(status)))")

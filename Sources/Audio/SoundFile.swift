@@ -25,7 +25,7 @@ final class SoundFile: AudioDecoder {
         try SoundFile.loadLibrary(for: path)
         if let file = RandomAccess(path: path) { try SoundFile.refuseEndlessHeader(file, path: path) }
         var info = SF_INFO()
-        let handle = genre_sf_open(path, Int32(SFM_READ), &info)
+        let handle = FileSystemBytes.withPath(path) { genre_sf_open($0, Int32(SFM_READ), &info) }
         try self.init(handle: handle, info: info, path: path, memory: nil)
     }
 

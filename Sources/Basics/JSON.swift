@@ -17,11 +17,23 @@ public enum JSON: Equatable, Sendable {
     }
 
     /// Compact JSON with the keys sorted and `/` left as it is, so the same value always has
-    /// the same bytes; a NaN or infinite number is written as null.
+    /// the same bytes; a NaN or infinite number is written as null. A file name's byte that is not
+    /// UTF-8 (`FileSystemBytes`) is written `\udcXX`, as Python's `json` writes such a name and
+    /// `os.fsencode` turns it back into the byte.
     public var text: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        let text = String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
+        guard text.utf8.contains(0xF4) else { return text }
+        var escaped = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if let byte = FileSystemBytes.escapedByte(scalar) {
+                escaped += String(cFormat: "\\udc%02x", Int(byte)).unicodeScalars
+            } else {
+                escaped.append(scalar)
+            }
+        }
+        return String(escaped)
     }
 
     public var object: [String: JSON]? { if case .object(let v) = self { v } else { nil } }

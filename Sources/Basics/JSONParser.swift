@@ -183,6 +183,9 @@ struct JSONParser {
                 let low = try hexQuad()
                 guard (0xDC00..<0xE000).contains(low) else { throw fail("lone surrogate in a string") }
                 scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+            } else if (0xDC80..<0xDD00).contains(scalar) {
+                // A file name's byte that is not UTF-8, as `JSON.text` and Python write it.
+                scalar = FileSystemBytes.escape(UInt8(scalar - 0xDC00)).value
             } else if (0xDC00..<0xE000).contains(scalar) {
                 throw fail("lone surrogate in a string")
             }

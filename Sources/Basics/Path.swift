@@ -30,6 +30,13 @@ public enum Path {
         return String(name[name.index(after: dot)...])
     }
 
+    /// The last component without its extension: `a/b.tar.gz` → `b.tar`, `a/.hidden` → `.hidden`, `b.` → `b`.
+    public static func stem(_ path: String) -> String {
+        let name = lastComponent(path)
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return name }
+        return String(name[..<dot])
+    }
+
     private static func withoutTrailingSlashes(_ path: String) -> String {
         var path = Substring(path)
         while path.count > 1, path.hasSuffix("/") { path = path.dropLast() }

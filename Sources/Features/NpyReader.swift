@@ -1,15 +1,11 @@
 import Basics
 import Files
-import FoundationEssentials
 import Glibc
 
 /// Reads the float32 C-order `.npy` files that `NpyWriter` writes.
 public enum NpyReader {
     public static func read(path: String) throws -> (values: [Float], shape: [Int]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FileError(path: path, problem: FileProblem.describe(path: path))
-        }
-        return try read(bytes: [UInt8](data), path: path)
+        try read(bytes: FileBytes.read(path: path), path: path)
     }
 
     /// Parses the bytes of a `.npy` file; `path` names it in errors.

@@ -1,3 +1,4 @@
+import Basics
 #if canImport(Glibc)
 import Glibc
 private let systemWrite = Glibc.write
@@ -20,7 +21,7 @@ public final class AppendingFile {
     /// Opens `path` for appending, creating it when missing; `truncate` empties it first; with
     /// `exclusive` an existing file is an error ("already exists") and is never touched.
     public init(path: String, truncate: Bool = false, exclusive: Bool = false) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0) | (exclusive ? O_EXCL : 0), 0o644)
+        let fd = FileSystem.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (truncate ? O_TRUNC : 0) | (exclusive ? O_EXCL : 0), 0o644)
         guard fd >= 0 else {
             throw FileError(path: path, problem: exclusive && errno == EEXIST ? "already exists"
                 : "cannot open for writing (\(String(cString: strerror(errno))))")
@@ -37,7 +38,7 @@ public final class AppendingFile {
 
     /// Appends `text` and a newline.
     public func append(line text: String) throws {
-        try append(Array((text + "\n").utf8))
+        try append(FileSystemBytes.bytes(text + "\n"))
     }
 
     /// Appends `bytes` as a unit: on failure the file is cut back to its length before the write.

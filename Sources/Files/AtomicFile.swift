@@ -1,4 +1,4 @@
-import FoundationEssentials
+import Basics
 #if canImport(Glibc)
 import Glibc
 private let systemWrite = Glibc.write
@@ -20,14 +20,13 @@ public enum AtomicFile {
 
     /// Writes the concatenation of `parts`, so large payloads need not be copied into one buffer.
     public static func write(parts: [UnsafeRawBufferPointer], to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+        let folder = Path.parent(path)
+        let temporary = Path.join(folder, "." + Path.lastComponent(path) + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let fd = FileSystem.open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard fd >= 0 else { throw FileError(path: path, problem: "cannot create file (\(String(cString: strerror(errno))))") }
         var ok = false
         defer {
-            if !ok { unlink(temporary) }
+            if !ok { FileSystem.unlink(temporary) }
         }
         for bytes in parts where bytes.count > 0 {
             var written = 0
@@ -50,12 +49,12 @@ public enum AtomicFile {
         guard close(fd) == 0 else {
             throw FileError(path: path, problem: "cannot flush file (\(String(cString: strerror(errno))))")
         }
-        guard rename(temporary, path) == 0 else {
+        guard FileSystem.rename(temporary, path) == 0 else {
             throw FileError(path: path, problem: "cannot replace file (\(String(cString: strerror(errno))))")
         }
         ok = true
         // Make the rename itself durable.
-        let dir = open(folder.isEmpty ? "." : folder, O_RDONLY)
+        let dir = FileSystem.open(folder.isEmpty ? "." : folder, O_RDONLY)
         if dir >= 0 { fsync(dir); close(dir) }
     }
 }

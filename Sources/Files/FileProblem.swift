@@ -6,13 +6,12 @@ import Glibc
 public enum FileProblem {
     /// nil when the path names a readable, non-empty regular file.
     public static func check(path: String) -> String? {
-        var st = stat()
-        guard stat(path, &st) == 0 else {
+        guard let st = FileSystem.status(path) else {
             return errno == ENOENT ? "no such file" : String(cString: strerror(errno))
         }
         if (st.st_mode & S_IFMT) == S_IFDIR { return "is a directory, not a file" }
         if (st.st_mode & S_IFMT) != S_IFREG { return "not a regular file" }
-        if access(path, R_OK) != 0 { return "permission denied" }
+        if FileSystem.access(path, R_OK) != 0 { return "permission denied" }
         if st.st_size == 0 { return "file is empty" }
         return nil
     }

@@ -12,7 +12,7 @@ public final class ReadOnlyFile: @unchecked Sendable {
 
     /// Nil when the path cannot be opened; `errno` says why.
     public init?(path: String) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = FileSystem.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         var st = stat()
         guard fstat(fd, &st) == 0 else {

@@ -1,6 +1,5 @@
 import Basics
 import Files
-import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -21,27 +20,23 @@ public enum SafeRewrite {
         func failure(_ problem: String) -> FileError { FileError(path: path, problem: problem) }
         func reason() -> String { String(cString: strerror(errno)) }
 
-        guard let resolved = realpath(path, nil) else {
+        guard let target = FileSystem.resolve(path) else {
             throw failure(errno == ENOENT ? "no such file" : "cannot resolve path (\(reason()))")
         }
-        let target = String(cString: resolved)
-        free(resolved)
-        var info = stat()
-        guard stat(target, &info) == 0 else { throw failure("cannot read file (\(reason()))") }
+        guard let info = FileSystem.status(target) else { throw failure("cannot read file (\(reason()))") }
         guard info.st_mode & S_IFMT == S_IFREG else { throw failure("not a regular file") }
-        guard access(target, W_OK) == 0 else { throw failure("permission denied (file is not writable)") }
+        guard FileSystem.access(target, W_OK) == 0 else { throw failure("permission denied (file is not writable)") }
 
-        let url = URL(fileURLWithPath: target)
-        let folder = url.deletingLastPathComponent().path
-        let temporary = folder + "/.\(url.lastPathComponent).genre-tag-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let folder = Path.parent(target)
+        let temporary = folder + "/.\(Path.lastComponent(target)).genre-tag-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var keep = false
-        defer { if !keep { unlink(temporary) } }
+        defer { if !keep { FileSystem.unlink(temporary) } }
 
         // The copy, with the original's owner and mode.
-        let source = open(target, O_RDONLY | O_CLOEXEC)
+        let source = FileSystem.open(target, O_RDONLY | O_CLOEXEC)
         guard source >= 0 else { throw failure("cannot read file (\(reason()))") }
         defer { close(source) }
-        let copy = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        let copy = FileSystem.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard copy >= 0 else { throw failure("cannot create a temporary file in \(folder) (\(reason()))") }
         do {
             defer { close(copy) }
@@ -57,7 +52,7 @@ public enum SafeRewrite {
 
         try edit(temporary)
 
-        let flush = open(temporary, O_RDONLY | O_CLOEXEC)
+        let flush = FileSystem.open(temporary, O_RDONLY | O_CLOEXEC)
         guard flush >= 0, fsync(flush) == 0 else {
             if flush >= 0 { close(flush) }
             throw failure("cannot flush the edited copy (\(reason()))")
@@ -68,9 +63,9 @@ public enum SafeRewrite {
             usleep(useconds_t(seconds * 1e6))
         }
         try commit()
-        guard rename(temporary, target) == 0 else { throw failure("cannot replace the file (\(reason()))") }
+        guard FileSystem.rename(temporary, target) == 0 else { throw failure("cannot replace the file (\(reason()))") }
         keep = true
-        let directory = open(folder, O_RDONLY | O_CLOEXEC)
+        let directory = FileSystem.open(folder, O_RDONLY | O_CLOEXEC)
         if directory >= 0 { fsync(directory); close(directory) }
     }
 

@@ -1,3 +1,4 @@
+import Basics
 import CLoadedLibraries
 import Files
 import Glibc
@@ -34,16 +35,15 @@ public final class TagFile {
     /// Opens `path`, choosing the format from `typePath`'s extension (default: `path`'s) and
     /// then from the content. Errors are one line naming `path`.
     public init(path: String, typePath: String? = nil) throws {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
+        guard let info = FileSystem.status(path) else {
             throw FileError(path: path, problem: errno == ENOENT ? "no such file" : "cannot read file (\(String(cString: strerror(errno))))")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw FileError(path: path, problem: info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "not a regular file")
         }
-        guard access(path, R_OK) == 0 else { throw FileError(path: path, problem: "permission denied") }
+        guard FileSystem.access(path, R_OK) == 0 else { throw FileError(path: path, problem: "permission denied") }
         do { try Self.loadTagLib() } catch { throw FileError(path: path, problem: String(describing: error)) }
-        guard let handle = genre_ctaglib_open(path, typePath) else {
+        guard let handle = FileSystemBytes.withPath(path, { genre_ctaglib_open($0, typePath) }) else {
             throw FileError(path: path, problem: "not an audio file whose tags TagLib can write")
         }
         guard let format = TagFormat(genre_ctaglib_file_format(handle)) else {

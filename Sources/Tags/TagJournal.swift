@@ -86,8 +86,8 @@ public final class TagJournal {
     /// written) is skipped; any other unreadable line is an error naming it.
     public static func read(_ path: String) throws -> [TagChange] {
         let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw FileError(path: path, problem: FileManager.default.fileExists(atPath: path) ? "cannot read the journal" : "no such file")
+        do { text = FileSystemBytes.string(try FileBytes.read(path: path)) } catch let error as FileError {
+            throw FileError(path: path, problem: error.problem == "no such file" ? error.problem : "cannot read the journal (\(error.problem))")
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true)
         var changes: [TagChange] = []

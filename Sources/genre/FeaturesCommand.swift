@@ -21,14 +21,14 @@ struct FeaturesCommand: ParsableCommand {
 
     func run() throws {
         MemoryReuse.keepFreedMemory()
-        let npyPath = output ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent + ".npy"
+        let npyPath = output ?? Path.stem(file) + ".npy"
         try reportingErrors {
             let spectrogram = try LogMel(features.parameters).compute(path: file)
             try NpyWriter.write(spectrogram, to: npyPath)
             if let png { try SpectrogramImage.write(spectrogram, to: png) }
             let seconds = Double(spectrogram.frames - 1) * Double(features.hopLength) / Double(features.sampleRate)
             let (minimum, maximum) = spectrogram.extremes
-            print("\(npyPath): [\(spectrogram.nMels), \(spectrogram.frames)] log-mel, \(String(cFormat: "%.1f", seconds)) s, "
+            StandardOutput.print("\(npyPath): [\(spectrogram.nMels), \(spectrogram.frames)] log-mel, \(String(cFormat: "%.1f", seconds)) s, "
                 + "\(String(cFormat: "%.1f", minimum))…\(String(cFormat: "%.1f", maximum)) dB"
                 + (png.map { ", image \($0)" } ?? ""))
         }

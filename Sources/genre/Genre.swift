@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 
 @main
 struct Genre: ParsableCommand {
@@ -10,4 +11,8 @@ struct Genre: ParsableCommand {
         version: "0.1.0",
         subcommands: [Info.self, FeaturesCommand.self, Summary.self, SynthCommand.self, Train.self, Eval.self, Predict.self, TagCommand.self, Bench.self]
     )
+
+    /// Arguments decoded from their bytes without loss, so that a file whose name is not UTF-8
+    /// still opens (`FileSystemBytes`; `CommandLine.arguments` would turn such bytes into U+FFFD).
+    static func main() { main(Array(FileSystemBytes.arguments().dropFirst())) }
 }

@@ -14,7 +14,7 @@ struct Info: ParsableCommand {
         for path in files {
             do {
                 let info = try AudioInfo(path: path)
-                print("\(path): \(info.format), \(info.sampleRate) Hz, \(info.channels) channel\(info.channels == 1 ? "" : "s"), "
+                StandardOutput.print("\(path): \(info.format), \(info.sampleRate) Hz, \(info.channels) channel\(info.channels == 1 ? "" : "s"), "
                     + "\(String(cFormat: "%.3f", info.duration)) s (\(info.frames) frames)")
             } catch {
                 _ = fail(String(describing: error))

@@ -1,4 +1,5 @@
 import Basics
+import Files
 import ArgumentParser
 import Engine
 import FoundationEssentials
@@ -59,8 +60,7 @@ struct Predict: ParsableCommand {
             return try Predictor(checkpoint: path)
         }
         let threads = threads ?? Parallel.processorCount
-        var isDirectory = false
-        if files == nil, paths.count == 1, out == nil, !(FileManager.default.fileExists(atPath: paths[0], isDirectory: &isDirectory) && isDirectory) {
+        if files == nil, paths.count == 1, out == nil, !FileSystem.isDirectory(paths[0]) {
             Parallel.threadCount = threads
             // One file: batches big enough that every thread runs passes of four windows of
             // its own (Sequential.infer), instead of all threads meeting after every layer of
@@ -80,7 +80,7 @@ struct Predict: ParsableCommand {
             throw ExitCode(2)
         }
         if json {
-            print(prediction.json(top: top, segments: segments, minimumConfidence: Float(minConfidence)).text)
+            StandardOutput.print(prediction.json(top: top, segments: segments, minimumConfidence: Float(minConfidence)).text)
             return
         }
         let best = prediction.top(top)
@@ -105,7 +105,7 @@ struct Predict: ParsableCommand {
                     + String(cFormat: "%.1f %%", window.probabilities[k] * 100))
             }
         }
-        print(lines.joined(separator: "\n"))
+        StandardOutput.print(lines.joined(separator: "\n"))
     }
 
     private func batch(_ predictor: Predictor, files: [String], shard: Shard?, threads: Int) throws {

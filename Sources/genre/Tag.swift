@@ -1,4 +1,5 @@
 import Basics
+import Files
 import ArgumentParser
 import Engine
 import FoundationEssentials
@@ -130,7 +131,7 @@ struct TagCommand: ParsableCommand {
             + "\(tally.same) already tagged, \(tally.below) below \(Self.number(minimum)), \(tally.failed) failed"
         if let log {
             if log.isEmpty {
-                unlink(log.path)
+                FileSystem.unlink(log.path)
             } else {
                 summary += "\njournal: \(log.path) (undo with 'genre tag --undo \(log.path)')"
             }
@@ -176,7 +177,7 @@ struct TagTally {
     var changed = 0, same = 0, below = 0, failed = 0
 
     func row(_ status: String, _ detail: String) {
-        print(status.padded(to: 10) + " " + detail)
+        StandardOutput.print(status.padded(to: 10) + " " + detail)
         fflush(nil)
     }
 

@@ -54,6 +54,7 @@ final class BasicsTests: XCTestCase {
             XCTAssertEqual(Path.lastComponent(path), ns.lastPathComponent, path)
             XCTAssertEqual(Path.parent(path), ns.deletingLastPathComponent, path)
             XCTAssertEqual(Path.fileExtension(path), ns.pathExtension, path)
+            XCTAssertEqual(Path.stem(path), (ns.lastPathComponent as NSString).deletingPathExtension, path)
         }
         // NSString's deletingLastPathComponent traps on a one-character last component here.
         XCTAssertEqual(Path.parent("b"), "")

@@ -1,4 +1,5 @@
 import Audio
+import Basics
 import Features
 import Foundation
 import GenreKit
@@ -34,6 +35,25 @@ final class DataSetTests: XCTestCase {
         XCTAssertEqual(data.labels, ["jazz", "rock"])
         XCTAssertEqual(data.items.count, 5)
         XCTAssertTrue(data.items.contains { $0.relativePath == "rock/live/rock.0.wav" && $0.label == 1 })
+    }
+
+    /// A file whose name is not UTF-8 (Latin-1 "café") is found and decodes under the path the
+    /// data set gives; a label folder so named is refused, since labels are written as text.
+    func testNamesThatAreNotUTF8() throws {
+        try makeTree(["rock": 2, "jazz": 2])
+        let raw = Array((root.path + "/rock/caf").utf8) + [0xE9] + Array(".wav".utf8)
+        XCTAssertEqual(rename(root.appendingPathComponent("rock/rock.1.wav").path, raw.map(CChar.init(bitPattern:)) + [0]), 0)
+        let data = try DataSet(root: root.path)
+        XCTAssertEqual(data.items.count, 4)
+        let item = try XCTUnwrap(data.items.first { $0.relativePath.hasPrefix("rock/caf") }, "\(data.items.map(\.relativePath))")
+        XCTAssertEqual(FileSystemBytes.bytes(item.path), raw)
+        XCTAssertEqual(try AudioLoader.load(path: item.path).count, 2000)
+
+        let label = Array((root.path + "/b").utf8) + [0xE4, 0x64]
+        XCTAssertEqual(mkdir(label.map(CChar.init(bitPattern:)) + [0], 0o755), 0)
+        XCTAssertThrowsError(try DataSet(root: root.path)) { error in
+            XCTAssertTrue("\(error)".hasSuffix("label folder's name is not UTF-8 text; rename it"), "\(error)")
+        }
     }
 
     func testSplitIsStratifiedDeterministicAndDisjoint() throws {

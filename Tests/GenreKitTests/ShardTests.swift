@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 import GenreKit
 import TestSupport
@@ -12,6 +13,8 @@ final class ShardTests: XCTestCase {
         XCTAssertEqual(Shard.fnv1a64("a"), 0xaf63_dc4c_8601_ec8c)
         XCTAssertEqual(Shard.fnv1a64("foobar"), 0x8594_4171_f739_67e8)
         XCTAssertEqual(Shard.fnv1a64("é"), 0x0ac2_1707_b718_1e01)  // the UTF-8 bytes c3 a9, not a Character
+        // A name that is not UTF-8 hashes as its own bytes (Latin-1 "café", computed with Python).
+        XCTAssertEqual(Shard.fnv1a64(FileSystemBytes.string(Array("caf".utf8) + [0xE9])), 0xb538_f990_e859_62dc)
     }
 
     func catalogue(_ n: Int, prefix: String = "") -> [InputFile] {
@@ -96,9 +99,9 @@ final class ShardTests: XCTestCase {
     }
 
     func testFileListParsing() {
-        XCTAssertEqual(FileList.parse(Data("a.wav\nb c.flac\r\n\n/abs/d.mp3".utf8), nullSeparated: false), ["a.wav", "b c.flac", "/abs/d.mp3"])
-        XCTAssertEqual(FileList.parse(Data("a\nb.wav\0c.wav\0\0".utf8), nullSeparated: true), ["a\nb.wav", "c.wav"])
-        XCTAssertEqual(FileList.parse(Data(), nullSeparated: false), [])
+        XCTAssertEqual(FileList.parse(Array("a.wav\nb c.flac\r\n\n/abs/d.mp3".utf8), nullSeparated: false), ["a.wav", "b c.flac", "/abs/d.mp3"])
+        XCTAssertEqual(FileList.parse(Array("a\nb.wav\0c.wav\0\0".utf8), nullSeparated: true), ["a\nb.wav", "c.wav"])
+        XCTAssertEqual(FileList.parse([], nullSeparated: false), [])
     }
 
     func resolve(_ flag: String? = nil, count: String? = nil, _ environment: [String: String] = [:]) throws -> Shard? {

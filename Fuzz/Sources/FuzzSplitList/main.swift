@@ -1,4 +1,5 @@
 import Foundation
+import Basics
 import FuzzDriver
 import GenreKit
 
@@ -20,7 +21,7 @@ enum Fixture {
 /// Any bytes as a split list (`data.split_files`): either the items it names, or an error.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-    let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
+    let text = FileSystemBytes.string(UnsafeBufferPointer(start: data, count: size))
     if let items = try? Fixture.dataSet.items(inSplitList: text, path: "split.txt") {
         precondition(items.allSatisfy { Fixture.dataSet.items.contains($0) })
     }

@@ -1,7 +1,6 @@
 import Basics
 import Engine
 import Files
-import FoundationEssentials
 import Glibc
 
 /// A folder-per-label collection of audio files (GTZAN's layout: `blues/blues.00000.wav`),
@@ -28,29 +27,28 @@ public struct DataSet: Sendable {
 
     /// Scans `root`: every sub-folder is a label; audio files are collected recursively within it.
     public init(root: String) throws {
-        let fm = FileManager.default
-        var isDirectory = false
-        guard fm.fileExists(atPath: root, isDirectory: &isDirectory) else {
-            throw FileError(path: root, problem: "data folder does not exist")
+        guard FileSystem.status(root) != nil else { throw FileError(path: root, problem: "data folder does not exist") }
+        guard let names = FileSystem.entries(root) else {
+            throw FileError(path: root, problem: FileSystem.isDirectory(root) ? "cannot list the data folder (\(String(cString: strerror(errno))))"
+                : "data root is not a folder")
         }
-        guard isDirectory else { throw FileError(path: root, problem: "data root is not a folder") }
-        let rootURL = URL(fileURLWithPath: root)
-        let folders = try fm.contentsOfDirectory(atPath: root).filter { name in
-            var dir = false
-            return !name.hasPrefix(".") && fm.fileExists(atPath: rootURL.appendingPathComponent(name).path, isDirectory: &dir) && dir
-        }.sorted()
+        let folders = names.filter { !$0.hasPrefix(".") && FileSystem.isDirectory(Path.join(root, $0)) }.sorted()
         guard !folders.isEmpty else {
             throw FileError(path: root, problem: "data folder has no label sub-folders (expected one folder per label)")
         }
         var items: [Item] = []
         for (label, folder) in folders.enumerated() {
-            let files = Self.audioFiles(under: rootURL.appendingPathComponent(folder))
+            // A label is written into checkpoints and results as text.
+            guard !folder.unicodeScalars.contains(where: { FileSystemBytes.escapedByte($0) != nil }) else {
+                throw FileError(path: Path.join(root, folder), problem: "label folder's name is not UTF-8 text; rename it")
+            }
+            let files = Self.audioFiles(under: Path.join(root, folder))
             guard !files.isEmpty else {
-                throw FileError(path: rootURL.appendingPathComponent(folder).path, problem: "label folder holds no audio files")
+                throw FileError(path: Path.join(root, folder), problem: "label folder holds no audio files")
             }
             for relative in files {
                 let rel = folder + "/" + relative
-                items.append(Item(path: rootURL.appendingPathComponent(rel).path, relativePath: rel, label: label))
+                items.append(Item(path: Path.join(root, rel), relativePath: rel, label: label))
             }
         }
         // One folder is most often a root one level too high (`music/genres/<label>/…`): a
@@ -65,17 +63,22 @@ public struct DataSet: Sendable {
     }
 
     /// Audio files below `folder`, as sorted paths relative to it.
-    static func audioFiles(under folder: URL) -> [String] {
-        guard let paths = try? FileManager.default.subpathsOfDirectory(atPath: folder.path) else { return [] }
+    static func audioFiles(under folder: String) -> [String] {
         var files: [String] = []
-        for relative in paths {
-            let name = Path.lastComponent(relative)
-            guard !name.hasPrefix("."), audioExtensions.contains(Path.fileExtension(name).lowercased()) else { continue }
-            var dir = false
-            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(relative).path, isDirectory: &dir), !dir {
-                files.append(relative)
+        // `within`: the folders the search is inside; a link back to one of them is not followed.
+        func search(_ relative: String, within: Set<FileSystem.Identity>) {
+            guard let identity = FileSystem.identity(Path.join(folder, relative)), !within.contains(identity) else { return }
+            for name in FileSystem.entries(Path.join(folder, relative)) ?? [] {
+                let path = relative.isEmpty ? name : relative + "/" + name
+                if FileSystem.isDirectory(Path.join(folder, path)) {
+                    search(path, within: within.union([identity]))
+                } else if !name.hasPrefix("."), audioExtensions.contains(Path.fileExtension(name).lowercased()),
+                          FileSystem.status(Path.join(folder, path)) != nil {
+                    files.append(path)
+                }
             }
         }
+        search("", within: [])
         return files.sorted()
     }
 
@@ -125,11 +128,8 @@ public struct DataSet: Sendable {
     /// Listed files missing from the data set are errors; files in no list are left out.
     public func split(trainList: String, validationList: String, calibrationList: String? = nil, testList: String) throws -> Split {
         func read(_ list: String) throws -> [Item] {
-            let text: String
-            do { text = try String(contentsOfFile: list, encoding: .utf8) } catch {
-                throw FileError(path: list, problem: FileProblem.describe(path: list))
-            }
-            return try items(inSplitList: text, path: list)
+            // Decoded as file names are, so a listed name that is not UTF-8 matches its file.
+            try items(inSplitList: FileSystemBytes.string(FileBytes.read(path: list)), path: list)
         }
         return Split(train: try read(trainList), validation: try read(validationList), calibration: try calibrationList.map(read) ?? [],
                      test: try read(testList))

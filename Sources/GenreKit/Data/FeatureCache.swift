@@ -25,12 +25,9 @@ public struct FeatureCache: Sendable {
 
     /// The cache entry's file name for `path` in its current state.
     func key(for path: String) throws -> String {
-        let attributes: [FileAttributeKey: Any]
-        do { attributes = try FileManager.default.attributesOfItem(atPath: path) } catch {
-            throw FileError(path: path, problem: FileProblem.describe(path: path))
-        }
-        let size = (attributes[.size] as? UInt).map(Int64.init) ?? -1
-        let modified = (attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        guard let status = FileSystem.status(path) else { throw FileError(path: path, problem: FileProblem.describe(path: path)) }
+        let size = Int64(status.st_size)
+        let modified = Double(status.st_mtim.tv_sec) + Double(status.st_mtim.tv_nsec) / 1e9
         let p = parameters
         let description = "\(URL(fileURLWithPath: path).standardizedFileURL.path)|\(size)|\(modified)|\(LogMel.revision)|"
             + "\(p.sampleRate)|\(p.nFFT)|\(p.hopLength)|\(p.nMels)|\(p.fmin)|\(p.fmax ?? -1)|\(p.topDB)"

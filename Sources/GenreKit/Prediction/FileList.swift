@@ -1,6 +1,5 @@
 import Basics
 import Files
-import FoundationEssentials
 import Glibc
 
 /// A file to classify: its path as opened and reported, and the key that places it in a shard.
@@ -21,16 +20,14 @@ public enum FileList {
     /// entries skipped, names sorted). A directory named like audio is listed as an entry — it
     /// fails and is reported — rather than searched. A path listed twice is kept once.
     public static func expand(_ arguments: [String]) -> [InputFile] {
-        let manager = FileManager.default
         var files: [InputFile] = []
         var seen = Set<String>()
         func add(_ file: InputFile) {
             if seen.insert(file.path).inserted { files.append(file) }
         }
         for argument in arguments {
-            var isDirectory = false
-            if manager.fileExists(atPath: argument, isDirectory: &isDirectory), isDirectory {
-                search(argument, relative: "").forEach(add)
+            if FileSystem.isDirectory(argument) {
+                search(argument, relative: "", within: []).forEach(add)
             } else {
                 add(InputFile(path: argument, key: argument))
             }
@@ -38,17 +35,18 @@ public enum FileList {
         return files
     }
 
-    private static func search(_ folder: String, relative: String) -> [InputFile] {
-        let manager = FileManager.default
+    /// `within`: the folders the search is inside, so that a link back to one of them (a loop)
+    /// is not followed.
+    private static func search(_ folder: String, relative: String, within: Set<FileSystem.Identity>) -> [InputFile] {
+        guard let identity = FileSystem.identity(folder), !within.contains(identity) else { return [] }
         var found: [InputFile] = []
-        for name in ((try? manager.contentsOfDirectory(atPath: folder)) ?? []).sorted() where !name.hasPrefix(".") {
+        for name in (FileSystem.entries(folder) ?? []).sorted() where !name.hasPrefix(".") {
             let path = Path.join(folder, name)
             let key = relative.isEmpty ? name : relative + "/" + name
-            var isDirectory = false
-            _ = manager.fileExists(atPath: path, isDirectory: &isDirectory)
+            let isDirectory = FileSystem.isDirectory(path)
             let audio = DataSet.audioExtensions.contains(Path.fileExtension(name).lowercased())
             if isDirectory && !audio {
-                found += search(path, relative: key)
+                found += search(path, relative: key, within: within.union([identity]))
             } else if audio {
                 found.append(InputFile(path: path, key: key))
             }
@@ -58,10 +56,10 @@ public enum FileList {
 
     /// The paths in a list: one a line (a trailing carriage return dropped), or NUL-separated
     /// when `nullSeparated`; empty entries are skipped. Paths are kept as written (spaces too).
-    public static func parse(_ data: Data, nullSeparated: Bool) -> [String] {
+    public static func parse(_ data: [UInt8], nullSeparated: Bool) -> [String] {
         let separator: UInt8 = nullSeparated ? 0 : UInt8(ascii: "\n")
         return data.split(separator: separator, omittingEmptySubsequences: true).compactMap { bytes -> String? in
-            var entry = String(decoding: bytes, as: UTF8.self)
+            var entry = FileSystemBytes.string(bytes)
             if !nullSeparated, entry.hasSuffix("\r") { entry.removeLast() }
             return entry.isEmpty ? nil : entry
         }
@@ -69,14 +67,17 @@ public enum FileList {
 
     /// The paths listed in `source` (`-` for standard input, read to its end).
     public static func read(_ source: String, nullSeparated: Bool) throws -> [String] {
-        let data: Data
+        let data: [UInt8]
         if source == "-" {
-            data = Data(StandardInput.readAll())
+            data = StandardInput.readAll()
         } else {
-            guard let contents = FileManager.default.contents(atPath: source) else {
+            // Read to the end, not by size: the list may be a pipe (`--files-from <(find …)`).
+            let fd = FileSystem.isDirectory(source) ? -1 : FileSystem.open(source, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
                 throw FileError(path: source, problem: "cannot read the --files-from list (\(FileProblem.describe(path: source)))")
             }
-            data = contents
+            defer { close(fd) }
+            data = StandardInput.readAll(from: fd)
         }
         return parse(data, nullSeparated: nullSeparated)
     }

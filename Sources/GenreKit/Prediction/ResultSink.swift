@@ -1,5 +1,5 @@
 import Files
-import FoundationEssentials
+import Basics
 import Glibc
 
 /// Where `genre predict` writes its rows: stdout, or a file — truncated, or appended to when
@@ -23,23 +23,22 @@ public final class ResultSink {
 
     /// Rows in the file at `path`; with `resume`, after the complete rows already there.
     public init(path: String, format: PredictionFormat, top: Int, resume: Bool) throws {
-        var existing = Data()
-        if resume, FileManager.default.fileExists(atPath: path) {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw FileError(path: path, problem: "cannot read the output file (\(FileProblem.describe(path: path)))")
+        var existing: [UInt8] = []
+        if resume, FileSystem.status(path) != nil {
+            do { existing = try FileBytes.read(path: path) } catch let error as FileError {
+                throw FileError(path: path, problem: "cannot read the output file (\(error.problem))")
             }
-            existing = data
             // A torn last line (a killed run) is cut off: the file keeps only complete rows.
             if let last = existing.last, last != UInt8(ascii: "\n") {
                 let keep = existing.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
-                guard truncate(path, off_t(keep)) == 0 else {
+                guard FileSystem.truncate(path, off_t(keep)) == 0 else {
                     throw FileError(path: path, problem: "cannot cut off the unfinished last row (\(String(cString: strerror(errno))))")
                 }
-                existing = existing.prefix(keep)
+                existing = Array(existing.prefix(keep))
             }
         }
         file = try AppendingFile(path: path, truncate: !resume)
-        donePaths = format.donePaths(String(decoding: existing, as: UTF8.self))
+        donePaths = format.donePaths(FileSystemBytes.string(existing))
         if existing.isEmpty, let header = format.header(top: top) { write(header) }
         if let failure { throw failure }
     }

@@ -4,7 +4,7 @@ import Glibc
 /// One of N disjoint parts of a batch run, for cluster schedulers (Slurm job arrays, Kubernetes
 /// Indexed Jobs, GNU parallel, Spark): shard I of N keeps the files whose key — the path
 /// relative to the folder argument it was found under, or a file argument as given — hashes to
-/// I modulo N. The hash is FNV-1a 64 of the key's UTF-8 bytes (fixed, not Swift's randomised
+/// I modulo N. The hash is FNV-1a 64 of the key's bytes (fixed, not Swift's randomised
 /// `Hasher`), so every process on every machine agrees: each file is in exactly one shard,
 /// whatever the listing order, and adding files never moves another file.
 public struct Shard: Sendable, Equatable, CustomStringConvertible {
@@ -32,10 +32,11 @@ public struct Shard: Sendable, Equatable, CustomStringConvertible {
         files.filter { contains(key: $0.key) }
     }
 
-    /// FNV-1a, 64 bits, over the UTF-8 bytes of `text`.
+    /// FNV-1a, 64 bits, over the bytes of `text`: its UTF-8, or a file name's own bytes
+    /// (`FileSystemBytes`) where they are not UTF-8.
     public static func fnv1a64(_ text: String) -> UInt64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
+        for byte in FileSystemBytes.bytes(text) {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01b3
         }

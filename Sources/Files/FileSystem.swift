@@ -1,0 +1,74 @@
+import Basics
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The system's calls on paths, taking paths as `FileSystemBytes` strings so that a file whose
+/// name is not UTF-8 opens like any other. Each returns what the call does and leaves `errno`.
+public enum FileSystem {
+    public static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Int32 {
+        FileSystemBytes.withPath(path) { Glibc.open($0, flags, mode) }
+    }
+
+    /// The path's status (links followed); nil when `stat` fails.
+    public static func status(_ path: String) -> stat? {
+        FileSystemBytes.withPath(path) { path in
+            var info = stat()
+            return stat(path, &info) == 0 ? info : nil
+        }
+    }
+
+    /// What tells one file from another, whatever the path taken to it.
+    public struct Identity: Hashable, Sendable {
+        let device: UInt64, inode: UInt64
+    }
+
+    /// The file's identity (links followed); nil when `stat` fails.
+    public static func identity(_ path: String) -> Identity? {
+        status(path).map { Identity(device: UInt64($0.st_dev), inode: UInt64($0.st_ino)) }
+    }
+
+    /// Whether the path is a folder (links followed).
+    public static func isDirectory(_ path: String) -> Bool {
+        status(path).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
+    }
+
+    /// `access(2)`: 0 when the process may use the path as `mode` (`R_OK`, `W_OK`…) asks.
+    public static func access(_ path: String, _ mode: Int32) -> Int32 {
+        FileSystemBytes.withPath(path) { Glibc.access($0, mode) }
+    }
+
+    public static func rename(_ from: String, _ to: String) -> Int32 {
+        FileSystemBytes.withPath(from) { from in FileSystemBytes.withPath(to) { Glibc.rename(from, $0) } }
+    }
+
+    @discardableResult
+    public static func unlink(_ path: String) -> Int32 {
+        FileSystemBytes.withPath(path) { Glibc.unlink($0) }
+    }
+
+    public static func truncate(_ path: String, _ length: off_t) -> Int32 {
+        FileSystemBytes.withPath(path) { Glibc.truncate($0, length) }
+    }
+
+    /// The absolute path with every link resolved; nil when `realpath` fails.
+    public static func resolve(_ path: String) -> String? {
+        guard let resolved = FileSystemBytes.withPath(path, { realpath($0, nil) }) else { return nil }
+        defer { free(resolved) }
+        return FileSystemBytes.string(UnsafeBufferPointer(start: resolved, count: strlen(resolved)).map { UInt8(bitPattern: $0) })
+    }
+
+    /// The names in a folder (not `.` and `..`), unsorted; nil when it cannot be listed.
+    public static func entries(_ folder: String) -> [String]? {
+        guard let directory = FileSystemBytes.withPath(folder, { opendir($0) }) else { return nil }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                FileSystemBytes.string(raw.prefix { $0 != 0 })
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
