@@ -47,6 +47,7 @@ struct Eval: ParsableCommand {
             guard data.labels == info.labels else {
                 throw fail("\(path): trained on labels \(info.labels), the data set has \(data.labels)")
             }
+            guard !data.testItems.isEmpty else { throw fail("\(self.config): the test split has no files (data.split.test)") }
             // Predictions as `genre predict` makes them: with the checkpoint's temperature.
             let logits = Evaluation.windowLogits(network, data.test, mean: info.mean, std: info.std)
             let calibration = Calibration.Report(logits, temperature: info.temperature)

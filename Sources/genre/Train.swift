@@ -138,7 +138,11 @@ struct Train: ParsableCommand {
                 } else {
                     status.log("calibration: no \(split) files, temperature left at 1")
                 }
-                print(try TestReport(checkpoint: config.run.best, data: data).text)
+                if data.testItems.isEmpty {
+                    status.log("test split: no files to test on (data.split.test), so no test report")
+                } else {
+                    print(try TestReport(checkpoint: config.run.best, data: data).text)
+                }
             }
         }
     }

@@ -13,9 +13,10 @@ final class TrainCLITests: XCTestCase {
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
-    private func writeConfig(_ name: String, root: String, output: String, epochs: Int = 2) throws -> String {
+    private func writeConfig(_ name: String, root: String, output: String, epochs: Int = 2,
+                             split: String = #""train": 0.5, "validation": 0.25, "test": 0.25"#) throws -> String {
         let text = """
-            {"data": {"root": "\(root)", "split": {"train": 0.5, "validation": 0.25, "test": 0.25}},
+            {"data": {"root": "\(root)", "split": {\(split)}},
              "features": {"n_fft": 512, "hop_length": 256, "n_mels": 32, "segment_seconds": 1.0, "segment_hop_seconds": 0.5},
              "model": {"arch": "mobilenet_v2", "width": 0.35},
              "training": {"epochs": \(epochs), "batch_size": 4, "threads": 2, "optimizer": {"name": "sgd", "lr": 0.05}},
@@ -63,6 +64,21 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
         XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr, file: file, line: line)
         XCTAssertTrue(result.stderr.contains(names) && result.stderr.contains(cause), "\(cause): \(result.stderr)", file: file, line: line)
+    }
+
+    /// A split with no test files trains and says there is no test report (rather than scoring
+    /// 0 % on nothing); `genre eval` on it stops with one line.
+    func testNoTestSplit() throws {
+        let root = try synthesize()
+        let config = try writeConfig("no-test.json", root: root, output: path("run"), epochs: 1,
+                                     split: #""train": 0.75, "validation": 0.25, "test": 0"#)
+        let trained = try CommandRunner.run(["train", config])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertFalse(trained.stdout.contains("accuracy"), trained.stdout)
+        XCTAssertTrue(trained.stderr.contains("test split: no files to test on (data.split.test), so no test report"), trained.stderr)
+        let eval = try CommandRunner.run(["eval", config])
+        XCTAssertEqual(eval.status, 1, eval.stderr)
+        XCTAssertEqual(eval.stderr.split(separator: "\n").last.map(String.init), "genre: error: \(config): the test split has no files (data.split.test)")
     }
 
     func testInterruptedRunResumesToTheSameCheckpoint() throws {
