@@ -107,9 +107,13 @@ final class FFmpegDecoder: AudioDecoder {
         var options: OpaquePointer? = nil
         genre_av_dict_set(&options, "probesize", Self.probeSize, 0)
         genre_av_dict_set(&options, "analyzeduration", Self.analyzeDuration, 0)
-        // On failure this frees the context and sets it to nil.
+        // Files only: a container that names other inputs (a playlist) cannot reach the network,
+        // a pipe or a device.
+        genre_av_dict_set(&options, "protocol_whitelist", "file", 0)
+        // On failure this frees the context and sets it to nil. The path goes as a `file:` URL:
+        // FFmpeg would take a name like `Intro:Live.m4a` or `pipe:0.m4a` for a protocol.
         let status = bytes == nil
-            ? FileSystemBytes.withPath(path) { genre_avformat_open_input(&handles.format, $0, nil, &options) }
+            ? FileSystemBytes.withPath("file:" + path) { genre_avformat_open_input(&handles.format, $0, nil, &options) }
             : genre_avformat_open_input(&handles.format, nil, nil, &options)
         genre_av_dict_free(&options)
         guard status >= 0, let format = handles.format else {

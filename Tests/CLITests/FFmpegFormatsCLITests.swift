@@ -58,6 +58,18 @@ final class FFmpegFormatsCLITests: XCTestCase {
         }
     }
 
+    /// Names FFmpeg would read as a URL (`Intro:` a protocol it lacks, `pipe:0` standard input)
+    /// open as the files they are, given relative to the working folder.
+    func testNamesThatLookLikeURLs() throws {
+        let song = try encode("song.m4a", ["-c:a", "aac"])
+        for name in ["Intro:Live.m4a", "pipe:0.m4a", "file:x.m4a"] {
+            try FileManager.default.copyItem(atPath: song, toPath: path(name))
+            let result = try CommandRunner.run(["info", name], in: folder, stdin: Data())
+            XCTAssertEqual(result.status, 0, "\(name): \(result.stderr)")
+            XCTAssertTrue(result.stdout.hasPrefix("\(name): MPEG-4, AAC LC, 44100 Hz, 2 channels"), result.stdout)
+        }
+    }
+
     func testFeaturesOfAnM4a() throws {
         let file = try encode("song.m4a", ["-c:a", "aac"])
         let out = path("song.npy")
