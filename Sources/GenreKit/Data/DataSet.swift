@@ -27,10 +27,10 @@ public struct DataSet: Sendable {
 
     /// Scans `root`: every sub-folder is a label; audio files are collected recursively within it.
     public init(root: String) throws {
-        guard FileSystem.status(root) != nil else { throw FileError(path: root, problem: "data folder does not exist") }
+        guard let status = FileSystem.status(root) else { throw FileError(path: root, problem: "data folder does not exist") }
+        guard status.st_mode & S_IFMT == S_IFDIR else { throw FileError(path: root, problem: "data root is not a folder") }
         guard let names = FileSystem.entries(root) else {
-            throw FileError(path: root, problem: FileSystem.isDirectory(root) ? "cannot list the data folder (\(String(cString: strerror(errno))))"
-                : "data root is not a folder")
+            throw FileError(path: root, problem: "cannot list the data folder (\(String(cString: strerror(errno))))")
         }
         let folders = names.filter { !$0.hasPrefix(".") && FileSystem.isDirectory(Path.join(root, $0)) }.sorted()
         guard !folders.isEmpty else {
