@@ -34,6 +34,8 @@ let package = Package(
                        providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "TagLibSystem", pkgConfig: "taglib",
                        providers: [.apt(["libtag1-dev"])]),
+        // glibc's extended-attribute calls (no library to link).
+        .systemLibrary(name: "CExtendedAttributes"),
 
         // Libraries. Arrows point one way: genre -> Distributed -> GenreKit -> {Models -> Engine, Features -> Audio,
         // SafeTensors, Synth}; Basics, Randomness and Files are leaves.
@@ -70,7 +72,7 @@ let package = Package(
         // export (its static archives' symbols stay hidden).
         .target(name: "CTagLib", dependencies: ["TagLibSystem"], cxxSettings: [.unsafeFlags(["-fno-sanitize=all"])],
                 linkerSettings: [.unsafeFlags(["-nostartfiles", "-static-stdlib", "-no-stdlib-rpath"])]),
-        .target(name: "Tags", dependencies: ["Basics", "CLoadedLibraries", "Files"]),
+        .target(name: "Tags", dependencies: ["Basics", "CExtendedAttributes", "CLoadedLibraries", "Files"]),
         // Data-parallel training under mpirun: a C API over the few MPI calls it needs (MPI's
         // handles are macros; libmpi is loaded with dlopen under a launcher only), and the process
         // group GenreKit's trainer and Engine's batch norm use.

@@ -1,12 +1,14 @@
 import Basics
+import CExtendedAttributes
 import Files
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Changes a file so that a crash at any moment leaves either the old file or the new one:
-/// the file is copied to a hidden temporary in the same folder (same owner and mode), the
-/// copy is edited and flushed to disk, then renamed over the original and the folder flushed.
+/// the file is copied to a hidden temporary in the same folder (same owner, mode and extended
+/// attributes, ACLs among them), the copy is edited and flushed to disk, then renamed over the
+/// original and the folder flushed. Another hard link to the file keeps the old bytes.
 public enum SafeRewrite {
     /// Test hook: when this variable holds a number of seconds, the writer prints
     /// `paused <temporary>` on stderr and sleeps that long after the edited copy is flushed,
@@ -48,6 +50,7 @@ public enum SafeRewrite {
                 }
             }
             guard fchmod(copy, info.st_mode & 0o7777) == 0 else { throw failure("cannot keep the file's mode (\(reason()))") }
+            try copyExtendedAttributes(from: source, to: copy, failure: failure)
         }
 
         try edit(temporary)
@@ -67,6 +70,30 @@ public enum SafeRewrite {
         keep = true
         let directory = FileSystem.open(folder, O_RDONLY | O_CLOEXEC)
         if directory >= 0 { fsync(directory); close(directory) }
+    }
+
+    /// Every extended attribute of `source` set on `destination`: user attributes (a player's
+    /// rating, a download's origin) and ACLs must come along, or the change is abandoned; the
+    /// system gives the new file its own security label where it refuses the old one.
+    private static func copyExtendedAttributes(from source: Int32, to destination: Int32, failure: (String) -> FileError) throws {
+        func reason() -> String { String(cString: strerror(errno)) }
+        var size = flistxattr(source, nil, 0)
+        if size < 0 && (errno == ENOTSUP || errno == ENOSYS) { return }
+        guard size >= 0 else { throw failure("cannot list the file's extended attributes (\(reason()))") }
+        var names = [CChar](repeating: 0, count: size)
+        size = flistxattr(source, &names, names.count)
+        guard size >= 0 else { throw failure("cannot list the file's extended attributes (\(reason()))") }
+        for bytes in names.prefix(size).split(separator: 0) {
+            let name = Array(bytes) + [0]
+            let label = String(decoding: bytes.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            var length = fgetxattr(source, name, nil, 0)
+            var value = [UInt8](repeating: 0, count: max(length, 0))
+            if length > 0 { length = fgetxattr(source, name, &value, value.count) }
+            guard length >= 0 else { throw failure("cannot read the extended attribute \(label) (\(reason()))") }
+            if fsetxattr(destination, name, value, length, 0) != 0 && !(label.hasPrefix("security.") || label.hasPrefix("trusted.")) {
+                throw failure("cannot keep the extended attribute \(label) (\(reason()))")
+            }
+        }
     }
 
     private static func copyBytes(from source: Int32, to destination: Int32, path: String) throws {

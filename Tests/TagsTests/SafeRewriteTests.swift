@@ -4,7 +4,7 @@ import Tags
 import TestSupport
 import XCTest
 
-/// SHA-256 against sha256sum, the journal's lines, and rewrites that keep owner and mode or
+/// SHA-256 against sha256sum, the journal's lines, and rewrites that keep owner, mode and extended attributes or
 /// leave the original alone when they fail.
 final class SafeRewriteTests: XCTestCase {
     var folder: URL!
@@ -51,6 +51,39 @@ final class SafeRewriteTests: XCTestCase {
         XCTAssertEqual(info.st_uid, owner.0)
         XCTAssertEqual(info.st_gid, owner.1)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["a.bin"])
+    }
+
+    /// Extended attributes (a player's rating, a download's origin) and an ACL come along with the
+    /// rewrite, as Python's os.getxattr reads them; security labels are left to the system.
+    func testKeepsExtendedAttributesAndACL() throws {
+        let file = path("a.bin")
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: file))
+        // The ACL in the kernel's layout (version 2; tag, permissions, id): owner rw, nobody r,
+        // group r, mask r, others nothing. Without ACLs on the file system, the user attributes only.
+        let script = """
+            import os, struct, sys
+            f = sys.argv[1]
+            if sys.argv[2] == 'set':
+                try:
+                    os.setxattr(f, 'user.rating', b'5')
+                    os.setxattr(f, 'user.xdg.origin.url', b'https://example.com/song')
+                except OSError:
+                    print('unsupported'); sys.exit()
+                acl = struct.pack('<I', 2) + b''.join(struct.pack('<HHI', *e) for e in
+                    [(1, 6, 0xFFFFFFFF), (2, 4, 65534), (4, 4, 0xFFFFFFFF), (0x10, 4, 0xFFFFFFFF), (0x20, 0, 0xFFFFFFFF)])
+                try: os.setxattr(f, 'system.posix_acl_access', acl)
+                except OSError: pass
+            print(sorted((n, os.getxattr(f, n).hex()) for n in os.listxattr(f) if not n.startswith('security.')))
+            """
+        func attributes(_ action: String) throws -> String {
+            String(decoding: try Media.run(["python3", "-c", script, file, action]).stdout, as: UTF8.self)
+        }
+        let before = try attributes("set")
+        if before.hasPrefix("unsupported") { throw XCTSkip("no user extended attributes on \(folder.path)'s file system") }
+        XCTAssertTrue(before.contains("user.rating") && before.contains("user.xdg.origin.url"), before)
+        try SafeRewrite.rewrite(file, edit: { try Data([4]).write(to: URL(fileURLWithPath: $0)) })
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: file)), Data([4]))
+        XCTAssertEqual(try attributes("get"), before)
     }
 
     /// A link is followed: the file it points to changes, the link stays a link.

@@ -1,0 +1,2 @@
+// glibc's extended-attribute calls (in libc itself), which Swift's Glibc module leaves out.
+#include <sys/xattr.h>
