@@ -56,6 +56,15 @@ final class BasicsTests: XCTestCase {
             XCTAssertEqual(Path.fileExtension(path), ns.pathExtension, path)
             XCTAssertEqual(Path.stem(path), (ns.lastPathComponent as NSString).deletingPathExtension, path)
         }
+        // A name that starts with a combining mark makes one character of the `/` or `.` before it
+        // (NSString, working on characters, then finds no separator); the system sees the byte.
+        XCTAssertEqual(Path.lastComponent("a/\u{301}b.wav"), "\u{301}b.wav")
+        XCTAssertEqual(Path.parent("a/\u{301}b.wav"), "a")
+        XCTAssertEqual(Path.fileExtension("a/b.\u{301}wav"), "\u{301}wav")
+        XCTAssertEqual(Path.stem("a/b.\u{301}wav"), "b")
+        XCTAssertEqual(Path.parent("/\u{301}x"), "/")
+        XCTAssertEqual(Path.join("a/", "\u{301}b"), "a/\u{301}b")
+        XCTAssertTrue(Path.isHidden(".\u{301}x") && !Path.isHidden("x.") && !Path.isHidden(""))
         // NSString's deletingLastPathComponent traps on a one-character last component here.
         XCTAssertEqual(Path.parent("b"), "")
         XCTAssertEqual(Path.parent("a/"), "")

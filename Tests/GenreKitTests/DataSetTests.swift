@@ -105,11 +105,12 @@ final class DataSetTests: XCTestCase {
         XCTAssertEqual(split.train.map(\.relativePath), ["a/a.1.wav", "b/b.1.wav"])
         XCTAssertEqual(split.validation.map(\.relativePath), ["a/a.2.wav"])
         XCTAssertEqual(split.test.map(\.label), [1])
-        try "a/missing.wav\n".write(to: root.appendingPathComponent("test_filtered.txt"), atomically: true, encoding: .utf8)
+        // Lines are counted as an editor counts them: blank ones too, CRLF as one break.
+        try "\r\n# note\r\na/missing.wav\r\n".write(to: root.appendingPathComponent("test_filtered.txt"), atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try data.split(trainList: root.appendingPathComponent("train_filtered.txt").path,
                                             validationList: root.appendingPathComponent("valid_filtered.txt").path,
                                             testList: root.appendingPathComponent("test_filtered.txt").path)) {
-            XCTAssertTrue(String(describing: $0).contains("line 1: 'a/missing.wav'"), "\($0)")
+            XCTAssertTrue(String(describing: $0).contains("line 3: 'a/missing.wav'"), "\($0)")
         }
     }
 

@@ -1,4 +1,5 @@
 import Audio
+import Basics
 import Engine
 import Features
 import Foundation
@@ -144,5 +145,36 @@ final class PredictorTests: XCTestCase {
         XCTAssertEqual((object["top"] as? [[String: Any]])?.count, 1)
         let failed = jsonl.errorRow(path: "bad.wav", message: "broken", top: 1)
         XCTAssertEqual(jsonl.donePaths([line, failed, "{\"path\": \"torn"].joined(separator: "\n")), ["a, \"b\".wav"])
+    }
+    /// Names that break a reader working on characters — a line break, CRLF (one character), a
+    /// combining mark right after a quote or comma, one after a slash, a byte that is not UTF-8 —
+    /// come back from their CSV rows, as `--skip-done` and Python's csv module read them.
+    func testAwkwardNamesRoundTripThroughCSV() throws {
+        let names = ["line\nbreak.wav", "crlf\r\nname.wav", "\"\u{301}quote.wav", ",\u{301}comma.wav", "a/\u{301}b.wav", "plain.wav",
+                     FileSystemBytes.string(Array("caf".utf8) + [0xE9] + Array(".wav".utf8))]
+        let csv = PredictionFormat.csv
+        let text = ([csv.header(top: 1)!] + names.map { name in
+            csv.row(Prediction(path: name, duration: 2, labels: ["rock", "jazz"], probabilities: [0.4, 0.6], windows: []), top: 1)
+        }).joined(separator: "\n") + "\n"
+        XCTAssertEqual(csv.donePaths(text), Set(names))
+
+        let file = makeTemporaryFolder("genre-csv").appendingPathComponent("out.csv")
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        try Data(FileSystemBytes.bytes(text)).write(to: file)
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        python.arguments = ["python3", "-c", """
+            import csv, os, sys
+            with open(sys.argv[1], newline='', encoding='utf-8', errors='surrogateescape') as f:
+                for row in list(csv.reader(f))[1:]: print(os.fsencode(row[0]).hex(), row[1])
+            """, file.path]
+        let out = Pipe()
+        python.standardOutput = out
+        try python.run()
+        let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        python.waitUntilExit()
+        XCTAssertEqual(python.terminationStatus, 0)
+        let expected = names.map { FileSystemBytes.bytes($0).map { String(format: "%02x", $0) }.joined() + " jazz" }
+        XCTAssertEqual(printed.split(separator: "\n").map(String.init), expected)
     }
 }

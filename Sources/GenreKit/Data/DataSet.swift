@@ -32,7 +32,7 @@ public struct DataSet: Sendable {
         guard let names = FileSystem.entries(root) else {
             throw FileError(path: root, problem: "cannot list the data folder (\(String(cString: strerror(errno))))")
         }
-        let folders = names.filter { !$0.hasPrefix(".") && FileSystem.isDirectory(Path.join(root, $0)) }.sorted()
+        let folders = names.filter { !Path.isHidden($0) && FileSystem.isDirectory(Path.join(root, $0)) }.sorted()
         guard !folders.isEmpty else {
             throw FileError(path: root, problem: "data folder has no label sub-folders (expected one folder per label)")
         }
@@ -72,7 +72,7 @@ public struct DataSet: Sendable {
                 let path = relative.isEmpty ? name : relative + "/" + name
                 if FileSystem.isDirectory(Path.join(folder, path)) {
                     search(path, within: within.union([identity]))
-                } else if !name.hasPrefix("."), audioExtensions.contains(Path.fileExtension(name).lowercased()),
+                } else if !Path.isHidden(name), audioExtensions.contains(Path.fileExtension(name).lowercased()),
                           FileSystem.status(Path.join(folder, path)) != nil {
                     files.append(path)
                 }
@@ -139,7 +139,7 @@ public struct DataSet: Sendable {
     /// skipped. `path` names the list in errors.
     public func items(inSplitList text: String, path: String) throws -> [Item] {
         let byPath = Dictionary(items.map { ($0.relativePath, $0) }, uniquingKeysWith: { a, _ in a })
-        return try text.split(whereSeparator: \.isNewline).enumerated().compactMap { number, raw in
+        return try text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { number, raw in
             let line = raw.trimmingWhitespace()
             guard !line.isEmpty, !line.hasPrefix("#") else { return nil }
             guard let item = byPath[line] else {

@@ -40,7 +40,7 @@ public enum FileList {
     private static func search(_ folder: String, relative: String, within: Set<FileSystem.Identity>) -> [InputFile] {
         guard let identity = FileSystem.identity(folder), !within.contains(identity) else { return [] }
         var found: [InputFile] = []
-        for name in (FileSystem.entries(folder) ?? []).sorted() where !name.hasPrefix(".") {
+        for name in (FileSystem.entries(folder) ?? []).sorted() where !Path.isHidden(name) {
             let path = Path.join(folder, name)
             let key = relative.isEmpty ? name : relative + "/" + name
             let isDirectory = FileSystem.isDirectory(path)

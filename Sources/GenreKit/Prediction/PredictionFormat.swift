@@ -45,13 +45,14 @@ public enum PredictionFormat: Sendable {
     /// Paths with a successful row in an earlier output (a torn last line is ignored).
     public func donePaths(_ text: String) -> Set<String> {
         var done = Set<String>()
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            switch self {
-            case .csv:
-                let fields = Self.parseCSV(String(line))
-                // A withheld answer (empty label, a confidence) is done too; an error row has no confidence.
-                if fields.count >= 3, fields[0] != "path", Float(fields[2]) != nil { done.insert(fields[0]) }
-            case .jsonLines:
+        switch self {
+        case .csv:
+            // A withheld answer (empty label, a confidence) is done too; an error row has no confidence.
+            for fields in Self.parseCSV(text) where fields.count >= 3 && fields[0] != "path" && Float(fields[2]) != nil {
+                done.insert(fields[0])
+            }
+        case .jsonLines:
+            for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
                 guard let object = (try? JSON(parsing: line.utf8))?.object,
                       object["error"] == nil, let path = object["path"]?.string, object["label"] != nil else { continue }
                 done.insert(path)
@@ -62,22 +63,51 @@ public enum PredictionFormat: Sendable {
 
     static func number(_ p: Float) -> String { String(cFormat: "%.6f", p) }
 
+    // CSV works on Unicode scalars, not characters: a name may hold "\r\n" (one character) or a
+    // combining mark right after a quote or a comma (one character with it).
+    private static let quote: Unicode.Scalar = "\"", comma: Unicode.Scalar = ",", newline: Unicode.Scalar = "\n", carriageReturn: Unicode.Scalar = "\r"
+
     static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacing("\"", with: "\"\"") + "\""
+        guard text.unicodeScalars.contains(where: { [quote, comma, newline, carriageReturn].contains($0) }) else { return text }
+        var quoted = String.UnicodeScalarView([quote])
+        for scalar in text.unicodeScalars {
+            quoted.append(scalar)
+            if scalar == quote { quoted.append(quote) }
+        }
+        quoted.append(quote)
+        return String(quoted)
     }
 
-    static func parseCSV(_ line: String) -> [String] {
-        var fields: [String] = [], field = "", quoted = false
-        var chars = Array(line)[...]
-        while let c = chars.popFirst() {
+    /// The records of CSV text (RFC 4180): fields split at commas; a quoted field may hold commas,
+    /// doubled quotes and line breaks; records end at a newline (or CRLF).
+    static func parseCSV(_ text: String) -> [[String]] {
+        var records: [[String]] = [], fields: [String] = [], field = String.UnicodeScalarView(), quoted = false
+        var scalars = Substring(text).unicodeScalars
+        while let c = scalars.popFirst() {
             if quoted {
-                if c == "\"" {
-                    if chars.first == "\"" { field.append("\""); chars.removeFirst() } else { quoted = false }
-                } else { field.append(c) }
-            } else if c == "\"" { quoted = true } else if c == "," { fields.append(field); field = "" } else { field.append(c) }
+                if c != quote {
+                    field.append(c)
+                } else if scalars.first == quote {
+                    field.append(quote)
+                    scalars.removeFirst()
+                } else {
+                    quoted = false
+                }
+            } else if c == quote {
+                quoted = true
+            } else if c == comma {
+                fields.append(String(field))
+                field = String.UnicodeScalarView()
+            } else if c == newline || (c == carriageReturn && scalars.first == newline) {
+                if c == carriageReturn { scalars.removeFirst() }
+                records.append(fields + [String(field)])
+                (fields, field) = ([], String.UnicodeScalarView())
+            } else {
+                field.append(c)
+            }
         }
-        return fields + [field]
+        if !fields.isEmpty || !field.isEmpty { records.append(fields + [String(field)]) }
+        return records
     }
 }
 
