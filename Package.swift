@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["Basics", "Randomness", "EngineAVX512", "CPrefetch"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Basics", "Engine"], swiftSettings: fast),
         .target(name: "GenreKit", dependencies: ["Basics", "Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),
-        .target(name: "Synth", dependencies: ["Basics", "Randomness", "Audio"], swiftSettings: fast),
+        .target(name: "Synth", dependencies: ["Basics", "Files", "Randomness", "Audio"], swiftSettings: fast),
         // Genre tags through TagLib: a C API over its C++ classes, and the Swift side (fields per
         // format, safe rewrites, the undo journal). The C API is its own shared library, the
         // GenreTagLib product, which Tags loads on first use (CLoadedLibraries/include/TagLib.h).

@@ -58,6 +58,17 @@ public enum FileSystem {
         return FileSystemBytes.string(UnsafeBufferPointer(start: resolved, count: strlen(resolved)).map { UInt8(bitPattern: $0) })
     }
 
+    /// Creates the folder and its missing parents (`mkdir -p`); a `FileError` naming the folder
+    /// when one cannot be made.
+    public static func createFolder(_ path: String) throws {
+        if isDirectory(path) { return }
+        let parent = Path.parent(path)
+        if !parent.isEmpty { try createFolder(parent) }
+        guard FileSystemBytes.withPath(path, { mkdir($0, 0o755) }) == 0 || (errno == EEXIST && isDirectory(path)) else {
+            throw FileError(path: path, problem: errno == EEXIST ? "exists and is not a folder" : "cannot create the folder (\(String(cString: strerror(errno))))")
+        }
+    }
+
     /// The names in a folder (not `.` and `..`), unsorted; nil when it cannot be listed.
     public static func entries(_ folder: String) -> [String]? {
         guard let directory = FileSystemBytes.withPath(folder, { opendir($0) }) else { return nil }

@@ -1,5 +1,6 @@
 import Basics
 import Audio
+import Files
 import Dispatch
 import FoundationEssentials
 import Glibc
@@ -67,7 +68,7 @@ public enum DemoDataSet {
         pending.complete = false
         try writeMarker(pending, in: folder)
         for style in styles {
-            try FileManager.default.createDirectory(atPath: folder + "/" + style.name, withIntermediateDirectories: true)
+            try FileSystem.createFolder(folder + "/" + style.name)
         }
 
         let jobs = styles.flatMap { style in (0..<parameters.clipsPerGenre).map { (style, $0) } }
@@ -112,19 +113,16 @@ public enum DemoDataSet {
 
     /// Creates the folder, or checks that it may be written into and clears an earlier run.
     private static func prepare(_ folder: String, force: Bool) throws {
-        let files = FileManager.default
-        var isFolder = false
-        guard files.fileExists(atPath: folder, isDirectory: &isFolder) else {
-            try files.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            return
-        }
-        guard isFolder else { throw Problem(description: "\(folder): exists and is not a folder") }
+        guard FileSystem.status(folder) != nil else { return try FileSystem.createFolder(folder) }
+        guard FileSystem.isDirectory(folder) else { throw Problem(description: "\(folder): exists and is not a folder") }
         if var previous = marker(in: folder) {
             previous.genres.removeAll { GenreStyle.named($0) == nil }  // only ever delete what we name
-            for path in previous.clipPaths { try? files.removeItem(atPath: folder + "/" + path) }
+            for path in previous.clipPaths { FileSystem.unlink(folder + "/" + path) }
             return
         }
-        let contents = try files.contentsOfDirectory(atPath: folder)
+        guard let contents = FileSystem.entries(folder) else {
+            throw Problem(description: "\(folder): cannot list the folder (\(String(cString: strerror(errno))))")
+        }
         guard contents.isEmpty || force else {
             throw Problem(description: "\(folder): folder is not empty and was not made by 'genre synth' (use --force to write into it)")
         }
@@ -133,8 +131,7 @@ public enum DemoDataSet {
     private static func writeMarker(_ parameters: Parameters, in folder: String) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try encoder.encode(parameters)
-        try data.write(to: URL(fileURLWithPath: folder).appendingPathComponent(markerName), options: .atomic)
+        try AtomicFile.write([UInt8](try encoder.encode(parameters)), to: Path.join(folder, markerName))
     }
 }
 

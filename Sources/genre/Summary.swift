@@ -39,6 +39,7 @@ struct Summary: ParsableCommand {
             spec.classes = classes ?? spec.classes
             spec.groups = groups ?? spec.groups
             size = input ?? size
+            if let problem = spec.problem { throw fail(problem) }
             let table = CostTable(spec: spec, height: size.height, width: size.width)
             print(table.text(title: "\(spec.arch.rawValue) α=\(spec.width), input \(spec.inChannels)×\(size.height)×\(size.width), \(spec.classes) classes"
                 + (spec.arch == .shufflenetV1 ? ", g=\(spec.groups)" : "")))

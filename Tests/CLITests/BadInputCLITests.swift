@@ -118,4 +118,18 @@ final class BadInputCLITests: XCTestCase {
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.stderr.contains("n_fft"), result.stderr)
     }
+    /// `genre summary` refuses a network no config could describe, as the config would.
+    func testSummaryRefusesImpossibleNetworks() throws {
+        let cases = [(["--width", "0"], "width 0.0 must be in (0, 4]"), (["--width", "nan"], "width nan must be in (0, 4]"),
+                     (["--classes", "0"], "classes 0 must be between 1 and 10000"),
+                     (["--arch", "shufflenet_v1", "--groups", "5"], "groups 5 must be 1, 2, 3, 4 or 8"),
+                     (["--arch", "shufflenet_v1", "--width", "0.1"], "width 0.1 gives")]
+        for (arguments, message) in cases {
+            let result = try CommandRunner.run(["summary"] + arguments)
+            XCTAssertEqual(result.status, 1, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("genre: error: " + message) && result.stderr.split(separator: "\n").count == 1,
+                          "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stdout, "", "\(arguments)")
+        }
+    }
 }

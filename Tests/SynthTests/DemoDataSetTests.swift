@@ -75,6 +75,20 @@ final class DemoDataSetTests: XCTestCase {
         XCTAssertNotNil(DemoDataSet.marker(in: path("mine")))
     }
 
+    /// A folder that cannot be made is one line naming it: under a file, or where writing is denied.
+    func testFolderThatCannotBeMade() throws {
+        try Data("x".utf8).write(to: folder.appendingPathComponent("file"))
+        XCTAssertThrowsError(try DemoDataSet.synthesize(to: path("file/set"), parameters: small)) { error in
+            XCTAssertEqual(String(describing: error), path("file") + ": exists and is not a folder")
+        }
+        XCTAssertThrowsError(try DemoDataSet.synthesize(to: path("file"), parameters: small)) { error in
+            XCTAssertEqual(String(describing: error), path("file") + ": exists and is not a folder")
+        }
+        try FileManager.default.createDirectory(atPath: path("deep"), withIntermediateDirectories: true)
+        try DemoDataSet.synthesize(to: path("deep/a/b"), parameters: small)
+        XCTAssertNotNil(DemoDataSet.marker(in: path("deep/a/b")))
+    }
+
     func testRerunIntoItsOwnFolderReplacesThePreviousClips() throws {
         try DemoDataSet.synthesize(to: path("set"), parameters: small)
         var fewer = small
