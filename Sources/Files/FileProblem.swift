@@ -9,7 +9,7 @@ public enum FileProblem {
         guard let st = FileSystem.status(path) else {
             return errno == ENOENT ? "no such file" : String(cString: strerror(errno))
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR { return "is a directory, not a file" }
+        if st.isDirectory { return "is a directory, not a file" }
         if (st.st_mode & S_IFMT) != S_IFREG { return "not a regular file" }
         if FileSystem.access(path, R_OK) != 0 { return "permission denied" }
         if st.st_size == 0 { return "file is empty" }

@@ -21,16 +21,13 @@ public enum FileSystem {
     /// What tells one file from another, whatever the path taken to it.
     public struct Identity: Hashable, Sendable {
         let device: UInt64, inode: UInt64
-    }
 
-    /// The file's identity (links followed); nil when `stat` fails.
-    public static func identity(_ path: String) -> Identity? {
-        status(path).map { Identity(device: UInt64($0.st_dev), inode: UInt64($0.st_ino)) }
+        public init(_ status: stat) { (device, inode) = (UInt64(status.st_dev), UInt64(status.st_ino)) }
     }
 
     /// Whether the path is a folder (links followed).
     public static func isDirectory(_ path: String) -> Bool {
-        status(path).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
+        status(path)?.isDirectory ?? false
     }
 
     /// `access(2)`: 0 when the process may use the path as `mode` (`R_OK`, `W_OK`…) asks.
@@ -82,4 +79,9 @@ public enum FileSystem {
         }
         return names
     }
+}
+
+extension stat {
+    /// Whether this is the status of a folder.
+    public var isDirectory: Bool { st_mode & S_IFMT == S_IFDIR }
 }

@@ -39,7 +39,7 @@ public final class TagFile {
             throw FileError(path: path, problem: errno == ENOENT ? "no such file" : "cannot read file (\(String(cString: strerror(errno))))")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
-            throw FileError(path: path, problem: info.st_mode & S_IFMT == S_IFDIR ? "is a directory" : "not a regular file")
+            throw FileError(path: path, problem: info.isDirectory ? "is a directory" : "not a regular file")
         }
         guard FileSystem.access(path, R_OK) == 0 else { throw FileError(path: path, problem: "permission denied") }
         do { try Self.loadTagLib() } catch { throw FileError(path: path, problem: String(describing: error)) }

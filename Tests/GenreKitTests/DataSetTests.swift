@@ -35,6 +35,9 @@ final class DataSetTests: XCTestCase {
         XCTAssertEqual(data.labels, ["jazz", "rock"])
         XCTAssertEqual(data.items.count, 5)
         XCTAssertTrue(data.items.contains { $0.relativePath == "rock/live/rock.0.wav" && $0.label == 1 })
+        // A folder that links back to one it is inside is not searched again.
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("rock/live/again").path, withDestinationPath: "..")
+        XCTAssertEqual(try DataSet(root: root.path).items.map(\.relativePath), data.items.map(\.relativePath))
     }
 
     /// A file whose name is not UTF-8 (Latin-1 "café") is found and decodes under the path the

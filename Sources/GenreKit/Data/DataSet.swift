@@ -28,7 +28,7 @@ public struct DataSet: Sendable {
     /// Scans `root`: every sub-folder is a label; audio files are collected recursively within it.
     public init(root: String) throws {
         guard let status = FileSystem.status(root) else { throw FileError(path: root, problem: "data folder does not exist") }
-        guard status.st_mode & S_IFMT == S_IFDIR else { throw FileError(path: root, problem: "data root is not a folder") }
+        guard status.isDirectory else { throw FileError(path: root, problem: "data root is not a folder") }
         guard let names = FileSystem.entries(root) else {
             throw FileError(path: root, problem: "cannot list the data folder (\(String(cString: strerror(errno))))")
         }
@@ -67,18 +67,18 @@ public struct DataSet: Sendable {
         var files: [String] = []
         // `within`: the folders the search is inside; a link back to one of them is not followed.
         func search(_ relative: String, within: Set<FileSystem.Identity>) {
-            guard let identity = FileSystem.identity(Path.join(folder, relative)), !within.contains(identity) else { return }
             for name in FileSystem.entries(Path.join(folder, relative)) ?? [] {
                 let path = relative.isEmpty ? name : relative + "/" + name
-                if FileSystem.isDirectory(Path.join(folder, path)) {
-                    search(path, within: within.union([identity]))
-                } else if !Path.isHidden(name), audioExtensions.contains(Path.fileExtension(name).lowercased()),
-                          FileSystem.status(Path.join(folder, path)) != nil {
+                guard let status = FileSystem.status(Path.join(folder, path)) else { continue }  // a dangling link
+                if status.isDirectory {
+                    let identity = FileSystem.Identity(status)
+                    if !within.contains(identity) { search(path, within: within.union([identity])) }
+                } else if !Path.isHidden(name), audioExtensions.contains(Path.fileExtension(name).lowercased()) {
                     files.append(path)
                 }
             }
         }
-        search("", within: [])
+        search("", within: FileSystem.status(folder).map { [FileSystem.Identity($0)] } ?? [])
         return files.sorted()
     }
 

@@ -26,8 +26,8 @@ public enum FileList {
             if seen.insert(file.path).inserted { files.append(file) }
         }
         for argument in arguments {
-            if FileSystem.isDirectory(argument) {
-                search(argument, relative: "", within: []).forEach(add)
+            if let status = FileSystem.status(argument), status.isDirectory {
+                search(argument, relative: "", within: [FileSystem.Identity(status)]).forEach(add)
             } else {
                 add(InputFile(path: argument, key: argument))
             }
@@ -38,15 +38,14 @@ public enum FileList {
     /// `within`: the folders the search is inside, so that a link back to one of them (a loop)
     /// is not followed.
     private static func search(_ folder: String, relative: String, within: Set<FileSystem.Identity>) -> [InputFile] {
-        guard let identity = FileSystem.identity(folder), !within.contains(identity) else { return [] }
         var found: [InputFile] = []
         for name in (FileSystem.entries(folder) ?? []).sorted() where !Path.isHidden(name) {
             let path = Path.join(folder, name)
             let key = relative.isEmpty ? name : relative + "/" + name
-            let isDirectory = FileSystem.isDirectory(path)
             let audio = DataSet.audioExtensions.contains(Path.fileExtension(name).lowercased())
-            if isDirectory && !audio {
-                found += search(path, relative: key, within: within.union([identity]))
+            if !audio, let status = FileSystem.status(path), status.isDirectory {
+                let identity = FileSystem.Identity(status)
+                if !within.contains(identity) { found += search(path, relative: key, within: within.union([identity])) }
             } else if audio {
                 found.append(InputFile(path: path, key: key))
             }
