@@ -10,9 +10,11 @@ public struct AudioInfo: Sendable {
 
     public var duration: Double { Double(frames) / Double(sampleRate) }
 
-    public init(path: String) throws {
-        let file = try AudioDecoders.open(path: path)
-        self.path = path
+    public init(path: String) throws { try self.init(source: .file(path)) }
+
+    public init(source: AudioSource) throws {
+        let file = try source.open()
+        path = source.name
         format = file.formatDescription
         sampleRate = file.sampleRate
         channels = file.channels

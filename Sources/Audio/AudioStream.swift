@@ -30,6 +30,11 @@ public final class AudioStream {
         try self.init(file: AudioDecoders.open(path: path), sampleRate: sampleRate, blockFrames: blockFrames)
     }
 
+    /// Decodes a file or bytes in memory (`AudioSource`).
+    public convenience init(source: AudioSource, sampleRate: Int? = 22050, blockFrames: Int = 16384) throws {
+        try self.init(file: source.open(), sampleRate: sampleRate, blockFrames: blockFrames)
+    }
+
     /// Decodes a whole file held in memory (libsndfile's virtual I/O or FFmpeg's custom I/O);
     /// `name` stands for the path in errors.
     public convenience init(bytes: [UInt8], name: String = "<memory>", sampleRate: Int? = 22050, blockFrames: Int = 16384,

@@ -27,13 +27,15 @@ private func writeAll(_ fd: Int32, _ text: String) {
 }
 
 public enum StandardInput {
-    /// Every byte until the end of input (or of the file or pipe `fd`).
-    public static func readAll(from fd: Int32 = STDIN_FILENO) -> [UInt8] {
+    /// Every byte until the end of input (or of the file or pipe `fd`); with `limit`, reading
+    /// stops once more than that many have come (so the result's count tells that it was passed).
+    public static func readAll(from fd: Int32 = STDIN_FILENO, limit: Int = .max) -> [UInt8] {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
+        while bytes.count <= limit {
             let n = read(fd, &chunk, chunk.count)
             if n > 0 { bytes += chunk[..<n] } else if n < 0 && errno == EINTR { continue } else { return bytes }
         }
+        return bytes
     }
 }

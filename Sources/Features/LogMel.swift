@@ -39,8 +39,11 @@ public struct LogMel: Sendable {
     }
 
     /// Decodes a file (any length, in bounded memory) and returns its log-mel in dB.
-    public func compute(path: String) throws -> Spectrogram {
-        let audio = try AudioStream(path: path, sampleRate: parameters.sampleRate)
+    public func compute(path: String) throws -> Spectrogram { try compute(source: .file(path)) }
+
+    /// The same for a file or bytes in memory.
+    public func compute(source: AudioSource) throws -> Spectrogram {
+        let audio = try AudioStream(source: source, sampleRate: parameters.sampleRate)
         let expected = audio.sourceFrames > 0
             ? Int((Double(audio.sourceFrames) * Double(audio.sampleRate) / Double(audio.sourceRate)).rounded(.up)) : 0
         let stream = LogMelStream(self, expectedSamples: expected)

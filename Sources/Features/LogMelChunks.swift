@@ -6,9 +6,9 @@ extension LogMel {
     /// — equal to the whole-clip STFT's frames: each range is computed from the samples its frames
     /// cover, so only about `chunkFrames` frames of audio are held. Returns the sample count.
     @discardableResult
-    public func melPowerChunks(path: String, chunkFrames: Int = 2048, _ body: (Int, Spectrogram) throws -> Void) throws -> Int {
+    public func melPowerChunks(source: AudioSource, chunkFrames: Int = 2048, _ body: (Int, Spectrogram) throws -> Void) throws -> Int {
         let features = parameters
-        let audio = try AudioStream(path: path, sampleRate: features.sampleRate)
+        let audio = try AudioStream(source: source, sampleRate: features.sampleRate)
         let (hop, half, nFFT) = (features.hopLength, features.nFFT / 2, features.nFFT)
         let lead = (half + hop - 1) / hop  // frames whose window reaches before the first sample
         var samples: [Float] = []
@@ -38,7 +38,7 @@ extension LogMel {
             total += block.count
             while (nextFrame + chunkFrames - 1) * hop - half + nFFT <= total { try emit(frames: chunkFrames) }
         }
-        guard total > 0 else { throw FileError(path: path, problem: "holds no audio samples") }
+        guard total > 0 else { throw FileError(path: source.name, problem: "holds no audio samples") }
         try emit(frames: nil)
         return total
     }

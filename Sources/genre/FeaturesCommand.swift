@@ -1,5 +1,6 @@
 import Basics
 import ArgumentParser
+import Audio
 import Features
 import FoundationEssentials
 import Glibc
@@ -11,7 +12,7 @@ struct FeaturesCommand: ParsableCommand {
         discussion: "Writes float32 [n_mels, frames] in dB as a NumPy .npy file and, with --png, an image of it."
     )
 
-    @Argument(help: "An audio file (any format libsndfile reads).")
+    @Argument(help: "An audio file ('-': standard input, with -o).")
     var file: String
     @Option(name: .shortAndLong, help: "Output .npy file (default: the input's name with .npy, in the current folder).")
     var output: String?
@@ -19,11 +20,15 @@ struct FeaturesCommand: ParsableCommand {
     var png: String?
     @OptionGroup var features: FeatureOptions
 
+    func validate() throws {
+        if file == AudioSource.standardInputPath && output == nil { throw ValidationError("standard input ('-') needs -o FILE.npy") }
+    }
+
     func run() throws {
         MemoryReuse.keepFreedMemory()
         let npyPath = output ?? Path.stem(file) + ".npy"
         try reportingErrors {
-            let spectrogram = try LogMel(features.parameters).compute(path: file)
+            let spectrogram = try LogMel(features.parameters).compute(source: AudioSource.named(file))
             try NpyWriter.write(spectrogram, to: npyPath)
             if let png { try SpectrogramImage.write(spectrogram, to: png) }
             let seconds = Double(spectrogram.frames - 1) * Double(features.hopLength) / Double(features.sampleRate)

@@ -1,6 +1,7 @@
 import Basics
 import Files
 import ArgumentParser
+import Audio
 import Engine
 import FoundationEssentials
 import Dispatch
@@ -14,11 +15,12 @@ struct Predict: ParsableCommand {
         discussion: """
             One file: its duration and the top-K labels. Folders are searched recursively and their files \
             classified in parallel; each result row is written as soon as its file finishes. Exit status: \
-            0 when every file was classified, 2 when some failed, 1 for usage errors.
+            0 when every file was classified, 2 when some failed, 1 when the checkpoint cannot be used, \
+            64 for bad options.
             """
     )
 
-    @Argument(help: "Audio files or folders.")
+    @Argument(help: "Audio files or folders ('-': one file read from standard input).")
     var paths: [String] = []
     @Option(help: "Checkpoint (default: best.safetensors of the most recently modified run under runs/).")
     var checkpoint: String?
@@ -46,6 +48,9 @@ struct Predict: ParsableCommand {
         guard top >= 1 else { throw ValidationError("--top must be at least 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if skipDone && out == nil { throw ValidationError("--skip-done needs --out") }
+        if paths.contains(AudioSource.standardInputPath) && (paths.count > 1 || input.filesFrom != nil || out != nil) {
+            throw ValidationError("'-' (standard input) is one file: give it alone, without --out or --files-from")
+        }
     }
 
     func run() throws {
@@ -60,7 +65,7 @@ struct Predict: ParsableCommand {
             return try Predictor(checkpoint: path)
         }
         let threads = threads ?? Parallel.processorCount
-        if files == nil, paths.count == 1, out == nil, !FileSystem.isDirectory(paths[0]) {
+        if files == nil, paths.count == 1, out == nil, paths[0] == AudioSource.standardInputPath || !FileSystem.isDirectory(paths[0]) {
             Parallel.threadCount = threads
             // One file: batches big enough that every thread runs passes of four windows of
             // its own (Sequential.infer), instead of all threads meeting after every layer of
@@ -75,7 +80,7 @@ struct Predict: ParsableCommand {
 
     private func single(_ predictor: Predictor, path: String) throws {
         let prediction: Prediction
-        do { prediction = try predictor.predict(path: path) } catch {
+        do { prediction = try predictor.predict(source: AudioSource.named(path)) } catch {
             _ = fail(String(describing: error))
             throw ExitCode(2)
         }

@@ -98,7 +98,7 @@ final class PredictorTests: XCTestCase {
             predictor.chunkFrames = chunk
             var values = [[Float]](repeating: [], count: whole.nMels)
             var next = 0
-            try predictor.melPowerChunks(path: path) { first, part in
+            try predictor.melPowerChunks(source: .file(path)) { first, part in
                 XCTAssertEqual(first, next)
                 next += part.frames
                 for m in 0..<part.nMels { values[m] += part.values[(m * part.frames)..<((m + 1) * part.frames)] }

@@ -121,13 +121,17 @@ public final class Predictor: @unchecked Sendable {
     }
 
     /// Decodes and classifies one file of any length.
-    public func predict(path: String) throws -> Prediction {
+    public func predict(path: String) throws -> Prediction { try predict(source: .file(path)) }
+
+    /// The same for a file or bytes in memory (standard input).
+    public func predict(source: AudioSource) throws -> Prediction {
+        let path = source.name
         // Pass 1: the clip-wide peak (and the whole log-mel while it is short enough).
         var kept: [Spectrogram] = []
         var keptFrames = 0
         var keeping = true
         var peakPower: Float = 0
-        let samples = try melPowerChunks(path: path) { _, chunk in
+        let samples = try melPowerChunks(source: source) { _, chunk in
             chunk.values.withUnsafeBufferPointer { v in
                 for x in v where x > peakPower { peakPower = x }
             }
@@ -154,7 +158,7 @@ public final class Predictor: @unchecked Sendable {
         var buffer = Spectrogram(nMels: nMels, frames: 0, values: [])  // dB, from frame `bufferStart`
         var bufferStart = 0
         var nextWindow = 0
-        _ = try melPowerChunks(path: path) { first, chunk in
+        _ = try melPowerChunks(source: source) { first, chunk in
             var decibels = chunk
             for k in decibels.values.indices { decibels.values[k] = max(10 * log10(max(decibels.values[k], 1e-10)), floor) }
             buffer = Spectrogram.concatenatingFrames([buffer, decibels], nMels: nMels)
@@ -171,8 +175,8 @@ public final class Predictor: @unchecked Sendable {
 
     /// The file's mel power in consecutive frame ranges of `chunkFrames` (Features' streaming STFT).
     @discardableResult
-    public func melPowerChunks(path: String, _ body: (Int, Spectrogram) throws -> Void) throws -> Int {
-        try logMel.melPowerChunks(path: path, chunkFrames: chunkFrames, body)
+    public func melPowerChunks(source: AudioSource, _ body: (Int, Spectrogram) throws -> Void) throws -> Int {
+        try logMel.melPowerChunks(source: source, chunkFrames: chunkFrames, body)
     }
 }
 
