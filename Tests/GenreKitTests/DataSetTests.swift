@@ -98,7 +98,8 @@ final class DataSetTests: XCTestCase {
     func testSplitListsInGTZANLayout() throws {
         try makeTree(["a": 3, "b": 3])
         let data = try DataSet(root: root.path)
-        let lists = ["train": "a/a.1.wav\nb/b.1.wav\n", "valid": "a/a.2.wav\n", "test": "b/b.2.wav\n# comment\n"]
+        // The training list as Windows' Notepad saves it: a byte-order mark first, CRLF.
+        let lists = ["train": "\u{FEFF}a/a.1.wav\r\nb/b.1.wav\r\n", "valid": "a/a.2.wav\n", "test": "b/b.2.wav\n# comment\n"]
         for (name, text) in lists {
             try text.write(to: root.appendingPathComponent("\(name)_filtered.txt"), atomically: true, encoding: .utf8)
         }

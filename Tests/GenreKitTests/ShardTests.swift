@@ -102,6 +102,7 @@ final class ShardTests: XCTestCase {
         XCTAssertEqual(FileList.parse(Array("a.wav\nb c.flac\r\n\n/abs/d.mp3".utf8), nullSeparated: false), ["a.wav", "b c.flac", "/abs/d.mp3"])
         XCTAssertEqual(FileList.parse(Array("a\nb.wav\0c.wav\0\0".utf8), nullSeparated: true), ["a\nb.wav", "c.wav"])
         XCTAssertEqual(FileList.parse([], nullSeparated: false), [])
+        XCTAssertEqual(FileList.parse([0xEF, 0xBB, 0xBF] + Array("a.wav\r\nb.wav".utf8), nullSeparated: false), ["a.wav", "b.wav"])
     }
 
     func resolve(_ flag: String? = nil, count: String? = nil, _ environment: [String: String] = [:]) throws -> Shard? {

@@ -136,9 +136,10 @@ public struct DataSet: Sendable {
     }
 
     /// The items a split list names, one `label/file` per line; blank lines and `#` comments are
-    /// skipped. `path` names the list in errors.
+    /// skipped, and so is a byte-order mark (lists saved on Windows). `path` names the list in errors.
     public func items(inSplitList text: String, path: String) throws -> [Item] {
         let byPath = Dictionary(items.map { ($0.relativePath, $0) }, uniquingKeysWith: { a, _ in a })
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? Substring(text.unicodeScalars.dropFirst()) : Substring(text)
         return try text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap { number, raw in
             let line = raw.trimmingWhitespace()
             guard !line.isEmpty, !line.hasPrefix("#") else { return nil }

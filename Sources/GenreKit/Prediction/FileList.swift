@@ -54,9 +54,11 @@ public enum FileList {
     }
 
     /// The paths in a list: one a line (a trailing carriage return dropped), or NUL-separated
-    /// when `nullSeparated`; empty entries are skipped. Paths are kept as written (spaces too).
+    /// when `nullSeparated`; empty entries and a byte-order mark (lists saved on Windows) are
+    /// skipped. Paths are kept as written (spaces too).
     public static func parse(_ data: [UInt8], nullSeparated: Bool) -> [String] {
         let separator: UInt8 = nullSeparated ? 0 : UInt8(ascii: "\n")
+        let data = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
         return data.split(separator: separator, omittingEmptySubsequences: true).compactMap { bytes -> String? in
             var entry = FileSystemBytes.string(bytes)
             if !nullSeparated, entry.hasSuffix("\r") { entry.removeLast() }
