@@ -3,6 +3,7 @@ import ArgumentParser
 import Dispatch
 import Distributed
 import Engine
+import Files
 import FoundationEssentials
 import Glibc
 import GenreKit
@@ -73,7 +74,7 @@ struct Train: ParsableCommand {
                 throw fail("\(config.output) already holds a run: --resume continues it, --force starts over")
             }
             // A run killed before its first epoch ended saved nothing: --resume starts it again.
-            let startOver = resume && !config.run.holdsRun && FileManager.default.fileExists(atPath: config.run.path)
+            let startOver = resume && !config.run.holdsRun && FileSystem.status(config.run.path) != nil
                 && config.run.holdsNothingSaved
             if resume, !config.run.holdsRun, !startOver {
                 throw fail("\(config.output): nothing to resume (no last.state.safetensors)")
@@ -118,7 +119,7 @@ struct Train: ParsableCommand {
             let interrupted = Interruption()
             let finished = try trainer.run(shouldStop: { interrupted.requested }, progress: status.batch, epochEnd: status.epoch)
             if let replicaWeights {
-                try FileManager.default.createDirectory(atPath: replicaWeights, withIntermediateDirectories: true)
+                try FileSystem.createFolder(replicaWeights)
                 try trainer.writeWeights(to: Path.join(replicaWeights, "rank-\(group?.rank ?? 0).safetensors"))
             }
             withExtendedLifetime(lock) {}

@@ -30,18 +30,20 @@ public struct RunFolder: Sendable, Equatable {
     public var reliability: String { file("reliability.png") }
 
     /// True when a run was started here (its training state exists).
-    public var holdsRun: Bool { FileManager.default.fileExists(atPath: state) || FileManager.default.fileExists(atPath: pendingState) }
+    public var holdsRun: Bool { FileSystem.status(state) != nil || FileSystem.status(pendingState) != nil }
 
     /// True when nothing of a run was saved here yet (no checkpoint, state or metrics): a run
     /// killed before its first epoch ended.
     public var holdsNothingSaved: Bool {
-        [best, last, state, pendingState, metrics].allSatisfy { !FileManager.default.fileExists(atPath: $0) }
+        [best, last, state, pendingState, metrics].allSatisfy { FileSystem.status($0) == nil }
     }
 
     /// Removes what a previous run left, for a fresh start.
     public func clear() throws {
-        for file in [best, last, state, pendingState, metrics, curves] where FileManager.default.fileExists(atPath: file) {
-            try FileManager.default.removeItem(atPath: file)
+        for file in [best, last, state, pendingState, metrics, curves] {
+            guard FileSystem.unlink(file) == 0 || errno == ENOENT else {
+                throw FileError(path: file, problem: "cannot remove it to start over (\(String(cString: strerror(errno))))")
+            }
         }
     }
 
@@ -58,7 +60,7 @@ public struct RunFolder: Sendable, Equatable {
     /// (same epoch and batch) is committed; one that does not (the kill came before the
     /// checkpoint was replaced) is dropped, leaving the previous pair.
     public func completePendingState() throws {
-        guard FileManager.default.fileExists(atPath: pendingState) else { return }
+        guard FileSystem.status(pendingState) != nil else { return }
         let pending = try? SafeTensorsFile(contentsOf: pendingState)
         let weights = try? SafeTensorsFile(contentsOf: last)
         if let pending, let weights, pending.metadata["epoch"] != nil,
@@ -73,9 +75,7 @@ public struct RunFolder: Sendable, Equatable {
     /// released when the returned object is released or the process ends in any way. A folder
     /// in use is an error naming it.
     public func lock() throws -> RunLock {
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw FileError(path: path, problem: "cannot create the run folder (\(FileProblem.describe(path: path)))")
-        }
+        try FileSystem.createFolder(path)
         return try RunLock(path: lockFile, folder: path)
     }
 

@@ -119,9 +119,7 @@ public final class Trainer {
     public func run(shouldStop: () -> Bool = { false }, progress: (BatchProgress) -> Void = { _ in },
                     epochEnd: (EpochRecord) -> Void = { _ in }) throws -> Bool {
         if writes {
-            do { try FileManager.default.createDirectory(atPath: run.path, withIntermediateDirectories: true) } catch {
-                throw FileError(path: run.path, problem: "cannot create the run folder (\(FileProblem.describe(path: run.path)))")
-            }
+            try FileSystem.createFolder(run.path)
         }
         let t = config.training
         // Every rank must stop at the same batch: a request seen by any stops all.
