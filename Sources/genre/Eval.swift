@@ -1,7 +1,6 @@
 import Basics
 import ArgumentParser
 import Engine
-import FoundationEssentials
 import Glibc
 import GenreKit
 
@@ -55,7 +54,7 @@ struct Eval: ParsableCommand {
             guard broken == 0 else { throw fail("\(path): the network's output is not finite on \(broken) of \(calibration.after.count) files") }
             let predicted = calibration.after.map { p in p.indices.max { p[$0] < p[$1] } ?? 0 }
             let metrics = Metrics(classes: info.labels.count, truth: data.test.labels, predicted: predicted)
-            let folder = RunFolder(URL(fileURLWithPath: path).deletingLastPathComponent().path)
+            let folder = RunFolder(Path.parent(path))
             let image = png ?? folder.confusion
             try metrics.writeConfusionImage(to: image)
             let diagram = reliabilityPNG ?? folder.reliability
@@ -69,7 +68,7 @@ struct Eval: ParsableCommand {
                                     minConfidence, s.coverage * 100, s.answered, data.test.labels.count, s.accuracy * 100))
             }
             lines += ["", "confusion image: \(image)", "reliability diagram: \(diagram)"]
-            print(lines.joined(separator: "\n"))
+            StandardOutput.print(lines.joined(separator: "\n"))
         }
     }
 }

@@ -36,7 +36,7 @@ struct SynthCommand: ParsableCommand {
                 let line = "synth: \(done)/\(total) clips"
                 StandardError.write(interactive ? "\r" + line + (done == total ? "\n" : "") : line + "\n")
             }
-            print("\(folder): \(paths.count) clips (\(parameters.genres.count) genres × \(clipsPerGenre), "
+            StandardOutput.print("\(folder): \(paths.count) clips (\(parameters.genres.count) genres × \(clipsPerGenre), "
                 + "\(String(cFormat: "%g", seconds)) s, seed \(seed)) in \(String(cFormat: "%.1f", Date().timeIntervalSince(started))) s")
         }
     }

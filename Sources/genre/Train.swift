@@ -142,7 +142,7 @@ struct Train: ParsableCommand {
                 if data.testItems.isEmpty {
                     status.log("test split: no files to test on (data.split.test), so no test report")
                 } else {
-                    print(try TestReport(checkpoint: config.run.best, data: data).text)
+                    StandardOutput.print(try TestReport(checkpoint: config.run.best, data: data).text)
                 }
             }
         }

@@ -81,6 +81,28 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(eval.stderr.split(separator: "\n").last.map(String.init), "genre: error: \(config): the test split has no files (data.split.test)")
     }
 
+    /// A data folder and a run folder whose names are not UTF-8 (written `\\udcXX` in the config,
+    /// as Python's json writes them): trained, resumed and evaluated under those names.
+    func testFoldersWhoseNamesAreNotUTF8() throws {
+        let root = try synthesize()
+        // `name` and then `byte` and "x", with `rest` after, as the system's calls take it.
+        func raw(_ name: String, _ byte: UInt8, _ rest: String = "") -> [CChar] {
+            (Array(path(name).utf8) + [byte, UInt8(ascii: "x")] + Array(rest.utf8)).map(CChar.init(bitPattern:)) + [0]
+        }
+        XCTAssertEqual(rename(root, raw("demo", 0xE4)), 0)
+        let config = try writeConfig("latin1.json", root: path("demo") + "\\udce4x", output: path("run") + "\\udcf6x", epochs: 1)
+        let trained = try CommandRunner.run(["train", config])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertEqual(access(raw("run", 0xF6, "/best.safetensors"), R_OK), 0)
+        try String(contentsOfFile: config, encoding: .utf8).replacingOccurrences(of: "\"epochs\": 1", with: "\"epochs\": 2")
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let resumed = try CommandRunner.run(["train", config, "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        let eval = try CommandRunner.run(["eval", config])
+        XCTAssertEqual(eval.status, 0, eval.stderr)
+        XCTAssertTrue(eval.stdout.contains("confusion image: \(path("run"))\u{FFFD}x/confusion.png"), eval.stdout)
+    }
+
     func testInterruptedRunResumesToTheSameCheckpoint() throws {
         let root = try synthesize()
         let whole = try writeConfig("whole.json", root: root, output: path("whole"), epochs: 20)

@@ -51,8 +51,8 @@ public struct FeatureCache: Sendable {
         let key = try key(for: path)
         let entry = folder + "/" + key
         let hashEntry = folder + "/" + String(key.dropLast(4)) + ".audiohash"
-        if FileManager.default.fileExists(atPath: entry), let cached = try? NpyReader.spectrogram(path: entry), cached.nMels == parameters.nMels {
-            if let hash = try? String(contentsOfFile: hashEntry, encoding: .utf8), hash.count == 32 { return (cached, hash) }
+        if FileSystem.status(entry) != nil, let cached = try? NpyReader.spectrogram(path: entry), cached.nMels == parameters.nMels {
+            if let hash = try? String(decoding: FileBytes.read(path: hashEntry), as: UTF8.self), hash.count == 32 { return (cached, hash) }
             let (_, hash) = try computeWithHash(path)
             store { try AtomicFile.write(Array(hash.utf8), to: hashEntry) }
             return (cached, hash)
@@ -70,9 +70,7 @@ public struct FeatureCache: Sendable {
     private func store(_ write: () throws -> Void) {
         guard writes.failure == nil else { return }
         do {
-            do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
-                throw FileError(path: folder, problem: "cannot create the cache folder")
-            }
+            try FileSystem.createFolder(folder)
             try write()
         } catch {
             writes.record(error as? FileError ?? FileError(path: folder, problem: "\(error)"))

@@ -49,10 +49,10 @@ public struct RunFolder: Sendable, Equatable {
 
     /// Renames the pending state over `last.state.safetensors`: the last step of writing the pair.
     public func commitPendingState() throws {
-        guard rename(pendingState, state) == 0 else {
+        guard FileSystem.rename(pendingState, state) == 0 else {
             throw FileError(path: state, problem: "cannot replace the training state (\(String(cString: strerror(errno))))")
         }
-        let folder = open(path, O_RDONLY)
+        let folder = FileSystem.open(path, O_RDONLY)
         if folder >= 0 { fsync(folder); close(folder) }
     }
 
@@ -66,7 +66,7 @@ public struct RunFolder: Sendable, Equatable {
         if let pending, let weights, pending.metadata["epoch"] != nil,
            pending.metadata["epoch"] == weights.metadata["epoch"], pending.metadata["batch"] == weights.metadata["batch"] {
             try commitPendingState()
-        } else if unlink(pendingState) != 0 {
+        } else if FileSystem.unlink(pendingState) != 0 {
             throw FileError(path: pendingState, problem: "cannot remove an unfinished training state (\(String(cString: strerror(errno))))")
         }
     }
@@ -81,22 +81,19 @@ public struct RunFolder: Sendable, Equatable {
 
     /// As `lock`, but only when the folder exists already (nothing is created); nil otherwise.
     public func lockIfPresent() throws -> RunLock? {
-        var isDirectory = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory else { return nil }
+        guard FileSystem.isDirectory(path) else { return nil }
         return try RunLock(path: lockFile, folder: path)
     }
 
     /// The best checkpoint of the most recently modified run folder under `runs` that has one.
     public static func latestBest(under runs: String = "runs") -> String? {
-        let manager = FileManager.default
-        let names = (try? manager.contentsOfDirectory(atPath: runs)) ?? []
-        let candidates = names.compactMap { name -> (String, Date)? in
+        let candidates = (FileSystem.entries(runs) ?? []).compactMap { name -> (String, timespec)? in
             let folder = RunFolder(Path.join(runs, name))
-            guard manager.fileExists(atPath: folder.best),
-                  let modified = (try? manager.attributesOfItem(atPath: folder.path))?[.modificationDate] as? Date else { return nil }
-            return (folder.best, modified)
+            guard FileSystem.status(folder.best) != nil, let status = FileSystem.status(folder.path) else { return nil }
+            return (folder.best, status.st_mtim)
         }
-        return candidates.max { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }?.0
+        func earlier(_ a: timespec, _ b: timespec) -> Bool { (a.tv_sec, a.tv_nsec) < (b.tv_sec, b.tv_nsec) }
+        return candidates.max { earlier($0.1, $1.1) || (!earlier($1.1, $0.1) && $0.0 < $1.0) }?.0
     }
 
     private func file(_ name: String) -> String { Path.join(path, name) }
@@ -108,7 +105,7 @@ public final class RunLock {
     private let fd: Int32
 
     init(path: String, folder: String) throws {
-        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = FileSystem.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw FileError(path: path, problem: "cannot create the lock file (\(String(cString: strerror(errno))))")
         }

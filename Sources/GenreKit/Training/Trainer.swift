@@ -349,7 +349,7 @@ public final class Trainer {
 
     /// Keeps the first `epochs` lines: epochs after the saved state are trained again.
     private func truncateMetrics(toEpochs epochs: Int) throws {
-        guard let text = try? String(contentsOfFile: run.metrics, encoding: .utf8) else { return }
+        guard let text = try? FileSystemBytes.string(FileBytes.read(path: run.metrics)) else { return }
         let lines = text.split(separator: "\n").prefix(epochs)
         try AtomicFile.write(Array((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).utf8), to: run.metrics)
     }

@@ -1,4 +1,5 @@
 import Basics
+import Files
 import FoundationEssentials
 import Glibc
 
@@ -49,7 +50,7 @@ public enum TrainingCurves {
 
     /// Redraws `curves` from the `metrics` file (nothing when it has no epoch yet).
     public static func redraw(metrics: String, to curves: String) throws {
-        guard let text = try? String(contentsOfFile: metrics, encoding: .utf8) else { return }
+        guard let text = try? FileSystemBytes.string(FileBytes.read(path: metrics)) else { return }
         let points = points(metrics: text)
         guard !points.isEmpty else { return }
         try image(points).write(to: curves)
