@@ -87,13 +87,13 @@ public struct RunFolder: Sendable, Equatable {
 
     /// The best checkpoint of the most recently modified run folder under `runs` that has one.
     public static func latestBest(under runs: String = "runs") -> String? {
-        let candidates = (FileSystem.entries(runs) ?? []).compactMap { name -> (String, timespec)? in
+        // (modified seconds, nanoseconds, checkpoint): the newest, ties by name.
+        let candidates = (FileSystem.entries(runs) ?? []).compactMap { name -> (Int, Int, String)? in
             let folder = RunFolder(Path.join(runs, name))
             guard FileSystem.status(folder.best) != nil, let status = FileSystem.status(folder.path) else { return nil }
-            return (folder.best, status.st_mtim)
+            return (status.st_mtim.tv_sec, status.st_mtim.tv_nsec, folder.best)
         }
-        func earlier(_ a: timespec, _ b: timespec) -> Bool { (a.tv_sec, a.tv_nsec) < (b.tv_sec, b.tv_nsec) }
-        return candidates.max { earlier($0.1, $1.1) || (!earlier($1.1, $0.1) && $0.0 < $1.0) }?.0
+        return candidates.max { $0 < $1 }?.2
     }
 
     private func file(_ name: String) -> String { Path.join(path, name) }
