@@ -39,7 +39,9 @@ public enum SafeRewrite {
         guard source >= 0 else { throw failure("cannot read file (\(reason()))") }
         defer { close(source) }
         let copy = FileSystem.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard copy >= 0 else { throw failure("cannot create a temporary file in \(folder) (\(reason()))") }
+        guard copy >= 0 else {
+            throw failure("cannot create a temporary file in \(folder) (\(reason()); the edited copy is made beside the file, so its folder must be writable)")
+        }
         do {
             defer { close(copy) }
             try copyBytes(from: source, to: copy, path: path)

@@ -13,7 +13,10 @@ final class TagCLITests: XCTestCase {
     let others = ["title": "Song", "artist": "Someone", "album": "Album", "genre": "Rock"]
 
     override func setUp() { folder = makeTemporaryFolder("genre-tag-cli") }
-    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+    override func tearDown() {
+        chmod(path("music/shut"), 0o755)
+        try? FileManager.default.removeItem(at: folder)
+    }
 
     func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
@@ -159,6 +162,13 @@ final class TagCLITests: XCTestCase {
             try Media.encode(Media.wav, from: path("source.wav"), to: locked, metadata: others, cover: nil)
             chmod(locked, 0o444)
             bad[locked] = "permission denied"
+            // A writable file in a folder that is not: the edited copy cannot be made beside it.
+            let shut = path("music/shut/song.flac")
+            try FileManager.default.createDirectory(atPath: path("music/shut"), withIntermediateDirectories: true)
+            try Media.encode(Media.flac, from: path("source.wav"), to: shut, metadata: others, cover: nil)
+            if !wrapper.isEmpty { chown(shut, 65534, 65534) }
+            chmod(path("music/shut"), 0o555)
+            bad[shut] = "its folder must be writable"
         }
         let lockedBytes = try? bytes(path("music/locked.wav"))
         let result = try CommandRunner.run(["tag", path("music"), missing, "--checkpoint", checkpoint, "--write",
