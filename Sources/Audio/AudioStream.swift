@@ -27,7 +27,7 @@ public final class AudioStream {
 
     /// - Parameter sampleRate: target rate; nil keeps the file's own rate.
     public convenience init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 16384) throws {
-        try self.init(file: AudioDecoders.open(path: path), sampleRate: sampleRate, blockFrames: blockFrames)
+        try self.init(source: .file(path), sampleRate: sampleRate, blockFrames: blockFrames)
     }
 
     /// Decodes a file or bytes in memory (`AudioSource`).

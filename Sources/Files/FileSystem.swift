@@ -18,11 +18,30 @@ public enum FileSystem {
         }
     }
 
-    /// What tells one file from another, whatever the path taken to it.
-    public struct Identity: Hashable, Sendable {
+    /// Whether something is at the path (links followed: a dangling link is nothing).
+    public static func exists(_ path: String) -> Bool { status(path) != nil }
+
+    /// What tells one folder from another, whatever the path taken to it.
+    private struct Identity: Hashable {
         let device: UInt64, inode: UInt64
 
-        public init(_ status: stat) { (device, inode) = (UInt64(status.st_dev), UInt64(status.st_ino)) }
+        init(_ status: stat) { (device, inode) = (UInt64(status.st_dev), UInt64(status.st_ino)) }
+    }
+
+    /// Walks the tree under `folder`, names sorted in each folder: `visit(relative path, name,
+    /// status)` for every entry (status nil for a dangling link), going into a folder when it
+    /// returns true. A link back to a folder the walk is inside is not followed (a loop).
+    public static func walk(_ folder: String, _ visit: (_ path: String, _ name: String, _ status: stat?) -> Bool) {
+        func walk(_ relative: String, within: Set<Identity>) {
+            for name in (entries(Path.join(folder, relative)) ?? []).sorted() {
+                let path = relative.isEmpty ? name : relative + "/" + name
+                let status = FileSystem.status(Path.join(folder, path))
+                guard visit(path, name, status), let status, status.isDirectory else { continue }
+                let identity = Identity(status)
+                if !within.contains(identity) { walk(path, within: within.union([identity])) }
+            }
+        }
+        walk("", within: status(folder).map { [Identity($0)] } ?? [])
     }
 
     /// Whether the path is a folder (links followed).

@@ -113,7 +113,7 @@ public enum DemoDataSet {
 
     /// Creates the folder, or checks that it may be written into and clears an earlier run.
     private static func prepare(_ folder: String, force: Bool) throws {
-        guard FileSystem.status(folder) != nil else { return try FileSystem.createFolder(folder) }
+        guard FileSystem.exists(folder) else { return try FileSystem.createFolder(folder) }
         guard FileSystem.isDirectory(folder) else { throw Problem(description: "\(folder): exists and is not a folder") }
         if var previous = marker(in: folder) {
             previous.genres.removeAll { GenreStyle.named($0) == nil }  // only ever delete what we name

@@ -74,7 +74,7 @@ struct Train: ParsableCommand {
                 throw fail("\(config.output) already holds a run: --resume continues it, --force starts over")
             }
             // A run killed before its first epoch ended saved nothing: --resume starts it again.
-            let startOver = resume && !config.run.holdsRun && FileSystem.status(config.run.path) != nil
+            let startOver = resume && !config.run.holdsRun && FileSystem.exists(config.run.path)
                 && config.run.holdsNothingSaved
             if resume, !config.run.holdsRun, !startOver {
                 throw fail("\(config.output): nothing to resume (no last.state.safetensors)")

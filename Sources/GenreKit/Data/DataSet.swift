@@ -65,20 +65,12 @@ public struct DataSet: Sendable {
     /// Audio files below `folder`, as sorted paths relative to it.
     static func audioFiles(under folder: String) -> [String] {
         var files: [String] = []
-        // `within`: the folders the search is inside; a link back to one of them is not followed.
-        func search(_ relative: String, within: Set<FileSystem.Identity>) {
-            for name in FileSystem.entries(Path.join(folder, relative)) ?? [] {
-                let path = relative.isEmpty ? name : relative + "/" + name
-                guard let status = FileSystem.status(Path.join(folder, path)) else { continue }  // a dangling link
-                if status.isDirectory {
-                    let identity = FileSystem.Identity(status)
-                    if !within.contains(identity) { search(path, within: within.union([identity])) }
-                } else if !Path.isHidden(name), audioExtensions.contains(Path.fileExtension(name).lowercased()) {
-                    files.append(path)
-                }
-            }
+        FileSystem.walk(folder) { path, name, status in
+            guard let status else { return false }  // a dangling link
+            if status.isDirectory { return true }
+            if !Path.isHidden(name), audioExtensions.contains(Path.fileExtension(name).lowercased()) { files.append(path) }
+            return false
         }
-        search("", within: FileSystem.status(folder).map { [FileSystem.Identity($0)] } ?? [])
         return files.sorted()
     }
 

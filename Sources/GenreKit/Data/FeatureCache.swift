@@ -51,7 +51,7 @@ public struct FeatureCache: Sendable {
         let key = try key(for: path)
         let entry = folder + "/" + key
         let hashEntry = folder + "/" + String(key.dropLast(4)) + ".audiohash"
-        if FileSystem.status(entry) != nil, let cached = try? NpyReader.spectrogram(path: entry), cached.nMels == parameters.nMels {
+        if FileSystem.exists(entry), let cached = try? NpyReader.spectrogram(path: entry), cached.nMels == parameters.nMels {
             if let hash = try? String(decoding: FileBytes.read(path: hashEntry), as: UTF8.self), hash.count == 32 { return (cached, hash) }
             let (_, hash) = try computeWithHash(path)
             store { try AtomicFile.write(Array(hash.utf8), to: hashEntry) }

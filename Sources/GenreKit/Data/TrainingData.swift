@@ -51,7 +51,7 @@ public struct TrainingData: Sendable {
     public static func prepare(_ config: Config, cacheFolder: String = defaultCacheFolder, threads: Int, group: (any ProcessGroup)? = nil,
                                log: (String) -> Void, progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) throws -> TrainingData {
         let root = config.data.root
-        if config.data.synthesizeIfMissing, FileSystem.status(root) == nil, group?.localRank ?? 0 == 0 {
+        if config.data.synthesizeIfMissing, !FileSystem.exists(root), group?.localRank ?? 0 == 0 {
             log("\(root) is missing: rendering the demo data set there (genre synth, \(DemoDataSet.Parameters().clipPaths.count) clips)")
             _ = try DemoDataSet.synthesize(to: root)
         }

@@ -26,8 +26,8 @@ public enum FileList {
             if seen.insert(file.path).inserted { files.append(file) }
         }
         for argument in arguments {
-            if let status = FileSystem.status(argument), status.isDirectory {
-                search(argument, relative: "", within: [FileSystem.Identity(status)]).forEach(add)
+            if FileSystem.isDirectory(argument) {
+                search(argument).forEach(add)
             } else {
                 add(InputFile(path: argument, key: argument))
             }
@@ -35,20 +35,15 @@ public enum FileList {
         return files
     }
 
-    /// `within`: the folders the search is inside, so that a link back to one of them (a loop)
-    /// is not followed.
-    private static func search(_ folder: String, relative: String, within: Set<FileSystem.Identity>) -> [InputFile] {
+    /// The audio files under `folder`: hidden entries skipped, an entry named like audio listed
+    /// as it is (a directory so named fails later and is reported), other folders searched.
+    private static func search(_ folder: String) -> [InputFile] {
         var found: [InputFile] = []
-        for name in (FileSystem.entries(folder) ?? []).sorted() where !Path.isHidden(name) {
-            let path = Path.join(folder, name)
-            let key = relative.isEmpty ? name : relative + "/" + name
-            let audio = DataSet.audioExtensions.contains(Path.fileExtension(name).lowercased())
-            if !audio, let status = FileSystem.status(path), status.isDirectory {
-                let identity = FileSystem.Identity(status)
-                if !within.contains(identity) { found += search(path, relative: key, within: within.union([identity])) }
-            } else if audio {
-                found.append(InputFile(path: path, key: key))
-            }
+        FileSystem.walk(folder) { key, name, status in
+            guard !Path.isHidden(name) else { return false }
+            guard DataSet.audioExtensions.contains(Path.fileExtension(name).lowercased()) else { return status?.isDirectory ?? false }
+            found.append(InputFile(path: Path.join(folder, key), key: key))
+            return false
         }
         return found
     }

@@ -24,7 +24,7 @@ public final class ResultSink {
     /// Rows in the file at `path`; with `resume`, after the complete rows already there.
     public init(path: String, format: PredictionFormat, top: Int, resume: Bool) throws {
         var existing: [UInt8] = []
-        if resume, FileSystem.status(path) != nil {
+        if resume, FileSystem.exists(path) {
             do { existing = try FileBytes.read(path: path) } catch let error as FileError {
                 throw FileError(path: path, problem: "cannot read the output file (\(error.problem))")
             }

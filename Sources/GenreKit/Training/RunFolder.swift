@@ -30,12 +30,12 @@ public struct RunFolder: Sendable, Equatable {
     public var reliability: String { file("reliability.png") }
 
     /// True when a run was started here (its training state exists).
-    public var holdsRun: Bool { FileSystem.status(state) != nil || FileSystem.status(pendingState) != nil }
+    public var holdsRun: Bool { FileSystem.exists(state) || FileSystem.exists(pendingState) }
 
     /// True when nothing of a run was saved here yet (no checkpoint, state or metrics): a run
     /// killed before its first epoch ended.
     public var holdsNothingSaved: Bool {
-        [best, last, state, pendingState, metrics].allSatisfy { FileSystem.status($0) == nil }
+        [best, last, state, pendingState, metrics].allSatisfy { !FileSystem.exists($0) }
     }
 
     /// Removes what a previous run left, for a fresh start.
@@ -60,7 +60,7 @@ public struct RunFolder: Sendable, Equatable {
     /// (same epoch and batch) is committed; one that does not (the kill came before the
     /// checkpoint was replaced) is dropped, leaving the previous pair.
     public func completePendingState() throws {
-        guard FileSystem.status(pendingState) != nil else { return }
+        guard FileSystem.exists(pendingState) else { return }
         let pending = try? SafeTensorsFile(contentsOf: pendingState)
         let weights = try? SafeTensorsFile(contentsOf: last)
         if let pending, let weights, pending.metadata["epoch"] != nil,
@@ -90,7 +90,7 @@ public struct RunFolder: Sendable, Equatable {
         // (modified seconds, nanoseconds, checkpoint): the newest, ties by name.
         let candidates = (FileSystem.entries(runs) ?? []).compactMap { name -> (Int, Int, String)? in
             let folder = RunFolder(Path.join(runs, name))
-            guard FileSystem.status(folder.best) != nil, let status = FileSystem.status(folder.path) else { return nil }
+            guard FileSystem.exists(folder.best), let status = FileSystem.status(folder.path) else { return nil }
             return (status.st_mtim.tv_sec, status.st_mtim.tv_nsec, folder.best)
         }
         return candidates.max { $0 < $1 }?.2
