@@ -102,7 +102,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine", "Models"], path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "Features", "TestSupport"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Features", "Randomness", "TestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),

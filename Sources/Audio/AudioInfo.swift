@@ -5,7 +5,8 @@ public struct AudioInfo: Sendable {
     public let format: String
     public let sampleRate: Int
     public let channels: Int
-    /// As the header announces it (an estimate for compressed streams).
+    /// As the header announces it (an estimate for compressed streams); counted by decoding when
+    /// the header does not say (raw TrueHD, MLP).
     public let frames: Int
 
     public var duration: Double { Double(frames) / Double(sampleRate) }
@@ -18,6 +19,15 @@ public struct AudioInfo: Sendable {
         format = file.formatDescription
         sampleRate = file.sampleRate
         channels = file.channels
-        frames = file.frames
+        frames = file.frames > 0 ? file.frames : try Self.count(file)
+    }
+
+    private static func count(_ file: any AudioDecoder) throws -> Int {
+        let block = 1 << 16
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: block * file.channels)
+        defer { buffer.deallocate() }
+        var total = 0
+        while case let n = try file.read(into: buffer, maxFrames: block), n > 0 { total += n }
+        return total
     }
 }

@@ -7,7 +7,9 @@ import Glibc
 /// then prints resync notes on stderr for random bytes. Files are only passed to libsndfile when
 /// they start like a container it reads, and to FFmpeg when they start like one of the formats
 /// libsndfile does not read (MP4/QuickTime, ADTS AAC, ASF/WMA, Matroska/WebM, WavPack, Monkey's
-/// Audio, Musepack, AC-3, …); anything else is refused, which keeps bad input to one clear line.
+/// Audio, Musepack, AC-3, DTS, TrueHD, DSD, …); anything else is refused, which keeps bad input to
+/// one clear line. MPEG audio after bytes that are not (a ripper's padding, a cut stream) is found
+/// by its run of frames and goes to FFmpeg, which resynchronises where libsndfile would not.
 enum ContainerSniffer {
     enum Library: Equatable {
         /// libsndfile: the librosa contract, first for everything it reads.
@@ -33,12 +35,23 @@ enum ContainerSniffer {
         "TTA1",  // True Audio
         "ADIF",  // AAC in ADIF
         "FLV",
+        "DSD ", "FRM8",  // DSD: Sony's DSF, Philips' DSDIFF
+        "DTSHDHDR",  // DTS-HD
     ].map { Array($0.utf8) } + [
         [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11],  // ASF (WMA, WMV)
         [0x1A, 0x45, 0xDF, 0xA3],  // EBML: Matroska, WebM
         [0x0B, 0x77],  // AC-3, E-AC-3
         [0x00, 0x00, 0x01, 0xBA],  // MPEG program stream
+        [0x7F, 0xFE, 0x80, 0x01], [0xFE, 0x7F, 0x01, 0x80],  // DTS, 16-bit words big- and little-endian
+        [0x1F, 0xFF, 0xE8, 0x00], [0xFF, 0x1F, 0x00, 0xE8],  // DTS, 14-bit words
     ]
+
+    /// The major sync of TrueHD and MLP, at byte 4 (after the first access unit's header).
+    private static let losslessPackingSyncs: [[UInt8]] = [[0xF8, 0x72, 0x6F, 0xBA], [0xF8, 0x72, 0x6F, 0xBB]]
+
+    /// How far into a file without a recognised start a run of MPEG audio frames is looked for.
+    static let mpegSearchBytes = 64 << 10
+    private static let mpegSearchWindow = mpegSearchBytes + 4 * MPEGFrameHeader.longestFrame
 
     /// Atom types that open an MPEG-4 or QuickTime file, at byte 4.
     static let quickTimeAtomNames = ["ftyp", "moov", "mdat", "free", "skip", "wide", "pnot"]
@@ -54,7 +67,7 @@ enum ContainerSniffer {
             head = file.read(at: UInt64(size), count: 16) ?? []
             return library(head: head) ?? .soundFile
         }
-        return library(head: head)
+        return library(head: head) ?? library(searching: file.read(at: 0, count: mpegSearchWindow) ?? [])
     }
 
     /// The same for a whole file held in memory.
@@ -64,13 +77,21 @@ enum ContainerSniffer {
             let size = head[6..<10].reduce(0) { $0 << 7 | Int($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
             return library(head: Array(bytes.dropFirst(size).prefix(16))) ?? .soundFile
         }
-        return library(head: head)
+        return library(head: head) ?? library(searching: Array(bytes.prefix(mpegSearchWindow)))
+    }
+
+    /// FFmpeg for MPEG audio whose first frame is not at the start: four frames in a row within
+    /// the first `mpegSearchBytes`.
+    private static func library(searching bytes: [UInt8]) -> Library? {
+        guard let start = MPEGFrameHeader.firstRun(in: bytes), start <= mpegSearchBytes else { return nil }
+        return .ffmpeg
     }
 
     static func library(head: [UInt8]) -> Library? {
         if soundFileMagics.contains(where: { head.starts(with: $0) }) { return .soundFile }
         if ffmpegMagics.contains(where: { head.starts(with: $0) }) { return .ffmpeg }
         if head.count >= 8, quickTimeAtoms.contains(where: { head[4..<8].elementsEqual($0) }) { return .ffmpeg }
+        if head.count >= 8, losslessPackingSyncs.contains(where: { head[4..<8].elementsEqual($0) }) { return .ffmpeg }
         if head.count >= 4, head[0] == 0xFF, head[1] & 0xE0 == 0xE0 {
             let layer = (head[1] >> 1) & 0x3
             // ADTS AAC: 12 sync bits, layer 0, a valid sampling-frequency index.

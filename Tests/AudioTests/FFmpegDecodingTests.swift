@@ -1,5 +1,6 @@
 import Audio
 import Features
+import Randomness
 import Foundation
 import TestSupport
 import XCTest
@@ -46,6 +47,10 @@ final class FFmpegDecodingTests: XCTestCase {
              format: "Matroska/WebM, Opus"),
         Case(name: "vorbis-44100-2.mka", rate: 44100, channels: 2, options: ["-c:a", "libvorbis"], format: "Matroska/WebM, Vorbis"),
         Case(name: "ac3-48000-6.ac3", rate: 48000, channels: 6, options: ["-c:a", "ac3"], format: "AC-3"),
+        Case(name: "eac3-48000-2.eac3", rate: 48000, channels: 2, options: ["-c:a", "eac3"], format: "E-AC-3"),
+        Case(name: "dts-48000-2.dts", rate: 48000, channels: 2, options: ["-strict", "-2", "-c:a", "dca"], format: "raw DTS, DTS"),
+        Case(name: "aac-22050-1.3gp", rate: 22050, channels: 1, options: ["-c:a", "aac"], format: "MPEG-4, AAC LC"),
+        Case(name: "speex-16000-1.spx", rate: 16000, channels: 1, options: ["-c:a", "libspeex"], format: "Ogg, Speex"),
     ]
 
     static let losslessCases: [Case] = [
@@ -55,6 +60,12 @@ final class FFmpegDecodingTests: XCTestCase {
         Case(name: "alac24-44100-2.m4a", rate: 44100, channels: 2, options: ["-c:a", "alac", "-sample_fmt", "s32p"], format: "MPEG-4, ALAC 24-bit"),
         Case(name: "wavpack16-22050-1.wv", rate: 22050, channels: 1, options: ["-c:a", "wavpack"], format: "WavPack 16-bit"),
         Case(name: "wavpack24-48000-2.wv", rate: 48000, channels: 2, options: ["-c:a", "wavpack", "-bits_per_raw_sample", "24"], format: "WavPack 24-bit"),
+        Case(name: "tta16-44100-2.tta", rate: 44100, channels: 2, options: ["-c:a", "tta"], format: "TTA 16-bit"),
+        // Raw TrueHD and MLP announce no length: `info` counts it by decoding.
+        Case(name: "truehd16-48000-2.thd", rate: 48000, channels: 2, options: ["-strict", "-2", "-c:a", "truehd", "-f", "truehd"],
+             format: "raw TrueHD, TrueHD"),
+        Case(name: "mlp16-44100-2.mlp", rate: 44100, channels: 2, options: ["-strict", "-2", "-c:a", "mlp", "-f", "mlp"],
+             format: "raw MLP, MLP (Meridian Lossless Packing)"),
     ]
 
     /// Every channel at the native rate, and the mono mix, equal the CLI's f32le decoding.
@@ -99,8 +110,17 @@ final class FFmpegDecodingTests: XCTestCase {
             let original = try AudioLoader.loadChannels(path: wav)
             let decoded = try AudioLoader.loadChannels(path: encoded)
             XCTAssertEqual(decoded.sampleRate, original.sampleRate, c.name)
-            XCTAssertEqual(decoded.channels, original.channels, c.name)
-            XCTAssertEqual(try AudioLoader.load(path: encoded, sampleRate: 22050), try AudioLoader.load(path: wav, sampleRate: 22050), c.name)
+            guard c.format.contains("MLP") else {
+                XCTAssertEqual(decoded.channels, original.channels, c.name)
+                XCTAssertEqual(try AudioLoader.load(path: encoded, sampleRate: 22050), try AudioLoader.load(path: wav, sampleRate: 22050), c.name)
+                continue
+            }
+            // MLP ends on a whole access unit (40 frames at 44.1 kHz): the source, then silence.
+            for (decodedChannel, originalChannel) in zip(decoded.channels, original.channels) {
+                XCTAssertEqual(Array(decodedChannel.prefix(originalChannel.count)), originalChannel, c.name)
+                XCTAssertLessThan(decodedChannel.count - originalChannel.count, 40, c.name)
+                XCTAssertTrue(decodedChannel.dropFirst(originalChannel.count).allSatisfy { $0 == 0 }, c.name)
+            }
         }
     }
 
@@ -161,5 +181,163 @@ final class FFmpegDecodingTests: XCTestCase {
         let (channels, rate) = try AudioLoader.loadChannels(path: both)
         XCTAssertEqual(rate, 44100, "the second track, flagged default")
         XCTAssertEqual(interleave(channels), reference)
+    }
+
+    /// MP3 after bytes that are not MPEG audio (a ripper's padding, a stream cut mid-frame) is
+    /// found by its run of frames and decoded as the CLI decodes it; random bytes alone stay refused.
+    func testMPEGAudioAfterOtherBytes() throws {
+        let mp3 = path("plain.mp3")
+        try FFmpegCLI.encode(try source(rate: 44100, channels: 2), to: mp3, ["-c:a", "libmp3lame", "-id3v2_version", "0"])
+        var random = SeededRandom(seed: 7)
+        func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+        let encoded = try Data(contentsOf: URL(fileURLWithPath: mp3))
+        for (name, prefix) in [("zeros.mp3", [UInt8](repeating: 0, count: 3000)), ("junk.mp3", bytes(5000)),
+                               ("cut.mp3", Array(encoded.dropFirst(1000).prefix(300)))] {
+            let target = path(name)
+            try (Data(prefix) + encoded).write(to: URL(fileURLWithPath: target))
+            let reference = try FFmpegCLI.decode(target)
+            let (channels, rate) = try AudioLoader.loadChannels(path: target)
+            XCTAssertEqual(rate, 44100, name)
+            XCTAssertEqual(interleave(channels).count, reference.count, name)
+            if interleave(channels).count == reference.count {
+                XCTAssertLessThanOrEqual(maxAbsoluteError(interleave(channels), reference), 1e-6, name)
+            }
+        }
+        let noise = path("noise.mp3")
+        try Data(bytes(200_000)).write(to: URL(fileURLWithPath: noise))
+        XCTAssertThrowsError(try AudioLoader.load(path: noise, sampleRate: 22050)) {
+            XCTAssertEqual("\($0)", "\(noise): not a readable audio file (format not recognised)")
+        }
+    }
+
+    /// AMR-NB (old phones' voice memos), which libsndfile recognises and refuses: FFmpeg decodes it
+    /// as the CLI does. No encoder ships with FFmpeg, so the frames are 12.2 kbit/s ones with seeded
+    /// payloads (every payload decodes to speech parameters).
+    func testAMRDecodesAsTheCLIDoes() throws {
+        var random = SeededRandom(seed: 12)
+        var bytes = Array("#!AMR\n".utf8)
+        for _ in 0..<100 { bytes += [0x3C] + (0..<31).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
+        let amr = path("memo.amr")
+        try Data(bytes).write(to: URL(fileURLWithPath: amr))
+        let reference = try FFmpegCLI.decode(amr)
+        let (channels, rate) = try AudioLoader.loadChannels(path: amr)
+        XCTAssertEqual(rate, 8000)
+        XCTAssertEqual(channels.count, 1)
+        XCTAssertEqual(channels.first?.count, 100 * 160, "20 ms a frame")
+        XCTAssertEqual(channels.first?.count, reference.count)
+        if channels.first?.count == reference.count { XCTAssertLessThanOrEqual(maxAbsoluteError(channels[0], reference), 1e-6) }
+    }
+
+    /// A frame header's length as the standard's formulas give it, for each layer and version.
+    func testMPEGFrameLengths() {
+        // (header, sample rate, bytes): MPEG-1 layer III 128 kbit/s 44.1 kHz, padded and not;
+        // MPEG-2 layer III 64 kbit/s 22.05 kHz; MPEG-1 layer II 192 kbit/s 48 kHz; MPEG-1 layer I
+        // 384 kbit/s 32 kHz; MPEG-2.5 layer III 8 kbit/s 8 kHz.
+        let cases: [([UInt8], Int, Int)] = [
+            ([0xFF, 0xFB, 0x90, 0x64], 44100, 417), ([0xFF, 0xFB, 0x92, 0x64], 44100, 418),
+            ([0xFF, 0xF3, 0x80, 0x64], 22050, 208), ([0xFF, 0xFD, 0xA4, 0x04], 48000, 576),
+            ([0xFF, 0xFF, 0xC8, 0x04], 32000, 576), ([0xFF, 0xE3, 0x18, 0x04], 8000, 72),
+        ]
+        for (bytes, rate, length) in cases {
+            let header = MPEGFrameHeader(bytes)
+            XCTAssertEqual(header?.sampleRate, rate, "\(bytes)")
+            XCTAssertEqual(header?.length, length, "\(bytes)")
+        }
+        XCTAssertNil(MPEGFrameHeader([0xFF, 0xFB, 0xF0, 0x64]), "bad bitrate index")
+        XCTAssertNil(MPEGFrameHeader([0xFF, 0xFB, 0x9C, 0x64]), "reserved rate")
+        XCTAssertNil(MPEGFrameHeader([0xFF, 0xE9, 0x90, 0x64]), "reserved version")
+    }
+
+    /// DSD in both containers (Sony's DSF, Philips' DSDIFF): a 1 kHz tone, sigma-delta modulated
+    /// to one bit at 2.8224 MHz, decodes as the CLI decodes it (to 352.8 kHz) and, resampled, is the tone.
+    func testDSDDecodesToItsTone() throws {
+        let dsdRate = 2_822_400
+        let bits = DSDTone(tone: 1000, amplitude: 0.5, seconds: 0.5, dsdRate: dsdRate, channels: 2)
+        let files = [("tone.dsf", bits.dsf(), "DSD Stream File (DSF), DSD (Direct Stream Digital), least significant bit first, planar"),
+                     ("tone.dff", bits.dsdiff(), "IFF (Interchange File Format), DSD (Direct Stream Digital), most significant bit first")]
+        for (name, bytes, format) in files {
+            let file = path(name)
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            let reference = try FFmpegCLI.decode(file)
+            let (channels, rate) = try AudioLoader.loadChannels(path: file)
+            XCTAssertEqual(rate, dsdRate / 8, name)
+            XCTAssertEqual(channels.count, 2, name)
+            XCTAssertEqual(interleave(channels).count, reference.count, name)
+            if interleave(channels).count == reference.count {
+                XCTAssertLessThanOrEqual(maxAbsoluteError(interleave(channels), reference), 1e-6, name)
+            }
+            XCTAssertEqual(try AudioInfo(path: file).format, format)
+
+            // At 22.05 kHz the modulator's noise is filtered away: the tone explains the signal.
+            let mono = Array(try AudioLoader.load(path: file, sampleRate: 22050).dropFirst(2000).dropLast(2000))
+            let w = 2 * Double.pi * 1000 / 22050
+            var (sine, cosine, energy) = (0.0, 0.0, 0.0)
+            for (i, x) in mono.enumerated() {
+                sine += Double(x) * sin(w * Double(i)); cosine += Double(x) * cos(w * Double(i)); energy += Double(x * x)
+            }
+            XCTAssertGreaterThan(2 * (sine * sine + cosine * cosine) / Double(mono.count) / energy, 0.98, name)
+        }
+    }
+}
+
+/// A tone as DSD: a 2nd-order sigma-delta modulator turns it into one-bit samples per channel,
+/// written as a DSF file (Sony's "DSD Stream File" specification 1.01) or a DSDIFF one (Philips'
+/// "DSD Interchange File Format" 1.5).
+struct DSDTone {
+    let dsdRate: Int
+    /// Per channel, one value a sample: true for +1.
+    let bits: [[Bool]]
+
+    init(tone: Double, amplitude: Double, seconds: Double, dsdRate: Int, channels: Int) {
+        self.dsdRate = dsdRate
+        bits = (0..<channels).map { channel in
+            var (first, second) = (0.0, 0.0)
+            return (0..<Int(seconds * Double(dsdRate))).map { n in
+                let x = amplitude * sin(2 * Double.pi * tone * Double(n) / Double(dsdRate) + Double(channel))
+                let y: Double = second >= 0 ? 1 : -1
+                first += x - y
+                second += first - y
+                return y > 0
+            }
+        }
+    }
+
+    /// Eight samples a byte, the first in the least (DSF) or most (DSDIFF) significant bit.
+    private func byte(_ channel: Int, _ index: Int, leastSignificantFirst: Bool) -> UInt8 {
+        (0..<8).reduce(0) { byte, k in
+            let n = index * 8 + k
+            guard n < bits[channel].count, bits[channel][n] else { return byte }
+            return byte | UInt8(1) << (leastSignificantFirst ? k : 7 - k)
+        }
+    }
+
+    private var bytesPerChannel: Int { (bits[0].count + 7) / 8 }
+
+    /// DSF: blocks of 4096 bytes per channel, channel after channel, little-endian header fields.
+    func dsf() -> [UInt8] {
+        let block = 4096, channels = bits.count
+        let blocks = (bytesPerChannel + block - 1) / block
+        var data = [UInt8](repeating: 0, count: blocks * block * channels)
+        for channel in 0..<channels {
+            for i in 0..<bytesPerChannel { data[(i / block * channels + channel) * block + i % block] = byte(channel, i, leastSignificantFirst: true) }
+        }
+        func le(_ value: Int, _ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        let format = Array("fmt ".utf8) + le(52, 8) + le(1, 4) + le(0, 4) + le(channels == 2 ? 2 : 1, 4) + le(channels, 4)
+            + le(dsdRate, 4) + le(1, 4) + le(bits[0].count, 8) + le(block, 4) + le(0, 4)
+        let body = Array("data".utf8) + le(12 + data.count, 8) + data
+        return Array("DSD ".utf8) + le(28, 8) + le(28 + format.count + body.count, 8) + le(0, 8) + format + body
+    }
+
+    /// DSDIFF: big-endian chunks; the samples byte-interleaved across channels.
+    func dsdiff() -> [UInt8] {
+        func be(_ value: Int, _ count: Int) -> [UInt8] { (0..<count).reversed().map { UInt8(truncatingIfNeeded: value >> (8 * $0)) } }
+        func chunk(_ id: String, _ body: [UInt8]) -> [UInt8] { Array(id.utf8) + be(body.count, 8) + body + (body.count % 2 == 1 ? [0] : []) }
+        let names = ["SLFT", "SRGT", "C   ", "LFE ", "LS  ", "RS  "]
+        let property = Array("SND ".utf8) + chunk("FS  ", be(dsdRate, 4))
+            + chunk("CHNL", be(bits.count, 2) + names.prefix(bits.count).flatMap { Array($0.utf8) })
+            + chunk("CMPR", Array("DSD ".utf8) + [14] + Array("not compressed".utf8) + [0])
+        let samples = (0..<bytesPerChannel).flatMap { i in (0..<bits.count).map { byte($0, i, leastSignificantFirst: false) } }
+        let form = Array("DSD ".utf8) + chunk("FVER", be(0x0105_0000, 4)) + chunk("PROP", property) + chunk("DSD ", samples)
+        return chunk("FRM8", form)
     }
 }

@@ -100,7 +100,8 @@ final class FFmpegFormatsCLITests: XCTestCase {
         XCTAssertEqual(info.stderr.split(separator: "\n").count, 1, info.stderr)
     }
 
-    /// A folder of .m4a, .webm and .wv files is searched and classified like one of WAVs.
+    /// A folder of .m4a, .webm, .wv, .dts and other files libsndfile does not read is searched and
+    /// classified like one of WAVs.
     func testPredictFindsTheNewExtensionsInFolders() throws {
         let labels = ["rock", "jazz"]
         let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, inChannels: 1, classes: labels.count)
@@ -109,7 +110,11 @@ final class FFmpegFormatsCLITests: XCTestCase {
         let checkpoint = path("model.safetensors")
         try Checkpoint.write(Network(spec, seed: 1), info: info, to: checkpoint)
         let files = [try encode("music/a.m4a", ["-c:a", "aac"]), try encode("music/sub/b.webm", ["-c:a", "libopus"]),
-                     try encode("music/c.wv", ["-c:a", "wavpack"]), try encode("music/d.mka", ["-c:a", "libvorbis"])]
+                     try encode("music/c.wv", ["-c:a", "wavpack"]), try encode("music/d.mka", ["-c:a", "libvorbis"]),
+                     try encode("music/e.mp2", ["-c:a", "mp2"]), try encode("music/f.tta", ["-c:a", "tta"]),
+                     try encode("music/g.spx", ["-c:a", "libspeex", "-ar", "16000"]), try encode("music/h.3gp", ["-c:a", "aac"]),
+                     try encode("music/i.eac3", ["-c:a", "eac3"]), try encode("music/j.dts", ["-strict", "-2", "-c:a", "dca"]),
+                     try encode("music/k.thd", ["-strict", "-2", "-c:a", "truehd", "-f", "truehd"])]
         let out = path("results.csv")
         let result = try CommandRunner.run(["predict", path("music"), "--checkpoint", checkpoint, "--out", out])
         XCTAssertEqual(result.status, 0, result.stderr)

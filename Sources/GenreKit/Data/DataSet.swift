@@ -23,6 +23,7 @@ public struct DataSet: Sendable {
     public static let audioExtensions: Set<String> = [
         "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "au", "snd", "caf", "w64", "rf64",
         "m4a", "m4b", "mp4", "mov", "aac", "wma", "wv", "ape", "mpc", "ac3", "mka", "webm",
+        "mp2", "mpa", "tta", "spx", "3gp", "3g2", "eac3", "dts", "dtshd", "thd", "mlp", "dsf", "dff", "amr",
     ]
 
     /// Scans `root`: every sub-folder is a label; audio files are collected recursively within it.

@@ -1,0 +1,59 @@
+/// The four-byte header that opens every MPEG-1/2/2.5 audio frame (layers I–III): enough of it
+/// to know the frame's length, so that a run of frames can be told from bytes that only happen
+/// to hold a sync word.
+public struct MPEGFrameHeader: Equatable, Sendable {
+    public let version: Int  // 3 MPEG-1, 2 MPEG-2, 0 MPEG-2.5
+    public let layer: Int  // 3 layer I, 2 layer II, 1 layer III
+    public let sampleRate: Int
+    /// The whole frame in bytes, header included.
+    public let length: Int
+    /// The longest frame: layer II at 160 kbit/s and 8 kHz, padded.
+    static let longestFrame = 2881
+
+    public init?<Bytes: RandomAccessCollection>(_ bytes: Bytes) where Bytes.Element == UInt8, Bytes.Index == Int {
+        guard bytes.count >= 4 else { return nil }
+        let b = bytes.startIndex
+        let (b1, b2) = (bytes[b + 1], bytes[b + 2])
+        guard bytes[b] == 0xFF, b1 & 0xE0 == 0xE0 else { return nil }
+        version = Int(b1 >> 3 & 3)
+        layer = Int(b1 >> 1 & 3)
+        let bitrateIndex = Int(b2 >> 4), rateIndex = Int(b2 >> 2 & 3), padding = Int(b2 >> 1 & 1)
+        // Reserved version, layer or rate; free-format frames (index 0) carry no length.
+        guard version != 1, layer != 0, rateIndex != 3, (1...14).contains(bitrateIndex) else { return nil }
+        sampleRate = [44100, 48000, 32000][rateIndex] >> (version == 3 ? 0 : version == 2 ? 1 : 2)
+        let table: [Int]
+        switch (version == 3, layer) {
+        case (true, 3): table = [32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448]
+        case (true, 2): table = [32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384]
+        case (true, _): table = [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320]
+        case (false, 3): table = [32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256]
+        case (false, _): table = [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160]
+        }
+        let bitrate = table[bitrateIndex - 1] * 1000
+        switch layer {
+        case 3: length = (12 * bitrate / sampleRate + padding) * 4
+        case 2: length = 144 * bitrate / sampleRate + padding
+        default: length = (version == 3 ? 144 : 72) * bitrate / sampleRate + padding
+        }
+    }
+
+    /// Where the first run of `frames` back-to-back frames of one version, layer and rate starts
+    /// in `bytes`, or nil. Four frames in a row is what decoders take as found (mpg123, FFmpeg's
+    /// probe); chance bytes pass one header check in a few thousand tries and four chained ones
+    /// practically never.
+    static func firstRun(in bytes: [UInt8], frames: Int = 4) -> Int? {
+        var start = 0
+        while start + 4 <= bytes.count {
+            defer { start += 1 }
+            guard bytes[start] == 0xFF, let first = MPEGFrameHeader(bytes[start..<start + 4]) else { continue }
+            var offset = start + first.length, found = 1
+            while found < frames, offset + 4 <= bytes.count, let next = MPEGFrameHeader(bytes[offset..<offset + 4]),
+                  next.version == first.version, next.layer == first.layer, next.sampleRate == first.sampleRate {
+                offset += next.length
+                found += 1
+            }
+            if found == frames { return start }
+        }
+        return nil
+    }
+}
