@@ -35,5 +35,7 @@ let package = Package(
         .executableTarget(name: "FuzzSndFile", dependencies: ["FuzzDriver", "FuzzAudio"]),
         // Audio through FFmpeg from memory (libavformat custom I/O, libavcodec), the same way on.
         .executableTarget(name: "FuzzFFmpeg", dependencies: ["FuzzDriver", "FuzzAudio"]),
+        // Audio as the tool opens a file: the sniffer picks the library, FFmpeg takes what libsndfile refuses.
+        .executableTarget(name: "FuzzAudioFile", dependencies: ["FuzzDriver", "FuzzAudio"]),
     ]
 )

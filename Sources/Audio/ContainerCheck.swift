@@ -14,9 +14,9 @@ enum ContainerCheck {
         while fileSize - offset >= 8 {
             guard let bytes = file.read(at: offset, count: 16), bytes.count >= 8 else { return nil }
             let type = bytes[4..<8]
-            guard type.allSatisfy({ (0x20...0x7E).contains($0) }) else { break }  // not an atom: stop looking
             let name = String(decoding: type, as: UTF8.self)
             if offset == 0, !ContainerSniffer.quickTimeAtomNames.contains(name) { return nil }  // not MPEG-4
+            guard type.allSatisfy({ (0x20...0x7E).contains($0) }) else { break }  // not an atom: stop looking
             var size = UInt64(bigEndianBytes: bytes[0..<4])
             if size == 1 {
                 guard bytes.count >= 16 else { return "truncated in the header of its '\(name)' atom" }
@@ -137,6 +137,25 @@ enum ContainerCheck {
             offset += size
         }
         return nil
+    }
+}
+
+extension ContainerCheck {
+    /// A DSD file (DSF or DSDIFF) shorter than the size its first chunk announces; libavformat
+    /// reads it as a shorter recording. nil for whole files and other containers.
+    static func dsdProblem(_ file: RandomAccess) -> String? {
+        guard let head = file.read(at: 0, count: 20), head.count == 20 else { return nil }
+        let declared: UInt64
+        if head.starts(with: Array("DSD ".utf8)) {
+            declared = UInt64(littleEndianBytes: head[12..<20])  // DSF: the whole file's size
+        } else if head.starts(with: Array("FRM8".utf8)) {
+            let (total, overflow) = UInt64(bigEndianBytes: head[4..<12]).addingReportingOverflow(12)  // DSDIFF: the form chunk's
+            declared = overflow ? .max : total
+        } else {
+            return nil
+        }
+        guard declared > file.size else { return nil }
+        return "truncated: the header announces \(declared) bytes, the file holds \(file.size)"
     }
 }
 

@@ -89,7 +89,8 @@ final class FFmpegDecoder: AudioDecoder {
         let container = bytes.map(RandomAccess.init(bytes:)) ?? RandomAccess(path: path)
         func quickTimeProblem() -> String? { container.flatMap(ContainerCheck.quickTimeProblem) }
 
-        if let problem = container.flatMap(ContainerCheck.asfProblem) { throw failure(problem) }
+        // Containers that state their size, read by libavformat as shorter recordings when cut off.
+        if let problem = container.flatMap({ ContainerCheck.asfProblem($0) ?? ContainerCheck.dsdProblem($0) }) { throw failure(problem) }
         if let bytes {
             let memory = MemoryBytes(bytes)
             handles.memory = memory

@@ -114,6 +114,21 @@ final class FFmpegBadInputTests: XCTestCase {
         }
     }
 
+    /// DSD files state their size in their first chunk: a cut-off download is an error too.
+    func testTruncatedDSD() throws {
+        let tone = DSDTone(tone: 1000, amplitude: 0.5, seconds: 0.2, dsdRate: 2_822_400, channels: 2)
+        for (name, bytes) in [("cut.dsf", tone.dsf()), ("cut.dff", tone.dsdiff())] {
+            expectError(try write(Data(bytes.prefix(bytes.count / 2)), name), mentioning: "truncated: the header announces \(bytes.count) bytes")
+        }
+    }
+
+    /// A stream too short to recognise is not blamed on an MPEG-4 index it never had.
+    func testShortRawStreamIsNotCalledMPEG4() throws {
+        let (_, bytes) = try encoded("whole.thd", ["-strict", "-2", "-c:a", "truehd", "-f", "truehd"])
+        expectError(try write(bytes.prefix(48), "short.thd"), mentioning: "raw TrueHD")
+        XCTAssertThrowsError(try AudioLoader.load(path: path("short.thd"))) { XCTAssertFalse("\($0)".contains("moov"), "\($0)") }
+    }
+
     func testVideoWithoutAudio() throws {
         try FFmpegCLI.run(["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1", "-c:v", "mpeg4", path("silent-film.mp4")])
         expectError(path("silent-film.mp4"), mentioning: "no audio stream")

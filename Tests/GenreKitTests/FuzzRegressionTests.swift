@@ -113,7 +113,7 @@ final class FuzzRegressionTests: XCTestCase {
 
     /// Every audio seed decodes from memory to the same samples as from its file.
     func testAudioFromMemory() throws {
-        for (target, library) in [("FuzzSndFile", AudioLibrary.libsndfile), ("FuzzFFmpeg", .ffmpeg)] {
+        for (target, library) in [("FuzzSndFile", AudioLibrary.libsndfile), ("FuzzFFmpeg", .ffmpeg), ("FuzzAudioFile", .automatic)] {
             let folder = Self.fuzz.appendingPathComponent("Corpus/\(target)")
             for (name, bytes) in try inputs(target, regressions: false) {
                 let fromMemory = try AudioLoader.load(bytes: bytes, name: name)
