@@ -15,16 +15,23 @@ public enum NpyWriter {
 
     /// Writes `values` with `shape` atomically to `path`.
     public static func write(_ values: [Float], shape: [Int], to path: String) throws {
-        precondition(values.count == shape.reduce(1, *), "values do not match shape \(shape)")
-        let head = header(shape: shape)
-        try head.withUnsafeBytes { headBytes in
-            try values.withUnsafeBytes { body in
-                try AtomicFile.write(parts: [headBytes, body], to: path)
-            }
-        }
+        try stage(values, shape: shape, to: path).commit()
     }
 
     public static func write(_ spectrogram: Spectrogram, to path: String) throws {
-        try write(spectrogram.values, shape: [spectrogram.nMels, spectrogram.frames], to: path)
+        try stage(spectrogram, to: path).commit()
+    }
+
+    /// The file written and flushed beside `path`, put in place by `commit()`.
+    public static func stage(_ values: [Float], shape: [Int], to path: String) throws -> AtomicFile.Staged {
+        precondition(values.count == shape.reduce(1, *), "values do not match shape \(shape)")
+        let head = header(shape: shape)
+        return try head.withUnsafeBytes { headBytes in
+            try values.withUnsafeBytes { body in try AtomicFile.Staged(parts: [headBytes, body], to: path) }
+        }
+    }
+
+    public static func stage(_ spectrogram: Spectrogram, to path: String) throws -> AtomicFile.Staged {
+        try stage(spectrogram.values, shape: [spectrogram.nMels, spectrogram.frames], to: path)
     }
 }

@@ -2,6 +2,7 @@ import Basics
 import ArgumentParser
 import Audio
 import Features
+import Files
 import FoundationEssentials
 import Glibc
 
@@ -29,8 +30,10 @@ struct FeaturesCommand: ParsableCommand {
         let npyPath = output ?? Path.stem(file) + ".npy"
         try reportingErrors {
             let spectrogram = try LogMel(features.parameters).compute(source: AudioSource.named(file))
-            try NpyWriter.write(spectrogram, to: npyPath)
-            if let png { try SpectrogramImage.write(spectrogram, to: png) }
+            // Both outputs or neither: a bad --png path leaves no .npy behind.
+            let staged = [try NpyWriter.stage(spectrogram, to: npyPath)]
+                + (try png.map { [try AtomicFile.stage(SpectrogramImage.png(spectrogram), to: $0)] } ?? [])
+            for file in staged { try file.commit() }
             let seconds = Double(spectrogram.frames - 1) * Double(features.hopLength) / Double(features.sampleRate)
             let (minimum, maximum) = spectrogram.extremes
             StandardOutput.print("\(npyPath): [\(spectrogram.nMels), \(spectrogram.frames)] log-mel, \(String(cFormat: "%.1f", seconds)) s, "

@@ -112,6 +112,21 @@ final class BadInputCLITests: XCTestCase {
         XCTAssertTrue(info.stdout.contains("8000 Hz, 1 channel, 1.000 s"), info.stdout)
     }
 
+    /// The .npy and the image appear together or not at all: a --png in a missing folder fails
+    /// with one line and leaves no .npy (nor a temporary) behind, and an earlier .npy as it was.
+    func testBadImagePathLeavesNoNpy() throws {
+        let input = try makeWAV("tone.wav")
+        let image = path("missing-folder/tone.png")
+        let result = try CommandRunner.run(["features", input, "-o", path("tone.npy"), "--png", image])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stderr, "genre: error: \(image): cannot create file (No such file or directory)\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("tone.npy")))
+        try "precious".write(toFile: path("keep.npy"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try CommandRunner.run(["features", input, "-o", path("keep.npy"), "--png", image]).status, 1)
+        XCTAssertEqual(try String(contentsOfFile: path("keep.npy"), encoding: .utf8), "precious")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ["keep.npy", "tone.wav"])
+    }
+
     func testBadParameterIsAUsageError() throws {
         let input = try makeWAV("tone.wav")
         let result = try CommandRunner.run(["features", input, "--n-fft", "1001"])

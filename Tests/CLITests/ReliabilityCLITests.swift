@@ -326,6 +326,7 @@ final class ReliabilityCLITests: XCTestCase, PredictFixtures {
         expectFullDisk(try CommandRunner.run(["features", other, "-o", disk + "/mel.npy"]), names: disk + "/mel.npy", ".npy")
         expectFullDisk(try CommandRunner.run(["features", other, "-o", path("mel.npy"), "--png", disk + "/mel.png"]),
                        names: disk + "/mel.png", "PNG")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("mel.npy")), "a .npy left without its image")
         expectFullDisk(try CommandRunner.run(["predict", clip, other, "--checkpoint", checkpoint, "--out", disk + "/out.csv", "--skip-done"]),
                        names: disk + "/out.csv", "CSV")
         expectFullDisk(try CommandRunner.run(["predict", clip, "--checkpoint", checkpoint, "--out", disk + "/new.jsonl"]),
