@@ -1,6 +1,6 @@
 internal import CFFTW
 import Basics
-import FoundationEssentials
+import Files
 import Glibc
 
 /// The power spectrum |X[k]|² (k = 0…size/2) of `size` real samples, on FFTW.
@@ -107,11 +107,10 @@ private final class PlanCache: @unchecked Sendable {
     /// Writes the planner's wisdom next to the old file, then renames it over (other processes
     /// may be reading or writing the same file).
     private func saveWisdom(_ path: String) {
-        let folder = Path.parent(path)
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try? FileSystem.createFolder(Path.parent(path))
         let temporary = path + ".\(getpid()).tmp"
-        if fftwf_export_wisdom_to_filename(temporary) != 0, rename(temporary, path) == 0 { return }
-        unlink(temporary)
+        if FileSystemBytes.withPath(temporary, { fftwf_export_wisdom_to_filename($0) }) != 0, FileSystem.rename(temporary, path) == 0 { return }
+        FileSystem.unlink(temporary)
     }
 
     /// The forward complex transform of `complexSize` points.
@@ -122,7 +121,7 @@ private final class PlanCache: @unchecked Sendable {
         let wisdom = Self.wisdomPath
         if !wisdomRead, let wisdom {
             wisdomRead = true
-            _ = fftwf_import_wisdom_from_filename(wisdom)
+            _ = FileSystemBytes.withPath(wisdom) { fftwf_import_wisdom_from_filename($0) }
         }
         // Planned on scratch buffers with FFTW's default (SIMD) alignment, which every
         // RealFFT buffer shares, so the plan can run on any of them.

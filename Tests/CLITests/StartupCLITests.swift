@@ -53,5 +53,15 @@ final class StartupCLITests: XCTestCase {
         }
         XCTAssertEqual(outputs[1], outputs[0], "features differ once the wisdom is read")
         XCTAssertEqual(outputs[2], outputs[0], "features differ without a cache")
+
+        // A cache folder whose name is not UTF-8 (Latin-1 `cach\xE9`) is the folder written.
+        let result = try CommandRunner.run(["features", path("clip.wav"), "-o", path("latin1.npy")],
+                                           wrapper: ["/bin/sh", "-c", #"XDG_CACHE_HOME="$(printf "$GENRE_TEST_FOLDER/cach\351")" exec "$0" "$@""#],
+                                           environment: ["GENRE_TEST_FOLDER": folder.path])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let wisdom = Array(folder.path.utf8) + Array("/cach".utf8) + [0xE9] + Array("/genre/fftw-wisdom".utf8)
+        XCTAssertEqual((wisdom + [0]).withUnsafeBufferPointer { access(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), R_OK) }, 0,
+                       "no wisdom in the Latin-1 folder")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("latin1.npy"))), outputs[0])
     }
 }
