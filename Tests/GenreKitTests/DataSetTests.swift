@@ -38,6 +38,14 @@ final class DataSetTests: XCTestCase {
         // A folder that links back to one it is inside is not searched again.
         try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("rock/live/again").path, withDestinationPath: "..")
         XCTAssertEqual(try DataSet(root: root.path).items.map(\.relativePath), data.items.map(\.relativePath))
+        // Hidden files and folders are skipped, as `genre predict` skips them: a Mac's AppleDouble
+        // copies (`._x.wav`, `.AppleDouble/`) hold no audio, a `.trash` holds what was thrown away.
+        for hidden in ["rock/._rock.1.wav", "rock/.AppleDouble/rock.1.wav", "jazz/live/.trash/old.wav"] {
+            let file = root.appendingPathComponent(hidden)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try AudioWriter.write(samples: [0.1, 0.2], sampleRate: 22050, to: file.path)
+        }
+        XCTAssertEqual(try DataSet(root: root.path).items.map(\.relativePath), data.items.map(\.relativePath))
     }
 
     /// A file whose name is not UTF-8 (Latin-1 "café") is found and decodes under the path the

@@ -63,13 +63,14 @@ public struct DataSet: Sendable {
         self.items = items
     }
 
-    /// Audio files below `folder`, as sorted paths relative to it.
+    /// Audio files below `folder`, as sorted paths relative to it; hidden files and folders
+    /// skipped, as `genre predict` skips them.
     static func audioFiles(under folder: String) -> [String] {
         var files: [String] = []
         FileSystem.walk(folder) { path, name, status in
-            guard let status else { return false }  // a dangling link
+            guard let status, !Path.isHidden(name) else { return false }  // a dangling link, a hidden entry
             if status.isDirectory { return true }
-            if !Path.isHidden(name), audioExtensions.contains(Path.fileExtension(name).lowercased()) { files.append(path) }
+            if audioExtensions.contains(Path.fileExtension(name).lowercased()) { files.append(path) }
             return false
         }
         return files.sorted()
