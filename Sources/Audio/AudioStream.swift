@@ -107,6 +107,7 @@ public final class AudioStream {
                     }
                 }
             }
+            try checkFinite(n)
             if let resampler {
                 mono.withUnsafeBufferPointer { resampler.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &pending) }
             } else {
@@ -116,6 +117,22 @@ public final class AudioStream {
         if n < blockFrames {
             try finish()
         }
+    }
+
+    /// A NaN or an infinity (or channels too large to add up) would turn every window's
+    /// spectrum into NaN: refused with the time of the first, as librosa refuses such a buffer.
+    private func checkFinite(_ n: Int) throws {
+        // Exponent bits all ones ⇔ not finite; an integer OR over the block vectorises.
+        let flags = mono.withUnsafeBufferPointer { samples in
+            samples.withMemoryRebound(to: UInt32.self) { bits in
+                var flags: UInt32 = 0
+                for i in 0..<n { flags |= (bits[i] & 0x7F80_0000) &+ 0x0080_0000 }
+                return flags
+            }
+        }
+        guard flags & 0x8000_0000 != 0, let first = mono[..<n].firstIndex(where: { !$0.isFinite }) else { return }
+        let seconds = Double(framesRead - n + first) / Double(sourceRate)
+        throw AudioError(path: path, problem: "damaged: the sample at \(String(cFormat: "%.3f", seconds)) s is \(mono[first].isNaN ? "NaN" : "infinite")")
     }
 
     private func finish() throws {

@@ -59,6 +59,24 @@ final class BadInputTests: XCTestCase {
         expectError(path, mentioning: "no audio")
     }
 
+    /// Float files may hold NaN or infinity, which would make every window's spectrum NaN:
+    /// refused with the time of the first one, through libsndfile (WAV) and FFmpeg (WavPack);
+    /// finite samples around them, and values above 1, are fine.
+    func testSamplesThatAreNotFinite() throws {
+        for (value, word) in [(Float.nan, "NaN"), (-Float.infinity, "infinite")] {
+            var samples = (0..<2 * 44100).map { Float(sin(Double($0) * 0.03)) * 3 }  // 2 s of stereo
+            samples[2 * 22050 + 10] = value  // frame 22050 + 5 of the stereo file
+            let wav = folder.appendingPathComponent("\(word).wav").path
+            try AudioWriter.write(samples: samples, sampleRate: 22050, channels: 2, to: wav, encoding: .float32)
+            let wavpack = folder.appendingPathComponent("\(word).wv").path
+            try FFmpegCLI.encode(wav, to: wavpack, ["-c:a", "wavpack"])
+            for path in [wav, wavpack] { expectError(path, mentioning: "damaged: the sample at 1.000 s is \(word)") }
+        }
+        let loud = folder.appendingPathComponent("loud.wav").path
+        try AudioWriter.write(samples: (0..<22050).map { Float(sin(Double($0) * 0.03)) * 40 }, sampleRate: 22050, to: loud, encoding: .float32)
+        XCTAssertEqual(try AudioLoader.load(path: loud).count, 22050)
+    }
+
     func testTruncatedHeader() throws {
         let good = folder.appendingPathComponent("good.wav").path
         try AudioWriter.write(samples: [Float](repeating: 0.1, count: 1000), sampleRate: 8000, to: good)

@@ -219,7 +219,7 @@ final class WindowBatcher {
         run()
         let classes = predictor.labels.count
         if let row = results.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) {
-            throw FileError(path: path, problem: "the network's output is not finite in window \(row + 1) (a damaged checkpoint, or samples that are not finite)")
+            throw FileError(path: path, problem: "the network's output is not finite in window \(row + 1) (a damaged checkpoint, or samples far outside -1…1)")
         }
         var mean = [Float](repeating: 0, count: classes)
         for row in results { for k in 0..<classes { mean[k] += row[k] } }
