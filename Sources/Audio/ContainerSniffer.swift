@@ -9,7 +9,8 @@ import Glibc
 /// libsndfile does not read (MP4/QuickTime, ADTS AAC, ASF/WMA, Matroska/WebM, WavPack, Monkey's
 /// Audio, Musepack, AC-3, DTS, TrueHD, DSD, …); anything else is refused, which keeps bad input to
 /// one clear line. MPEG audio after bytes that are not (a ripper's padding, a cut stream) is found
-/// by its run of frames and goes to FFmpeg, which resynchronises where libsndfile would not.
+/// by its run of frames, and MPEG audio whose frames break off (damage in the middle) is found by
+/// walking them; both go to FFmpeg, which resynchronises where libsndfile would not.
 enum ContainerSniffer {
     enum Library: Equatable {
         /// libsndfile: the librosa contract, first for everything it reads.
@@ -59,32 +60,37 @@ enum ContainerSniffer {
 
     /// The library for `path`, or nil when its first bytes match no container either reads.
     static func library(path: String) -> Library? {
-        guard let file = ReadOnlyFile(path: path) else { return .soundFile }  // let sf_open explain
-        var head = file.read(at: 0, count: 16) ?? []
-        // An ID3v2 tag can sit before MPEG audio, ADTS AAC or FLAC: look past it.
-        if head.count >= 10, head.starts(with: Array("ID3".utf8)) {
-            let size = head[6..<10].reduce(0) { $0 << 7 | Int($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
-            head = file.read(at: UInt64(size), count: 16) ?? []
-            return library(head: head) ?? .soundFile
-        }
-        return library(head: head) ?? library(searching: file.read(at: 0, count: mpegSearchWindow) ?? [])
+        guard let file = RandomAccess(path: path) else { return .soundFile }  // let sf_open explain
+        return library(file)
     }
 
     /// The same for a whole file held in memory.
-    static func library(bytes: [UInt8]) -> Library? {
-        let head = Array(bytes.prefix(16))
-        if head.count >= 10, head.starts(with: Array("ID3".utf8)) {
-            let size = head[6..<10].reduce(0) { $0 << 7 | Int($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
-            return library(head: Array(bytes.dropFirst(size).prefix(16))) ?? .soundFile
-        }
-        return library(head: head) ?? library(searching: Array(bytes.prefix(mpegSearchWindow)))
-    }
+    static func library(bytes: [UInt8]) -> Library? { library(RandomAccess(bytes: bytes)) }
 
-    /// FFmpeg for MPEG audio whose first frame is not at the start: four frames in a row within
-    /// the first `mpegSearchBytes`.
-    private static func library(searching bytes: [UInt8]) -> Library? {
-        guard let start = MPEGFrameHeader.firstRun(in: bytes), start <= mpegSearchBytes else { return nil }
-        return .ffmpeg
+    private static func library(_ file: RandomAccess) -> Library? {
+        var start: UInt64 = 0
+        var head = file.read(at: 0, count: 16) ?? []
+        // An ID3v2 tag can sit before MPEG audio, ADTS AAC or FLAC: look past it.
+        let tagged = head.count >= 10 && head.starts(with: Array("ID3".utf8))
+        if tagged {
+            start = head[6..<10].reduce(0) { $0 << 7 | UInt64($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
+            head = file.read(at: start, count: 16) ?? []
+        }
+        switch library(head: head) {
+        case .soundFile? where MPEGFrameHeader(head) != nil:
+            // MPEG audio: libsndfile's mpg123 gives up on frames that break off (printing its
+            // notes on stderr), where FFmpeg skips the damage as players do.
+            return MPEGFrameHeader.framesRunToTheEnd(of: file, from: start) ? .soundFile : .ffmpeg
+        case let found?:
+            return found
+        case nil:
+            // MPEG audio whose first frame is not at the start: four frames in a row within the
+            // first `mpegSearchBytes`, for FFmpeg.
+            if let run = MPEGFrameHeader.firstRun(in: file.read(at: start, count: mpegSearchWindow) ?? []), run <= mpegSearchBytes {
+                return .ffmpeg
+            }
+            return tagged ? .soundFile : nil  // a tagged file: libsndfile says what is wrong
+        }
     }
 
     static func library(head: [UInt8]) -> Library? {

@@ -56,4 +56,27 @@ public struct MPEGFrameHeader: Equatable, Sendable {
         }
         return nil
     }
+
+    /// Whether the frames from `start` follow each other to the end of `file`, with only the
+    /// tags that may follow audio after them (ID3v1, APEv2, Lyrics3, an appended ID3v2) and the
+    /// last frame possibly cut short. Reads the file in 64 KiB pieces.
+    static func framesRunToTheEnd(of file: RandomAccess, from start: UInt64) -> Bool {
+        let trailers = ["TAG", "APETAGEX", "LYRICS", "ID3"].map { Array($0.utf8) }
+        var (position, first): (UInt64, MPEGFrameHeader?) = (start, nil)
+        var (piece, pieceStart): ([UInt8], UInt64) = ([], 0)
+        while file.size >= 4, position <= file.size - 4 {
+            if position < pieceStart || position + 8 > pieceStart + UInt64(piece.count) {
+                (piece, pieceStart) = (file.read(at: position, count: 64 << 10) ?? [], position)
+                guard piece.count >= 4 else { return false }
+            }
+            let at = Int(position - pieceStart)
+            let bytes = Array(piece[at..<min(at + 8, piece.count)])
+            guard let header = MPEGFrameHeader(bytes), first.map({ $0.layer == header.layer && $0.sampleRate == header.sampleRate }) ?? true else {
+                return first != nil && trailers.contains { bytes.starts(with: $0) }
+            }
+            first = first ?? header
+            position += UInt64(header.length)
+        }
+        return first != nil
+    }
 }

@@ -183,18 +183,23 @@ final class FFmpegDecodingTests: XCTestCase {
         XCTAssertEqual(interleave(channels), reference)
     }
 
-    /// MP3 after bytes that are not MPEG audio (a ripper's padding, a stream cut mid-frame) is
-    /// found by its run of frames and decoded as the CLI decodes it; random bytes alone stay refused.
+    /// MP3 after bytes that are not MPEG audio (a ripper's padding, a stream cut mid-frame), with
+    /// damage in the middle (bit rot, an incomplete download) or with padding at the end goes to
+    /// FFmpeg and decodes as the CLI decodes it; random bytes alone stay refused.
     func testMPEGAudioAfterOtherBytes() throws {
         let mp3 = path("plain.mp3")
         try FFmpegCLI.encode(try source(rate: 44100, channels: 2), to: mp3, ["-c:a", "libmp3lame", "-id3v2_version", "0"])
         var random = SeededRandom(seed: 7)
         func bytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) } }
-        let encoded = try Data(contentsOf: URL(fileURLWithPath: mp3))
-        for (name, prefix) in [("zeros.mp3", [UInt8](repeating: 0, count: 3000)), ("junk.mp3", bytes(5000)),
-                               ("cut.mp3", Array(encoded.dropFirst(1000).prefix(300)))] {
+        let encoded = [UInt8](try Data(contentsOf: URL(fileURLWithPath: mp3)))
+        var damaged = encoded
+        damaged.replaceSubrange(encoded.count / 3..<encoded.count / 3 + 1000, with: bytes(1000))
+        XCTAssertEqual(try AudioInfo(path: mp3).format, "MPEG-1/2 Audio, MPEG Layer III", "a whole MP3 stays with libsndfile")
+        for (name, file) in [("zeros.mp3", [UInt8](repeating: 0, count: 3000) + encoded), ("junk.mp3", bytes(5000) + encoded),
+                             ("cut.mp3", Array(encoded.dropFirst(1000).prefix(300)) + encoded), ("damaged.mp3", damaged),
+                             ("padded.mp3", encoded + [UInt8](repeating: 0, count: 500))] {
             let target = path(name)
-            try (Data(prefix) + encoded).write(to: URL(fileURLWithPath: target))
+            try Data(file).write(to: URL(fileURLWithPath: target))
             let reference = try FFmpegCLI.decode(target)
             let (channels, rate) = try AudioLoader.loadChannels(path: target)
             XCTAssertEqual(rate, 44100, name)

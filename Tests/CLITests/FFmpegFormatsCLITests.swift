@@ -100,15 +100,36 @@ final class FFmpegFormatsCLITests: XCTestCase {
         XCTAssertEqual(info.stderr.split(separator: "\n").count, 1, info.stderr)
     }
 
-    /// A folder of .m4a, .webm, .wv, .dts and other files libsndfile does not read is searched and
-    /// classified like one of WAVs.
-    func testPredictFindsTheNewExtensionsInFolders() throws {
-        let labels = ["rock", "jazz"]
-        let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, inChannels: 1, classes: labels.count)
-        let info = CheckpointInfo(spec: spec, labels: labels, features: FeatureParameters(nMels: 32),
+    static let labels = ["rock", "jazz"]
+
+    /// A small untrained MobileNetV2 checkpoint for `labels` (1 s windows, 32 mels).
+    func makeCheckpoint() throws -> String {
+        let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, inChannels: 1, classes: Self.labels.count)
+        let info = CheckpointInfo(spec: spec, labels: Self.labels, features: FeatureParameters(nMels: 32),
                                   windowing: Windowing(segmentSeconds: 1, segmentHopSeconds: 0.5), mean: -35, std: 12)
         let checkpoint = path("model.safetensors")
         try Checkpoint.write(Network(spec, seed: 1), info: info, to: checkpoint)
+        return checkpoint
+    }
+
+    /// An MP3 with damage in the middle is classified like any other file, with nothing on
+    /// stderr: libsndfile's mpg123 gave up on it with four lines of notes and an internal error.
+    func testDamagedMP3IsClassifiedQuietly() throws {
+        let mp3 = try encode("damaged.mp3", ["-c:a", "libmp3lame"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: mp3)))
+        for i in bytes.count / 3..<bytes.count / 3 + 1000 { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
+        try Data(bytes).write(to: URL(fileURLWithPath: mp3))
+        let checkpoint = try makeCheckpoint()
+        let result = try CommandRunner.run(["predict", mp3, "--checkpoint", checkpoint])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stderr, "")
+        XCTAssertTrue(result.stdout.hasPrefix(mp3 + ": 0:02.4, 3 windows"), result.stdout)
+    }
+
+    /// A folder of .m4a, .webm, .wv, .dts and other files libsndfile does not read is searched and
+    /// classified like one of WAVs.
+    func testPredictFindsTheNewExtensionsInFolders() throws {
+        let checkpoint = try makeCheckpoint()
         let files = [try encode("music/a.m4a", ["-c:a", "aac"]), try encode("music/sub/b.webm", ["-c:a", "libopus"]),
                      try encode("music/c.wv", ["-c:a", "wavpack"]), try encode("music/d.mka", ["-c:a", "libvorbis"]),
                      try encode("music/e.mp2", ["-c:a", "mp2"]), try encode("music/f.tta", ["-c:a", "tta"]),
@@ -120,6 +141,6 @@ final class FFmpegFormatsCLITests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(rows.count, 1 + files.count, rows.joined(separator: "\n"))
-        for file in files { XCTAssertTrue(rows.contains { $0.hasPrefix(file + ",") && labels.contains(String($0.split(separator: ",")[1])) }, file) }
+        for file in files { XCTAssertTrue(rows.contains { $0.hasPrefix(file + ",") && Self.labels.contains(String($0.split(separator: ",")[1])) }, file) }
     }
 }
