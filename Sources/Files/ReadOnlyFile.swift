@@ -12,7 +12,9 @@ public final class ReadOnlyFile: @unchecked Sendable {
 
     /// Nil when the path cannot be opened; `errno` says why.
     public init?(path: String) {
-        let fd = FileSystem.open(path, O_RDONLY | O_CLOEXEC)
+        // Non-blocking, so that opening a named pipe nobody writes to returns (as not a regular
+        // file) instead of waiting for a writer; reads of regular files are not affected.
+        let fd = FileSystem.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         var st = stat()
         guard fstat(fd, &st) == 0 else {

@@ -52,6 +52,19 @@ final class BadInputCLITests: XCTestCase {
         try expectFailure(path("album.wav"), cause: "directory")
     }
 
+    /// A named pipe nobody writes to is refused at once, not waited on: as audio, as a
+    /// checkpoint and as a config (`timeout` stops a run that would hang).
+    func testNamedPipeIsRefusedAtOnce() throws {
+        let pipe = path("live.wav")
+        XCTAssertEqual(mkfifo(pipe, 0o644), 0)
+        try expectFailure(pipe, cause: "not a regular file", wrapper: ["/usr/bin/timeout", "20"])
+        for arguments in [["predict", try makeWAV("tone.wav"), "--checkpoint", pipe], ["train", pipe], ["eval", pipe]] {
+            let result = try CommandRunner.run(arguments, wrapper: ["/usr/bin/timeout", "20"])
+            XCTAssertEqual(result.status, 1, "\(arguments): \(result.stderr)")
+            XCTAssertEqual(result.stderr, "genre: error: \(pipe): not a regular file\n", "\(arguments)")
+        }
+    }
+
     func testEmptyFile() throws {
         FileManager.default.createFile(atPath: path("empty.wav"), contents: Data())
         try expectFailure(path("empty.wav"), cause: "empty")
