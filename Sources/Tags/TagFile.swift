@@ -44,16 +44,21 @@ public final class TagFile {
         guard FileSystem.access(path, R_OK) == 0 else { throw FileError(path: path, problem: "permission denied") }
         do { try Self.loadTagLib() } catch { throw FileError(path: path, problem: String(describing: error)) }
         guard let handle = FileSystemBytes.withPath(path, { genre_ctaglib_open($0, typePath) }) else {
-            throw FileError(path: path, problem: "not an audio file whose tags TagLib can write")
+            throw FileError(path: path, problem: Self.notWritable)
         }
         guard let format = TagFormat(genre_ctaglib_file_format(handle)) else {
             genre_ctaglib_close(handle)
-            throw FileError(path: path, problem: "not an audio file whose tags TagLib can write")
+            throw FileError(path: path, problem: Self.notWritable)
         }
         (self.handle, self.path, self.format) = (handle, path, format)
     }
 
     deinit { genre_ctaglib_close(handle) }
+
+    /// Why a file cannot be tagged, naming what can be: the format is not one of these, or the
+    /// file is damaged past what TagLib reads.
+    static let notWritable = "not an audio file whose tags genre writes "
+        + "(MP3, FLAC, Ogg Vorbis, Opus, Ogg FLAC, MP4/M4A, WAV, AIFF, WMA, WavPack, Monkey's Audio, as TagLib reads them)"
 
     /// Loads genre's TagLib plugin, libGenreTagLib.so, from beside the executable (or the
     /// library search path) the first time; the error says where it looked and why it failed.

@@ -147,6 +147,11 @@ final class TagCLITests: XCTestCase {
         try "not audio".write(toFile: path("music/notes.mp3"), atomically: true, encoding: .utf8)
         let missing = path("music/missing.ogg")
         var bad = [path("music/notes.mp3"): "not an audio file", missing: "no such file"]
+        // Audio that decodes, in a format TagLib has no tags for.
+        let dts = path("music/surround.dts")
+        try Media.encode(Media.Kind(ext: "dts", codec: ["-strict", "-2", "-c:a", "dca", "-ar", "48000"], cover: false),
+                         from: path("source.wav"), to: dts, metadata: [:], cover: nil)
+        bad[dts] = "not an audio file whose tags genre writes (MP3, FLAC, "
 
         // Root writes anything, so as root the tool runs as `nobody` through setpriv.
         var wrapper: [String] = []
