@@ -1,3 +1,4 @@
+import Basics
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,14 @@ public enum FileProblem {
         guard let st = FileSystem.status(path) else {
             return errno == ENOENT ? "no such file" : String(cString: strerror(errno))
         }
-        if st.isDirectory { return "is a directory, not a file" }
+        if st.isDirectory {
+            // A folder met in a search that could not list it, or one named as a file.
+            guard let listing = FileSystemBytes.withPath(path, { opendir($0) }) else {
+                return "cannot list the folder (\(String(cString: strerror(errno))))"
+            }
+            closedir(listing)
+            return "is a directory, not a file"
+        }
         if (st.st_mode & S_IFMT) != S_IFREG { return "not a regular file" }
         if FileSystem.access(path, R_OK) != 0 { return "permission denied" }
         if st.st_size == 0 { return "file is empty" }

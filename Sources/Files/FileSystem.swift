@@ -30,10 +30,14 @@ public enum FileSystem {
 
     /// Walks the tree under `folder`, names sorted in each folder: `visit(relative path, name,
     /// status)` for every entry (status nil for a dangling link), going into a folder when it
-    /// returns true. A link back to a folder the walk is inside is not followed (a loop).
-    public static func walk(_ folder: String, _ visit: (_ path: String, _ name: String, _ status: stat?) -> Bool) {
+    /// returns true. A link back to a folder the walk is inside is not followed (a loop). A
+    /// folder that cannot be listed (no permission) goes to `unlisted(relative path)`, "" for
+    /// `folder` itself, with `errno` saying why.
+    public static func walk(_ folder: String, unlisted: (_ path: String) -> Void = { _ in },
+                            _ visit: (_ path: String, _ name: String, _ status: stat?) -> Bool) {
         func walk(_ relative: String, within: Set<Identity>) {
-            for name in (entries(Path.join(folder, relative)) ?? []).sorted() {
+            guard let names = entries(Path.join(folder, relative)) else { return unlisted(relative) }
+            for name in names.sorted() {
                 let path = relative.isEmpty ? name : relative + "/" + name
                 let status = FileSystem.status(Path.join(folder, path))
                 guard visit(path, name, status), let status, status.isDirectory else { continue }

@@ -56,7 +56,12 @@ final class PredictCLITests: XCTestCase, PredictFixtures {
             let locked = try makeClip("music/locked.wav")
             chmod(locked, 0)
             bad[locked] = "permission denied"
+            // A folder that cannot be listed is a failed row, not files left out unseen.
+            try makeClip("music/private/song.wav")
+            chmod(path("music/private"), 0)
+            bad[path("music/private")] = "cannot list the folder (Permission denied)"
         }
+        defer { chmod(path("music/private"), 0o755) }
 
         let out = path("results.csv")
         let result = try CommandRunner.run(["predict", path("music"), "--checkpoint", checkpoint, "--out", out, "--top", "2"], wrapper: wrapper)

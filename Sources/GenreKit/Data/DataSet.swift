@@ -43,7 +43,7 @@ public struct DataSet: Sendable {
             guard !folder.unicodeScalars.contains(where: { FileSystemBytes.escapedByte($0) != nil }) else {
                 throw FileError(path: Path.join(root, folder), problem: "label folder's name is not UTF-8 text; rename it")
             }
-            let files = Self.audioFiles(under: Path.join(root, folder))
+            let files = try Self.audioFiles(under: Path.join(root, folder))
             guard !files.isEmpty else {
                 throw FileError(path: Path.join(root, folder), problem: "label folder holds no audio files")
             }
@@ -64,15 +64,20 @@ public struct DataSet: Sendable {
     }
 
     /// Audio files below `folder`, as sorted paths relative to it; hidden files and folders
-    /// skipped, as `genre predict` skips them.
-    static func audioFiles(under folder: String) -> [String] {
+    /// skipped, as `genre predict` skips them. A folder that cannot be listed is an error: the
+    /// data set would be silently smaller.
+    static func audioFiles(under folder: String) throws -> [String] {
         var files: [String] = []
-        FileSystem.walk(folder) { path, name, status in
+        var unlisted: (path: String, reason: String)?
+        FileSystem.walk(folder, unlisted: { path in
+            unlisted = unlisted ?? (Path.join(folder, path), String(cString: strerror(errno)))
+        }) { path, name, status in
             guard let status, !Path.isHidden(name) else { return false }  // a dangling link, a hidden entry
             if status.isDirectory { return true }
             if audioExtensions.contains(Path.fileExtension(name).lowercased()) { files.append(path) }
             return false
         }
+        if let unlisted { throw FileError(path: unlisted.path, problem: "cannot list the folder (\(unlisted.reason))") }
         return files.sorted()
     }
 

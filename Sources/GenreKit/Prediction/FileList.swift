@@ -36,10 +36,14 @@ public enum FileList {
     }
 
     /// The audio files under `folder`: hidden entries skipped, an entry named like audio listed
-    /// as it is (a directory so named fails later and is reported), other folders searched.
+    /// as it is (a directory so named fails later and is reported), other folders searched. A
+    /// folder that cannot be listed is listed itself, so that it is reported as failed rather
+    /// than left out unseen.
     private static func search(_ folder: String) -> [InputFile] {
         var found: [InputFile] = []
-        FileSystem.walk(folder) { key, name, status in
+        FileSystem.walk(folder, unlisted: { key in
+            found.append(key.isEmpty ? InputFile(path: folder, key: folder) : InputFile(path: Path.join(folder, key), key: key))
+        }) { key, name, status in
             guard !Path.isHidden(name) else { return false }
             guard DataSet.audioExtensions.contains(Path.fileExtension(name).lowercased()) else { return status?.isDirectory ?? false }
             found.append(InputFile(path: Path.join(folder, key), key: key))
