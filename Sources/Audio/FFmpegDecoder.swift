@@ -38,6 +38,9 @@ final class FFmpegDecoder: AudioDecoder {
     private var packetsSent = 0
     private var badPackets = 0
     private var firstDecodeError: Int32 = 0
+    /// Frames skipped for a rate or channel count other than the stream's, and the first change.
+    private var changedFrames = 0
+    private var formatChange: String?
     private var readError: Int32 = 0
 
     /// Bytes and microseconds libavformat may read to find the streams' parameters.
@@ -195,8 +198,12 @@ final class FFmpegDecoder: AudioDecoder {
             if status >= 0 {
                 guard frame.pointee.nb_samples > 0 else { continue }
                 guard Int(frame.pointee.sample_rate) == sampleRate, Int(frame.pointee.ch_layout.nb_channels) == channels else {
-                    throw AudioError(path: path, problem: "the audio changes from \(channels) channels at \(sampleRate) Hz to "
-                        + "\(frame.pointee.ch_layout.nb_channels) channels at \(frame.pointee.sample_rate) Hz part-way")
+                    // A damaged frame header (bit rot in an MP3) can claim another rate: skipped
+                    // like a frame that does not decode. Many of them are a real change (checkEnd).
+                    formatChange = formatChange ?? "the audio changes from \(channels) channels at \(sampleRate) Hz to "
+                        + "\(frame.pointee.ch_layout.nb_channels) channels at \(frame.pointee.sample_rate) Hz part-way"
+                    changedFrames += 1
+                    continue
                 }
                 frameOffset = 0
                 frameLength = Int(frame.pointee.nb_samples)
@@ -262,6 +269,7 @@ final class FFmpegDecoder: AudioDecoder {
     /// well before the container said it would, are errors.
     private func checkEnd() throws {
         func failure(_ problem: String) -> AudioError { AudioError(path: path, problem: problem) }
+        if let formatChange, changedFrames * 10 > packetsSent { throw failure(formatChange) }
         if decodedFrames == 0 {
             if badPackets > 0 {
                 throw failure("decoding failed (no packet of \(packetsSent) decodes: \(Self.message(firstDecodeError)))")

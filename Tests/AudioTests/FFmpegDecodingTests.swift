@@ -215,6 +215,31 @@ final class FFmpegDecodingTests: XCTestCase {
         }
     }
 
+    /// One MP3 frame whose header rot into another sample rate is skipped like a frame that does
+    /// not decode; a stream that really changes rate part-way (two files joined) is an error.
+    func testMP3FrameHeaderClaimingAnotherRate() throws {
+        let mp3 = path("whole.mp3")
+        try FFmpegCLI.encode(try source(rate: 44100, channels: 2, seconds: 3), to: mp3, ["-c:a", "libmp3lame", "-id3v2_version", "0"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: mp3)))
+        let whole = try AudioLoader.loadChannels(path: mp3).channels[0].count
+        // The first frame header past the middle: its rate bits 00 (44.1 kHz) set to 10 (32 kHz).
+        let middle = try XCTUnwrap((bytes.count / 2..<bytes.count - 4).first { MPEGFrameHeader(bytes[$0..<$0 + 4])?.sampleRate == 44100 })
+        bytes[middle + 2] = bytes[middle + 2] & 0xF3 | 0x08
+        let damaged = path("damaged.mp3")
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        let decoded = try AudioLoader.loadChannels(path: damaged)
+        XCTAssertEqual(decoded.sampleRate, 44100)
+        XCTAssertEqual(Double(decoded.channels[0].count), Double(whole), accuracy: 3 * 1152, "about one frame fewer")
+
+        let other = path("other.mp3")
+        try FFmpegCLI.encode(try source(rate: 32000, channels: 2, seconds: 3), to: other, ["-c:a", "libmp3lame", "-id3v2_version", "0"])
+        let joined = path("joined.mp3")
+        try (try Data(contentsOf: URL(fileURLWithPath: mp3)) + Data(contentsOf: URL(fileURLWithPath: other))).write(to: URL(fileURLWithPath: joined))
+        XCTAssertThrowsError(try AudioLoader.load(path: joined)) {
+            XCTAssertEqual("\($0)", "\(joined): the audio changes from 2 channels at 44100 Hz to 2 channels at 32000 Hz part-way")
+        }
+    }
+
     /// AMR-NB (old phones' voice memos), which libsndfile recognises and refuses: FFmpeg decodes it
     /// as the CLI does. No encoder ships with FFmpeg, so the frames are 12.2 kbit/s ones with seeded
     /// payloads (every payload decodes to speech parameters).
