@@ -48,7 +48,9 @@ public enum SafeRewrite {
             if fchown(copy, info.st_uid, info.st_gid) != 0 {
                 var mine = stat()
                 guard fstat(copy, &mine) == 0, mine.st_uid == info.st_uid, mine.st_gid == info.st_gid else {
-                    throw failure("cannot keep the file's owner (\(reason()))")
+                    let whose = mine.st_uid == info.st_uid ? "group \(info.st_gid)" : "user \(info.st_uid)"
+                    throw failure("cannot keep the file's owner (\(reason()); it belongs to \(whose), and the edited copy "
+                        + "would not: tag it as its owner)")
                 }
             }
             guard fchmod(copy, info.st_mode & 0o7777) == 0 else { throw failure("cannot keep the file's mode (\(reason()))") }

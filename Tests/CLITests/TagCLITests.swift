@@ -174,6 +174,13 @@ final class TagCLITests: XCTestCase {
             if !wrapper.isEmpty { chown(shut, 65534, 65534) }
             chmod(path("music/shut"), 0o555)
             bad[shut] = "its folder must be writable"
+            if !wrapper.isEmpty {
+                // Writable by all but root's: the edited copy would belong to nobody instead.
+                let others = path("music/others.flac")
+                try Media.encode(Media.flac, from: path("source.wav"), to: others, metadata: self.others, cover: nil)
+                chmod(others, 0o666)
+                bad[others] = "cannot keep the file's owner (Operation not permitted; it belongs to user 0, and the edited copy would not"
+            }
         }
         let lockedBytes = try? bytes(path("music/locked.wav"))
         let result = try CommandRunner.run(["tag", path("music"), missing, "--checkpoint", checkpoint, "--write",
