@@ -22,8 +22,11 @@ public final class AudioStream {
     private var emitted = 0
     private var finished = false
     private static let holdBack = 512
-    /// Largest resampling ratio, up or down (8 kHz → 384 kHz is 48×).
-    private static let maxRatio = 64.0
+    /// Largest resampling ratios: up (8 kHz → 384 kHz is 48×), where a damaged header's 1 Hz
+    /// would turn kilobytes into gigabytes, and down, where the output only shrinks (DSD512
+    /// decodes at 2.8224 MHz, 128× 22050 Hz).
+    private static let maxUpsampling = 64.0
+    private static let maxDownsampling = 256.0
 
     /// - Parameter sampleRate: target rate; nil keeps the file's own rate.
     public convenience init(path: String, sampleRate: Int? = 22050, blockFrames: Int = 16384) throws {
@@ -53,8 +56,9 @@ public final class AudioStream {
         guard channels <= 1024 else { throw AudioError(path: path, problem: "implausible channel count \(channels)") }
         // A damaged header can claim 1 Hz, which would upsample each block into gigabytes.
         let ratio = Double(self.sampleRate) / Double(sourceRate)
-        guard ratio <= Self.maxRatio, ratio >= 1 / Self.maxRatio else {
-            throw AudioError(path: path, problem: "implausible sample rate \(sourceRate) Hz (resampling to \(self.sampleRate) Hz is limited to \(Int(Self.maxRatio))× either way)")
+        guard ratio <= Self.maxUpsampling, ratio >= 1 / Self.maxDownsampling else {
+            throw AudioError(path: path, problem: "implausible sample rate \(sourceRate) Hz (resampling to \(self.sampleRate) Hz is limited to "
+                + "\(Int(Self.maxUpsampling))× up and \(Int(Self.maxDownsampling))× down)")
         }
         resampler = self.sampleRate == sourceRate ? nil : try Resampler(from: sourceRate, to: self.sampleRate)
         self.blockFrames = blockFrames

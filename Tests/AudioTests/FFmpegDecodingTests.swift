@@ -279,13 +279,17 @@ final class FFmpegDecodingTests: XCTestCase {
     }
 
     /// DSD in both containers (Sony's DSF, Philips' DSDIFF): a 1 kHz tone, sigma-delta modulated
-    /// to one bit at 2.8224 MHz, decodes as the CLI decodes it (to 352.8 kHz) and, resampled, is the tone.
+    /// to one bit at 2.8224 MHz (DSD64), decodes as the CLI decodes it (to 352.8 kHz) and,
+    /// resampled, is the tone; so does DSD512 (22.5792 MHz, decoded at 2.8224 MHz, 128× 22050 Hz).
     func testDSDDecodesToItsTone() throws {
-        let dsdRate = 2_822_400
-        let bits = DSDTone(tone: 1000, amplitude: 0.5, seconds: 0.5, dsdRate: dsdRate, channels: 2)
-        let files = [("tone.dsf", bits.dsf(), "DSD Stream File (DSF), DSD (Direct Stream Digital), least significant bit first, planar"),
-                     ("tone.dff", bits.dsdiff(), "IFF (Interchange File Format), DSD (Direct Stream Digital), most significant bit first")]
-        for (name, bytes, format) in files {
+        let dsf = "DSD Stream File (DSF), DSD (Direct Stream Digital), least significant bit first, planar"
+        let dsd64 = DSDTone(tone: 1000, amplitude: 0.5, seconds: 0.5, dsdRate: 2_822_400, channels: 2)
+        let dsd512 = DSDTone(tone: 1000, amplitude: 0.5, seconds: 0.3, dsdRate: 22_579_200, channels: 2)
+        let files = [("tone.dsf", dsd64, dsd64.dsf(), dsf),
+                     ("tone.dff", dsd64, dsd64.dsdiff(), "IFF (Interchange File Format), DSD (Direct Stream Digital), most significant bit first"),
+                     ("tone512.dsf", dsd512, dsd512.dsf(), dsf)]
+        for (name, tone, bytes, format) in files {
+            let dsdRate = tone.dsdRate
             let file = path(name)
             try Data(bytes).write(to: URL(fileURLWithPath: file))
             let reference = try FFmpegCLI.decode(file)
