@@ -34,7 +34,9 @@ enum ContainerCheck {
         return foundMovie ? nil : "no 'moov' atom (the index of an MPEG-4 file; it was cut off or never finished)"
     }
 
-    /// Why libsndfile must not open a WAV (RIFF, RIFX or RF64) file: a LIST chunk it would walk
+    /// Why libsndfile must not open a WAV (RIFF, RIFX or RF64) file: a data chunk that announces
+    /// 0 bytes with the recording after it (a recorder that stopped before it wrote the sizes;
+    /// libsndfile reads no audio, FFmpeg reads to the end), or a LIST chunk it would walk
     /// forever. libsndfile 1.2 steps through a LIST chunk's sub-chunks in 32-bit arithmetic: a
     /// sub-chunk of 2 GiB or more (4294967287 bytes, say) wraps it into a step backwards onto the
     /// same sub-chunk, and past a sub-chunk that runs over the LIST chunk's end it reads on into
@@ -74,6 +76,9 @@ enum ContainerCheck {
                 rf64DataSize = UInt64(littleEndianBytes: sizes[8..<16])
             }
             if id.elementsEqual("data".utf8), length == 0xFFFF_FFFF, let rf64DataSize { length = rf64DataSize }
+            if id.elementsEqual("data".utf8), length == 0, file.size - offset - 8 >= 4096 {
+                return "its data chunk announces 0 bytes and \(file.size - offset - 8) follow it (a recording whose header was never finished)"
+            }
             if id.elementsEqual("LIST".utf8), let problem = subChunkProblem(file, listStart: offset + 8, length: length, size: size) {
                 return "damaged LIST chunk: " + problem
             }

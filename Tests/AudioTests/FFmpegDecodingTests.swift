@@ -240,6 +240,22 @@ final class FFmpegDecodingTests: XCTestCase {
         }
     }
 
+    /// A WAV whose recorder stopped before it wrote the sizes (RIFF and data sizes 0, the samples
+    /// after them): libsndfile reads no audio, so FFmpeg reads it, to exactly the samples.
+    func testUnfinishedWAVHeaderIsReadToTheEnd() throws {
+        let wav = try source(rate: 44100, channels: 2)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: wav)))
+        let data = try XCTUnwrap((12..<bytes.count - 4).first { bytes[$0..<$0 + 4].elementsEqual("data".utf8) })
+        for i in [4, 5, 6, 7, data + 4, data + 5, data + 6, data + 7] { bytes[i] = 0 }
+        let unfinished = path("unfinished.wav")
+        try Data(bytes).write(to: URL(fileURLWithPath: unfinished))
+        let (channels, rate) = try AudioLoader.loadChannels(path: unfinished)
+        let original = try AudioLoader.loadChannels(path: wav)
+        XCTAssertEqual(rate, original.sampleRate)
+        XCTAssertEqual(channels, original.channels)
+        XCTAssertEqual(channels.first?.count, Int(1.5 * 44100))
+    }
+
     /// AMR-NB (old phones' voice memos), which libsndfile recognises and refuses: FFmpeg decodes it
     /// as the CLI does. No encoder ships with FFmpeg, so the frames are 12.2 kbit/s ones with seeded
     /// payloads (every payload decodes to speech parameters).
