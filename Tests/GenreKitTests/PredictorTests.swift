@@ -125,6 +125,32 @@ final class PredictorTests: XCTestCase {
         XCTAssertEqual(streamed.duration, whole.duration)
     }
 
+    /// A silent file (digital silence, 16-bit dither at -90 dBFS, hiss at -85 dBFS) is not given
+    /// a genre; a quiet one (noise at -60 dBFS, a record's surface) is. Streamed files too.
+    func testSilentFilesAreNotClassified() throws {
+        var random = SeededRandom(seed: 3)
+        func noise(_ name: String, dBFS: Double) throws -> String {
+            let scale = Float(pow(10, dBFS / 20))
+            let path = folder.appendingPathComponent(name).path
+            try AudioWriter.write(samples: (0..<3 * 22050).map { _ in scale * random.nextNormal() }, sampleRate: 22050, to: path, encoding: .float32)
+            return path
+        }
+        let zeros = folder.appendingPathComponent("zeros.wav").path
+        try AudioWriter.write(samples: [Float](repeating: 0, count: 3 * 22050), sampleRate: 22050, to: zeros)
+        let streaming = predictor()
+        streaming.wholeClipFrames = 50
+        for path in [zeros, try noise("dither.wav", dBFS: -90), try noise("hiss.wav", dBFS: -85)] {
+            for predictor in [predictor(), streaming] {
+                XCTAssertThrowsError(try predictor.predict(path: path)) {
+                    XCTAssertTrue("\($0)".hasPrefix("\(path): silent: nothing louder than about -80 dBFS to classify (log-mel peak "), "\($0)")
+                }
+            }
+        }
+        let quiet = try noise("surface.wav", dBFS: -60)
+        XCTAssertEqual(try predictor().predict(path: quiet).probabilities.count, 3)
+        XCTAssertEqual(try streaming.predict(path: quiet).probabilities.count, 3)
+    }
+
     /// CSV and JSON Lines rows, quoting, and which earlier rows count as done.
     func testResultRowsAndDonePaths() throws {
         let prediction = Prediction(path: "a, \"b\".wav", duration: 2, labels: ["rock", "jazz", "pop"],

@@ -120,6 +120,11 @@ public final class Predictor: @unchecked Sendable {
         return try batcher.finish(path: path, duration: seconds)
     }
 
+    /// The mel power under which a whole file counts as silent: -60 dB, where white noise of
+    /// -82 dBFS RMS peaks, and a full-scale tone at +22 dB (the default features); digital silence
+    /// and 16-bit dither stay below it, a record's surface noise (-60 dBFS, -42 dB) does not.
+    public static let silentPower: Float = 1e-6
+
     /// Decodes and classifies one file of any length.
     public func predict(path: String) throws -> Prediction { try predict(source: .file(path)) }
 
@@ -145,6 +150,12 @@ public final class Predictor: @unchecked Sendable {
             }
         }
         let duration = Double(samples) / Double(info.features.sampleRate)
+        // The network names a genre for anything, silence too ("ambient, 85 %"): a file whose
+        // loudest moment stays under `silentPower` has nothing to classify.
+        guard peakPower >= Self.silentPower else {
+            throw FileError(path: path, problem: "silent: nothing louder than about -80 dBFS to classify (log-mel peak "
+                + "\(String(cFormat: "%.1f", 10 * log10(max(peakPower, 1e-10)))) dB)")
+        }
         if keeping {
             var whole = Spectrogram.concatenatingFrames(kept, nMels: nMels)
             kept = []
