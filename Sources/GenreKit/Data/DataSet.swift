@@ -70,7 +70,7 @@ public struct DataSet: Sendable {
         var files: [String] = []
         var unlisted: (path: String, reason: String)?
         FileSystem.walk(folder, unlisted: { path in
-            unlisted = unlisted ?? (Path.join(folder, path), String(cString: strerror(errno)))
+            unlisted = unlisted ?? (path.isEmpty ? folder : Path.join(folder, path), String(cString: strerror(errno)))
         }) { path, name, status in
             guard let status, !Path.isHidden(name) else { return false }  // a dangling link, a hidden entry
             if status.isDirectory { return true }
