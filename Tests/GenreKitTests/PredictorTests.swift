@@ -151,6 +151,16 @@ final class PredictorTests: XCTestCase {
         XCTAssertEqual(try streaming.predict(path: quiet).probabilities.count, 3)
     }
 
+    /// A clip under a third of a window (1 s here) is not classified: the window would be mostly
+    /// padding. One just over it is.
+    func testTooShortFilesAreNotClassified() throws {
+        let short = try clip("short.wav", seconds: 0.3)
+        XCTAssertThrowsError(try predictor().predict(path: short)) {
+            XCTAssertEqual("\($0)", "\(short): too short to classify: 0.30 s of audio, under a third of the network's 1.0 s window")
+        }
+        XCTAssertEqual(try predictor().predict(path: try clip("enough.wav", seconds: 0.34)).windows.count, 1)
+    }
+
     /// CSV and JSON Lines rows, quoting, and which earlier rows count as done.
     func testResultRowsAndDonePaths() throws {
         let prediction = Prediction(path: "a, \"b\".wav", duration: 2, labels: ["rock", "jazz", "pop"],
