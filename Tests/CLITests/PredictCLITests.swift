@@ -42,17 +42,11 @@ final class PredictCLITests: XCTestCase, PredictFixtures {
         try "notes".write(toFile: path("music/readme.txt"), atomically: true, encoding: .utf8)  // not audio: not listed
 
         // Root reads anything, so as root the tool runs as `nobody` through setpriv; without it, no locked case.
-        var wrapper: [String] = []
-        if getuid() == 0 {
-            if FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
-               (try? CommandRunner.run(["--version"], wrapper: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]))?.status == 0 {
-                wrapper = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-                for dir in ["", "music", "music/sub", "music/sub/deeper", "music/album.wav"] { chmod(path(dir), 0o777) }
-            }
-        } else {
-            wrapper = []
+        let wrapper = CommandRunner.unprivileged ?? []
+        if !wrapper.isEmpty {
+            for dir in ["", "music", "music/sub", "music/sub/deeper", "music/album.wav"] { chmod(path(dir), 0o777) }
         }
-        if getuid() != 0 || !wrapper.isEmpty {
+        if CommandRunner.unprivileged != nil {
             let locked = try makeClip("music/locked.wav")
             chmod(locked, 0)
             bad[locked] = "permission denied"

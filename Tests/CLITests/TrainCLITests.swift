@@ -61,14 +61,15 @@ final class TrainCLITests: XCTestCase {
         // A sub-folder that cannot be listed would make the data set silently smaller: stopped,
         // with the folder named (as `nobody` when run as root, who reads anything).
         try FileManager.default.removeItem(atPath: root + "/noise")
-        let setpriv = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
-        let wrapper = getuid() == 0 ? setpriv : []
-        guard getuid() != 0 || (try? CommandRunner.run(["--version"], wrapper: setpriv))?.status == 0 else { return }
+        guard let wrapper = CommandRunner.unprivileged else { return }
         let label = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: root).sorted().first { !$0.hasPrefix(".") })
         let locked = root + "/" + label + "/private"
         try FileManager.default.createDirectory(atPath: locked, withIntermediateDirectories: true)
         chmod(locked, 0)
-        defer { chmod(locked, 0o755) }
+        defer {
+            chmod(locked, 0o755)
+            try? FileManager.default.removeItem(atPath: locked)
+        }
         let unlisted = try CommandRunner.run(["train", try writeConfig("locked.json", root: root, output: "/tmp/genre-nobody-\(getpid())")],
                                              wrapper: wrapper)
         XCTAssertEqual(unlisted.status, 1, unlisted.stderr)

@@ -21,6 +21,16 @@ public enum CommandRunner {
         return url
     }()
 
+    /// The wrapper that runs `genre` as a user permissions apply to: none when the tests are not
+    /// root, `setpriv` to `nobody` when they are (root reads and writes anything), nil when root
+    /// cannot drop to `nobody` here (no setpriv, or `nobody` cannot run the executable).
+    public static let unprivileged: [String]? = {
+        guard getuid() == 0 else { return [] }
+        let setpriv = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        guard FileManager.default.isExecutableFile(atPath: setpriv[0]), (try? run(["--version"], wrapper: setpriv))?.status == 0 else { return nil }
+        return setpriv
+    }()
+
     /// Runs `genre` (or a copy of it, `executable`) with `arguments`, optionally through a wrapper such as setpriv, with extra
     /// environment variables (a nil value removes the variable) and `stdin` on its standard input;
     /// stdin is written while stdout and stderr are read, all at the same time, so a child that
