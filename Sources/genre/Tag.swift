@@ -122,13 +122,17 @@ struct TagCommand: ParsableCommand {
                     tally.row("would tag", "\(path): \(now) -> \(new)")
                     tally.changed += 1
                 }
+            } catch let nothing as NothingToClassify {
+                tally.row("skipped", "\(nothing) (left as it is)")
+                tally.skipped += 1
             } catch {
                 tally.error(String(describing: error))
             }
         }
 
         var summary = "\(files.count) file\(files.count == 1 ? "" : "s"): \(tally.changed) \(write ? "tagged" : "to tag"), "
-            + "\(tally.same) already tagged, \(tally.below) below \(Self.number(minimum)), \(tally.failed) failed"
+            + "\(tally.same) already tagged, \(tally.below) below \(Self.number(minimum)), "
+            + (tally.skipped > 0 ? "\(tally.skipped) silent or too short, " : "") + "\(tally.failed) failed"
         if let log {
             if log.isEmpty {
                 FileSystem.unlink(log.path)
@@ -174,7 +178,7 @@ struct TagCommand: ParsableCommand {
 
 /// Result rows on stdout (`<status> <path>: <detail>`), errors also on stderr, and the counts.
 struct TagTally {
-    var changed = 0, same = 0, below = 0, failed = 0
+    var changed = 0, same = 0, below = 0, skipped = 0, failed = 0
 
     func row(_ status: String, _ detail: String) {
         StandardOutput.print(status.padded(to: 10) + " " + detail)

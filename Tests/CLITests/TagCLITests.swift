@@ -128,15 +128,20 @@ final class TagCLITests: XCTestCase {
     func testBelowMinimumConfidence() throws {
         let checkpoint = try maker.makeCheckpoint()
         let songs = try makeSongs([Media.mp3, Media.flac])
-        let before = try songs.map(bytes)
+        // A silent track (a hidden track's gap) is skipped, not tagged and not a failure.
+        let silent = path("music/gap.flac")
+        try Media.run(["ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=22050:cl=mono", "-t", "3", "-c:a", "flac", silent])
+        let before = try (songs + [silent]).map(bytes)
         let result = try CommandRunner.run(["tag", path("music"), "--checkpoint", checkpoint, "--write", "--min-confidence", "0.99"], in: folder)
         XCTAssertEqual(result.status, 0, result.stderr)
         for song in songs {
             XCTAssertTrue(rows(result).contains { $0.hasPrefix("below      \(song): Rock kept; best ") && $0.hasSuffix(" < 0.99") }, result.stdout)
         }
-        XCTAssertEqual(try songs.map(bytes), before)
+        XCTAssertTrue(rows(result).contains { $0.hasPrefix("skipped    \(silent): silent: nothing louder than about -80 dBFS to classify")
+            && $0.hasSuffix("(left as it is)") }, result.stdout)
+        XCTAssertEqual(try (songs + [silent]).map(bytes), before)
         XCTAssertEqual(try journals(), [], "an empty journal is not left behind")
-        XCTAssertTrue(result.stderr.contains("0 tagged, 0 already tagged, 2 below 0.99, 0 failed"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("0 tagged, 0 already tagged, 2 below 0.99, 1 silent or too short, 0 failed"), result.stderr)
     }
 
     /// Each bad file is an error row naming it while the rest are tagged (exit 2); a bad

@@ -153,14 +153,14 @@ public final class Predictor: @unchecked Sendable {
         // The network names a genre for anything, silence too ("ambient, 85 %"): a file whose
         // loudest moment stays under `silentPower` has nothing to classify.
         guard peakPower >= Self.silentPower else {
-            throw FileError(path: path, problem: "silent: nothing louder than about -80 dBFS to classify (log-mel peak "
+            throw NothingToClassify(path: path, problem: "silent: nothing louder than about -80 dBFS to classify (log-mel peak "
                 + "\(String(cFormat: "%.1f", 10 * log10(max(peakPower, 1e-10)))) dB)")
         }
         // So is a clip that would fill less than a third of one window: the rest is padding, and
         // the label would be the padding's ("metal, 92 %" for one sample).
         let window = info.windowing.segmentSeconds
         guard duration >= window / 3 else {
-            throw FileError(path: path, problem: "too short to classify: \(String(cFormat: "%.2f", duration)) s of audio, "
+            throw NothingToClassify(path: path, problem: "too short to classify: \(String(cFormat: "%.2f", duration)) s of audio, "
                 + "under a third of the network's \(String(cFormat: "%.1f", window)) s window")
         }
         if keeping {
