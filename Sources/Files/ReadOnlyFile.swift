@@ -12,12 +12,13 @@ public final class ReadOnlyFile: @unchecked Sendable {
 
     /// Nil when the path cannot be opened; `errno` says why.
     public init?(path: String) {
-        // Non-blocking, so that opening a named pipe nobody writes to returns (as not a regular
-        // file) instead of waiting for a writer; reads of regular files are not affected.
+        // Opened without blocking, so that a named pipe nobody writes to returns (as not a
+        // regular file) instead of waiting for a writer; blocking again for the reads, which a
+        // FUSE mount (sshfs, rclone) might otherwise answer with EAGAIN.
         let fd = FileSystem.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { return nil }
         var st = stat()
-        guard fstat(fd, &st) == 0 else {
+        guard fstat(fd, &st) == 0, fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == 0 else {
             close(fd)
             return nil
         }
