@@ -195,9 +195,16 @@ final class FFmpegDecodingTests: XCTestCase {
         var damaged = encoded
         damaged.replaceSubrange(encoded.count / 3..<encoded.count / 3 + 1000, with: bytes(1000))
         XCTAssertEqual(try AudioInfo(path: mp3).format, "MPEG-1/2 Audio, MPEG Layer III", "a whole MP3 stays with libsndfile")
+        // Two ID3v2 tags, the second holding 100 kB of cover art: the frames are looked at after both.
+        func id3(_ frameBytes: Int) -> [UInt8] {
+            let size = 10 + frameBytes
+            let frame = Array("APIC".utf8) + [3, 2, 1, 0].map { UInt8(truncatingIfNeeded: frameBytes >> (8 * $0)) } + [0, 0]
+                + [UInt8](repeating: 0x41, count: frameBytes)
+            return Array("ID3".utf8) + [3, 0, 0] + [3, 2, 1, 0].map { UInt8(size >> (7 * $0) & 0x7F) } + frame
+        }
         for (name, file) in [("zeros.mp3", [UInt8](repeating: 0, count: 3000) + encoded), ("junk.mp3", bytes(5000) + encoded),
                              ("cut.mp3", Array(encoded.dropFirst(1000).prefix(300)) + encoded), ("damaged.mp3", damaged),
-                             ("padded.mp3", encoded + [UInt8](repeating: 0, count: 500))] {
+                             ("padded.mp3", encoded + [UInt8](repeating: 0, count: 500)), ("two-tags.mp3", id3(20) + id3(100_000) + damaged)] {
             let target = path(name)
             try Data(file).write(to: URL(fileURLWithPath: target))
             let reference = try FFmpegCLI.decode(target)
