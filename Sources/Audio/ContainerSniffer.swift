@@ -73,7 +73,7 @@ enum ContainerSniffer {
         // ID3v2 tags can sit before MPEG audio, ADTS AAC or FLAC (two of them, from taggers that
         // add one rather than edit the first): look past them.
         let tagged = head.count >= 10 && head.starts(with: Array("ID3".utf8))
-        while head.count >= 10, head.starts(with: Array("ID3".utf8)) {
+        for _ in 0..<16 where head.count >= 10 && head.starts(with: Array("ID3".utf8)) {
             start += head[6..<10].reduce(0) { $0 << 7 | UInt64($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
             head = file.read(at: start, count: 16) ?? []
         }
