@@ -22,7 +22,8 @@ public enum GenreTagger {
             // TagLib writes through stdio: the file is closed (flushed) before it is read again.
             func edit() throws {
                 let file = try TagFile(path: copy, typePath: path)
-                guard file.format == current.format else { throw FileError(path: path, problem: "changed while it was tagged") }
+                // The decision was made on `current`; a file changed since then is not ours to overwrite.
+                guard file.format == current.format, file.genreFields() == current.fields else { throw SafeRewrite.changedMeanwhile(path) }
                 try file.setGenreFields(fields)
                 try file.save()
             }

@@ -8,7 +8,9 @@ import Glibc
 /// Changes a file so that a crash at any moment leaves either the old file or the new one:
 /// the file is copied to a hidden temporary in the same folder (same owner, mode and extended
 /// attributes, ACLs among them), the copy is edited and flushed to disk, then renamed over the
-/// original and the folder flushed. Another hard link to the file keeps the old bytes.
+/// original and the folder flushed. Another hard link to the file keeps the old bytes. When
+/// another program writes or replaces the file meanwhile (a player saving a rating, a tagger),
+/// the copy is dropped and that program's change kept.
 public enum SafeRewrite {
     /// Test hook: when this variable holds a number of seconds, the writer prints
     /// `paused <temporary>` on stderr and sleeps that long after the edited copy is flushed,
@@ -69,11 +71,30 @@ public enum SafeRewrite {
             StandardError.write("paused \(temporary)\n")
             usleep(useconds_t(seconds * 1e6))
         }
+        // Renaming over a file someone else has just written would silently undo their change;
+        // checked again after `commit`, which flushes a journal.
+        try checkUnchanged(target, since: info, path: path)
         try commit()
+        try checkUnchanged(target, since: info, path: path)
         guard FileSystem.rename(temporary, target) == 0 else { throw failure("cannot replace the file (\(reason()))") }
         keep = true
         let directory = FileSystem.open(folder, O_RDONLY | O_CLOEXEC)
         if directory >= 0 { fsync(directory); close(directory) }
+    }
+
+    /// Throws (naming `path`) when `target` is no longer the file `before` describes: another
+    /// inode at its path, or the same one with new contents, size, mode, owner or attributes.
+    private static func checkUnchanged(_ target: String, since before: stat, path: String) throws {
+        func same(_ a: timespec, _ b: timespec) -> Bool { a.tv_sec == b.tv_sec && a.tv_nsec == b.tv_nsec }
+        guard let now = FileSystem.status(target), now.st_dev == before.st_dev, now.st_ino == before.st_ino,
+              now.st_size == before.st_size, same(now.st_mtim, before.st_mtim), same(now.st_ctim, before.st_ctim) else {
+            throw changedMeanwhile(path)
+        }
+    }
+
+    /// The error for a file another program wrote while it was being rewritten.
+    public static func changedMeanwhile(_ path: String) -> FileError {
+        FileError(path: path, problem: "was changed by another program while it was tagged; left as that program wrote it")
     }
 
     /// Every extended attribute of `source` set on `destination`: user attributes (a player's

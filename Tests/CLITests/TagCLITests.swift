@@ -286,4 +286,57 @@ final class TagCLITests: XCTestCase {
         XCTAssertEqual(rows(rerun).filter { $0.hasPrefix("tagged ") }.count, songs.count, rerun.stdout)
         for song in songs { XCTAssertNotEqual(try GenreTagger.read(song).fields[GenreTagger.read(song).schema.genre], ["Rock"], song) }
     }
+    /// Another program writing a file while its edited copy waits (a tagger replacing it, a
+    /// player saving a rating in place) keeps its change: the copy is dropped, the file is a
+    /// failure naming it, no journal is started, and a new run tags it.
+    func testChangeByAnotherProgramIsKept() throws {
+        let checkpoint = try maker.makeCheckpoint()
+        let songs = try makeSongs([Media.flac, Media.mp3])
+        let (replaced, rewritten) = (songs[0], songs[1])
+        let process = Process()
+        process.executableURL = CommandRunner.genre
+        process.arguments = ["tag", path("music"), "--checkpoint", checkpoint, "--write", "--min-confidence", "0",
+                             "--journal", path("j.jsonl"), "--threads", "1"]
+        process.environment = ProcessInfo.processInfo.environment.merging([SafeRewrite.pauseVariable: "4"]) { $1 }
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        var said = "", handled = Set<String>()
+        while true {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += String(decoding: chunk, as: UTF8.self)
+            for line in said.split(separator: "\n") where line.hasPrefix("paused ") && !handled.contains(String(line)) {
+                handled.insert(String(line))
+                if line.contains("/.song.flac.genre-tag-") {
+                    let schema = try GenreTagger.read(replaced).schema
+                    try GenreTagger.write(replaced, fields: [schema.genre: ["Jazz"]])
+                } else {
+                    let file = try FileHandle(forUpdating: URL(fileURLWithPath: rewritten))
+                    let first = try file.read(upToCount: 1) ?? Data()
+                    try file.seek(toOffset: 0)
+                    try file.write(contentsOf: first)
+                    try file.close()
+                }
+            }
+        }
+        process.waitUntilExit()
+        XCTAssertEqual(handled.count, 2, said)
+        XCTAssertEqual(process.terminationStatus, 2, said)
+        let errors = said.split(separator: "\n").filter { $0.hasPrefix("genre: error: ") }
+        XCTAssertEqual(errors.count, 2, said)
+        for song in songs {
+            XCTAssertTrue(errors.contains { $0.contains(song) && $0.contains("was changed by another program while it was tagged") }, said)
+        }
+        XCTAssertEqual(try GenreTagger.read(replaced).fields[GenreTagger.read(replaced).schema.genre], ["Jazz"])
+        XCTAssertEqual(try GenreTagger.read(rewritten).fields[GenreTagger.read(rewritten).schema.genre], ["Rock"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path("music")).sorted(), ["song.flac", "song.mp3"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("j.jsonl")), "a journal entry for a change not made")
+
+        let rerun = try CommandRunner.run(["tag", path("music"), "--checkpoint", checkpoint, "--write", "--min-confidence", "0",
+                                           "--journal", path("k.jsonl")])
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        XCTAssertEqual(rows(rerun).filter { $0.hasPrefix("tagged ") }.count, songs.count, rerun.stdout)
+    }
 }
