@@ -10,7 +10,8 @@ import Glibc
 /// Audio, Musepack, AC-3, DTS, TrueHD, DSD, …); anything else is refused, which keeps bad input to
 /// one clear line. MPEG audio after bytes that are not (a ripper's padding, a cut stream) is found
 /// by its run of frames, and MPEG audio whose frames break off (damage in the middle) is found by
-/// walking them; both go to FFmpeg, which resynchronises where libsndfile would not.
+/// walking them; both go to FFmpeg, which resynchronises where libsndfile would not. So does a
+/// chained Ogg file, of which libsndfile reads only the first link.
 enum ContainerSniffer {
     enum Library: Equatable {
         /// libsndfile: the librosa contract, first for everything it reads.
@@ -82,6 +83,8 @@ enum ContainerSniffer {
             // MPEG audio: libsndfile's mpg123 gives up on frames that break off (printing its
             // notes on stderr), where FFmpeg skips the damage as players do.
             return MPEGFrameHeader.framesRunToTheEnd(of: file, from: start) ? .soundFile : .ffmpeg
+        case .soundFile? where head.starts(with: Array("OggS".utf8)):
+            return OggPages.isChained(file) ? .ffmpeg : .soundFile
         case let found?:
             return found
         case nil:

@@ -163,9 +163,12 @@ final class FFmpegDecoder: AudioDecoder {
         channels = count
         formatDescription = Self.describe(format, stream)
 
-        // Length: the stream's duration, else the container's.
+        // Length: the stream's duration, else the container's. An Ogg file's is taken from its
+        // last page, which in a chained file (the Ogg files FFmpeg gets) counts only the last
+        // link: unknown, so `genre info` decodes to count.
         var length = 0
-        if stream.pointee.duration > 0 {
+        if String(cString: format.pointee.iformat.pointee.name) == "ogg" {
+        } else if stream.pointee.duration > 0 {
             length = Int(genre_av_rescale_q(stream.pointee.duration, stream.pointee.time_base, AVRational(num: 1, den: Int32(rate))))
         } else if format.pointee.duration > 0 {
             length = Int(genre_av_rescale(format.pointee.duration, Int64(rate), Int64(AV_TIME_BASE)))
@@ -200,8 +203,9 @@ final class FFmpegDecoder: AudioDecoder {
                 guard Int(frame.pointee.sample_rate) == sampleRate, Int(frame.pointee.ch_layout.nb_channels) == channels else {
                     // A damaged frame header (bit rot in an MP3) can claim another rate: skipped
                     // like a frame that does not decode. Many of them are a real change (checkEnd).
-                    formatChange = formatChange ?? "the audio changes from \(channels) channels at \(sampleRate) Hz to "
-                        + "\(frame.pointee.ch_layout.nb_channels) channels at \(frame.pointee.sample_rate) Hz part-way"
+                    func layout(_ channels: Int, _ rate: Int) -> String { "\(channels) channel\(channels == 1 ? "" : "s") at \(rate) Hz" }
+                    formatChange = formatChange ?? "the audio changes from \(layout(channels, sampleRate)) to "
+                        + "\(layout(Int(frame.pointee.ch_layout.nb_channels), Int(frame.pointee.sample_rate))) part-way"
                     changedFrames += 1
                     continue
                 }

@@ -247,6 +247,38 @@ final class FFmpegDecodingTests: XCTestCase {
         }
     }
 
+    /// A chained Ogg file (recordings joined end to end, as radio recorders and `cat` make them),
+    /// of which libsndfile reads only the first link: read whole, as the ffmpeg CLI decodes it,
+    /// and counted whole by `genre info`; one link is still libsndfile's. Links of another rate or
+    /// channel count are an error.
+    func testChainedOggIsReadWhole() throws {
+        let wav = try source(rate: 44100, channels: 2)
+        func data(_ file: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: file)) }
+        for (codec, ext) in [("libvorbis", "ogg"), ("libopus", "opus")] {
+            let first = path("first.\(ext)"), second = path("second.\(ext)"), chained = path("chained.\(ext)")
+            try FFmpegCLI.encode(wav, to: first, ["-c:a", codec, "-b:a", "96k"])
+            try FFmpegCLI.encode(wav, to: second, ["-c:a", codec, "-b:a", "64k"])
+            try (data(first) + data(second)).write(to: URL(fileURLWithPath: chained))
+            XCTAssertTrue(try AudioInfo(path: first).format.hasPrefix("OGG (OGG Container format)"), "one link stays with libsndfile")
+            let link = try AudioLoader.loadChannels(path: first).channels[0].count
+            let (channels, _) = try AudioLoader.loadChannels(path: chained)
+            XCTAssertEqual(channels.count, 2, ext)
+            XCTAssertGreaterThan(channels[0].count, 2 * link - 1024, "both links: \(ext)")
+            let reference = try FFmpegCLI.decode(chained)
+            XCTAssertEqual(2 * channels[0].count, reference.count, ext)
+            if 2 * channels[0].count == reference.count {
+                XCTAssertLessThanOrEqual(maxAbsoluteError(interleave(channels), reference), 1e-6, ext)
+            }
+            XCTAssertEqual(try AudioInfo(path: chained).frames, channels[0].count, ext)
+        }
+        let other = path("other.ogg"), mixed = path("mixed.ogg")
+        try FFmpegCLI.encode(try source(rate: 22050, channels: 1), to: other, ["-c:a", "libvorbis"])
+        try (data(path("first.ogg")) + data(other)).write(to: URL(fileURLWithPath: mixed))
+        XCTAssertThrowsError(try AudioLoader.load(path: mixed)) {
+            XCTAssertEqual("\($0)", "\(mixed): the audio changes from 2 channels at 44100 Hz to 1 channel at 22050 Hz part-way")
+        }
+    }
+
     /// A WAV whose recorder stopped before it wrote the sizes (RIFF and data sizes 0, the samples
     /// after them): libsndfile reads no audio, so FFmpeg reads it, to exactly the samples.
     func testUnfinishedWAVHeaderIsReadToTheEnd() throws {
