@@ -26,7 +26,8 @@ public enum AudioLibrary: Sendable {
 enum AudioDecoders {
     /// Opens `path` with the library the container sniffer picks. libsndfile goes first for the
     /// containers it reads; when it refuses one (AAC in CAF, MP3 in WAV, an AVI) FFmpeg gets a
-    /// try, and libsndfile's reason is reported if FFmpeg cannot read it either.
+    /// try, and libsndfile's reason is reported if FFmpeg cannot read it either. FFmpeg also
+    /// takes over where libsndfile fails part-way (`ResumingDecoder`).
     static func open(path: String) throws -> any AudioDecoder {
         if let problem = FileProblem.check(path: path) {
             throw AudioError(path: path, problem: problem)
@@ -34,7 +35,7 @@ enum AudioDecoders {
         switch ContainerSniffer.library(path: path) {
         case .soundFile:
             do {
-                return try SoundFile(path: path)
+                return ResumingDecoder(try SoundFile(path: path)) { try FFmpegDecoder(path: path) }
             } catch let error as AudioError where error.problem.hasPrefix(SoundFile.unreadable) {
                 if let decoder = try? FFmpegDecoder(path: path) { return decoder }
                 throw error
@@ -62,7 +63,7 @@ enum AudioDecoders {
         switch ContainerSniffer.library(bytes: bytes) {
         case .soundFile:
             do {
-                return try SoundFile(bytes: bytes, name: name)
+                return ResumingDecoder(try SoundFile(bytes: bytes, name: name)) { try FFmpegDecoder(path: name, bytes: bytes) }
             } catch let error as AudioError where error.problem.hasPrefix(SoundFile.unreadable) {
                 if let decoder = try? FFmpegDecoder(path: name, bytes: bytes) { return decoder }
                 throw error

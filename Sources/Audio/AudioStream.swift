@@ -8,8 +8,17 @@ public final class AudioStream {
     public let sampleRate: Int
     public let sourceRate: Int
     public let channels: Int
-    /// Frames the source header announces (an estimate for compressed formats).
+    /// Frames the source header announces (an estimate for compressed formats; 0 when unknown).
     public let sourceFrames: Int
+
+    /// The output samples the header announces, to reserve memory for: 0 when unknown, and never
+    /// more than `maxReservedSamples` (about 100 minutes at 22050 Hz), whatever a damaged
+    /// header claims.
+    public var expectedSamples: Int {
+        guard sourceFrames > 0 else { return 0 }
+        return Int(min((Double(sourceFrames) * Double(sampleRate) / Double(sourceRate)).rounded(.up), Double(Self.maxReservedSamples)))
+    }
+    private static let maxReservedSamples = 1 << 27
 
     private let file: any AudioDecoder
     private let resampler: Resampler?
@@ -84,9 +93,7 @@ public final class AudioStream {
     /// Reads every remaining sample.
     public func readAll() throws -> [Float] {
         var out: [Float] = []
-        if sourceFrames > 0 {
-            out.reserveCapacity(Int((Double(sourceFrames) * Double(sampleRate) / Double(sourceRate)).rounded(.up)) + 16)
-        }
+        out.reserveCapacity(expectedSamples + 16)
         while let block = try next() { out.append(contentsOf: block) }
         return out
     }

@@ -34,6 +34,13 @@ enum ContainerCheck {
         return foundMovie ? nil : "no 'moov' atom (the index of an MPEG-4 file; it was cut off or never finished)"
     }
 
+    /// Why an Ogg file reads short: it ends inside a page (a download cut off), which libsndfile
+    /// and FFmpeg both read as a shorter recording. nil for other files.
+    static func oggProblem(_ file: RandomAccess) -> String? {
+        guard file.read(at: 0, count: 4) == Array("OggS".utf8), let cut = OggPages(file).cutPage else { return nil }
+        return "truncated: its last Ogg page announces \(cut.announced) bytes, the file holds \(cut.held) of them"
+    }
+
     /// Why libsndfile must not open a WAV (RIFF, RIFX or RF64) file: a data chunk that announces
     /// 0 bytes with the recording after it (a recorder that stopped before it wrote the sizes;
     /// libsndfile reads no audio, FFmpeg reads to the end), or a LIST chunk it would walk

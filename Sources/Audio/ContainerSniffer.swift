@@ -84,7 +84,7 @@ enum ContainerSniffer {
             // notes on stderr), where FFmpeg skips the damage as players do.
             return MPEGFrameHeader.framesRunToTheEnd(of: file, from: start) ? .soundFile : .ffmpeg
         case .soundFile? where head.starts(with: Array("OggS".utf8)):
-            return OggPages.isChained(file) ? .ffmpeg : .soundFile
+            return OggPages(file).chained ? .ffmpeg : .soundFile
         case let found?:
             return found
         case nil:

@@ -93,7 +93,9 @@ final class FFmpegDecoder: AudioDecoder {
         func quickTimeProblem() -> String? { container.flatMap(ContainerCheck.quickTimeProblem) }
 
         // Containers that state their size, read by libavformat as shorter recordings when cut off.
-        if let problem = container.flatMap({ ContainerCheck.asfProblem($0) ?? ContainerCheck.dsdProblem($0) }) { throw failure(problem) }
+        if let problem = container.flatMap({ ContainerCheck.asfProblem($0) ?? ContainerCheck.dsdProblem($0) ?? ContainerCheck.oggProblem($0) }) {
+            throw failure(problem)
+        }
         if let bytes {
             let memory = MemoryBytes(bytes)
             handles.memory = memory

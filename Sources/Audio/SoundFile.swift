@@ -7,6 +7,8 @@ import Glibc
 /// Reads interleaved float samples in [-1, 1], as libsndfile normalises them.
 final class SoundFile: AudioDecoder {
     static let unreadable = "not a readable audio file"
+    /// How a read that fails part-way begins (`ResumingDecoder` hands the rest to FFmpeg).
+    static let decodingFailed = "decoding failed"
 
     let path: String
     let sampleRate: Int
@@ -23,7 +25,7 @@ final class SoundFile: AudioDecoder {
     /// libsndfile reads.
     convenience init(path: String) throws {
         try SoundFile.loadLibrary(for: path)
-        if let file = RandomAccess(path: path) { try SoundFile.refuseEndlessHeader(file, path: path) }
+        if let file = RandomAccess(path: path) { try SoundFile.checkContainer(file, path: path) }
         var info = SF_INFO()
         let handle = FileSystemBytes.withPath(path) { genre_sf_open($0, Int32(SFM_READ), &info) }
         try self.init(handle: handle, info: info, path: path, memory: nil)
@@ -33,7 +35,7 @@ final class SoundFile: AudioDecoder {
     /// path in errors. `AudioDecoders.open(bytes:name:)` has checked the container.
     convenience init(bytes: [UInt8], name: String) throws {
         try SoundFile.loadLibrary(for: name)
-        try SoundFile.refuseEndlessHeader(RandomAccess(bytes: bytes), path: name)
+        try SoundFile.checkContainer(RandomAccess(bytes: bytes), path: name)
         let memory = MemoryBytes(bytes)
         var io = SF_VIRTUAL_IO(get_filelen: MemoryFile.length, seek: MemoryFile.seek, read: MemoryFile.read,
                                write: MemoryFile.write, tell: MemoryFile.tell)
@@ -60,18 +62,21 @@ final class SoundFile: AudioDecoder {
         self.memory = memory
         self.sampleRate = Int(info.samplerate)
         self.channels = Int(info.channels)
-        self.frames = Int(info.frames)
+        // SF_COUNT_MAX is libsndfile's "unknown" (an Ogg file cut off before its last page).
+        self.frames = info.frames == Int64.max ? 0 : Int(info.frames)
         self.format = info.format
     }
 
     deinit { genre_sf_close(handle) }
 
     /// A WAV header libsndfile would read forever (`ContainerCheck.waveListProblem`) is refused
-    /// before it opens the file; as with any file it refuses, FFmpeg then gets a try.
-    private static func refuseEndlessHeader(_ file: RandomAccess, path: String) throws {
+    /// before it opens the file, and FFmpeg then gets a try as with any file libsndfile refuses;
+    /// an Ogg file cut off inside a page, which both would read as a shorter one, is an error.
+    private static func checkContainer(_ file: RandomAccess, path: String) throws {
         if let problem = ContainerCheck.waveListProblem(file) {
             throw AudioError(path: path, problem: "\(unreadable) (\(problem))")
         }
+        if let problem = ContainerCheck.oggProblem(file) { throw AudioError(path: path, problem: problem) }
     }
 
     /// Loads libsndfile (once per process); a missing library is an error about `path`.
@@ -84,7 +89,7 @@ final class SoundFile: AudioDecoder {
         let n = Int(genre_sf_readf_float(handle, buffer, sf_count_t(maxFrames)))
         if n < maxFrames, genre_sf_error(handle) != 0 {
             let reason = String(cString: genre_sf_strerror(handle))
-            throw AudioError(path: path, problem: "decoding failed (\(SoundFile.tidy(reason)))")
+            throw AudioError(path: path, problem: "\(SoundFile.decodingFailed) (\(SoundFile.tidy(reason)))")
         }
         return n
     }

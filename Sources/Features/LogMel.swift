@@ -44,9 +44,7 @@ public struct LogMel: Sendable {
     /// The same for a file or bytes in memory.
     public func compute(source: AudioSource) throws -> Spectrogram {
         let audio = try AudioStream(source: source, sampleRate: parameters.sampleRate)
-        let expected = audio.sourceFrames > 0
-            ? Int((Double(audio.sourceFrames) * Double(audio.sampleRate) / Double(audio.sourceRate)).rounded(.up)) : 0
-        let stream = LogMelStream(self, expectedSamples: expected)
+        let stream = LogMelStream(self, expectedSamples: audio.expectedSamples)
         while let block = try audio.next() { stream.append(block) }
         var spectrogram = stream.finishPower()
         powerToDB(&spectrogram.values)

@@ -101,13 +101,46 @@ extension BadInputTests {
         XCTAssertEqual(try AudioLoader.load(path: good, sampleRate: nil).count, 4000)
     }
 
+    /// libsndfile loses sync where a FLAC file is cut off; FFmpeg, taking over, compares the
+    /// length its header announces with what the file holds.
     func testTruncatedFlac() throws {
         let good = folder.appendingPathComponent("whole.flac").path
-        try AudioWriter.write(samples: (0..<40000).map { sin(Float($0) * 0.01) * 0.5 }, sampleRate: 8000, to: good)
+        try AudioWriter.write(samples: (0..<240_000).map { sin(Float($0) * 0.01) * 0.5 }, sampleRate: 8000, to: good)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: good))
         let path = folder.appendingPathComponent("cut.flac").path
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: path))
-        expectError(path, mentioning: "decoding failed")
+        expectError(path, mentioning: "truncated: the header announces 30.00 s of audio, the file holds")
+    }
+
+    /// Bit rot in the middle of a FLAC file: libsndfile stops ("flac decoder lost sync"), and
+    /// FFmpeg goes on from the frame where it stopped, skipping the damaged frames as players do.
+    /// The result is exactly FFmpeg's decoding of the file, starting with the whole file's samples
+    /// (16- and 24-bit, stereo: both libraries scale the integers alike), from disk and from memory.
+    func testBitRotInFlacIsSkipped() throws {
+        let recording = testRecording(seconds: 12, sampleRate: 44100, channels: 2)
+        for encoding in [AudioEncoding.pcm16, .pcm24] {
+            let whole = folder.appendingPathComponent("whole-\(encoding).flac").path
+            try AudioWriter.write(samples: recording, sampleRate: 44100, channels: 2, to: whole, encoding: encoding)
+            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: whole)))
+            var state: UInt64 = 3
+            for i in bytes.count * 2 / 3..<bytes.count * 2 / 3 + 1000 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                bytes[i] = UInt8(truncatingIfNeeded: state >> 56)
+            }
+            let rotten = folder.appendingPathComponent("rotten-\(encoding).flac").path
+            try Data(bytes).write(to: URL(fileURLWithPath: rotten))
+
+            let intact = try AudioStream(path: whole, sampleRate: nil).readAll()
+            let resumed = try AudioStream(path: rotten, sampleRate: nil).readAll()
+            let ffmpeg = try AudioStream(bytes: bytes, name: rotten, sampleRate: nil, library: .ffmpeg).readAll()
+            XCTAssertThrowsError(try AudioStream(bytes: bytes, name: rotten, sampleRate: nil, library: .libsndfile).readAll()) {
+                XCTAssertTrue("\($0)".contains("decoding failed"), "\($0)")
+            }
+            XCTAssertEqual(resumed, ffmpeg, "\(encoding)")
+            XCTAssertEqual(try AudioStream(bytes: bytes, name: rotten, sampleRate: nil).readAll(), resumed, "from memory, \(encoding)")
+            XCTAssertEqual(Double(resumed.count), Double(intact.count), accuracy: Double(intact.count) / 50, "\(encoding)")
+            XCTAssertEqual(Array(resumed.prefix(intact.count / 2)), Array(intact.prefix(intact.count / 2)), "\(encoding)")
+        }
     }
 
     /// libsndfile 1.2 never finishes reading a WAV whose LIST chunk holds a sub-chunk of 2 GiB or

@@ -114,6 +114,23 @@ final class FFmpegBadInputTests: XCTestCase {
         }
     }
 
+    /// An Ogg file cut off inside a page (an unfinished download) read as a shorter recording, or
+    /// trapped: libsndfile called its length unknown with a count of 2⁶³ − 1 frames, which was
+    /// reserved. One link (libsndfile) and a chain (FFmpeg), from disk and from memory.
+    func testTruncatedOgg() throws {
+        for (name, options) in [("vorbis.ogg", ["-c:a", "libvorbis"]), ("opus.opus", ["-c:a", "libopus"])] {
+            let (whole, bytes) = try encoded(name, options)
+            let cut = bytes.prefix(bytes.count * 2 / 3)
+            for (label, file) in [("cut-", cut), ("cut-chain-", bytes + cut)] {
+                expectError(try write(file, label + name), mentioning: "truncated: its last Ogg page announces")
+                XCTAssertThrowsError(try AudioStream(bytes: [UInt8](file), name: label + name).readAll()) {
+                    XCTAssertTrue("\($0)".contains("truncated: its last Ogg page announces"), "\($0)")
+                }
+            }
+            XCTAssertEqual(try AudioLoader.load(path: whole).count, 3 * 22050, name)
+        }
+    }
+
     /// DSD files state their size in their first chunk: a cut-off download is an error too.
     func testTruncatedDSD() throws {
         let tone = DSDTone(tone: 1000, amplitude: 0.5, seconds: 0.2, dsdRate: 2_822_400, channels: 2)

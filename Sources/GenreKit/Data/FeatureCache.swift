@@ -81,9 +81,7 @@ public struct FeatureCache: Sendable {
     func computeWithHash(_ path: String) throws -> (Spectrogram, String) {
         let logMel = LogMel(parameters)
         let audio = try AudioStream(path: path, sampleRate: parameters.sampleRate)
-        let expected = audio.sourceFrames > 0
-            ? Int((Double(audio.sourceFrames) * Double(audio.sampleRate) / Double(audio.sourceRate)).rounded(.up)) : 0
-        let stream = LogMelStream(logMel, expectedSamples: expected)
+        let stream = LogMelStream(logMel, expectedSamples: audio.expectedSamples)
         var hash = SampleHash()
         while let block = try audio.next() {
             hash.add(block)
