@@ -27,13 +27,13 @@ final class ResumingDecoder: AudioDecoder {
             return n
         } catch let error as AudioError where error.problem.hasPrefix(SoundFile.decodingFailed) {
             guard let decoder = try? reopen(), decoder.sampleRate == sampleRate, decoder.channels == channels else { throw error }
+            second = decoder
             var skipped = 0
             while skipped < delivered {
                 let n = try decoder.read(into: buffer, maxFrames: min(maxFrames, delivered - skipped))
                 guard n > 0 else { return 0 }
                 skipped += n
             }
-            second = decoder
             return try decoder.read(into: buffer, maxFrames: maxFrames)
         }
     }

@@ -5,22 +5,27 @@
 /// characters in strings, lone surrogates, numbers outside `Double`'s range, and nesting deeper
 /// than `maximumDepth`.
 struct JSONParser {
+    /// Where the text stops being JSON, as an editor counts: line and column from 1, a column
+    /// being a character.
     struct Failure: Error, CustomStringConvertible {
-        let offset: Int
+        let line: Int
+        let column: Int
         let problem: String
-        var description: String { "\(problem) at byte \(offset)" }
+        var description: String { "line \(line), column \(column): \(problem)" }
     }
 
     static let maximumDepth = 512
 
     private let bytes: [UInt8]
-    private var index = 0
+    private let start: Int
+    private var index: Int
     private var depth = 0
 
     init(_ bytes: [UInt8]) {
         self.bytes = bytes
         // A UTF-8 byte-order mark, as some editors write it.
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { index = 3 }
+        start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+        index = start
     }
 
     mutating func document() throws -> JSON {
@@ -30,7 +35,15 @@ struct JSONParser {
         return result
     }
 
-    private func fail(_ problem: String) -> Failure { Failure(offset: index, problem: problem) }
+    private func fail(_ problem: String) -> Failure {
+        let end = min(index, bytes.count), slash = UInt8(ascii: "/")
+        let lineStart = max(start, (bytes[..<end].lastIndex(of: 0x0A) ?? -1) + 1)
+        let column = bytes[lineStart..<end].count { $0 & 0xC0 != 0x80 } + 1  // UTF-8 lead bytes
+        // A hand-edited config's most common slip.
+        let comment = end + 1 < bytes.count && bytes[end] == slash && [slash, UInt8(ascii: "*")].contains(bytes[end + 1])
+        return Failure(line: bytes[..<end].count { $0 == 0x0A } + 1, column: column,
+                       problem: comment ? "a comment, which JSON does not allow" : problem)
+    }
 
     private mutating func skipWhitespace() {
         while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
@@ -115,7 +128,7 @@ struct JSONParser {
 
     /// `-`? (`0` | [1-9][0-9]*) (`.` [0-9]+)? ([eE] [+-]? [0-9]+)?
     private mutating func number() throws -> Double {
-        let start = index
+        let numberStart = index
         func digits() -> Int {
             let first = index
             while let byte = next, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { index += 1 }
@@ -134,7 +147,8 @@ struct JSONParser {
             if next == UInt8(ascii: "+") || next == UInt8(ascii: "-") { index += 1 }
             guard digits() > 0 else { throw fail("malformed number") }
         }
-        guard let value = Double(String(decoding: bytes[start..<index], as: UTF8.self)), value.isFinite else {
+        guard let value = Double(String(decoding: bytes[numberStart..<index], as: UTF8.self)), value.isFinite else {
+            index = numberStart  // pointed at where it begins
             throw fail("number out of range")
         }
         return value

@@ -41,6 +41,22 @@ final class BasicsTests: XCTestCase {
         }
     }
 
+    /// A hand-edited file's mistake is placed as an editor counts (lines and characters from 1,
+    /// after a byte-order mark), and a comment is named as such.
+    func testJSONErrorsSayWhere() {
+        let cases: [(String, String)] = [
+            ("{\n  \"data\": {\"root\": \"x\"}, // here\n}", "line 2, column 26: a comment, which JSON does not allow"),
+            ("{ /* c */ }", "line 1, column 3: a comment, which JSON does not allow"),
+            ("{\n  \"root\": \"données\"\n  \"x\": 1}", "line 3, column 3: expected , or } in an object"),
+            ("\u{FEFF}{\"a\": tru}", "line 1, column 7: unexpected character"),
+            ("{\"epochs\": 1e400}", "line 1, column 12: number out of range"),
+            ("{\"model\": ", "line 1, column 11: missing value"),
+        ]
+        for (text, message) in cases {
+            XCTAssertThrowsError(try JSON(parsing: text.utf8), text) { XCTAssertEqual("\($0)", message, text) }
+        }
+    }
+
     func testJSONTextIsCompactSortedAndStable() throws {
         let value: JSON = ["zeta": [1, 0.5, "a/b"], "alpha": ["y": nil, "x": true], "n": 1e-7]
         XCTAssertEqual(value.text, #"{"alpha":{"x":true,"y":null},"n":1e-07,"zeta":[1,0.5,"a/b"]}"#)

@@ -76,7 +76,7 @@ final class ConfigTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         let bad = folder.appendingPathComponent("bad.json").path
         try "{ not json".write(toFile: bad, atomically: true, encoding: .utf8)
-        XCTAssertThrowsError(try Config.load(path: bad)) { XCTAssertEqual(String(describing: $0), "\(bad): not valid JSON") }
+        XCTAssertThrowsError(try Config.load(path: bad)) { XCTAssertEqual(String(describing: $0), "\(bad): not valid JSON (line 1, column 3: expected a key in an object)") }
         let missing = folder.appendingPathComponent("missing.json").path
         XCTAssertThrowsError(try Config.load(path: missing)) { XCTAssertEqual(String(describing: $0), "\(missing): no such file") }
         let typo = folder.appendingPathComponent("typo.json").path

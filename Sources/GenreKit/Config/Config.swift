@@ -140,7 +140,7 @@ public struct Config: Sendable {
         do {
             json = try JSON(parsing: bytes)
         } catch {
-            throw FileError(path: path, problem: "not valid JSON")
+            throw FileError(path: path, problem: "not valid JSON (\(error))")
         }
         do {
             var config = try Config(json: json)
