@@ -34,6 +34,19 @@ enum ContainerCheck {
         return foundMovie ? nil : "no 'moov' atom (the index of an MPEG-4 file; it was cut off or never finished)"
     }
 
+    /// Why an MPEG audio file reads short: fewer frames than its Xing, Info or VBRI header
+    /// announces (a download cut off; libsndfile reads a shorter recording, with a note from
+    /// mpg123 on stderr). nil for other files, and for streams that announce nothing (most
+    /// constant-bit-rate files without an Info header) or whose frames break off (damage).
+    static func mpegProblem(_ file: RandomAccess) -> String? {
+        let start = ContainerSniffer.afterID3v2Tags(file)
+        guard let frame = file.read(at: start, count: MPEGFrameHeader.longestFrame), let header = MPEGFrameHeader(frame),
+              let announced = header.announcedFrames(in: frame.prefix(header.length)),
+              let held = MPEGFrameHeader.framesToTheEnd(of: file, from: start), held + 2 < announced else { return nil }
+        let seconds = { (frames: Int) in String(cFormat: "%.1f s", Double(frames * header.samplesPerFrame) / Double(header.sampleRate)) }
+        return "truncated: its header announces \(announced) frames (\(seconds(announced))) of audio, the file holds \(held) (\(seconds(held)))"
+    }
+
     /// Why an Ogg file reads short: it ends inside a page (a download cut off), which libsndfile
     /// and FFmpeg both read as a shorter recording. nil for other files.
     static func oggProblem(_ file: RandomAccess) -> String? {

@@ -68,21 +68,25 @@ enum ContainerSniffer {
     /// The same for a whole file held in memory.
     static func library(bytes: [UInt8]) -> Library? { library(RandomAccess(bytes: bytes)) }
 
-    private static func library(_ file: RandomAccess) -> Library? {
+    /// Where the audio starts: after the ID3v2 tags that can sit before MPEG audio, ADTS AAC or
+    /// FLAC (two of them, from taggers that add one rather than edit the first; up to 16).
+    static func afterID3v2Tags(_ file: RandomAccess) -> UInt64 {
         var start: UInt64 = 0
-        var head = file.read(at: 0, count: 16) ?? []
-        // ID3v2 tags can sit before MPEG audio, ADTS AAC or FLAC (two of them, from taggers that
-        // add one rather than edit the first): look past them.
-        let tagged = head.count >= 10 && head.starts(with: Array("ID3".utf8))
-        for _ in 0..<16 where head.count >= 10 && head.starts(with: Array("ID3".utf8)) {
+        for _ in 0..<16 {
+            guard let head = file.read(at: start, count: 10), head.count == 10, head.starts(with: Array("ID3".utf8)) else { break }
             start += head[6..<10].reduce(0) { $0 << 7 | UInt64($1 & 0x7F) } + 10 + (head[5] & 0x10 != 0 ? 10 : 0)
-            head = file.read(at: start, count: 16) ?? []
         }
+        return start
+    }
+
+    private static func library(_ file: RandomAccess) -> Library? {
+        let start = afterID3v2Tags(file)
+        let head = file.read(at: start, count: 16) ?? []
         switch library(head: head) {
         case .soundFile? where MPEGFrameHeader(head) != nil:
             // MPEG audio: libsndfile's mpg123 gives up on frames that break off (printing its
             // notes on stderr), where FFmpeg skips the damage as players do.
-            return MPEGFrameHeader.framesRunToTheEnd(of: file, from: start) ? .soundFile : .ffmpeg
+            return MPEGFrameHeader.framesToTheEnd(of: file, from: start) != nil ? .soundFile : .ffmpeg
         case .soundFile? where head.starts(with: Array("OggS".utf8)):
             return OggPages(file).chained ? .ffmpeg : .soundFile
         case let found?:
@@ -93,7 +97,7 @@ enum ContainerSniffer {
             if let run = MPEGFrameHeader.firstRun(in: file.read(at: start, count: mpegSearchWindow) ?? []), run <= mpegSearchBytes {
                 return .ffmpeg
             }
-            return tagged ? .soundFile : nil  // a tagged file: libsndfile says what is wrong
+            return start > 0 ? .soundFile : nil  // a tagged file: libsndfile says what is wrong
         }
     }
 

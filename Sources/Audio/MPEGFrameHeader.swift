@@ -7,6 +7,8 @@ public struct MPEGFrameHeader: Equatable, Sendable {
     public let sampleRate: Int
     /// The whole frame in bytes, header included.
     public let length: Int
+    /// Single channel (channel mode 3), which shortens layer III's side information.
+    public let mono: Bool
     /// The longest frame: layer II at 160 kbit/s and 8 kHz, padded.
     static let longestFrame = 2881
 
@@ -18,6 +20,7 @@ public struct MPEGFrameHeader: Equatable, Sendable {
         version = Int(b1 >> 3 & 3)
         layer = Int(b1 >> 1 & 3)
         let bitrateIndex = Int(b2 >> 4), rateIndex = Int(b2 >> 2 & 3), padding = Int(b2 >> 1 & 1)
+        mono = bytes[b + 3] >> 6 == 3
         // Reserved version, layer or rate; free-format frames (index 0) carry no length.
         guard version != 1, layer != 0, rateIndex != 3, (1...14).contains(bitrateIndex) else { return nil }
         sampleRate = [44100, 48000, 32000][rateIndex] >> (version == 3 ? 0 : version == 2 ? 1 : 2)
@@ -35,6 +38,28 @@ public struct MPEGFrameHeader: Equatable, Sendable {
         case 2: length = 144 * bitrate / sampleRate + padding
         default: length = (version == 3 ? 144 : 72) * bitrate / sampleRate + padding
         }
+    }
+
+    /// Samples per channel in one frame.
+    public var samplesPerFrame: Int { layer == 3 ? 384 : layer == 1 && version != 3 ? 576 : 1152 }
+
+    /// The frames a stream announces in a Xing or Info header (LAME, FFmpeg: in the side
+    /// information of the first frame) or a VBRI header (Fraunhofer: 32 bytes in), counting the
+    /// header's own frame; nil when `frame` (the first frame's bytes) holds neither.
+    public func announcedFrames<Bytes: RandomAccessCollection>(in frame: Bytes) -> Int? where Bytes.Element == UInt8, Bytes.Index == Int {
+        func word(_ at: Int) -> Int? {
+            guard at + 4 <= frame.count else { return nil }
+            return (0..<4).reduce(0) { $0 << 8 | Int(frame[frame.startIndex + at + $1]) }
+        }
+        func tag(_ at: Int, _ name: String) -> Bool {
+            at + 4 <= frame.count && frame[(frame.startIndex + at)..<(frame.startIndex + at + 4)].elementsEqual(name.utf8)
+        }
+        let xing = 4 + (version == 3 ? (mono ? 17 : 32) : (mono ? 9 : 17))
+        if layer == 1, tag(xing, "Xing") || tag(xing, "Info"), let flags = word(xing + 4), flags & 1 != 0, let frames = word(xing + 8) {
+            return frames + 1
+        }
+        if tag(36, "VBRI"), let frames = word(36 + 14) { return frames + 1 }
+        return nil
     }
 
     /// Where the first run of `frames` back-to-back frames of one version, layer and rate starts
@@ -57,26 +82,27 @@ public struct MPEGFrameHeader: Equatable, Sendable {
         return nil
     }
 
-    /// Whether the frames from `start` follow each other to the end of `file`, with only the
-    /// tags that may follow audio after them (ID3v1, APEv2, Lyrics3, an appended ID3v2) and the
-    /// last frame possibly cut short. Reads the file in 64 KiB pieces.
-    static func framesRunToTheEnd(of file: RandomAccess, from start: UInt64) -> Bool {
+    /// How many frames follow each other from `start` to the end of `file`, with only the tags
+    /// that may follow audio after them (ID3v1, APEv2, Lyrics3, an appended ID3v2) and the last
+    /// frame possibly cut short; nil when they break off before. Reads the file in 64 KiB pieces.
+    static func framesToTheEnd(of file: RandomAccess, from start: UInt64) -> Int? {
         let trailers = ["TAG", "APETAGEX", "LYRICS", "ID3"].map { Array($0.utf8) }
-        var (position, first): (UInt64, MPEGFrameHeader?) = (start, nil)
+        var (position, first, count): (UInt64, MPEGFrameHeader?, Int) = (start, nil, 0)
         var (piece, pieceStart): ([UInt8], UInt64) = ([], 0)
         while file.size >= 4, position <= file.size - 4 {
             if position < pieceStart || position + 8 > pieceStart + UInt64(piece.count) {
                 (piece, pieceStart) = (file.read(at: position, count: 64 << 10) ?? [], position)
-                guard piece.count >= 4 else { return false }
+                guard piece.count >= 4 else { return nil }
             }
             let at = Int(position - pieceStart)
             let bytes = Array(piece[at..<min(at + 8, piece.count)])
             guard let header = MPEGFrameHeader(bytes), first.map({ $0.layer == header.layer && $0.sampleRate == header.sampleRate }) ?? true else {
-                return first != nil && trailers.contains { bytes.starts(with: $0) }
+                return first != nil && trailers.contains { bytes.starts(with: $0) } ? count : nil
             }
             first = first ?? header
             position += UInt64(header.length)
+            count += 1
         }
-        return first != nil
+        return first != nil ? count : nil
     }
 }

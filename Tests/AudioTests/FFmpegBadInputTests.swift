@@ -131,6 +131,27 @@ final class FFmpegBadInputTests: XCTestCase {
         }
     }
 
+    /// An MP3 download cut off read as a shorter recording (and mpg123 printed "Xing stream size
+    /// off" on stderr); its Xing or Info header announces its frames: CBR with Info, VBR with
+    /// Xing, MPEG-2 mono (shorter side information), from disk and from memory. Without such a
+    /// header a cut file still reads as a shorter one.
+    func testTruncatedMP3() throws {
+        let kinds = [("cbr.mp3", ["-c:a", "libmp3lame", "-b:a", "192k"]), ("vbr.mp3", ["-c:a", "libmp3lame", "-q:a", "4"]),
+                     ("mpeg2.mp3", ["-c:a", "libmp3lame", "-ac", "1", "-ar", "22050"])]
+        for (name, options) in kinds {
+            let (whole, bytes) = try encoded(name, options)
+            let cut = try write(bytes.prefix(bytes.count * 2 / 3), "cut-" + name)
+            expectError(cut, mentioning: "truncated: its header announces")
+            XCTAssertThrowsError(try AudioStream(bytes: [UInt8](bytes.prefix(bytes.count * 2 / 3)), name: cut).readAll()) {
+                XCTAssertTrue("\($0)".contains("truncated: its header announces"), "\($0)")
+            }
+            XCTAssertEqual(try AudioLoader.load(path: whole).count, 3 * 22050, name)
+        }
+        let (_, plain) = try encoded("plain.mp3", ["-c:a", "libmp3lame", "-write_xing", "0"])
+        let cut = try write(plain.prefix(plain.count * 2 / 3), "cut-plain.mp3")
+        XCTAssertEqual(Double(try AudioLoader.load(path: cut).count), 2 * 22050, accuracy: 0.1 * 22050)
+    }
+
     /// DSD files state their size in their first chunk: a cut-off download is an error too.
     func testTruncatedDSD() throws {
         let tone = DSDTone(tone: 1000, amplitude: 0.5, seconds: 0.2, dsdRate: 2_822_400, channels: 2)
