@@ -47,11 +47,17 @@ enum ContainerCheck {
         return "truncated: its header announces \(announced) frames (\(seconds(announced))) of audio, the file holds \(held) (\(seconds(held)))"
     }
 
-    /// Why an Ogg file reads short: it ends inside a page (a download cut off), which libsndfile
-    /// and FFmpeg both read as a shorter recording. nil for other files.
+    /// Why an Ogg file reads short: it ends inside a page (a download cut off) or holds zeros
+    /// where pages should be (a download never finished), which libsndfile and FFmpeg both read
+    /// as a shorter recording. nil for other files.
     static func oggProblem(_ file: RandomAccess) -> String? {
-        guard file.read(at: 0, count: 4) == Array("OggS".utf8), let cut = OggPages(file).cutPage else { return nil }
-        return "truncated: its last Ogg page announces \(cut.announced) bytes, the file holds \(cut.held) of them"
+        guard file.read(at: 0, count: 4) == Array("OggS".utf8) else { return nil }
+        let pages = OggPages(file)
+        if let cut = pages.cutPage { return "truncated: its last Ogg page announces \(cut.announced) bytes, the file holds \(cut.held) of them" }
+        if let zeros = pages.zeros {
+            return "incomplete: \(zeros.count) bytes of zeros from byte \(zeros.at) of \(file.size), where Ogg pages should be (a download that never finished)"
+        }
+        return nil
     }
 
     /// Why libsndfile must not open a WAV (RIFF, RIFX or RF64) file: a data chunk that announces

@@ -1,15 +1,19 @@
 /// The pages of an Ogg file, walked by their headers (about 1 ms for an hour of Vorbis): enough
 /// to tell a chained file (recordings joined end to end, each link opening with its own
 /// beginning-of-stream pages, as radio recorders and `cat` make them) from one recording, and a
-/// file cut off inside a page (an unfinished download) from a whole one. libsndfile reads only a
-/// chain's first link and reports it as the whole file; FFmpeg reads every link. Both read a
-/// cut-off file as a shorter recording.
+/// file cut off inside a page or zero-filled where pages should be (unfinished downloads) from a
+/// whole one. libsndfile reads only a chain's first link and reports it as the whole file;
+/// FFmpeg reads every link. Both read a cut-off or zero-filled file as a shorter recording.
 struct OggPages {
     /// A page that begins a stream follows a page that does not.
     private(set) var chained = false
     /// The bytes the last page announces (header and body) and the bytes of it the file holds,
     /// when the file ends inside it.
     private(set) var cutPage: (announced: UInt64, held: UInt64)?
+    /// Where the pages give way to zero bytes, and how many follow, when at least `zeroRun`:
+    /// space a download client set aside and never filled (a damaged page is a few stray bytes).
+    private(set) var zeros: (at: UInt64, count: UInt64)?
+    static let zeroRun: UInt64 = 4096
 
     /// Walks `file` from its first byte to its end, or to bytes that are not a page (damage,
     /// a tag appended by a tagger that does not know Ogg), where the walk stops.
@@ -23,7 +27,11 @@ struct OggPages {
             }
             let at = Int(position - pieceStart), left = piece.count - at
             let capture = Array("OggS".utf8)
-            guard left > 0, piece[at..<at + min(4, left)].elementsEqual(capture.prefix(min(4, left))) else { return }
+            guard left > 0 else { return }
+            guard piece[at..<at + min(4, left)].elementsEqual(capture.prefix(min(4, left))) else {
+                countZeros(file, from: position)
+                return
+            }
             guard left >= 27 else { cutPage = (27, UInt64(left)); return }
             guard piece[at + 4] == 0 else { return }
             let segments = Int(piece[at + 26])
@@ -35,5 +43,15 @@ struct OggPages {
             if length > file.size - position { cutPage = (length, file.size - position); return }
             position += length
         }
+    }
+
+    private mutating func countZeros(_ file: RandomAccess, from start: UInt64) {
+        var position = start
+        while position < file.size, let piece = file.read(at: position, count: 64 << 10), !piece.isEmpty {
+            let run = piece.firstIndex { $0 != 0 } ?? piece.count
+            position += UInt64(run)
+            if run < piece.count { break }
+        }
+        if position - start >= Self.zeroRun { zeros = (start, position - start) }
     }
 }

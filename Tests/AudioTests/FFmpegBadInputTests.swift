@@ -116,7 +116,8 @@ final class FFmpegBadInputTests: XCTestCase {
 
     /// An Ogg file cut off inside a page (an unfinished download) read as a shorter recording, or
     /// trapped: libsndfile called its length unknown with a count of 2⁶³ − 1 frames, which was
-    /// reserved. One link (libsndfile) and a chain (FFmpeg), from disk and from memory.
+    /// reserved. One link (libsndfile) and a chain (FFmpeg), from disk and from memory; then
+    /// zero-filled and damaged copies.
     func testTruncatedOgg() throws {
         for (name, options) in [("vorbis.ogg", ["-c:a", "libvorbis"]), ("opus.opus", ["-c:a", "libopus"])] {
             let (whole, bytes) = try encoded(name, options)
@@ -128,6 +129,22 @@ final class FFmpegBadInputTests: XCTestCase {
                 }
             }
             XCTAssertEqual(try AudioLoader.load(path: whole).count, 3 * 22050, name)
+
+            // Space a download client set aside and never filled, at the end or in the middle,
+            // read as a shorter recording too; a few damaged bytes are skipped as players do.
+            var (tail, hole, rot) = ([UInt8](bytes), [UInt8](bytes), [UInt8](bytes))
+            // (A download's pieces are far larger than pages; here the hole is half of a small file.)
+            let (quarter, half) = (bytes.count / 4, bytes.count / 2)
+            tail.replaceSubrange(half..., with: [UInt8](repeating: 0, count: bytes.count - half))
+            hole.replaceSubrange(quarter..<3 * quarter, with: [UInt8](repeating: 0, count: 2 * quarter))
+            rot.replaceSubrange(half..<half + 200, with: (0..<200).map { UInt8(truncatingIfNeeded: $0 &* 73 &+ 11) })
+            for (label, file) in [("tail-", tail), ("hole-", hole)] {
+                // Zeros that start inside a page make it run past the end: "truncated" then.
+                XCTAssertThrowsError(try AudioLoader.load(path: try write(Data(file), label + name)), label + name) {
+                    XCTAssertTrue(["bytes of zeros from byte", "truncated: its last Ogg page"].contains(where: "\($0)".contains), "\($0)")
+                }
+            }
+            XCTAssertGreaterThan(try AudioLoader.load(path: try write(Data(rot), "rot-" + name)).count, 3 * 22050 / 2, name)
         }
     }
 
