@@ -169,10 +169,10 @@ final class FFmpegDecoder: AudioDecoder {
         // last page, which in a chained file (the Ogg files FFmpeg gets) counts only the last
         // link: unknown, so `genre info` decodes to count.
         var length = 0
-        if String(cString: format.pointee.iformat.pointee.name) == "ogg" {
-        } else if stream.pointee.duration > 0 {
+        let ogg = String(cString: format.pointee.iformat.pointee.name) == "ogg"
+        if !ogg, stream.pointee.duration > 0 {
             length = Int(genre_av_rescale_q(stream.pointee.duration, stream.pointee.time_base, AVRational(num: 1, den: Int32(rate))))
-        } else if format.pointee.duration > 0 {
+        } else if !ogg, format.pointee.duration > 0 {
             length = Int(genre_av_rescale(format.pointee.duration, Int64(rate), Int64(AV_TIME_BASE)))
         }
         frames = length

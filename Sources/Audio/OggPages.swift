@@ -18,6 +18,7 @@ struct OggPages {
     /// Walks `file` from its first byte to its end, or to bytes that are not a page (damage,
     /// a tag appended by a tagger that does not know Ogg), where the walk stops.
     init(_ file: RandomAccess) {
+        let capture = Array("OggS".utf8)
         var (position, started) = (UInt64(0), false)
         var (piece, pieceStart): ([UInt8], UInt64) = ([], 0)
         while position < file.size {
@@ -26,7 +27,6 @@ struct OggPages {
                 (piece, pieceStart) = (file.read(at: position, count: 64 << 10) ?? [], position)
             }
             let at = Int(position - pieceStart), left = piece.count - at
-            let capture = Array("OggS".utf8)
             guard left > 0 else { return }
             guard piece[at..<at + min(4, left)].elementsEqual(capture.prefix(min(4, left))) else {
                 countZeros(file, from: position)
