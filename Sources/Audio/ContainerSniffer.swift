@@ -86,7 +86,8 @@ enum ContainerSniffer {
         case .soundFile? where MPEGFrameHeader(head) != nil:
             // MPEG audio: libsndfile's mpg123 gives up on frames that break off (printing its
             // notes on stderr), where FFmpeg skips the damage as players do.
-            return MPEGFrameHeader.framesToTheEnd(of: file, from: start) != nil ? .soundFile : .ffmpeg
+            guard MPEGFrameHeader.framesToTheEnd(of: file, from: start) != nil else { return .ffmpeg }
+            return mpg123WarnsOfLength(file, audioStart: start) ? .ffmpeg : .soundFile
         case .soundFile? where head.starts(with: Array("OggS".utf8)):
             return OggPages(file).chained ? .ffmpeg : .soundFile
         case let found?:
@@ -99,6 +100,17 @@ enum ContainerSniffer {
             }
             return start > 0 ? .soundFile : nil  // a tagged file: libsndfile says what is wrong
         }
+    }
+
+    /// Whether mpg123 would print "Warning: Xing stream size off by more than 1%" on stderr: the
+    /// bytes a Xing header announces differ by more than 1 % of the file from the file less its
+    /// leading ID3v2 tags and an ID3v1 tag (an APEv2 tag with cover art after the audio, say).
+    private static func mpg123WarnsOfLength(_ file: RandomAccess, audioStart start: UInt64) -> Bool {
+        guard let frame = file.read(at: start, count: MPEGFrameHeader.longestFrame), let header = MPEGFrameHeader(frame),
+              let bytes = header.lengthHeader(in: frame.prefix(header.length))?.bytes else { return false }
+        let id3v1 = file.size >= 128 && file.read(at: file.size - 128, count: 3) == Array("TAG".utf8)
+        let length = Int(file.size) - (id3v1 ? 128 : 0)
+        return abs(length - Int(start) - bytes) * 100 > length
     }
 
     static func library(head: [UInt8]) -> Library? {

@@ -93,9 +93,8 @@ final class FFmpegDecoder: AudioDecoder {
         func quickTimeProblem() -> String? { container.flatMap(ContainerCheck.quickTimeProblem) }
 
         // Containers that state their size, read by libavformat as shorter recordings when cut off.
-        if let problem = container.flatMap({ ContainerCheck.asfProblem($0) ?? ContainerCheck.dsdProblem($0) ?? ContainerCheck.oggProblem($0) }) {
-            throw failure(problem)
-        }
+        let checks = [ContainerCheck.asfProblem, ContainerCheck.dsdProblem, ContainerCheck.oggProblem, ContainerCheck.mpegProblem]
+        if let container, let problem = checks.lazy.compactMap({ $0(container) }).first { throw failure(problem) }
         if let bytes {
             let memory = MemoryBytes(bytes)
             handles.memory = memory
@@ -175,8 +174,10 @@ final class FFmpegDecoder: AudioDecoder {
         } else if !ogg, format.pointee.duration > 0 {
             length = Int(genre_av_rescale(format.pointee.duration, Int64(rate), Int64(AV_TIME_BASE)))
         }
-        frames = length
-        announcedFrames = length > 0 && format.pointee.duration_estimation_method != AVFMT_DURATION_FROM_BITRATE ? length : nil
+        // A length guessed from the bit rate (raw ADTS, an MP3 whose Xing header does not fit the
+        // file) is none: unknown, so `genre info` decodes to count.
+        frames = format.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE ? 0 : length
+        announcedFrames = frames > 0 ? frames : nil
     }
 
     func read(into buffer: UnsafeMutablePointer<Float>, maxFrames: Int) throws -> Int {

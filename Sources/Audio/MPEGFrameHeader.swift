@@ -43,10 +43,16 @@ public struct MPEGFrameHeader: Equatable, Sendable {
     /// Samples per channel in one frame.
     public var samplesPerFrame: Int { layer == 3 ? 384 : layer == 1 && version != 3 ? 576 : 1152 }
 
-    /// The frames a stream announces in a Xing or Info header (LAME, FFmpeg: in the side
-    /// information of the first frame) or a VBRI header (Fraunhofer: 32 bytes in), counting the
-    /// header's own frame; nil when `frame` (the first frame's bytes) holds neither.
-    public func announcedFrames<Bytes: RandomAccessCollection>(in frame: Bytes) -> Int? where Bytes.Element == UInt8, Bytes.Index == Int {
+    /// What a Xing or Info header (LAME, FFmpeg: in the side information of the first frame) or
+    /// a VBRI header (Fraunhofer: 32 bytes in) says of the stream, each when present: its frames,
+    /// counting the header's own, and its bytes from the header's frame on.
+    public struct LengthHeader: Equatable, Sendable {
+        public let frames: Int?
+        public let bytes: Int?
+    }
+
+    /// The length header in `frame` (the first frame's bytes), or nil when it holds none.
+    public func lengthHeader<Bytes: RandomAccessCollection>(in frame: Bytes) -> LengthHeader? where Bytes.Element == UInt8, Bytes.Index == Int {
         func word(_ at: Int) -> Int? {
             guard at + 4 <= frame.count else { return nil }
             return (0..<4).reduce(0) { $0 << 8 | Int(frame[frame.startIndex + at + $1]) }
@@ -55,10 +61,12 @@ public struct MPEGFrameHeader: Equatable, Sendable {
             at + 4 <= frame.count && frame[(frame.startIndex + at)..<(frame.startIndex + at + 4)].elementsEqual(name.utf8)
         }
         let xing = 4 + (version == 3 ? (mono ? 17 : 32) : (mono ? 9 : 17))
-        if layer == 1, tag(xing, "Xing") || tag(xing, "Info"), let flags = word(xing + 4), flags & 1 != 0, let frames = word(xing + 8) {
-            return frames + 1
+        if layer == 1, tag(xing, "Xing") || tag(xing, "Info"), let flags = word(xing + 4) {
+            let frames = flags & 1 != 0 ? word(xing + 8) : nil
+            let bytes = flags & 2 != 0 ? word(xing + 8 + (flags & 1 != 0 ? 4 : 0)) : nil
+            return LengthHeader(frames: frames.map { $0 + 1 }, bytes: bytes)
         }
-        if tag(36, "VBRI"), let frames = word(36 + 14) { return frames + 1 }
+        if tag(36, "VBRI") { return LengthHeader(frames: word(36 + 14).map { $0 + 1 }, bytes: word(36 + 10)) }
         return nil
     }
 

@@ -222,6 +222,35 @@ final class FFmpegDecodingTests: XCTestCase {
         }
     }
 
+    /// An MP3 with an APEv2 tag holding cover art after its audio: mpg123 (libsndfile's decoder)
+    /// printed "Warning: Xing stream size off by more than 1%" on stderr for every read of it.
+    /// FFmpeg reads it without a word, and `genre info` counts its length (FFmpeg's own guess from
+    /// the bit rate took the tag for audio); one ID3v1 tag or a small APEv2 tag stays with
+    /// libsndfile.
+    func testMP3WithLargeTrailingTagIsReadQuietly() throws {
+        let mp3 = path("song.mp3")
+        try FFmpegCLI.encode(try source(rate: 44100, channels: 2, seconds: 6), to: mp3, ["-c:a", "libmp3lame", "-q:a", "4"])
+        let audio = try Data(contentsOf: URL(fileURLWithPath: mp3))
+        func apeTag(_ valueBytes: Int) -> Data {
+            func le32(_ v: Int) -> Data { Data((0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) }) }
+            let item = le32(valueBytes) + le32(2) + Data("Cover Art (Front)".utf8) + Data([0]) + Data(count: valueBytes)
+            let frame = { (flags: Int) in Data("APETAGEX".utf8) + le32(2000) + le32(item.count + 32) + le32(1) + le32(flags) + Data(count: 8) }
+            return frame(0xA000_0000) + item + frame(0x8000_0000)
+        }
+        let whole = try AudioLoader.load(path: mp3).count
+        for (name, tag, library) in [("cover.mp3", apeTag(audio.count / 2), "MPEG audio"), ("small.mp3", apeTag(64), "MPEG-1/2 Audio"),
+                                     ("v1.mp3", Data("TAG".utf8) + Data(count: 125), "MPEG-1/2 Audio")] {
+            try (audio + tag).write(to: URL(fileURLWithPath: path(name)))
+            let info = try CommandRunner.run(["info", path(name)])
+            XCTAssertEqual(info.status, 0, info.stderr)
+            XCTAssertEqual(info.stderr, "", name)
+            XCTAssertTrue(info.stdout.contains(": \(library), "), info.stdout)
+            let seconds = try XCTUnwrap(info.stdout.split(separator: " ").firstIndex(of: "s").map { info.stdout.split(separator: " ")[$0 - 1] })
+            XCTAssertEqual(try XCTUnwrap(Double(seconds)), 6, accuracy: 0.05, "\(name): \(info.stdout)")
+            XCTAssertEqual(Double(try AudioLoader.load(path: path(name)).count), Double(whole), accuracy: 1152, name)
+        }
+    }
+
     /// One MP3 frame whose header rot into another sample rate is skipped like a frame that does
     /// not decode; a stream that really changes rate part-way (two files joined) is an error.
     func testMP3FrameHeaderClaimingAnotherRate() throws {
