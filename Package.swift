@@ -93,10 +93,12 @@ let package = Package(
             // `make sanitize-thread` links the shared ones (GENRE_SHARED_RUNTIME): ThreadSanitizer
             // intercepts libdispatch's calls on their way to the shared library, and with Dispatch
             // linked in its dispatch_apply interceptor has no real function to call.
-            linkerSettings: Context.environment["GENRE_SHARED_RUNTIME"] != nil ? [] : [
-                .unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-l_FoundationCShims",
-                              "-l_FoundationCollections", "-lswiftSynchronization"]),
-            ]),
+            // mpg123_new is exported for libsndfile to call (CLoadedLibraries/Mpg123Quiet.c).
+            linkerSettings: [.unsafeFlags(["-Xlinker", "--export-dynamic-symbol=mpg123_new"])]
+                + (Context.environment["GENRE_SHARED_RUNTIME"] != nil ? [] : [
+                    .unsafeFlags(["-static-stdlib", "-Xclang-linker", "-no-pie", "-l_FoundationCShims",
+                                  "-l_FoundationCollections", "-lswiftSynchronization"]),
+                ])),
 
         // Tests. Reference fixtures are in Tests/Fixtures (`make fixtures`); GENRE_FIXTURES adds a folder.
         .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine", "Models"], path: "Tests/TestSupport"),

@@ -101,6 +101,37 @@ extension BadInputTests {
         XCTAssertEqual(try AudioLoader.load(path: good, sampleRate: nil).count, 4000)
     }
 
+    /// Damage inside MP3 frames whose headers are whole stays with libsndfile, where mpg123 printed
+    /// "[src/libmpg123/layer3.c:…] error: dequantization failed!" on stderr, without a file name;
+    /// the genre executable has libsndfile's mpg123 handles made quiet (Mpg123Quiet.c).
+    func testDamagedMP3FramesLeaveStderrClean() throws {
+        let wav = folder.appendingPathComponent("source.wav").path, mp3 = folder.appendingPathComponent("clean.mp3").path
+        try AudioWriter.write(samples: testRecording(seconds: 12, sampleRate: 44100, channels: 2), sampleRate: 44100, channels: 2, to: wav)
+        try FFmpegCLI.encode(wav, to: mp3, ["-c:a", "libmp3lame", "-b:a", "192k"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: mp3)))
+        var frames: [(start: Int, length: Int)] = []
+        var position = (0..<bytes.count - 4).first { MPEGFrameHeader(bytes[$0..<$0 + 4]) != nil } ?? 0
+        while position + 4 <= bytes.count, let header = MPEGFrameHeader(bytes[position..<position + 4]) {
+            frames.append((position, header.length))
+            position += header.length
+        }
+        var state: UInt64 = 11
+        for frame in frames[frames.count / 2..<frames.count / 2 + 10] {
+            for i in frame.start + 40..<frame.start + frame.length {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                bytes[i] = UInt8(truncatingIfNeeded: state >> 56)
+            }
+        }
+        let damaged = folder.appendingPathComponent("damaged.mp3").path
+        try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+        XCTAssertEqual(try AudioInfo(path: damaged).format, "MPEG-1/2 Audio, MPEG Layer III", "whole frame headers stay with libsndfile")
+        for arguments in [["info", damaged], ["features", damaged, "-o", folder.appendingPathComponent("mel.npy").path]] {
+            let result = try CommandRunner.run(arguments)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertEqual(result.stderr, "", arguments[0])
+        }
+    }
+
     /// libsndfile loses sync where a FLAC file is cut off; FFmpeg, taking over, compares the
     /// length its header announces with what the file holds.
     func testTruncatedFlac() throws {
