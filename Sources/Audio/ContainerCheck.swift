@@ -172,6 +172,39 @@ enum ContainerCheck {
 }
 
 extension ContainerCheck {
+    /// Why a file reads short, in the containers that say how long they are and that libsndfile
+    /// or FFmpeg would read as a shorter recording when cut off; both decoders ask before opening.
+    static func cutOffProblem(_ file: RandomAccess) -> String? {
+        let checks = [asfProblem, dsdProblem, oggProblem, mpegProblem, cafProblem, wave64Problem]
+        return checks.lazy.compactMap { $0(file) }.first
+    }
+
+    /// A CAF file whose chunks run past its end (a data chunk of size -1 runs to the end by
+    /// definition); libsndfile refuses it as malformed and FFmpeg reads a shorter recording.
+    static func cafProblem(_ file: RandomAccess) -> String? {
+        guard file.read(at: 0, count: 4) == Array("caff".utf8) else { return nil }
+        var offset: UInt64 = 8
+        while file.size >= 12, offset <= file.size - 12, let header = file.read(at: offset, count: 12), header.count == 12 {
+            let size = UInt64(bigEndianBytes: header[4..<12]), name = String(decoding: header[0..<4], as: UTF8.self)
+            if size == .max, name == "data" { return nil }
+            guard size <= file.size - offset - 12 else {
+                return "truncated: its '\(name)' chunk announces \(size) bytes, the file holds \(file.size - offset - 12) of them"
+            }
+            offset += 12 + size
+        }
+        return nil
+    }
+
+    /// A Sony Wave64 file shorter than the size its RIFF header announces; libsndfile reads it as
+    /// a shorter recording. (Writers that stream leave 0.)
+    static func wave64Problem(_ file: RandomAccess) -> String? {
+        let riff: [UInt8] = [0x72, 0x69, 0x66, 0x66, 0x2E, 0x91, 0xCF, 0x11, 0xA5, 0xD6, 0x28, 0xDB, 0x04, 0xC1, 0x00, 0x00]
+        guard let head = file.read(at: 0, count: 24), head.count == 24, head.starts(with: riff) else { return nil }
+        let declared = UInt64(littleEndianBytes: head[16..<24])
+        guard declared > file.size else { return nil }
+        return "truncated: the header announces \(declared) bytes, the file holds \(file.size)"
+    }
+
     /// A DSD file (DSF or DSDIFF) shorter than the size its first chunk announces; libavformat
     /// reads it as a shorter recording. nil for whole files and other containers.
     static func dsdProblem(_ file: RandomAccess) -> String? {

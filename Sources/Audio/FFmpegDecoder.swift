@@ -93,8 +93,7 @@ final class FFmpegDecoder: AudioDecoder {
         func quickTimeProblem() -> String? { container.flatMap(ContainerCheck.quickTimeProblem) }
 
         // Containers that state their size, read by libavformat as shorter recordings when cut off.
-        let checks = [ContainerCheck.asfProblem, ContainerCheck.dsdProblem, ContainerCheck.oggProblem, ContainerCheck.mpegProblem]
-        if let container, let problem = checks.lazy.compactMap({ $0(container) }).first { throw failure(problem) }
+        if let problem = container.flatMap(ContainerCheck.cutOffProblem) { throw failure(problem) }
         if let bytes {
             let memory = MemoryBytes(bytes)
             handles.memory = memory

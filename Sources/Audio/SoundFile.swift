@@ -71,12 +71,12 @@ final class SoundFile: AudioDecoder {
 
     /// A WAV header libsndfile would read forever (`ContainerCheck.waveListProblem`) is refused
     /// before it opens the file, and FFmpeg then gets a try as with any file libsndfile refuses;
-    /// a cut-off Ogg or MP3 file, which both would read as a shorter one, is an error.
+    /// a cut-off file that both would read as a shorter one is an error.
     private static func checkContainer(_ file: RandomAccess, path: String) throws {
         if let problem = ContainerCheck.waveListProblem(file) {
             throw AudioError(path: path, problem: "\(unreadable) (\(problem))")
         }
-        if let problem = ContainerCheck.oggProblem(file) ?? ContainerCheck.mpegProblem(file) { throw AudioError(path: path, problem: problem) }
+        if let problem = ContainerCheck.cutOffProblem(file) { throw AudioError(path: path, problem: problem) }
     }
 
     /// Loads libsndfile (once per process); a missing library is an error about `path`.

@@ -169,6 +169,16 @@ final class FFmpegBadInputTests: XCTestCase {
         XCTAssertEqual(Double(try AudioLoader.load(path: cut).count), 2 * 22050, accuracy: 0.1 * 22050)
     }
 
+    /// CAF (PCM read by libsndfile, ALAC by FFmpeg) and Wave64 state their sizes too: a cut-off
+    /// copy read as a shorter recording, or as "supported file format but file is malformed".
+    func testTruncatedCAFAndWave64() throws {
+        for (name, options) in [("pcm.caf", ["-c:a", "pcm_s16le"]), ("alac.caf", ["-c:a", "alac"]), ("pcm.w64", ["-c:a", "pcm_s16le"])] {
+            let (whole, bytes) = try encoded(name, options)
+            expectError(try write(bytes.prefix(bytes.count * 2 / 3), "cut-" + name), mentioning: "truncated: ")
+            XCTAssertEqual(try AudioLoader.load(path: whole).count, 3 * 22050, name)
+        }
+    }
+
     /// DSD files state their size in their first chunk: a cut-off download is an error too.
     func testTruncatedDSD() throws {
         let tone = DSDTone(tone: 1000, amplitude: 0.5, seconds: 0.2, dsdRate: 2_822_400, channels: 2)
