@@ -175,7 +175,7 @@ extension ContainerCheck {
     /// Why a file reads short, in the containers that say how long they are and that libsndfile
     /// or FFmpeg would read as a shorter recording when cut off; both decoders ask before opening.
     static func cutOffProblem(_ file: RandomAccess) -> String? {
-        let checks = [asfProblem, dsdProblem, oggProblem, mpegProblem, cafProblem, wave64Problem]
+        let checks = [asfProblem, dsdProblem, oggProblem, mpegProblem, cafProblem, declaredSizeProblem]
         return checks.lazy.compactMap { $0(file) }.first
     }
 
@@ -195,13 +195,23 @@ extension ContainerCheck {
         return nil
     }
 
-    /// A Sony Wave64 file shorter than the size its RIFF header announces; libsndfile reads it as
-    /// a shorter recording. (Writers that stream leave 0.)
-    static func wave64Problem(_ file: RandomAccess) -> String? {
-        let riff: [UInt8] = [0x72, 0x69, 0x66, 0x66, 0x2E, 0x91, 0xCF, 0x11, 0xA5, 0xD6, 0x28, 0xDB, 0x04, 0xC1, 0x00, 0x00]
-        guard let head = file.read(at: 0, count: 24), head.count == 24, head.starts(with: riff) else { return nil }
-        let declared = UInt64(littleEndianBytes: head[16..<24])
-        guard declared > file.size else { return nil }
+    /// A Sony Wave64, RF64 or Sun AU file shorter than its header announces (Wave64's RIFF size,
+    /// RF64's in its ds64 chunk, AU's data offset and size); libsndfile reads it as a shorter
+    /// recording. Writers that stream leave 0 or all ones, which announce nothing.
+    static func declaredSizeProblem(_ file: RandomAccess) -> String? {
+        let wave64: [UInt8] = [0x72, 0x69, 0x66, 0x66, 0x2E, 0x91, 0xCF, 0x11, 0xA5, 0xD6, 0x28, 0xDB, 0x04, 0xC1, 0x00, 0x00]
+        guard let head = file.read(at: 0, count: 28), head.count == 28 else { return nil }
+        let declared: UInt64
+        if head.starts(with: wave64) {
+            declared = UInt64(littleEndianBytes: head[16..<24])
+        } else if head.starts(with: Array("RF64".utf8)), head[12..<16].elementsEqual("ds64".utf8) {
+            declared = UInt64(littleEndianBytes: head[20..<28]) &+ 8
+        } else if head.starts(with: Array(".snd".utf8)), UInt64(bigEndianBytes: head[8..<12]) != 0xFFFF_FFFF {
+            declared = UInt64(bigEndianBytes: head[4..<8]) + UInt64(bigEndianBytes: head[8..<12])
+        } else {
+            return nil
+        }
+        guard declared > file.size, declared != UInt64.max &+ 8 else { return nil }
         return "truncated: the header announces \(declared) bytes, the file holds \(file.size)"
     }
 

@@ -169,10 +169,12 @@ final class FFmpegBadInputTests: XCTestCase {
         XCTAssertEqual(Double(try AudioLoader.load(path: cut).count), 2 * 22050, accuracy: 0.1 * 22050)
     }
 
-    /// CAF (PCM read by libsndfile, ALAC by FFmpeg) and Wave64 state their sizes too: a cut-off
-    /// copy read as a shorter recording, or as "supported file format but file is malformed".
-    func testTruncatedCAFAndWave64() throws {
-        for (name, options) in [("pcm.caf", ["-c:a", "pcm_s16le"]), ("alac.caf", ["-c:a", "alac"]), ("pcm.w64", ["-c:a", "pcm_s16le"])] {
+    /// CAF (PCM read by libsndfile, ALAC by FFmpeg), Wave64, RF64 and AU state their sizes too: a
+    /// cut-off copy read as a shorter recording, or as "supported file format but file is malformed".
+    func testTruncatedCAFWave64RF64AndAU() throws {
+        let kinds = [("pcm.caf", ["-c:a", "pcm_s16le"]), ("alac.caf", ["-c:a", "alac"]), ("pcm.w64", ["-c:a", "pcm_s16le"]),
+                     ("rf64.wav", ["-c:a", "pcm_s16le", "-rf64", "always"]), ("sun.au", ["-c:a", "pcm_s16be"])]
+        for (name, options) in kinds {
             let (whole, bytes) = try encoded(name, options)
             expectError(try write(bytes.prefix(bytes.count * 2 / 3), "cut-" + name), mentioning: "truncated: ")
             XCTAssertEqual(try AudioLoader.load(path: whole).count, 3 * 22050, name)
