@@ -201,17 +201,19 @@ extension ContainerCheck {
     static func declaredSizeProblem(_ file: RandomAccess) -> String? {
         let wave64: [UInt8] = [0x72, 0x69, 0x66, 0x66, 0x2E, 0x91, 0xCF, 0x11, 0xA5, 0xD6, 0x28, 0xDB, 0x04, 0xC1, 0x00, 0x00]
         guard let head = file.read(at: 0, count: 28), head.count == 28 else { return nil }
-        let declared: UInt64
+        let (size, before): (UInt64, UInt64)  // the size announced, and the bytes before what it counts
         if head.starts(with: wave64) {
-            declared = UInt64(littleEndianBytes: head[16..<24])
+            (size, before) = (UInt64(littleEndianBytes: head[16..<24]), 0)
         } else if head.starts(with: Array("RF64".utf8)), head[12..<16].elementsEqual("ds64".utf8) {
-            declared = UInt64(littleEndianBytes: head[20..<28]) &+ 8
+            (size, before) = (UInt64(littleEndianBytes: head[20..<28]), 8)
         } else if head.starts(with: Array(".snd".utf8)), UInt64(bigEndianBytes: head[8..<12]) != 0xFFFF_FFFF {
-            declared = UInt64(bigEndianBytes: head[4..<8]) + UInt64(bigEndianBytes: head[8..<12])
+            (size, before) = (UInt64(bigEndianBytes: head[8..<12]), UInt64(bigEndianBytes: head[4..<8]))
         } else {
             return nil
         }
-        guard declared > file.size, declared != UInt64.max &+ 8 else { return nil }
+        let (sum, overflow) = size.addingReportingOverflow(before)
+        let declared = overflow ? UInt64.max : sum
+        guard size != .max, declared > file.size else { return nil }
         return "truncated: the header announces \(declared) bytes, the file holds \(file.size)"
     }
 
