@@ -269,6 +269,36 @@ struct RandomAccess {
             return Array(bytes[Int(offset)...].prefix(count))
         }
     }
+
+    /// How many zero bytes follow each other from `offset`.
+    func zeros(at offset: UInt64) -> UInt64 {
+        var position = offset
+        while position < size, let piece = read(at: position, count: 64 << 10), !piece.isEmpty {
+            let run = piece.firstIndex { $0 != 0 } ?? piece.count
+            position += UInt64(run)
+            if run < piece.count { break }
+        }
+        return position - offset
+    }
+
+    /// The first run of at least `minimum` zero bytes, or nil: space a download client set aside
+    /// and never filled. Reads the file in 1 MiB pieces up to the run's end.
+    func zeroRun(atLeast minimum: UInt64) -> (at: UInt64, count: UInt64)? {
+        var (position, runStart, runLength) = (UInt64(0), UInt64(0), UInt64(0))
+        while position < size, let piece = read(at: position, count: 1 << 20), !piece.isEmpty {
+            for (i, byte) in piece.enumerated() {
+                if byte == 0 {
+                    if runLength == 0 { runStart = position + UInt64(i) }
+                    runLength += 1
+                } else {
+                    if runLength >= minimum { return (runStart, runLength) }
+                    runLength = 0
+                }
+            }
+            position += UInt64(piece.count)
+        }
+        return runLength >= minimum ? (runStart, runLength) : nil
+    }
 }
 
 private extension UInt64 {

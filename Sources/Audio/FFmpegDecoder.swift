@@ -25,6 +25,8 @@ final class FFmpegDecoder: AudioDecoder {
     private let streamIndex: Int32
     /// Frames the container announces, when it states them rather than guessing from the bitrate.
     private let announcedFrames: Int?
+    /// The file's bytes, for what `checkEnd` says of a file shorter than announced.
+    private let container: RandomAccess?
 
     /// The decoded frame being handed out: `frameOffset` of its `frameLength` frames are taken.
     private var frameOffset = 0
@@ -46,6 +48,9 @@ final class FFmpegDecoder: AudioDecoder {
     /// Bytes and microseconds libavformat may read to find the streams' parameters.
     private static let probeSize = "5000000"
     private static let analyzeDuration = "5000000"
+    /// Zero bytes taken for unfilled space: a torrent's pieces are 256 KiB and more, where
+    /// compressed audio, even silence, never holds so many zeros in a row.
+    private static let unfilledSpace: UInt64 = 256 << 10
 
     /// Process-wide settings, made once: no log output, and no single allocation over 64 MB.
     /// libavformat sizes some buffers from the file's own headers (a WAV LIST/INFO chunk that
@@ -90,6 +95,7 @@ final class FFmpegDecoder: AudioDecoder {
         self.handles = handles
         guard handles.packet != nil, handles.frame != nil else { throw failure("cannot set up the decoder (out of memory)") }
         let container = bytes.map(RandomAccess.init(bytes:)) ?? RandomAccess(path: path)
+        self.container = container
         func quickTimeProblem() -> String? { container.flatMap(ContainerCheck.quickTimeProblem) }
 
         // Containers that state their size, read by libavformat as shorter recordings when cut off.
@@ -288,7 +294,13 @@ final class FFmpegDecoder: AudioDecoder {
         }
         if let announcedFrames, announcedFrames - decodedFrames > max(8192, announcedFrames / 50) {
             let seconds = { (frames: Int) in String(cFormat: "%.2f s", Double(frames) / Double(self.sampleRate)) }
-            throw failure("truncated: the header announces \(seconds(announcedFrames)) of audio, the file holds \(seconds(decodedFrames))")
+            let shortfall = "the header announces \(seconds(announcedFrames)) of audio, the file holds \(seconds(decodedFrames))"
+            // A download client's unfilled space (a torrent stopped halfway) reads as missing audio.
+            if let container, let zeros = container.zeroRun(atLeast: Self.unfilledSpace) {
+                throw failure("incomplete: \(zeros.count) bytes of zeros from byte \(zeros.at) of \(container.size) "
+                    + "(a download that never finished); \(shortfall)")
+            }
+            throw failure("truncated: " + shortfall)
         }
         if readError != 0, readError != genre_averror_invaliddata() {
             throw failure("decoding failed (\(Self.message(readError)))")

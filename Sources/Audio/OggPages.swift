@@ -29,7 +29,8 @@ struct OggPages {
             let at = Int(position - pieceStart), left = piece.count - at
             guard left > 0 else { return }
             guard piece[at..<at + min(4, left)].elementsEqual(capture.prefix(min(4, left))) else {
-                countZeros(file, from: position)
+                let count = file.zeros(at: position)
+                if count >= Self.zeroRun { zeros = (position, count) }
                 return
             }
             guard left >= 27 else { cutPage = (27, UInt64(left)); return }
@@ -43,15 +44,5 @@ struct OggPages {
             if length > file.size - position { cutPage = (length, file.size - position); return }
             position += length
         }
-    }
-
-    private mutating func countZeros(_ file: RandomAccess, from start: UInt64) {
-        var position = start
-        while position < file.size, let piece = file.read(at: position, count: 64 << 10), !piece.isEmpty {
-            let run = piece.firstIndex { $0 != 0 } ?? piece.count
-            position += UInt64(run)
-            if run < piece.count { break }
-        }
-        if position - start >= Self.zeroRun { zeros = (start, position - start) }
     }
 }

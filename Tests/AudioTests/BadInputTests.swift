@@ -101,6 +101,36 @@ extension BadInputTests {
         XCTAssertEqual(try AudioLoader.load(path: good, sampleRate: nil).count, 4000)
     }
 
+    /// A FLAC or MP3 file with a download client's unfilled space (a torrent stopped halfway: zeros
+    /// in place of pieces) read short and was called "truncated"; it is named as what it is.
+    func testZeroFilledDownloadIsNamed() throws {
+        let wav = folder.appendingPathComponent("long.wav").path, flac = folder.appendingPathComponent("long.flac").path
+        let mp3 = folder.appendingPathComponent("long.mp3").path
+        var state: UInt64 = 5  // noise, so that the files are large enough for a torrent's pieces
+        let noise = testRecording(seconds: 40, sampleRate: 44100, channels: 2).map { sample -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let uniform = Float(state >> 40) / Float(1 << 24)
+            return sample / 2 + (uniform - 0.5) * 0.4
+        }
+        try AudioWriter.write(samples: noise, sampleRate: 44100, channels: 2, to: wav)
+        try AudioWriter.write(samples: noise, sampleRate: 44100, channels: 2, to: flac)
+        try FFmpegCLI.encode(wav, to: mp3, ["-c:a", "libmp3lame", "-b:a", "320k"])
+        for (source, holeToo) in [(flac, true), (mp3, false)] {
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: source)))
+            let (half, third, piece) = (bytes.count / 2, bytes.count / 3, 512 << 10)
+            var tail = bytes, hole = bytes
+            tail.replaceSubrange(half..<bytes.count, with: [UInt8](repeating: 0, count: bytes.count - half))
+            hole.replaceSubrange(third..<third + piece, with: [UInt8](repeating: 0, count: piece))
+            var cases: [(name: String, bytes: [UInt8])] = [("tail", tail)]
+            if holeToo { cases.append(("hole", hole)) }
+            for (name, file) in cases {
+                let path = "\(source).\(name).\((source as NSString).pathExtension)"
+                try Data(file).write(to: URL(fileURLWithPath: path))
+                expectError(path, mentioning: "bytes of zeros from byte")
+            }
+        }
+    }
+
     /// Damage inside MP3 frames whose headers are whole stays with libsndfile, where mpg123 printed
     /// "[src/libmpg123/layer3.c:…] error: dequantization failed!" on stderr, without a file name;
     /// the genre executable has libsndfile's mpg123 handles made quiet (Mpg123Quiet.c).
