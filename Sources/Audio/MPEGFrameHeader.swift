@@ -70,6 +70,16 @@ public struct MPEGFrameHeader: Equatable, Sendable {
         return nil
     }
 
+    /// The samples per channel of the MPEG audio in `file` counted frame by frame, when its first
+    /// frame holds no length header that counts them (nil otherwise, or when the frames break off).
+    static func uncountedStreamSamples(_ file: RandomAccess) -> Int? {
+        let start = ContainerSniffer.afterID3v2Tags(file)
+        guard let frame = file.read(at: start, count: longestFrame), let header = MPEGFrameHeader(frame),
+              header.lengthHeader(in: frame.prefix(header.length))?.frames == nil,
+              let frames = framesToTheEnd(of: file, from: start) else { return nil }
+        return frames * header.samplesPerFrame
+    }
+
     /// Where the first run of `frames` back-to-back frames of one version, layer and rate starts
     /// in `bytes`, or nil. Four frames in a row is what decoders take as found (mpg123, FFmpeg's
     /// probe); chance bytes pass one header check in a few thousand tries and four chained ones

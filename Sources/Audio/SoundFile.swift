@@ -25,26 +25,28 @@ final class SoundFile: AudioDecoder {
     /// libsndfile reads.
     convenience init(path: String) throws {
         try SoundFile.loadLibrary(for: path)
-        if let file = RandomAccess(path: path) { try SoundFile.checkContainer(file, path: path) }
+        let file = RandomAccess(path: path)
+        if let file { try SoundFile.checkContainer(file, path: path) }
         var info = SF_INFO()
         let handle = FileSystemBytes.withPath(path) { genre_sf_open($0, Int32(SFM_READ), &info) }
-        try self.init(handle: handle, info: info, path: path, memory: nil)
+        try self.init(handle: handle, info: info, path: path, memory: nil, file: file)
     }
 
     /// Reads a whole file held in memory through libsndfile's virtual I/O; `name` stands for the
     /// path in errors. `AudioDecoders.open(bytes:name:)` has checked the container.
     convenience init(bytes: [UInt8], name: String) throws {
         try SoundFile.loadLibrary(for: name)
-        try SoundFile.checkContainer(RandomAccess(bytes: bytes), path: name)
+        let file = RandomAccess(bytes: bytes)
+        try SoundFile.checkContainer(file, path: name)
         let memory = MemoryBytes(bytes)
         var io = SF_VIRTUAL_IO(get_filelen: MemoryFile.length, seek: MemoryFile.seek, read: MemoryFile.read,
                                write: MemoryFile.write, tell: MemoryFile.tell)
         var info = SF_INFO()
         let handle = genre_sf_open_virtual(&io, Int32(SFM_READ), &info, memory.opaque)
-        try self.init(handle: handle, info: info, path: name, memory: memory)
+        try self.init(handle: handle, info: info, path: name, memory: memory, file: file)
     }
 
-    private init(handle: OpaquePointer?, info: SF_INFO, path: String, memory: MemoryBytes?) throws {
+    private init(handle: OpaquePointer?, info: SF_INFO, path: String, memory: MemoryBytes?, file: RandomAccess?) throws {
         guard let handle else {
             let reason = String(cString: genre_sf_strerror(nil))
             throw AudioError(path: path, problem: "\(SoundFile.unreadable) (\(SoundFile.tidy(reason)))")
@@ -57,13 +59,23 @@ final class SoundFile: AudioDecoder {
             genre_sf_close(handle)
             throw AudioError(path: path, problem: problem)
         }
+        // For an MP3 without a Xing or Info header libsndfile guesses the length from the first
+        // frame's bit rate, and stops reading there: 2.9 s of a 20 s variable-bit-rate file. Such
+        // a file is counted frame by frame, and left to FFmpeg when the guess falls short.
+        let mpeg = info.format & Int32(SF_FORMAT_TYPEMASK) == Int32(SF_FORMAT_MPEG)
+        let counted = mpeg ? file.flatMap(MPEGFrameHeader.uncountedStreamSamples) : nil
+        if let counted, counted > Int(info.frames) + 2 * 1152 {
+            genre_sf_close(handle)
+            throw AudioError(path: path, problem: "\(SoundFile.unreadable) (libsndfile would stop at \(info.frames) of its \(counted) "
+                + "samples, guessing a variable-bit-rate MP3's length from its first frame)")
+        }
         self.path = path
         self.handle = handle
         self.memory = memory
         self.sampleRate = Int(info.samplerate)
         self.channels = Int(info.channels)
         // SF_COUNT_MAX is libsndfile's "unknown" (an Ogg file cut off before its last page).
-        self.frames = info.frames == Int64.max ? 0 : Int(info.frames)
+        self.frames = counted ?? (info.frames == Int64.max ? 0 : Int(info.frames))
         self.format = info.format
     }
 

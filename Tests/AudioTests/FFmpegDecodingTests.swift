@@ -251,6 +251,31 @@ final class FFmpegDecodingTests: XCTestCase {
         }
     }
 
+    /// A variable-bit-rate MP3 without a Xing header (old encoders, stream recorders): libsndfile
+    /// guessed its length from the first frame's size and stopped reading there (2.9 s of 20 s
+    /// when the first frame is loud and the rest simple). Its frames are counted; it goes to
+    /// FFmpeg and reads whole, as the CLI decodes it. A constant-bit-rate one, whose guess holds,
+    /// stays with libsndfile.
+    func testVariableBitRateMP3WithoutXingHeaderIsReadWhole() throws {
+        var state: UInt64 = 9
+        let noise = (0..<2 * 11025).map { _ -> Float in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23) * 0.8
+        }
+        let recording = noise + testRecording(seconds: 6, sampleRate: 44100, channels: 2).map { $0 / 8 }
+        let wav = path("loud-start.wav")
+        try AudioWriter.write(samples: recording, sampleRate: 44100, channels: 2, to: wav)
+        for (name, options, library) in [("vbr.mp3", ["-q:a", "4"], "MPEG audio"), ("cbr.mp3", ["-b:a", "192k"], "MPEG-1/2 Audio")] {
+            let mp3 = path(name)
+            try FFmpegCLI.encode(wav, to: mp3, ["-c:a", "libmp3lame", "-write_xing", "0"] + options)
+            let info = try AudioInfo(path: mp3)
+            XCTAssertTrue(info.format.hasPrefix(library), "\(name): \(info.format)")
+            let decoded = try AudioLoader.loadChannels(path: mp3).channels[0].count
+            XCTAssertEqual(decoded, try FFmpegCLI.decode(mp3).count / 2, name)
+            XCTAssertEqual(info.frames, decoded, name)
+        }
+    }
+
     /// One MP3 frame whose header rot into another sample rate is skipped like a frame that does
     /// not decode; a stream that really changes rate part-way (two files joined) is an error.
     func testMP3FrameHeaderClaimingAnotherRate() throws {
