@@ -40,8 +40,7 @@ enum ContainerCheck {
     /// constant-bit-rate files without an Info header) or whose frames break off (damage).
     static func mpegProblem(_ file: RandomAccess) -> String? {
         let start = ContainerSniffer.afterID3v2Tags(file)
-        guard let frame = file.read(at: start, count: MPEGFrameHeader.longestFrame), let header = MPEGFrameHeader(frame),
-              let announced = header.lengthHeader(in: frame.prefix(header.length))?.frames,
+        guard let (header, length) = MPEGFrameHeader.frame(of: file, at: start), let announced = length?.frames,
               let held = MPEGFrameHeader.framesToTheEnd(of: file, from: start), held + 2 < announced else { return nil }
         let seconds = { (frames: Int) in String(cFormat: "%.1f s", Double(frames * header.samplesPerFrame) / Double(header.sampleRate)) }
         return "truncated: its header announces \(announced) frames (\(seconds(announced))) of audio, the file holds \(held) (\(seconds(held)))"

@@ -106,8 +106,7 @@ enum ContainerSniffer {
     /// bytes a Xing header announces differ by more than 1 % of the file from the file less its
     /// leading ID3v2 tags and an ID3v1 tag (an APEv2 tag with cover art after the audio, say).
     private static func mpg123WarnsOfLength(_ file: RandomAccess, audioStart start: UInt64) -> Bool {
-        guard let frame = file.read(at: start, count: MPEGFrameHeader.longestFrame), let header = MPEGFrameHeader(frame),
-              let bytes = header.lengthHeader(in: frame.prefix(header.length))?.bytes else { return false }
+        guard let bytes = MPEGFrameHeader.frame(of: file, at: start)?.length?.bytes else { return false }
         let id3v1 = file.size >= 128 && file.read(at: file.size - 128, count: 3) == Array("TAG".utf8)
         let length = Int(file.size) - (id3v1 ? 128 : 0)
         return abs(length - Int(start) - bytes) * 100 > length

@@ -70,14 +70,20 @@ public struct MPEGFrameHeader: Equatable, Sendable {
         return nil
     }
 
+    /// The header of the frame at `start` in `file` and the length header that frame holds, or
+    /// nil when no frame starts there.
+    static func frame(of file: RandomAccess, at start: UInt64) -> (header: MPEGFrameHeader, length: LengthHeader?)? {
+        guard let bytes = file.read(at: start, count: longestFrame), let header = MPEGFrameHeader(bytes) else { return nil }
+        return (header, header.lengthHeader(in: bytes.prefix(header.length)))
+    }
+
     /// The samples per channel of the MPEG audio in `file` counted frame by frame, when its first
     /// frame holds no length header that counts them (nil otherwise, or when the frames break off).
     static func uncountedStreamSamples(_ file: RandomAccess) -> Int? {
         let start = ContainerSniffer.afterID3v2Tags(file)
-        guard let frame = file.read(at: start, count: longestFrame), let header = MPEGFrameHeader(frame),
-              header.lengthHeader(in: frame.prefix(header.length))?.frames == nil,
+        guard let first = frame(of: file, at: start), first.length?.frames == nil,
               let frames = framesToTheEnd(of: file, from: start) else { return nil }
-        return frames * header.samplesPerFrame
+        return frames * first.header.samplesPerFrame
     }
 
     /// Where the first run of `frames` back-to-back frames of one version, layer and rate starts
