@@ -1,11 +1,14 @@
 /// The one window pipeline (docs/contracts.md §2) that training, evaluation and prediction
 /// share: cuts windows of W frames every H frames out of a clip's log-mel, pads a clip shorter
-/// than W at the end with its own minimum, and normalises each value as (x − mean) / std.
+/// than W at the end with its own minimum, leaves out silent windows, and normalises each value as
+/// (x − mean) / std.
 public struct WindowCutter: Sendable {
     public let nMels: Int
     /// W, frames per window, and H, frames between window starts.
     public let width: Int
     public let hop: Int
+    /// The dynamic range below a clip's peak that its log-mel keeps (§1's top_db).
+    public let topDB: Float
     public private(set) var mean: Float
     public private(set) var std: Float
 
@@ -13,6 +16,7 @@ public struct WindowCutter: Sendable {
         nMels = parameters.nMels
         width = windowing.width(parameters)
         hop = windowing.hop(parameters)
+        topDB = parameters.topDB
         (self.mean, self.std) = (mean, std)
     }
 
@@ -30,6 +34,38 @@ public struct WindowCutter: Sendable {
     /// First frame of window `index`.
     public func start(_ index: Int) -> Int { index * hop }
 
+    /// Log-mel level (dB) at or under which a window is silent: about -80 dBFS, where 16-bit dither
+    /// and digital silence stay and a record's surface noise does not.
+    public static let silenceDB: Float = -60
+
+    /// The level at or under which a window of a clip whose loudest value is `peak` (dB) counts as
+    /// silent: `silenceDB`, or the clip's floor (peak − top_db, where its quietest values are
+    /// clipped to) when that is higher.
+    public func silenceLevel(peak: Float) -> Float { max(peak - topDB, Self.silenceDB) }
+
+    /// Whether nothing in the window at `start` rises above `level` (`silenceLevel`). The network
+    /// sees such a window as a blank image and still names a genre for it ("ambient"), so a song
+    /// with a long silent gap (a hidden track, a live album's pauses) would take that genre.
+    public func isSilent(_ clip: Spectrogram, from start: Int, level: Float) -> Bool {
+        let available = max(0, min(width, clip.frames - start))
+        return clip.values.withUnsafeBufferPointer { source in
+            for m in 0..<nMels {
+                let row = m * clip.frames + start
+                for t in 0..<available where source[row + t] > level { return false }
+            }
+            return true
+        }
+    }
+
+    /// First frames of the windows of a clip that count: all but the silent ones, or every one
+    /// when all are (training and evaluation keep each clip; prediction refuses such a file).
+    public func starts(of clip: Spectrogram) -> [Int] {
+        let all = (0..<count(frames: clip.frames)).map(start)
+        let level = silenceLevel(peak: clip.maximum)
+        let sounding = all.filter { !isSilent(clip, from: $0, level: level) }
+        return sounding.isEmpty ? all : sounding
+    }
+
     /// Writes the window that starts at frame `start` of `clip` ([nMels, frames], dB) into `out`
     /// as [nMels, W] row-major, normalised; frames past the clip's end are its minimum.
     public func cut(_ clip: Spectrogram, from start: Int, into out: UnsafeMutablePointer<Float>) {
@@ -46,11 +82,11 @@ public struct WindowCutter: Sendable {
         }
     }
 
-    /// Every window of a whole clip, each [nMels, W].
+    /// The windows of a whole clip that count (`starts(of:)`), each [nMels, W].
     public func windows(of clip: Spectrogram) -> [Spectrogram] {
-        (0..<count(frames: clip.frames)).map { index in
+        starts(of: clip).map { start in
             var values = [Float](repeating: 0, count: nMels * width)
-            values.withUnsafeMutableBufferPointer { cut(clip, from: start(index), into: $0.baseAddress!) }
+            values.withUnsafeMutableBufferPointer { cut(clip, from: start, into: $0.baseAddress!) }
             return Spectrogram(nMels: nMels, frames: width, values: values)
         }
     }

@@ -90,7 +90,8 @@ struct Predict: ParsableCommand {
         }
         let best = prediction.top(top)
         let nameWidth = best.map(\.label.count).max() ?? 0
-        var lines = ["\(path): \(Self.clock(prediction.duration)), \(prediction.windows.count) window\(prediction.windows.count == 1 ? "" : "s")"]
+        let silent = prediction.silentWindows > 0 ? " (\(prediction.silentWindows) silent, left out)" : ""
+        var lines = ["\(path): \(Self.clock(prediction.duration)), \(prediction.windows.count) window\(prediction.windows.count == 1 ? "" : "s")\(silent)"]
         for (label, p) in best {
             let eighths = p.isFinite ? Int((min(max(p, 0), 1) * 160).rounded()) : 0  // 20 cells of 8 steps
             let bar = String(repeating: "█", count: eighths / 8) + (eighths % 8 == 0 ? "" : String(Array("▏▎▍▌▋▊▉")[eighths % 8 - 1]))

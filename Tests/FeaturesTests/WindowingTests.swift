@@ -64,4 +64,31 @@ final class WindowingTests: XCTestCase {
         XCTAssertEqual(cutter(windowing, mels: 1).windows(of: labelled(mels: 1, frames: 7)).count, 1)
         XCTAssertEqual(cutter(windowing, mels: 1).windows(of: labelled(mels: 1, frames: 8)).count, 2)
     }
+
+    /// A window counts as silent when nothing in it rises above -60 dB, or above the clip's floor
+    /// (peak − top_db) when that is higher; a clip whose every window is silent keeps them all.
+    func testSilentWindowsAreLeftOut() {
+        let windowing = Windowing(segmentSeconds: 10 * 512 / 22050.0 + 1e-9, segmentHopSeconds: 5 * 512 / 22050.0 + 1e-9)
+        let cutter = cutter(windowing, mels: 2)  // top_db 80; W = 10, H = 5
+        /// Two mel bands of `frames` frames at `quiet` dB, band 1 at `loud` dB in `sounding` frames.
+        func clip(frames: Int, quiet: Float, loud: Float, sounding: [Int]) -> Spectrogram {
+            var values = [Float](repeating: quiet, count: 2 * frames)
+            for t in sounding { values[frames + t] = loud }
+            return Spectrogram(nMels: 2, frames: frames, values: values)
+        }
+        // Sound in frames 0–7 of 30: windows at 0 and 5 hold some of it, those at 10, 15, 20 none.
+        XCTAssertEqual(cutter.starts(of: clip(frames: 30, quiet: -100, loud: 0, sounding: Array(0..<8))), [0, 5])
+        XCTAssertEqual(cutter.windows(of: clip(frames: 30, quiet: -100, loud: 0, sounding: Array(0..<8))).count, 2)
+        // A loud clip (peak +30 dB) is clipped at -50 dB: a window at its floor is silent, one
+        // frame above it is not.
+        XCTAssertEqual(cutter.silenceLevel(peak: 30), -50)
+        XCTAssertEqual(cutter.starts(of: clip(frames: 30, quiet: -50, loud: 30, sounding: [0, 22])), [0, 15, 20])
+        XCTAssertEqual(cutter.starts(of: clip(frames: 30, quiet: -49.9, loud: 30, sounding: [0])), [0, 5, 10, 15, 20])
+        // A quiet clip (peak -40 dB): -65 dB is silence, -55 dB is not.
+        XCTAssertEqual(cutter.silenceLevel(peak: -40), -60)
+        XCTAssertEqual(cutter.starts(of: clip(frames: 30, quiet: -65, loud: -40, sounding: [29])), [20])
+        XCTAssertEqual(cutter.starts(of: clip(frames: 30, quiet: -55, loud: -40, sounding: [29])), [0, 5, 10, 15, 20])
+        // Sound only in the frames past the last whole window: every window is kept.
+        XCTAssertEqual(cutter.starts(of: clip(frames: 32, quiet: -100, loud: 0, sounding: [30, 31])), [0, 5, 10, 15, 20])
+    }
 }

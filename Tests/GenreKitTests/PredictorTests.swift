@@ -151,6 +151,47 @@ final class PredictorTests: XCTestCase {
         XCTAssertEqual(try streaming.predict(path: quiet).probabilities.count, 3)
     }
 
+    /// A song with a long silent stretch (a hidden track's gap) is classified on its sounding
+    /// windows only: the network names a genre for silence too. Streamed files, and evaluation's
+    /// file probabilities, leave out the same windows.
+    func testSilentWindowsAreLeftOutOfTheMean() throws {
+        let rate = 22050, sound = 48510  // 2.2 s of tones, then 3 s of digital silence
+        var random = SeededRandom(seed: 7)
+        let samples = (0..<(sound + 3 * rate)).map { i -> Float in
+            let t = Double(i) / Double(rate)
+            return i < sound ? Float(0.4 * sin(2 * .pi * (200 + 40 * t) * t)) + 0.01 * random.nextNormal() : 0
+        }
+        let path = folder.appendingPathComponent("gap.wav").path
+        try AudioWriter.write(samples: samples, sampleRate: rate, to: path, encoding: .float32)
+        let whole = predictor()
+        let streaming = predictor()
+        streaming.wholeClipFrames = 50
+        // 1 s windows every 21 frames; frame t reads samples from 512·t − 1024, so the windows
+        // from frame 105 on hear nothing: 4 of the 9.
+        let sounding = [0, 21, 42, 63, 84].map { Double($0 * 512) / Double(rate) }
+        for predictor in [whole, streaming] {
+            let prediction = try predictor.predict(path: path)
+            XCTAssertEqual(prediction.silentWindows, 4)
+            XCTAssertEqual(prediction.windows.map(\.start), sounding)
+            let mean = (0..<3).map { k in prediction.windows.map { $0.probabilities[k] }.reduce(0, +) / 5 }
+            XCTAssertLessThanOrEqual(maxAbsoluteError(prediction.probabilities, mean), 1e-6)
+            XCTAssertTrue(prediction.json(top: 1).text.contains("\"silent_windows\":4"), prediction.json(top: 1).text)
+        }
+        let info = whole.info
+        let set = WindowSet(clips: [try LogMel(info.features).compute(path: path)], labels: [0], parameters: info.features, windowing: info.windowing)
+        let evaluated = Evaluation.clipProbabilities(whole.network, set, mean: info.mean, std: info.std)[0]
+        XCTAssertLessThanOrEqual(maxAbsoluteError(evaluated, try whole.predict(path: path).probabilities), 1e-5)
+
+        // Sound only in the frames past the last whole window: nothing to classify.
+        let late = folder.appendingPathComponent("late.wav").path
+        try AudioWriter.write(samples: (0..<72765).map { $0 < 66000 ? 0 : 0.3 * Float(sin(Double($0) * 0.05)) }, sampleRate: rate, to: late)
+        for predictor in [whole, streaming] {
+            XCTAssertThrowsError(try predictor.predict(path: late)) {
+                XCTAssertTrue("\($0)".hasPrefix("\(late): silent in every window: its only sound is in the last 0.4 s"), "\($0)")
+            }
+        }
+    }
+
     /// A clip under a third of a window (1 s here) is not classified: the window would be mostly
     /// padding. One just over it is.
     func testTooShortFilesAreNotClassified() throws {

@@ -25,6 +25,16 @@ final class WindowSetTests: XCTestCase {
         XCTAssertEqual(out, [0, 0.5, 1, 0, 1.5, 2, 2.5, 0])
     }
 
+    /// Silent windows are neither trained on nor scored: a clip keeps only its sounding windows,
+    /// unless all of its windows are silent.
+    func testSilentWindowsAreLeftOut() {
+        var tail = clip(frames: 8, base: 0)  // starts 0, 2, 4; frames 4–7 silent in both bands
+        for m in 0..<2 { for t in 4..<8 { tail.values[m * 8 + t] = -100 } }
+        let hush = Spectrogram(nMels: 2, frames: 6, values: [Float](repeating: -90, count: 12))
+        let set = WindowSet(clips: [tail, hush], labels: [1, 0], parameters: parameters, windowing: windowing)
+        XCTAssertEqual(set.windows, [.init(clip: 0, start: 0), .init(clip: 0, start: 2), .init(clip: 1, start: 0), .init(clip: 1, start: 2)])
+    }
+
     func testStatisticsMatchADirectComputation() {
         let set = WindowSet(clips: [clip(frames: 8, base: -40), clip(frames: 5, base: 7)], labels: [0, 1],
                             parameters: parameters, windowing: windowing)

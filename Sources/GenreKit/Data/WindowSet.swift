@@ -1,7 +1,7 @@
 import Features
 
-/// The network inputs of a set of clips (docs/contracts.md §2): every window of every clip, with its
-/// label, normalised with the scalar mean and std of the training windows.
+/// The network inputs of a set of clips (docs/contracts.md §2): every window of every clip but the
+/// silent ones, with its label, normalised with the scalar mean and std of the training windows.
 public struct WindowSet: Sendable {
     public struct Window: Sendable, Hashable {
         /// Index of the clip in `clips`.
@@ -24,7 +24,8 @@ public struct WindowSet: Sendable {
     /// W, frames per window.
     public var width: Int { cutter.width }
 
-    /// Windows of each clip; clips shorter than W get one window padded with their minimum.
+    /// The windows of each clip that are not silent (all of a clip's when every one is); a clip
+    /// shorter than W gets one window padded with its minimum.
     public init(clips: [Spectrogram], labels: [Int], parameters: FeatureParameters, windowing: Windowing) {
         precondition(clips.count == labels.count, "one label per clip")
         self.clips = clips
@@ -32,7 +33,7 @@ public struct WindowSet: Sendable {
         let cutter = WindowCutter(parameters, windowing)
         self.cutter = cutter
         windows = clips.enumerated().flatMap { index, clip in
-            (0..<cutter.count(frames: clip.frames)).map { Window(clip: index, start: cutter.start($0)) }
+            cutter.starts(of: clip).map { Window(clip: index, start: $0) }
         }
     }
 

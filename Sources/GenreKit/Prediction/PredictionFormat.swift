@@ -112,12 +112,14 @@ public enum PredictionFormat: Sendable {
 }
 
 extension Prediction {
-    /// path, duration, label ("" below `minimumConfidence`), confidence, top [{label, probability}], and segments when asked.
+    /// path, duration, windows classified and left out as silent, label ("" below
+    /// `minimumConfidence`), confidence, top [{label, probability}], and segments when asked.
     public func json(top k: Int, segments: Bool = false, minimumConfidence: Float = 0) -> JSON {
         func rounded(_ x: Float) -> JSON { .number((Double(x) * 1e6).rounded() / 1e6) }
         func seconds(_ t: Double) -> JSON { .number((t * 1000).rounded() / 1000) }
         var object: [String: JSON] = [
             "path": .string(path), "duration": seconds(duration), "windows": .number(Double(windows.count)),
+            "silent_windows": .number(Double(silentWindows)),
             "label": .string(label(minimumConfidence: minimumConfidence)), "confidence": rounded(confidence),
             "top": .array(top(k).map { ["label": .string($0.label), "probability": rounded($0.probability)] }),
         ]

@@ -12,17 +12,22 @@ public struct WindowPrediction: Sendable {
     public var probabilities: [Float]
 }
 
-/// A file's classification (docs/contracts.md §2): the mean of its windows' softmax probabilities.
+/// A file's classification (docs/contracts.md §2): the mean of its windows' softmax probabilities,
+/// silent windows left out.
 public struct Prediction: Sendable {
     public var path: String
     /// Seconds of audio decoded.
     public var duration: Double
     public var labels: [String]
     public var probabilities: [Float]
+    /// The windows classified, in time order.
     public var windows: [WindowPrediction]
+    /// Windows left out as silent.
+    public var silentWindows: Int
 
-    public init(path: String, duration: Double, labels: [String], probabilities: [Float], windows: [WindowPrediction]) {
+    public init(path: String, duration: Double, labels: [String], probabilities: [Float], windows: [WindowPrediction], silentWindows: Int = 0) {
         (self.path, self.duration, self.labels, self.probabilities, self.windows) = (path, duration, labels, probabilities, windows)
+        self.silentWindows = silentWindows
     }
 
     /// The `k` most probable labels, most probable first (ties in class order).
@@ -112,7 +117,7 @@ public final class Predictor: @unchecked Sendable {
     /// Classifies a whole-clip log-mel in dB ([nMels, frames]), cut into windows as §2 says.
     /// A network output that is not finite (a damaged checkpoint, NaN samples) is an error naming `path`.
     public func predict(spectrogram: Spectrogram, path: String = "", duration: Double? = nil) throws -> Prediction {
-        let batcher = WindowBatcher(self)
+        let batcher = WindowBatcher(self, silenceLevel: cutter.silenceLevel(peak: spectrogram.maximum))
         for index in 0..<cutter.count(frames: spectrogram.frames) {
             batcher.add(spectrogram, from: cutter.start(index), clipFrame: cutter.start(index))
         }
@@ -120,10 +125,11 @@ public final class Predictor: @unchecked Sendable {
         return try batcher.finish(path: path, duration: seconds)
     }
 
-    /// The mel power under which a whole file counts as silent: -60 dB, where white noise of
-    /// -82 dBFS RMS peaks, and a full-scale tone at +22 dB (the default features); digital silence
-    /// and 16-bit dither stay below it, a record's surface noise (-60 dBFS, -42 dB) does not.
-    public static let silentPower: Float = 1e-6
+    /// The mel power under which a whole file counts as silent: -60 dB (`WindowCutter.silenceDB`),
+    /// where white noise of -82 dBFS RMS peaks, and a full-scale tone at +22 dB (the default
+    /// features); digital silence and 16-bit dither stay below it, a record's surface noise (-60
+    /// dBFS, -42 dB) does not.
+    public static let silentPower: Float = pow(10, WindowCutter.silenceDB / 10)
 
     /// Decodes and classifies one file of any length.
     public func predict(path: String) throws -> Prediction { try predict(source: .file(path)) }
@@ -171,8 +177,9 @@ public final class Predictor: @unchecked Sendable {
         }
 
         // Pass 2: stream again, converting to dB against the peak, windows as they complete.
-        let floor = 10 * log10(max(peakPower, 1e-10)) - info.features.topDB
-        let batcher = WindowBatcher(self)
+        let peak = 10 * log10(max(peakPower, 1e-10))
+        let floor = peak - info.features.topDB
+        let batcher = WindowBatcher(self, silenceLevel: cutter.silenceLevel(peak: peak))
         var buffer = Spectrogram(nMels: nMels, frames: 0, values: [])  // dB, from frame `bufferStart`
         var bufferStart = 0
         var nextWindow = 0
@@ -198,24 +205,33 @@ public final class Predictor: @unchecked Sendable {
     }
 }
 
-/// Collects normalised windows into batches, runs them and keeps each window's probabilities.
+/// Collects normalised windows into batches, runs them and keeps each window's probabilities;
+/// silent windows are counted and left out.
 final class WindowBatcher {
     private let predictor: Predictor
     private let cutter: WindowCutter
+    private let silenceLevel: Float
     private let input: Tensor
     private var filled = 0
     private var starts: [Int] = []
     private var results: [[Float]] = []
+    private var silent = 0
 
-    init(_ predictor: Predictor) {
+    /// `silenceLevel`: the file's `WindowCutter.silenceLevel`.
+    init(_ predictor: Predictor, silenceLevel: Float) {
         self.predictor = predictor
+        self.silenceLevel = silenceLevel
         cutter = predictor.cutter
         input = Tensor(uninitialized: [predictor.batchSize, cutter.nMels, cutter.width, 1])
     }
 
-    /// Adds the window of `clip` that starts at its frame `start`; `clipFrame` is where that is
-    /// in the whole file.
+    /// Adds the window of `clip` that starts at its frame `start`, unless it is silent;
+    /// `clipFrame` is where that is in the whole file.
     func add(_ clip: Spectrogram, from start: Int, clipFrame: Int) {
+        if cutter.isSilent(clip, from: start, level: silenceLevel) {
+            silent += 1
+            return
+        }
         cutter.cut(clip, from: start, into: input.data + filled * cutter.nMels * cutter.width)
         starts.append(clipFrame)
         filled += 1
@@ -235,18 +251,24 @@ final class WindowBatcher {
 
     func finish(path: String, duration: Double) throws -> Prediction {
         run()
+        let secondsPerFrame = Double(predictor.info.features.hopLength) / Double(predictor.info.features.sampleRate)
+        guard !results.isEmpty else {
+            // The file's peak is loud enough, so it lies past the last whole window (§2 drops a partial one).
+            let covered = Double(cutter.start(silent - 1) + cutter.width) * secondsPerFrame
+            throw NothingToClassify(path: path, problem: "silent in every window: its only sound is in the last "
+                + "\(String(cFormat: "%.1f", max(duration - covered, 0))) s, past its last whole window")
+        }
         let classes = predictor.labels.count
         if let row = results.firstIndex(where: { !$0.allSatisfy(\.isFinite) }) {
             throw FileError(path: path, problem: "the network's output is not finite in window \(row + 1) (a damaged checkpoint, or samples far outside -1…1)")
         }
         var mean = [Float](repeating: 0, count: classes)
         for row in results { for k in 0..<classes { mean[k] += row[k] } }
-        mean = mean.map { $0 / Float(max(results.count, 1)) }
-        let secondsPerFrame = Double(predictor.info.features.hopLength) / Double(predictor.info.features.sampleRate)
+        mean = mean.map { $0 / Float(results.count) }
         let windows = zip(starts, results).map { start, p in
             WindowPrediction(start: Double(start) * secondsPerFrame,
                              end: min(duration, Double(start + cutter.width) * secondsPerFrame), probabilities: p)
         }
-        return Prediction(path: path, duration: duration, labels: predictor.labels, probabilities: mean, windows: windows)
+        return Prediction(path: path, duration: duration, labels: predictor.labels, probabilities: mean, windows: windows, silentWindows: silent)
     }
 }
