@@ -10,6 +10,16 @@ public enum NpyReader {
 
     /// Parses the bytes of a `.npy` file; `path` names it in errors.
     public static func read(bytes: [UInt8], path: String = "<memory>") throws -> (values: [Float], shape: [Int]) {
+        let layout = try layout(head: bytes, fileSize: bytes.count, path: path)
+        let values = bytes[layout.body...].withUnsafeBytes { raw in
+            (0..<layout.count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
+        return (values, layout.shape)
+    }
+
+    /// Where the floats of a `.npy` file of `fileSize` bytes start, its shape and its number of
+    /// floats, from the file's first bytes (`head`: at least its header); the size must match.
+    public static func layout(head bytes: [UInt8], fileSize: Int, path: String) throws -> (body: Int, shape: [Int], count: Int) {
         func fail(_ problem: String) -> FileError { FileError(path: path, problem: problem) }
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
             throw fail("not a .npy file")
@@ -30,20 +40,17 @@ public enum NpyReader {
             throw fail("invalid .npy shape (\(header[open.upperBound..<close]))")
         }
         let body = headerStart + headerLength
-        let available = (bytes.count - body) / 4
+        let available = (fileSize - body) / 4
         var count = 1
         for d in shape {
             let (product, overflow) = count.multipliedReportingOverflow(by: d)
             guard !overflow, product <= available else {
-                throw fail("truncated .npy data (\(bytes.count - body) bytes for shape \(shape))")
+                throw fail("truncated .npy data (\(fileSize - body) bytes for shape \(shape))")
             }
             count = product
         }
-        guard bytes.count - body == 4 * count else { throw fail("truncated .npy data (\(bytes.count - body) bytes for \(count) floats)") }
-        let values = bytes[body...].withUnsafeBytes { raw in
-            (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-        }
-        return (values, shape)
+        guard fileSize - body == 4 * count else { throw fail("truncated .npy data (\(fileSize - body) bytes for \(count) floats)") }
+        return (body, shape, count)
     }
 
     public static func spectrogram(path: String) throws -> Spectrogram {

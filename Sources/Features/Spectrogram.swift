@@ -15,25 +15,26 @@ public struct Spectrogram: Sendable, Equatable {
     public var minimum: Float { extremes.minimum }
     public var maximum: Float { extremes.maximum }
 
-    /// The smallest and largest value (0 and 0 when empty), eight lanes at a time.
-    public var extremes: (minimum: Float, maximum: Float) {
-        values.withUnsafeBufferPointer { v in
-            guard let first = v.first else { return (0, 0) }
-            var low = SIMD8(repeating: first), high = low
-            var i = 0
-            while i + 8 <= v.count {
-                let x = UnsafeRawPointer(v.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
-                low = low.replacing(with: x, where: x .< low)
-                high = high.replacing(with: x, where: x .> high)
-                i += 8
-            }
-            var minimum = low.min(), maximum = high.max()
-            for x in v[i...] {
-                minimum = min(minimum, x)
-                maximum = max(maximum, x)
-            }
-            return (minimum, maximum)
+    /// The smallest and largest value (0 and 0 when empty).
+    public var extremes: (minimum: Float, maximum: Float) { values.withUnsafeBufferPointer { Self.extremes(of: $0) } }
+
+    /// The smallest and largest of `v` (0 and 0 when empty), eight lanes at a time.
+    public static func extremes(of v: UnsafeBufferPointer<Float>) -> (minimum: Float, maximum: Float) {
+        guard let first = v.first else { return (0, 0) }
+        var low = SIMD8(repeating: first), high = low
+        var i = 0
+        while i + 8 <= v.count {
+            let x = UnsafeRawPointer(v.baseAddress! + i).loadUnaligned(as: SIMD8<Float>.self)
+            low = low.replacing(with: x, where: x .< low)
+            high = high.replacing(with: x, where: x .> high)
+            i += 8
         }
+        var minimum = low.min(), maximum = high.max()
+        for x in v[i...] {
+            minimum = min(minimum, x)
+            maximum = max(maximum, x)
+        }
+        return (minimum, maximum)
     }
 }
 

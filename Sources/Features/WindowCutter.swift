@@ -46,9 +46,9 @@ public struct WindowCutter: Sendable {
     /// Whether nothing in the window at `start` rises above `level` (`silenceLevel`). The network
     /// sees such a window as a blank image and still names a genre for it ("ambient"), so a song
     /// with a long silent gap (a hidden track, a live album's pauses) would take that genre.
-    public func isSilent(_ clip: Spectrogram, from start: Int, level: Float) -> Bool {
+    public func isSilent(_ clip: some SpectrogramValues, from start: Int, level: Float) -> Bool {
         let available = max(0, min(width, clip.frames - start))
-        return clip.values.withUnsafeBufferPointer { source in
+        return clip.withValues { source in
             for m in 0..<nMels {
                 let row = m * clip.frames + start
                 for t in 0..<available where source[row + t] > level { return false }
@@ -59,7 +59,7 @@ public struct WindowCutter: Sendable {
 
     /// First frames of the windows of a clip that count: all but the silent ones, or every one
     /// when all are (training and evaluation keep each clip; prediction refuses such a file).
-    public func starts(of clip: Spectrogram) -> [Int] {
+    public func starts(of clip: some SpectrogramValues) -> [Int] {
         let all = (0..<count(frames: clip.frames)).map(start)
         let level = silenceLevel(peak: clip.maximum)
         let sounding = all.filter { !isSilent(clip, from: $0, level: level) }
@@ -68,12 +68,12 @@ public struct WindowCutter: Sendable {
 
     /// Writes the window that starts at frame `start` of `clip` ([nMels, frames], dB) into `out`
     /// as [nMels, W] row-major, normalised; frames past the clip's end are its minimum.
-    public func cut(_ clip: Spectrogram, from start: Int, into out: UnsafeMutablePointer<Float>) {
+    public func cut(_ clip: some SpectrogramValues, from start: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(clip.nMels == nMels, "a clip of \(clip.nMels) mel bands cut for \(nMels)")
         let available = max(0, min(width, clip.frames - start))
         let scale = 1 / std
         let pad = available < width ? (clip.minimum - mean) * scale : 0
-        clip.values.withUnsafeBufferPointer { source in
+        clip.withValues { source in
             for m in 0..<nMels {
                 let row = m * clip.frames + start, target = out + m * width
                 for t in 0..<available { target[t] = (source[row + t] - mean) * scale }

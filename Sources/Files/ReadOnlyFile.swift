@@ -43,4 +43,11 @@ public final class ReadOnlyFile: @unchecked Sendable {
         }
         return failed ? nil : bytes
     }
+
+    /// The whole file mapped read-only (`size` bytes; unmap with `munmap`), or nil with `errno`
+    /// set. The mapping outlives this object.
+    public func map() -> UnsafeMutableRawPointer? {
+        guard size > 0, let address = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else { return nil }
+        return address
+    }
 }

@@ -34,6 +34,42 @@ final class WritersTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["x.npy"], "no temporary files left")
     }
 
+    /// A `.npy` log-mel mapped from its file reads as the array written: shape, values, extremes,
+    /// the windows cut from it; a damaged file is refused, naming it.
+    func testNpyMapsBackToItsValues() throws {
+        var spectrogram = ramp(mels: 5, frames: 300)
+        spectrogram.values[17] = -90
+        let path = folder.appendingPathComponent("x.npy").path
+        try NpyWriter.write(spectrogram, to: path)
+        let mapped = try StoredSpectrogram(mapping: path)
+        XCTAssertTrue(mapped.isMapped)
+        XCTAssertEqual([mapped.nMels, mapped.frames], [5, 300])
+        XCTAssertEqual(mapped.inMemory, spectrogram)
+        XCTAssertEqual(mapped.minimum, -90)
+        XCTAssertEqual(mapped.maximum, spectrogram.values.max())
+        let held = StoredSpectrogram(spectrogram)
+        XCTAssertFalse(held.isMapped)
+        XCTAssertEqual(held.inMemory, spectrogram)
+        let cutter = WindowCutter(FeatureParameters(nMels: 5), Windowing(segmentSeconds: 1, segmentHopSeconds: 0.5))
+        var a = [Float](repeating: 0, count: 5 * cutter.width), b = a, c = a
+        for start in [0, cutter.hop, 300 - 3] {  // the last one padded with the minimum
+            cutter.cut(mapped, from: start, into: &a)
+            cutter.cut(held, from: start, into: &b)
+            cutter.cut(spectrogram, from: start, into: &c)
+            XCTAssertEqual(a, c)
+            XCTAssertEqual(b, c)
+        }
+
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        for (name, content, problem) in [("short.npy", Array(bytes.dropLast(4)), "truncated .npy data (5996 bytes for shape [5, 300])"),
+                                         ("empty.npy", [], "not a .npy file"),
+                                         ("text.npy", Array("hello, not numpy".utf8), "not a .npy file")] {
+            let damaged = folder.appendingPathComponent(name).path
+            FileManager.default.createFile(atPath: damaged, contents: Data(content))
+            XCTAssertThrowsError(try StoredSpectrogram(mapping: damaged)) { XCTAssertEqual("\($0)", "\(damaged): \(problem)") }
+        }
+    }
+
     func testPngIsValidWithLowFrequenciesAtTheBottom() throws {
         let spectrogram = ramp(mels: 6, frames: 9)
         let png = SpectrogramImage.png(spectrogram)

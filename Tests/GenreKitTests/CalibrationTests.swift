@@ -150,7 +150,7 @@ final class CalibrationTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(info2.calibration).temperature, fitted.temperature, accuracy: 1e-9)
         XCTAssertEqual(try Predictor(checkpoint: path).temperature, Float(fitted.temperature), accuracy: 1e-6)
         // No validation file: nothing fitted, nothing written.
-        let empty = WindowSet(clips: [], labels: [], parameters: features, windowing: windowing)
+        let empty = WindowSet(clips: [Spectrogram](), labels: [], parameters: features, windowing: windowing)
         XCTAssertNil(try Calibration.calibrate(checkpoint: path, files: empty))
     }
 

@@ -140,7 +140,7 @@ final class DataSetTests: XCTestCase {
         let cacheFolder = root.appendingPathComponent(".cache").path
         let cache = FeatureCache(folder: cacheFolder, parameters: FeatureParameters(nMels: 32))
         let file = root.appendingPathComponent("a/a.1.wav").path
-        let first = try cache.spectrogram(for: file)
+        let first = try cache.spectrogram(for: file).inMemory
         XCTAssertEqual(first, try LogMel(FeatureParameters(nMels: 32)).compute(path: file))
         // One log-mel (and the hash of its decoded audio beside it).
         let entries = try FileManager.default.contentsOfDirectory(atPath: cacheFolder).filter { $0.hasSuffix(".npy") }
@@ -149,13 +149,35 @@ final class DataSetTests: XCTestCase {
         var poisoned = first
         poisoned.values[0] = 12345
         try NpyWriter.write(poisoned, to: cacheFolder + "/" + entries[0])
-        XCTAssertEqual(try cache.spectrogram(for: file).values[0], 12345)
+        XCTAssertEqual(try cache.spectrogram(for: file).inMemory.values[0], 12345)
         // Other parameters use another entry.
         _ = try FeatureCache(folder: cacheFolder, parameters: FeatureParameters(nMels: 16)).spectrogram(for: file)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: cacheFolder).filter { $0.hasSuffix(".npy") }.count, 2)
         // A rewritten file (new size) is computed again.
         try AudioWriter.write(samples: [Float](repeating: 0.1, count: 3000), sampleRate: 22050, to: file)
-        XCTAssertNotEqual(try cache.spectrogram(for: file).values[0], 12345)
+        XCTAssertNotEqual(try cache.spectrogram(for: file).inMemory.values[0], 12345)
+    }
+
+    /// Cached log-mels are mapped from their files, so a data set need not fit in memory; with a
+    /// cache that cannot be written they are held in memory instead, with the same values.
+    func testFeatureCacheEntriesAreMappedOrHeld() throws {
+        try makeTree(["a": 1])
+        let file = root.appendingPathComponent("a/live/a.0.wav").path
+        let expected = try LogMel(FeatureParameters(nMels: 16)).compute(path: file)
+        let cache = FeatureCache(folder: root.appendingPathComponent(".cache").path, parameters: FeatureParameters(nMels: 16))
+        for _ in 0..<2 {  // computed, then read back
+            let entry = try cache.spectrogram(for: file)
+            XCTAssertTrue(entry.isMapped)
+            XCTAssertEqual(entry.inMemory, expected)
+        }
+        // A cache folder under a regular file cannot be made, even by root.
+        let blocker = root.appendingPathComponent("not-a-folder").path
+        FileManager.default.createFile(atPath: blocker, contents: Data("x".utf8))
+        let unwritable = FeatureCache(folder: blocker + "/cache", parameters: FeatureParameters(nMels: 16))
+        let held = try unwritable.spectrogram(for: file)
+        XCTAssertFalse(held.isMapped)
+        XCTAssertEqual(held.inMemory, expected)
+        XCTAssertNotNil(unwritable.writeFailure)
     }
 
     func testParallelFeaturesKeepOrderAndPerFileErrors() throws {
@@ -164,7 +186,7 @@ final class DataSetTests: XCTestCase {
         let paths = (0..<3).map { root.appendingPathComponent("a/\($0 == 0 ? "live/" : "")a.\($0).wav").path } + [root.appendingPathComponent("a/bad.wav").path]
         let results = cache.spectrograms(for: paths, threads: 2)
         XCTAssertEqual(results.count, 4)
-        for i in 0..<3 { XCTAssertEqual(try results[i].get(), try LogMel(FeatureParameters(nMels: 16)).compute(path: paths[i])) }
+        for i in 0..<3 { XCTAssertEqual(try results[i].get().inMemory, try LogMel(FeatureParameters(nMels: 16)).compute(path: paths[i])) }
         XCTAssertThrowsError(try results[3].get())
     }
 }

@@ -8,7 +8,8 @@ import Glibc
 
 /// Each file's whole-clip log-mel, computed once and kept on disk as `.npy`, keyed by the feature
 /// parameters and the file's path, size and modification time: edit a file or change a parameter
-/// and it is computed again; otherwise a second run reads it back at once.
+/// and it is computed again; otherwise a second run reads it back at once. Entries are mapped
+/// rather than read (`StoredSpectrogram`), so a data set need not fit in memory.
 public struct FeatureCache: Sendable {
     public let folder: String
     public let parameters: FeatureParameters
@@ -39,41 +40,47 @@ public struct FeatureCache: Sendable {
     }
 
     /// The log-mel of `path`, from the cache when it is there.
-    public func spectrogram(for path: String) throws -> Spectrogram {
+    public func spectrogram(for path: String) throws -> StoredSpectrogram {
         try entry(for: path).spectrogram
     }
 
     /// A file's log-mel and a hash of its decoded samples (mono, at the feature sample rate), which
     /// tells files with identical audio apart from merely similar ones. Both are cached: the hash
     /// in a small `.audiohash` file beside the `.npy` (computed on the first request for a log-mel
-    /// cached before hashes were). A cache that cannot be written (a full disk) is only not used.
-    public func entry(for path: String) throws -> (spectrogram: Spectrogram, audioHash: String) {
+    /// cached before hashes were). A cache that cannot be written (a full disk) is only not used:
+    /// the log-mel is then held in memory.
+    public func entry(for path: String) throws -> (spectrogram: StoredSpectrogram, audioHash: String) {
         let key = try key(for: path)
         let entry = folder + "/" + key
         let hashEntry = folder + "/" + String(key.dropLast(4)) + ".audiohash"
-        if FileSystem.exists(entry), let cached = try? NpyReader.spectrogram(path: entry), cached.nMels == parameters.nMels {
+        if FileSystem.exists(entry), let cached = try? StoredSpectrogram(mapping: entry), cached.nMels == parameters.nMels {
             if let hash = try? String(decoding: FileBytes.read(path: hashEntry), as: UTF8.self), hash.count == 32 { return (cached, hash) }
             let (_, hash) = try computeWithHash(path)
             store { try AtomicFile.write(Array(hash.utf8), to: hashEntry) }
             return (cached, hash)
         }
         let (spectrogram, hash) = try computeWithHash(path)
-        store {
+        let stored = store {
             try NpyWriter.write(spectrogram, to: entry)
             try AtomicFile.write(Array(hash.utf8), to: hashEntry)
         }
-        return (spectrogram, hash)
+        // Mapped from the file just written (mapping fails only when the system's limit of
+        // mappings is reached: then it stays in memory).
+        return (stored ? (try? StoredSpectrogram(mapping: entry)) ?? StoredSpectrogram(spectrogram) : StoredSpectrogram(spectrogram), hash)
     }
 
     /// Runs `write` into the cache folder unless an earlier write failed; a failure is recorded
-    /// (`writeFailure`) and turns caching off for the rest of the run.
-    private func store(_ write: () throws -> Void) {
-        guard writes.failure == nil else { return }
+    /// (`writeFailure`) and turns caching off for the rest of the run. True when it was written.
+    @discardableResult
+    private func store(_ write: () throws -> Void) -> Bool {
+        guard writes.failure == nil else { return false }
         do {
             try FileSystem.createFolder(folder)
             try write()
+            return true
         } catch {
             writes.record(error as? FileError ?? FileError(path: folder, problem: "\(error)"))
+            return false
         }
     }
 
@@ -94,8 +101,8 @@ public struct FeatureCache: Sendable {
 
     /// Entries of many files, in parallel over `threads` workers; a failure is kept per file.
     public func entries(for paths: [String], threads: Int,
-                        progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) -> [Result<(spectrogram: Spectrogram, audioHash: String), Error>] {
-        let results = ResultSlots<Result<(spectrogram: Spectrogram, audioHash: String), Error>>(count: paths.count)
+                        progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) -> [Result<(spectrogram: StoredSpectrogram, audioHash: String), Error>] {
+        let results = ResultSlots<Result<(spectrogram: StoredSpectrogram, audioHash: String), Error>>(count: paths.count)
         let counter = ProgressCounter()
         let workers = max(1, min(threads, paths.count))
         DispatchQueue.concurrentPerform(iterations: workers) { worker in
@@ -109,7 +116,7 @@ public struct FeatureCache: Sendable {
 
     /// Log-mels of many files, in parallel over `threads` workers; a failure is kept per file.
     public func spectrograms(for paths: [String], threads: Int,
-                             progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) -> [Result<Spectrogram, Error>] {
+                             progress: @Sendable (_ done: Int, _ total: Int) -> Void = { _, _ in }) -> [Result<StoredSpectrogram, Error>] {
         entries(for: paths, threads: threads, progress: progress).map { $0.map(\.spectrogram) }
     }
 }

@@ -72,7 +72,7 @@ public struct TrainingData: Sendable {
 
         let cache = FeatureCache(folder: cacheFolder, parameters: config.features)
         let all = split.parts.flatMap { $0 }
-        let results: [Result<(spectrogram: Spectrogram, audioHash: String), any Error>]
+        let results: [Result<(spectrogram: StoredSpectrogram, audioHash: String), any Error>]
         if let group {
             let mine = all.indices.filter { $0 % group.localSize == group.localRank }.map { all[$0].path }
             _ = cache.entries(for: mine, threads: threads, progress: progress)
@@ -82,7 +82,7 @@ public struct TrainingData: Sendable {
             results = cache.entries(for: all.map(\.path), threads: threads, progress: progress)
         }
         if let failure = cache.writeFailure { log("warning: \(failure); features are not cached") }
-        var spectrograms: [String: Spectrogram] = [:]
+        var spectrograms: [String: StoredSpectrogram] = [:]
         var hashes: [String: String] = [:]
         var skipped: [(path: String, problem: String)] = []
         for (item, result) in zip(all, results) {

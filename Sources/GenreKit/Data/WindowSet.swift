@@ -15,7 +15,7 @@ public struct WindowSet: Sendable {
         }
     }
 
-    public let clips: [Spectrogram]
+    public let clips: [StoredSpectrogram]
     public let labels: [Int]
     public let windows: [Window]
     /// How windows are cut (unnormalised; `copy` gives the statistics).
@@ -26,7 +26,7 @@ public struct WindowSet: Sendable {
 
     /// The windows of each clip that are not silent (all of a clip's when every one is); a clip
     /// shorter than W gets one window padded with its minimum.
-    public init(clips: [Spectrogram], labels: [Int], parameters: FeatureParameters, windowing: Windowing) {
+    public init(clips: [StoredSpectrogram], labels: [Int], parameters: FeatureParameters, windowing: Windowing) {
         precondition(clips.count == labels.count, "one label per clip")
         self.clips = clips
         self.labels = labels
@@ -35,6 +35,11 @@ public struct WindowSet: Sendable {
         windows = clips.enumerated().flatMap { index, clip in
             cutter.starts(of: clip).map { Window(clip: index, start: $0) }
         }
+    }
+
+    /// The same for log-mels in memory.
+    public init(clips: [Spectrogram], labels: [Int], parameters: FeatureParameters, windowing: Windowing) {
+        self.init(clips: clips.map(StoredSpectrogram.init), labels: labels, parameters: parameters, windowing: windowing)
     }
 
     /// Scalar mean and standard deviation over every value of every window (overlapping frames

@@ -15,7 +15,9 @@ public enum LinearBaseline {
         let bands = trainSet.nMels
         func meanSpectra(_ windows: WindowSet) -> [[Float]] {
             windows.clips.map { clip in
-                (0..<bands).map { m in clip.values[(m * clip.frames)..<((m + 1) * clip.frames)].reduce(0, +) / Float(clip.frames) }
+                clip.withValues { values in
+                    (0..<bands).map { m in values[(m * clip.frames)..<((m + 1) * clip.frames)].reduce(0, +) / Float(clip.frames) }
+                }
             }
         }
         let train = meanSpectra(trainSet), test = meanSpectra(testSet)
