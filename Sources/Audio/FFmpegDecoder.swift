@@ -9,7 +9,9 @@ import Files
 ///
 /// The default audio stream (`av_find_best_stream`) is decoded with libavformat's and
 /// libavcodec's default behaviour, as the `ffmpeg` CLI decodes it: edit lists applied, encoder
-/// delay and the padding the container marks (skip-samples side data) trimmed. Samples of any format become interleaved
+/// delay and the padding the container marks (skip-samples side data) trimmed; in MPEG-4, also
+/// the encoder's padding past the edit list's end, which this FFmpeg still decodes (newer ones,
+/// and gapless players, drop it). Samples of any format become interleaved
 /// floats the way libswresample converts them (s16 → x / 32768, s32 → x / 2147483648).
 /// Packets that fail to decode are skipped, as the CLI skips them; a file where nothing decodes,
 /// where more than a tenth of the packets fail, or that ends well before its header says is an
@@ -27,6 +29,10 @@ final class FFmpegDecoder: AudioDecoder {
     private let announcedFrames: Int?
     /// The file's bytes, for what `checkEnd` says of a file shorter than announced.
     private let container: RandomAccess?
+    /// The frames to hand out at most: an MPEG-4 file's presentation length (its edit list's), past
+    /// which an AAC encoder's padding follows (up to a frame of near-silence).
+    private let presentedFrames: Int
+    private var deliveredFrames = 0
 
     /// The decoded frame being handed out: `frameOffset` of its `frameLength` frames are taken.
     private var frameOffset = 0
@@ -183,16 +189,23 @@ final class FFmpegDecoder: AudioDecoder {
         // file) is none: unknown, so `genre info` decodes to count.
         frames = format.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE ? 0 : length
         announcedFrames = frames > 0 ? frames : nil
+        let mpeg4 = String(cString: format.pointee.iformat.pointee.name).hasPrefix("mov,")
+        presentedFrames = mpeg4 && stream.pointee.duration > 0 && frames > 0 ? frames : .max
     }
 
     func read(into buffer: UnsafeMutablePointer<Float>, maxFrames: Int) throws -> Int {
         var filled = 0
         while filled < maxFrames {
             if frameOffset < frameLength {
-                let n = min(maxFrames - filled, frameLength - frameOffset)
+                let n = min(maxFrames - filled, frameLength - frameOffset, presentedFrames - deliveredFrames)
+                guard n > 0 else {
+                    frameOffset = frameLength  // padding: decoded to the end (checkEnd), not handed out
+                    continue
+                }
                 convert(from: frameOffset, count: n, into: buffer + filled * channels)
                 frameOffset += n
                 filled += n
+                deliveredFrames += n
             } else if try !receiveFrame() {
                 break
             }
