@@ -8,7 +8,7 @@ public enum FileProblem {
     /// nil when the path names a readable, non-empty regular file.
     public static func check(path: String) -> String? {
         guard let st = FileSystem.status(path) else {
-            return errno == ENOENT ? "no such file" : String(cString: strerror(errno))
+            return errno == ENOENT ? missing(path) : String(cString: strerror(errno))
         }
         if st.isDirectory {
             // A folder met in a search that could not list it, or one named as a file.
@@ -22,6 +22,12 @@ public enum FileProblem {
         if FileSystem.access(path, R_OK) != 0 { return "permission denied" }
         if st.st_size == 0 { return "file is empty" }
         return nil
+    }
+
+    /// What is said of a path that does not exist: a stream's address (in a playlist, say) is
+    /// named as such.
+    public static func missing(_ path: String) -> String {
+        path.contains("://") ? "no such file (a URL: only local files are read)" : "no such file"
     }
 
     /// A description for a path that failed to open; falls back to a generic phrase.

@@ -25,7 +25,7 @@ public enum SafeRewrite {
         func reason() -> String { String(cString: strerror(errno)) }
 
         guard let target = FileSystem.resolve(path) else {
-            throw failure(errno == ENOENT ? "no such file" : "cannot resolve path (\(reason()))")
+            throw failure(errno == ENOENT ? FileProblem.missing(path) : "cannot resolve path (\(reason()))")
         }
         guard let info = FileSystem.status(target) else { throw failure("cannot read file (\(reason()))") }
         guard info.st_mode & S_IFMT == S_IFREG else { throw failure("not a regular file") }

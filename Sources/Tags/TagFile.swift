@@ -36,7 +36,7 @@ public final class TagFile {
     /// then from the content. Errors are one line naming `path`.
     public init(path: String, typePath: String? = nil) throws {
         guard let info = FileSystem.status(path) else {
-            throw FileError(path: path, problem: errno == ENOENT ? "no such file" : "cannot read file (\(String(cString: strerror(errno))))")
+            throw FileError(path: path, problem: errno == ENOENT ? FileProblem.missing(path) : "cannot read file (\(String(cString: strerror(errno))))")
         }
         guard info.st_mode & S_IFMT == S_IFREG else {
             throw FileError(path: path, problem: info.isDirectory ? "is a directory" : "not a regular file")

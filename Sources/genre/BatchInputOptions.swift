@@ -16,7 +16,8 @@ struct BatchInputOptions: ParsableArguments {
         valueName: "N"))
     var shardCount: String?
     @Option(name: .customLong("files-from"), help: ArgumentHelp(
-        "Also take the paths listed in FILE, one a line ('-': standard input).", valueName: "FILE"))
+        "Also take the paths listed in FILE, one a line ('-': standard input), or the entries of a playlist (.m3u, .m3u8, .pls).",
+        valueName: "FILE"))
     var filesFrom: String?
     @Flag(name: .customLong("null"), help: "--files-from entries are separated by NUL bytes (find -print0) instead of newlines.")
     var null = false
@@ -35,15 +36,15 @@ struct BatchInputOptions: ParsableArguments {
         }
     }
 
-    /// The files of the path arguments and the `--files-from` list, then only those of
+    /// The files of the path arguments (playlists read) and the `--files-from` list, then only those of
     /// `selection`'s shard, which is announced on stderr (one line). No file at all is a usage
     /// error, except for a `--files-from` list alone, which may be empty (an empty Spark partition).
     func files(arguments: [String], selection: Shard.Selection?) throws -> [String] {
         var sources = arguments
         if let filesFrom {
-            sources += try reportingErrors { try FileList.read(filesFrom, nullSeparated: null) }
+            sources += Playlist.isPlaylist(filesFrom) ? [filesFrom] : try reportingErrors { try FileList.read(filesFrom, nullSeparated: null) }
         }
-        let all = FileList.expand(sources)
+        let all = try reportingErrors { try FileList.expand(sources) }
         if all.isEmpty && (filesFrom == nil || !arguments.isEmpty) {
             throw fail("no audio files in \(arguments.joined(separator: ", "))")
         }

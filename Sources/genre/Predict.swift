@@ -20,7 +20,7 @@ struct Predict: ParsableCommand {
             """
     )
 
-    @Argument(help: "Audio files or folders ('-': one file read from standard input).")
+    @Argument(help: "Audio files, folders or playlists (.m3u, .m3u8, .pls; '-': one file read from standard input).")
     var paths: [String] = []
     @Option(help: "Checkpoint (default: best.safetensors of the most recently modified run under runs/).")
     var checkpoint: String?
@@ -65,7 +65,8 @@ struct Predict: ParsableCommand {
             return try Predictor(checkpoint: path)
         }
         let threads = threads ?? Parallel.processorCount
-        if files == nil, paths.count == 1, out == nil, paths[0] == AudioSource.standardInputPath || !FileSystem.isDirectory(paths[0]) {
+        if files == nil, paths.count == 1, out == nil,
+           paths[0] == AudioSource.standardInputPath || !(FileSystem.isDirectory(paths[0]) || Playlist.isPlaylist(paths[0])) {
             Parallel.threadCount = threads
             // One file: batches big enough that every thread runs passes of four windows of
             // its own (Sequential.infer), instead of all threads meeting after every layer of

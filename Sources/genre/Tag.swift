@@ -25,7 +25,7 @@ struct TagCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Audio files or folders.")
+    @Argument(help: "Audio files, folders or playlists (.m3u, .m3u8, .pls).")
     var paths: [String] = []
     @Option(help: "Checkpoint (default: best.safetensors of the most recently modified run under runs/).")
     var checkpoint: String?

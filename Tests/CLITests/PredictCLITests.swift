@@ -142,6 +142,26 @@ final class PredictCLITests: XCTestCase, PredictFixtures {
         XCTAssertTrue(broken.stderr.contains("missing.wav"), broken.stderr)
     }
 
+    /// A playlist classifies its entries (relative to its own folder), as an argument or as
+    /// --files-from; an entry that is missing or a stream's URL is a failed row saying so.
+    func testPlaylist() throws {
+        let checkpoint = try makeCheckpoint()
+        _ = try makeClip("music/a.wav")
+        let b = try makeClip("music/sub/b.wav", pitch: 330)
+        try "#EXTM3U\n#EXTINF:2,Someone - A\n../a.wav\nb.wav\ngone.wav\nhttps://radio.example/live\n"
+            .write(toFile: path("music/sub/Mix.m3u8"), atomically: true, encoding: .utf8)
+        let expected = [path("music/sub/../a.wav"), b, path("music/sub/gone.wav"), "https://radio.example/live"]
+        for arguments in [[path("music/sub/Mix.m3u8")], ["--files-from", path("music/sub/Mix.m3u8")]] {
+            let result = try CommandRunner.run(["predict"] + arguments + ["--checkpoint", checkpoint, "--json"])
+            XCTAssertEqual(result.status, 2, result.stderr)
+            let objects = try result.stdout.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            XCTAssertEqual(Set(objects.compactMap { $0["path"] as? String }), Set(expected), result.stdout)
+            let errors = Dictionary(uniqueKeysWithValues: objects.compactMap { o in (o["error"] as? String).map { (o["path"] as! String, $0) } })
+            XCTAssertEqual(errors, [path("music/sub/gone.wav"): "\(path("music/sub/gone.wav")): no such file",
+                                    "https://radio.example/live": "https://radio.example/live: no such file (a URL: only local files are read)"])
+        }
+    }
+
     /// Without --checkpoint: the newest run's best.safetensors, said on stderr; none is a usage error.
     func testDefaultCheckpoint() throws {
         let clip = try makeClip("song.wav")

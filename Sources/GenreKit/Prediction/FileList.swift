@@ -14,22 +14,32 @@ public struct InputFile: Sendable, Equatable {
     public init(path: String, key: String) { (self.path, self.key) = (path, key) }
 }
 
-/// The files a batch run works on: path arguments and `--files-from` lists, folders searched.
+/// The files a batch run works on: path arguments and `--files-from` lists, folders searched,
+/// playlists read.
 public enum FileList {
     /// A file argument as it is; a folder searched recursively for audio extensions (hidden
-    /// entries skipped, names sorted). A directory named like audio is listed as an entry — it
-    /// fails and is reported — rather than searched. A path listed twice is kept once.
-    public static func expand(_ arguments: [String]) -> [InputFile] {
+    /// entries skipped, names sorted); a playlist (`Playlist`) replaced by its entries, each a file
+    /// or a folder in turn. A directory named like audio is listed as an entry — it fails and is
+    /// reported — rather than searched. A path listed twice is kept once. A playlist that cannot be
+    /// read is an error naming it.
+    public static func expand(_ arguments: [String]) throws -> [InputFile] {
         var files: [InputFile] = []
         var seen = Set<String>()
         func add(_ file: InputFile) {
             if seen.insert(file.path).inserted { files.append(file) }
         }
-        for argument in arguments {
-            if FileSystem.isDirectory(argument) {
-                search(argument).forEach(add)
+        func take(_ path: String, key: String) {
+            if FileSystem.isDirectory(path) {
+                search(path).forEach(add)
             } else {
-                add(InputFile(path: argument, key: argument))
+                add(InputFile(path: path, key: key))
+            }
+        }
+        for argument in arguments {
+            if Playlist.isPlaylist(argument), FileSystem.status(argument).map({ !$0.isDirectory }) ?? false {
+                for (entry, path) in try Playlist.read(argument) { take(path, key: entry) }
+            } else {
+                take(argument, key: argument)
             }
         }
         return files

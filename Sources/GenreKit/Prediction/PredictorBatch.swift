@@ -7,12 +7,6 @@ import Synchronization
 /// Batch prediction over many files: which files, in parallel, and the result rows
 /// (CSV or JSON Lines) that `genre predict --out` writes as each file finishes.
 extension Predictor {
-    /// The files to classify (`FileList.expand`): a file argument as it is; a folder searched
-    /// recursively for audio extensions (hidden entries skipped, sorted).
-    public static func inputFiles(_ paths: [String]) -> [String] {
-        FileList.expand(paths).map(\.path)
-    }
-
     /// Classifies `files` on `workers` threads, each file whole on one worker; `report` is called
     /// (from the worker, one call at a time) as each file finishes, in completion order.
     /// `isCancelled` (asked under the same lock, before each file) stops the workers early.
