@@ -29,6 +29,8 @@ let package = Package(
         .executableTarget(name: "FuzzNpy", dependencies: ["FuzzDriver", .product(name: "Features", package: genre)]),
         // Earlier CSV / JSON Lines output read by `genre predict --skip-done`.
         .executableTarget(name: "FuzzDonePaths", dependencies: ["FuzzDriver", .product(name: "Basics", package: genre), .product(name: "GenreKit", package: genre)]),
+        // Playlists given to predict and tag: M3U, M3U8, PLS.
+        .executableTarget(name: "FuzzPlaylist", dependencies: ["FuzzDriver", .product(name: "GenreKit", package: genre)]),
         // Split lists (`data.split_files`).
         .executableTarget(name: "FuzzSplitList", dependencies: ["FuzzDriver", .product(name: "Basics", package: genre), .product(name: "GenreKit", package: genre)]),
         // Audio through libsndfile from memory (virtual I/O), mixed to mono and resampled.

@@ -41,7 +41,7 @@ public enum Playlist {
     }
 
     /// The path an entry names, for a playlist in `folder`.
-    static func resolve(_ entry: String, in folder: String) -> String {
+    public static func resolve(_ entry: String, in folder: String) -> String {
         var path = entry
         if entry.lowercased().hasPrefix("file://") {
             // file:///music/a%20b.mp3, or file://localhost/music/…
