@@ -43,7 +43,7 @@ let package = Package(
         // values, locks and threads, path strings, standard error): no module imports Foundation,
         // so the executable links neither it nor ICU (start-up time, README "Speed").
         .target(name: "Basics"),
-        .target(name: "Files", dependencies: ["Basics"]),
+        .target(name: "Files", dependencies: ["Basics", "CMappedReads"]),
         .target(name: "Randomness"),
         .target(name: "SafeTensors", dependencies: ["Basics", "Files"]),
         // libsndfile, libsoxr, FFmpeg (their -dev packages: headers in the default include path)
@@ -57,6 +57,7 @@ let package = Package(
         .target(name: "EngineAVX512", swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512"])]),
         // A prefetch hint for kernels that recompute rows a piece at a time.
         .target(name: "CPrefetch"),
+        .target(name: "CMappedReads"),
         .target(name: "Engine", dependencies: ["Basics", "Randomness", "EngineAVX512", "CPrefetch"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Basics", "Engine"], swiftSettings: fast),
         .target(name: "GenreKit", dependencies: ["Basics", "Files", "Audio", "Features", "SafeTensors", "Models", "Engine", "Synth"], swiftSettings: fast),

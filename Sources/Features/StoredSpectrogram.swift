@@ -1,3 +1,4 @@
+import Basics
 import Files
 import Glibc
 
@@ -49,7 +50,9 @@ public final class StoredSpectrogram: SpectrogramValues, @unchecked Sendable {
         let layout = try NpyReader.layout(head: head, fileSize: size, path: path)
         guard layout.shape.count == 2 else { throw FileError(path: path, problem: "expected a 2-D array, got shape \(layout.shape)") }
         guard layout.body % MemoryLayout<Float>.alignment == 0 else { throw FileError(path: path, problem: "floats not aligned for mapping") }
-        guard let address = file.map() else { throw FileError(path: path, problem: "cannot be mapped (\(String(cString: strerror(errno))))") }
+        let failure = "genre: error: \(Path.parent(path)): a feature-cache file could not be read while in use (changed by "
+            + "another program, or a disk error); run again to compute it anew"
+        guard let address = file.map(failureMessage: failure) else { throw FileError(path: path, problem: "cannot be mapped (\(String(cString: strerror(errno))))") }
         // The values are read in place: little-endian floats, as on every machine genre builds for.
         (nMels, frames) = (layout.shape[0], layout.shape[1])
         values = UnsafeBufferPointer(start: (address + layout.body).assumingMemoryBound(to: Float.self), count: layout.count)

@@ -1,3 +1,4 @@
+internal import CMappedReads
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -45,8 +46,11 @@ public final class ReadOnlyFile: @unchecked Sendable {
     }
 
     /// The whole file mapped read-only (`size` bytes; unmap with `munmap`), or nil with `errno`
-    /// set. The mapping outlives this object.
-    public func map() -> UnsafeMutableRawPointer? {
+    /// set. The mapping outlives this object. A later read that fails (the file cut short by
+    /// another program, a disk error) ends the process with `failureMessage` (one line; the
+    /// first mapping's message is the one kept) and exit status 1 instead of a crash.
+    public func map(failureMessage: String) -> UnsafeMutableRawPointer? {
+        genre_guard_mapped_reads(failureMessage + "\n")
         guard size > 0, let address = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else { return nil }
         return address
     }
