@@ -146,9 +146,31 @@ enum ContainerCheck {
     private static let asfHeader: [UInt8] = [0x30, 0x26, 0xB2, 0x75, 0x8E, 0x66, 0xCF, 0x11, 0xA6, 0xD9, 0x00, 0xAA, 0x00, 0x62, 0xCE, 0x6C]
     private static let asfFileProperties: [UInt8] = [0xA1, 0xDC, 0xAB, 0x8C, 0x47, 0xA9, 0xCF, 0x11, 0x8E, 0xE4, 0x00, 0xC0, 0x0C, 0x20, 0x53, 0x65]
 
+    /// Windows Media DRM's header objects: Content Encryption and Extended Content Encryption.
+    private static let asfEncryption: [[UInt8]] = [
+        [0xFB, 0xB3, 0x11, 0x22, 0x23, 0xBD, 0xD2, 0x11, 0xB4, 0xB7, 0x00, 0xC0, 0x4F, 0xB9, 0xBF, 0x2B],
+        [0x14, 0xE6, 0x8A, 0x29, 0x22, 0x26, 0x17, 0x4C, 0xB9, 0x35, 0xDA, 0xE0, 0x7E, 0xE9, 0x28, 0x9C],
+    ]
+
     /// An ASF (WMA) file shorter than the size its File Properties object announces; libavformat
     /// reads it as a shorter recording. nil for whole files, broadcast streams and other containers.
     static func asfProblem(_ file: RandomAccess) -> String? {
+        guard let object = asfHeaderObject(file, where: { $0.starts(with: asfFileProperties) }), object.count >= 92 else { return nil }
+        let declared = UInt64(littleEndianBytes: object[40..<48])
+        let broadcast = object[88] & 1 != 0
+        guard !broadcast, declared > file.size else { return nil }
+        return "truncated: the header announces \(declared) bytes, the file holds \(file.size)"
+    }
+
+    /// The copy protection of an ASF (WMA) file whose header holds a Windows Media DRM object.
+    static func asfProtection(_ file: RandomAccess) -> String? {
+        let encrypted = asfHeaderObject(file) { object in asfEncryption.contains { object.starts(with: $0) } } != nil
+        return encrypted ? "Windows Media DRM, as subscription stores sold WMA" : nil
+    }
+
+    /// The first object of an ASF header (its first 92 bytes at most) that `matches`, the
+    /// objects walked while their sizes fit the file.
+    private static func asfHeaderObject(_ file: RandomAccess, where matches: (ArraySlice<UInt8>) -> Bool) -> ArraySlice<UInt8>? {
         let fileSize = file.size
         guard let head = file.read(at: 0, count: 30), head.count == 30, head.starts(with: asfHeader) else { return nil }
         let headerSize = UInt64(littleEndianBytes: head[16..<24])
@@ -157,13 +179,7 @@ enum ContainerCheck {
             guard let object = file.read(at: offset, count: 92), object.count >= 24 else { return nil }
             let size = UInt64(littleEndianBytes: object[16..<24])
             guard size >= 24, size <= fileSize - offset else { return nil }
-            if object.starts(with: asfFileProperties) {
-                guard object.count >= 92 else { return nil }
-                let declared = UInt64(littleEndianBytes: object[40..<48])
-                let broadcast = object[88] & 1 != 0
-                guard !broadcast, declared > fileSize else { return nil }
-                return "truncated: the header announces \(declared) bytes, the file holds \(fileSize)"
-            }
+            if matches(object[...]) { return object[...] }
             offset += size
         }
         return nil

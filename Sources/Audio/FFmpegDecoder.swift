@@ -50,6 +50,8 @@ final class FFmpegDecoder: AudioDecoder {
     private var changedFrames = 0
     private var formatChange: String?
     private var readError: Int32 = 0
+    /// Set when a packet carries encryption information (MPEG Common Encryption).
+    private var encrypted = false
 
     /// Bytes and microseconds libavformat may read to find the streams' parameters.
     private static let probeSize = "5000000"
@@ -106,6 +108,7 @@ final class FFmpegDecoder: AudioDecoder {
 
         // Containers that state their size, read by libavformat as shorter recordings when cut off.
         if let problem = container.flatMap(ContainerCheck.cutOffProblem) { throw failure(problem) }
+        if let protection = container.flatMap(ContainerCheck.asfProtection) { throw failure(Self.protected(protection)) }
         if let bytes {
             let memory = MemoryBytes(bytes)
             handles.memory = memory
@@ -153,6 +156,11 @@ final class FFmpegDecoder: AudioDecoder {
         }
         streamIndex = best
         let stream = format.pointee.streams[Int(best)]!
+        // An iTunes Store purchase's sample entry ('drms' for 'mp4a'); encrypted packets are found
+        // as they are read (sendPacket).
+        if stream.pointee.codecpar.pointee.codec_tag == Self.fourCC("drms") {
+            throw failure(Self.protected("FairPlay, as the iTunes Store sold music until 2009"))
+        }
         for i in 0..<Int(format.pointee.nb_streams) where i != Int(best) {
             format.pointee.streams[i]!.pointee.discard = AVDISCARD_ALL
         }
@@ -218,6 +226,7 @@ final class FFmpegDecoder: AudioDecoder {
         guard let codec = handles.codec, let frame = handles.frame, !decoderEnded else { return false }
         var failuresInARow = 0
         while true {
+            if encrypted { throw AudioError(path: path, problem: Self.protected("MPEG Common Encryption")) }
             let status = genre_avcodec_receive_frame(codec, frame)
             if status >= 0 {
                 guard frame.pointee.nb_samples > 0 else { continue }
@@ -270,6 +279,12 @@ final class FFmpegDecoder: AudioDecoder {
                 guard packet.pointee.stream_index == streamIndex else {
                     genre_av_packet_unref(packet)
                     continue
+                }
+                let sideData = UnsafeBufferPointer(start: packet.pointee.side_data, count: Int(packet.pointee.side_data_elems))
+                if sideData.contains(where: { $0.type == AV_PKT_DATA_ENCRYPTION_INFO }) {
+                    encrypted = true
+                    genre_av_packet_unref(packet)
+                    return true
                 }
             }
             let status = genre_avcodec_send_packet(codec, packet)
@@ -384,6 +399,15 @@ final class FFmpegDecoder: AudioDecoder {
         if let long = format.pointee.iformat.pointee.long_name { return String(cString: long) }
         return name
     }
+
+    /// What is said of a file whose audio a store's copy protection encrypts (it would decode to
+    /// errors or noise, which would read as a damaged file).
+    static func protected(_ protection: String) -> String {
+        "protected by DRM (\(protection)): its audio is encrypted and cannot be decoded"
+    }
+
+    /// A codec tag as libavformat stores one: the first character in the lowest byte.
+    static func fourCC(_ code: String) -> UInt32 { code.utf8.reversed().reduce(0) { $0 << 8 | UInt32($1) } }
 
     static func codecName(_ stream: UnsafeMutablePointer<AVStream>?) -> String {
         guard let parameters = stream?.pointee.codecpar else { return "unknown codec" }

@@ -55,6 +55,37 @@ final class FFmpegBadInputTests: XCTestCase {
                     mentioning: "not a readable audio file")
     }
 
+    /// Store copy protection is named, not taken for damage: an iTunes Store FairPlay file (its
+    /// sample entry 'drms' where a plain file has 'mp4a'), MPEG Common Encryption (written by the
+    /// CLI with a key), WMA with a Windows Media DRM header object. The same files unprotected decode.
+    func testCopyProtectedFiles() throws {
+        let (plain, m4a) = try encoded("plain.m4a")
+        let entry = try XCTUnwrap(m4a.range(of: Data("mp4a".utf8)))
+        var fairPlay = m4a
+        fairPlay.replaceSubrange(entry, with: Data("drms".utf8))
+        _ = try encoded("cenc.m4a", ["-c:a", "aac", "-encryption_scheme", "cenc-aes-ctr",
+                                              "-encryption_key", "76a6c65c5ea762046bd749a2e632ccbb", "-encryption_kid", "a7e61c373e219033c21091fa607bf3b8"])
+        let (plainWMA, wma) = try encoded("plain.wma", ["-c:a", "wmav2"])
+        // An Extended Content Encryption object (GUID, size 28, no data) first in the header, whose
+        // size and object count grow to match.
+        var protectedWMA = Data(wma.prefix(16))
+        let headerSize = wma[16..<24].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * $1.offset) }
+        let objects = wma[24..<28].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * $1.offset) }
+        withUnsafeBytes(of: (headerSize + 28).littleEndian) { protectedWMA.append(contentsOf: $0) }
+        withUnsafeBytes(of: (objects + 1).littleEndian) { protectedWMA.append(contentsOf: $0) }
+        protectedWMA.append(wma[28..<30])
+        protectedWMA.append(contentsOf: [0x14, 0xE6, 0x8A, 0x29, 0x22, 0x26, 0x17, 0x4C, 0xB9, 0x35, 0xDA, 0xE0, 0x7E, 0xE9, 0x28, 0x9C,
+                                         28, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+        protectedWMA.append(wma[30...])
+        for (path, protection) in [(try write(fairPlay, "bought.m4p"), "FairPlay, as the iTunes Store sold music until 2009"),
+                                   (path("cenc.m4a"), "MPEG Common Encryption"),
+                                   (try write(protectedWMA, "subscribed.wma"), "Windows Media DRM, as subscription stores sold WMA")] {
+            expectError(path, mentioning: "protected by DRM (\(protection)): its audio is encrypted and cannot be decoded")
+        }
+        XCTAssertGreaterThan(try AudioLoader.load(path: plain).count, 44100)
+        XCTAssertGreaterThan(try AudioLoader.load(path: plainWMA).count, 44100)
+    }
+
     /// Cut in half: the index (`moov`, written last) is gone, and the `mdat` atom runs past the end.
     func testTruncatedM4a() throws {
         let (_, bytes) = try encoded("whole.m4a")
