@@ -127,7 +127,8 @@ final class FFmpegFormatsCLITests: XCTestCase {
     }
 
     /// A folder of .m4a, .webm, .wv, .dts and other files libsndfile does not read is searched and
-    /// classified like one of WAVs.
+    /// classified like one of WAVs; an iTunes Store .m4p is found too, and its row says why it
+    /// cannot be classified.
     func testPredictFindsTheNewExtensionsInFolders() throws {
         let checkpoint = try makeCheckpoint()
         let files = [try encode("music/a.m4a", ["-c:a", "aac"]), try encode("music/sub/b.webm", ["-c:a", "libopus"]),
@@ -135,12 +136,18 @@ final class FFmpegFormatsCLITests: XCTestCase {
                      try encode("music/e.mp2", ["-c:a", "mp2"]), try encode("music/f.tta", ["-c:a", "tta"]),
                      try encode("music/g.spx", ["-c:a", "libspeex", "-ar", "16000"]), try encode("music/h.3gp", ["-c:a", "aac"]),
                      try encode("music/i.eac3", ["-c:a", "eac3"]), try encode("music/j.dts", ["-strict", "-2", "-c:a", "dca"]),
-                     try encode("music/k.thd", ["-strict", "-2", "-c:a", "truehd", "-f", "truehd"])]
+                     try encode("music/k.thd", ["-strict", "-2", "-c:a", "truehd", "-f", "truehd"]),
+                     try encode("music/l.m4r", ["-c:a", "aac", "-f", "mp4"]), try encode("music/m.weba", ["-c:a", "libopus", "-f", "webm"])]
+        // A FairPlay purchase is marked by its sample entry: 'drms' where a plain file has 'mp4a'.
+        var purchase = try Data(contentsOf: URL(fileURLWithPath: try encode("bought.m4a", ["-c:a", "aac"])))
+        purchase.replaceSubrange(try XCTUnwrap(purchase.range(of: Data("mp4a".utf8))), with: Data("drms".utf8))
+        try purchase.write(to: URL(fileURLWithPath: path("music/n.m4p")))
         let out = path("results.csv")
         let result = try CommandRunner.run(["predict", path("music"), "--checkpoint", checkpoint, "--out", out])
-        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.status, 2, result.stderr)
         let rows = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(rows.count, 1 + files.count, rows.joined(separator: "\n"))
+        XCTAssertEqual(rows.count, 2 + files.count, rows.joined(separator: "\n"))
+        XCTAssertTrue(rows.contains { $0.hasPrefix(path("music/n.m4p") + ",") && $0.contains("protected by DRM (FairPlay") }, rows.joined(separator: "\n"))
         for file in files { XCTAssertTrue(rows.contains { $0.hasPrefix(file + ",") && Self.labels.contains(String($0.split(separator: ",")[1])) }, file) }
     }
 }

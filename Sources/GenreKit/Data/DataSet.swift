@@ -22,7 +22,7 @@ public struct DataSet: Sendable {
     /// Extensions of the formats libsndfile reads, then of those FFmpeg decodes.
     public static let audioExtensions: Set<String> = [
         "wav", "wave", "flac", "ogg", "oga", "opus", "mp3", "aif", "aiff", "aifc", "au", "snd", "caf", "w64", "rf64",
-        "m4a", "m4b", "mp4", "mov", "aac", "wma", "wv", "ape", "mpc", "ac3", "mka", "webm",
+        "m4a", "m4b", "m4p", "m4r", "mp4", "mov", "aac", "wma", "wv", "ape", "mpc", "ac3", "mka", "webm", "weba",
         "mp2", "mpa", "tta", "spx", "3gp", "3g2", "eac3", "dts", "dtshd", "thd", "mlp", "dsf", "dff", "amr",
     ]
 
