@@ -1,4 +1,3 @@
-import Basics
 import Files
 import Glibc
 
@@ -40,8 +39,9 @@ public final class StoredSpectrogram: SpectrogramValues, @unchecked Sendable {
     }
 
     /// The [nMels, frames] float32 `.npy` file at `path`, mapped read-only. The file must not be
-    /// changed in place while mapped (the feature cache replaces its files by renaming).
-    public init(mapping path: String) throws {
+    /// changed in place while mapped (the feature cache replaces its files by renaming); if a
+    /// read fails all the same, the process ends with `failureMessage` (`ReadOnlyFile.map`).
+    public init(mapping path: String, failureMessage: String) throws {
         guard let file = ReadOnlyFile(path: path), file.isRegularFile else {
             throw FileError(path: path, problem: FileProblem.describe(path: path))
         }
@@ -50,9 +50,9 @@ public final class StoredSpectrogram: SpectrogramValues, @unchecked Sendable {
         let layout = try NpyReader.layout(head: head, fileSize: size, path: path)
         guard layout.shape.count == 2 else { throw FileError(path: path, problem: "expected a 2-D array, got shape \(layout.shape)") }
         guard layout.body % MemoryLayout<Float>.alignment == 0 else { throw FileError(path: path, problem: "floats not aligned for mapping") }
-        let failure = "genre: error: \(Path.parent(path)): a feature-cache file could not be read while in use (changed by "
-            + "another program, or a disk error); run again to compute it anew"
-        guard let address = file.map(failureMessage: failure) else { throw FileError(path: path, problem: "cannot be mapped (\(String(cString: strerror(errno))))") }
+        guard let address = file.map(failureMessage: failureMessage) else {
+            throw FileError(path: path, problem: "cannot be mapped (\(String(cString: strerror(errno))))")
+        }
         // The values are read in place: little-endian floats, as on every machine genre builds for.
         (nMels, frames) = (layout.shape[0], layout.shape[1])
         values = UnsafeBufferPointer(start: (address + layout.body).assumingMemoryBound(to: Float.self), count: layout.count)

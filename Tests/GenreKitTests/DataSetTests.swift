@@ -180,6 +180,38 @@ final class DataSetTests: XCTestCase {
         XCTAssertNotNil(unwritable.writeFailure)
     }
 
+    /// A cache file cut short while training reads it mapped (another program, a disk error: the
+    /// kernel's SIGBUS) ends the process with one line naming the cache and exit status 1, not a
+    /// crash. The reading is done by a child: this test binary, running this test alone.
+    func testCacheFileCutShortWhileInUseEndsWithAMessage() throws {
+        let environment = ProcessInfo.processInfo.environment
+        if let file = environment["GENRE_TEST_CUT_CACHE_AUDIO"], let cacheFolder = environment["GENRE_TEST_CUT_CACHE_FOLDER"] {
+            let entry = try FeatureCache(folder: cacheFolder, parameters: FeatureParameters(nMels: 16)).spectrogram(for: file)
+            let npy = try XCTUnwrap(FileManager.default.contentsOfDirectory(atPath: cacheFolder).first { $0.hasSuffix(".npy") })
+            XCTAssertEqual(truncate(cacheFolder + "/" + npy, 64), 0)
+            let sum = entry.withValues { $0.reduce(0, +) }
+            XCTFail("read \(sum) from a cache file cut short")
+            return
+        }
+        let audio = root.appendingPathComponent("long.wav").path
+        try AudioWriter.write(samples: (0..<66150).map { sin(Float($0) * 0.03) * 0.3 }, sampleRate: 22050, to: audio)
+        let cacheFolder = root.appendingPathComponent(".cache").path
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        child.arguments = ["GenreKitTests.DataSetTests/testCacheFileCutShortWhileInUseEndsWithAMessage"]
+        child.environment = environment.merging(["GENRE_TEST_CUT_CACHE_AUDIO": audio, "GENRE_TEST_CUT_CACHE_FOLDER": cacheFolder]) { $1 }
+        let errors = Pipe()
+        child.standardError = errors
+        child.standardOutput = FileHandle.nullDevice
+        try child.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationReason, .exit, message)
+        XCTAssertEqual(child.terminationStatus, 1, message)
+        XCTAssertTrue(message.hasSuffix("genre: error: \(cacheFolder): a feature-cache file could not be read while in use (changed by "
+            + "another program, or a disk error); run again to compute it anew\n"), message)
+    }
+
     func testParallelFeaturesKeepOrderAndPerFileErrors() throws {
         try makeTree(["a": 3])
         let cache = FeatureCache(folder: root.appendingPathComponent(".cache").path, parameters: FeatureParameters(nMels: 16))

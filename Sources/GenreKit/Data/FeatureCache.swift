@@ -53,7 +53,7 @@ public struct FeatureCache: Sendable {
         let key = try key(for: path)
         let entry = folder + "/" + key
         let hashEntry = folder + "/" + String(key.dropLast(4)) + ".audiohash"
-        if FileSystem.exists(entry), let cached = try? StoredSpectrogram(mapping: entry), cached.nMels == parameters.nMels {
+        if FileSystem.exists(entry), let cached = try? map(entry), cached.nMels == parameters.nMels {
             if let hash = try? String(decoding: FileBytes.read(path: hashEntry), as: UTF8.self), hash.count == 32 { return (cached, hash) }
             let (_, hash) = try computeWithHash(path)
             store { try AtomicFile.write(Array(hash.utf8), to: hashEntry) }
@@ -64,9 +64,16 @@ public struct FeatureCache: Sendable {
             try NpyWriter.write(spectrogram, to: entry)
             try AtomicFile.write(Array(hash.utf8), to: hashEntry)
         }
-        // Mapped from the file just written (mapping fails only when the system's limit of
-        // mappings is reached: then it stays in memory).
-        return (stored ? (try? StoredSpectrogram(mapping: entry)) ?? StoredSpectrogram(spectrogram) : StoredSpectrogram(spectrogram), hash)
+        // Mapped from the file just written; held in memory when it could not be written, or
+        // mapped (the system's limit on mappings reached).
+        let mapped = stored ? try? map(entry) : nil
+        return (mapped ?? StoredSpectrogram(spectrogram), hash)
+    }
+
+    /// The entry file at `path`, mapped.
+    private func map(_ path: String) throws -> StoredSpectrogram {
+        try StoredSpectrogram(mapping: path, failureMessage: "genre: error: \(folder): a feature-cache file could not be read while in use "
+            + "(changed by another program, or a disk error); run again to compute it anew")
     }
 
     /// Runs `write` into the cache folder unless an earlier write failed; a failure is recorded
