@@ -197,17 +197,34 @@ extension ContainerCheck {
     /// A CAF file whose chunks run past its end (a data chunk of size -1 runs to the end by
     /// definition); libsndfile refuses it as malformed and FFmpeg reads a shorter recording.
     static func cafProblem(_ file: RandomAccess) -> String? {
+        guard let last = cafChunks(file)?.last, !(last.name == "data" && last.size == .max), last.size > file.size - last.start else {
+            return nil
+        }
+        return "truncated: its '\(last.name)' chunk announces \(last.size) bytes, the file holds \(file.size - last.start) of them"
+    }
+
+    /// The frames a CAF file's packet table ('pakt') says are audio: the packets' frames less the
+    /// encoder's priming and remainder (ALAC's last packet is shorter than its 4096 frames).
+    static func cafValidFrames(_ file: RandomAccess) -> Int? {
+        guard let table = cafChunks(file)?.first(where: { $0.name == "pakt" }), table.size >= 24,
+              let bytes = file.read(at: table.start, count: 24), bytes.count == 24 else { return nil }
+        let valid = UInt64(bigEndianBytes: bytes[8..<16])
+        return valid > 0 && valid < UInt64(Int.max) ? Int(valid) : nil
+    }
+
+    /// A CAF file's chunks in order — name, where its data starts, its size — up to the first that
+    /// runs past the end of the file or, a 'data' chunk of size -1, to it; nil for other files.
+    private static func cafChunks(_ file: RandomAccess) -> [(name: String, start: UInt64, size: UInt64)]? {
         guard file.read(at: 0, count: 4) == Array("caff".utf8) else { return nil }
+        var chunks: [(name: String, start: UInt64, size: UInt64)] = []
         var offset: UInt64 = 8
         while file.size >= 12, offset <= file.size - 12, let header = file.read(at: offset, count: 12), header.count == 12 {
-            let size = UInt64(bigEndianBytes: header[4..<12]), name = String(decoding: header[0..<4], as: UTF8.self)
-            if size == .max, name == "data" { return nil }
-            guard size <= file.size - offset - 12 else {
-                return "truncated: its '\(name)' chunk announces \(size) bytes, the file holds \(file.size - offset - 12) of them"
-            }
-            offset += 12 + size
+            let chunk = (name: String(decoding: header[0..<4], as: UTF8.self), start: offset + 12, size: UInt64(bigEndianBytes: header[4..<12]))
+            chunks.append(chunk)
+            if chunk.size > file.size - chunk.start { break }  // the size -1 of a 'data' chunk that runs to the end included
+            offset = chunk.start + chunk.size
         }
-        return nil
+        return chunks
     }
 
     /// A Sony Wave64, RF64 or Sun AU file shorter than its header announces (Wave64's RIFF size,

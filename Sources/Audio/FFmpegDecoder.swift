@@ -193,6 +193,11 @@ final class FFmpegDecoder: AudioDecoder {
         } else if !ogg, format.pointee.duration > 0 {
             length = Int(genre_av_rescale(format.pointee.duration, Int64(rate), Int64(AV_TIME_BASE)))
         }
+        // A CAF file's length is its packets × 4096 frames for ALAC; its packet table says how
+        // many of them are audio (the last packet is shorter).
+        if String(cString: format.pointee.iformat.pointee.name) == "caf", let valid = container.flatMap(ContainerCheck.cafValidFrames) {
+            length = min(length, valid)
+        }
         // A length guessed from the bit rate (raw ADTS, an MP3 whose Xing header does not fit the
         // file) is none: unknown, so `genre info` decodes to count.
         frames = format.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE ? 0 : length

@@ -147,6 +147,26 @@ final class FFmpegDecodingTests: XCTestCase {
         }
     }
 
+    /// ALAC in CAF: the length is the packet table's count of valid frames, as Apple's encoders
+    /// write it (the packets' 4096 frames each less the last packet's remainder), which is what
+    /// decodes. The CLI's muxer writes no remainder; the table is written here as Apple's would be.
+    func testALACInCAFLengthIsItsPacketTable() throws {
+        let wav = try source(rate: 22050, channels: 1)
+        let caf = path("alac.caf")
+        try FFmpegCLI.encode(wav, to: caf, ["-c:a", "alac"])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: caf)))
+        let table = try XCTUnwrap(bytes.indices.dropLast(36).first { Array(bytes[$0..<($0 + 4)]) == Array("pakt".utf8) }) + 12
+        func bigEndian(_ range: Range<Int>) -> Int { bytes[range].reduce(0) { $0 << 8 | Int($1) } }
+        let packets = bigEndian(table..<(table + 8)), frames = try AudioInfo(path: wav).frames
+        XCTAssertEqual(bigEndian((table + 8)..<(table + 16)), packets * 4096, "the CLI's table: every packet whole")
+        for (offset, value, width) in [(8, frames, 8), (20, packets * 4096 - frames, 4)] {
+            for k in 0..<width { bytes[table + offset + k] = UInt8(truncatingIfNeeded: value >> (8 * (width - 1 - k))) }
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: caf))
+        XCTAssertEqual(try AudioInfo(path: caf).frames, frames)
+        XCTAssertEqual(try AudioLoader.load(path: caf, sampleRate: nil).count, frames)
+    }
+
     /// Small blocks exercise the stream's carry-over across decoded frames and the length fix.
     func testStreamingInSmallBlocksEqualsWholeFile() throws {
         let encoded = path("stream.m4a")
