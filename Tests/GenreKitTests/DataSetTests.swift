@@ -212,6 +212,18 @@ final class DataSetTests: XCTestCase {
             + "another program, or a disk error); run again to compute it anew\n"), message)
     }
 
+    /// A data set with more files than the system lets a process map is warned of before its
+    /// log-mels are read; this machine's limit is read from /proc.
+    func testMappingLimitWarning() throws {
+        XCTAssertNil(FeatureCache.mappingWarning(files: 64_000, limit: 65_530))
+        XCTAssertNil(FeatureCache.mappingWarning(files: 106_574, limit: nil))
+        XCTAssertEqual(FeatureCache.mappingWarning(files: 106_574, limit: 65_530),
+                       "warning: 106574 files, and the system maps at most 65530 regions a process (vm.max_map_count): the log-mels past "
+                       + "about 64530 are held in memory; for a data set this large raise it (sysctl -w vm.max_map_count=213148)")
+        let limit = try XCTUnwrap(FeatureCache.systemMappingLimit)
+        XCTAssertEqual(limit, Int(try String(contentsOfFile: "/proc/sys/vm/max_map_count", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
     func testParallelFeaturesKeepOrderAndPerFileErrors() throws {
         try makeTree(["a": 3])
         let cache = FeatureCache(folder: root.appendingPathComponent(".cache").path, parameters: FeatureParameters(nMels: 16))

@@ -70,6 +70,24 @@ public struct FeatureCache: Sendable {
         return (mapped ?? StoredSpectrogram(spectrogram), hash)
     }
 
+    /// A warning when a data set of `files` files has more log-mels than the system lets a process
+    /// map (`limit` regions, Linux's vm.max_map_count; a thousand left for the process itself):
+    /// the rest are held in memory.
+    public static func mappingWarning(files: Int, limit: Int?) -> String? {
+        guard let limit, files > limit - 1000 else { return nil }
+        return "warning: \(files) files, and the system maps at most \(limit) regions a process (vm.max_map_count): the log-mels "
+            + "past about \(max(0, limit - 1000)) are held in memory; for a data set this large raise it (sysctl -w vm.max_map_count=\(2 * files))"
+    }
+
+    /// Linux's limit on the regions a process maps, if it can be read.
+    public static var systemMappingLimit: Int? {
+        // Read to its end: a /proc file reports a size of 0.
+        let fd = FileSystem.open("/proc/sys/vm/max_map_count", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return Int(String(decoding: StandardInput.readAll(from: fd), as: UTF8.self).trimmingWhitespace())
+    }
+
     /// The entry file at `path`, mapped.
     private func map(_ path: String) throws -> StoredSpectrogram {
         try StoredSpectrogram(mapping: path, failureMessage: "genre: error: \(folder): a feature-cache file could not be read while in use "

@@ -72,6 +72,7 @@ public struct TrainingData: Sendable {
 
         let cache = FeatureCache(folder: cacheFolder, parameters: config.features)
         let all = split.parts.flatMap { $0 }
+        if let warning = FeatureCache.mappingWarning(files: all.count, limit: FeatureCache.systemMappingLimit) { log(warning) }
         let results: [Result<(spectrogram: StoredSpectrogram, audioHash: String), any Error>]
         if let group {
             let mine = all.indices.filter { $0 % group.localSize == group.localRank }.map { all[$0].path }
