@@ -48,6 +48,13 @@ final class PlaylistTests: XCTestCase {
         XCTAssertEqual(FileProblem.describe(path: files.last!.path), "no such file (a URL: only local files are read)")
     }
 
+    /// file:// escapes: `%XX` with two hex digits is a byte (UTF-8 names too); anything else stays.
+    func testFileURLEscapes() {
+        XCTAssertEqual(Playlist.resolve("file:///m/a%20b%C3%A9.mp3", in: "/x"), "/m/a bé.mp3")
+        XCTAssertEqual(Playlist.resolve("file://localhost/m/100%.mp3", in: "/x"), "/m/100%.mp3")
+        XCTAssertEqual(Playlist.resolve("file:///m/%+f%-1%zz.mp3", in: "/x"), "/m/%+f%-1%zz.mp3")
+    }
+
     /// PLS: the FileN entries, whatever their order among titles and lengths.
     func testPLSEntries() throws {
         try touch("p/one.mp3")

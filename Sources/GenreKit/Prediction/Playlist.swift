@@ -62,7 +62,7 @@ public enum Playlist {
         var bytes: [UInt8] = []
         var input = Array(text.utf8)[...]
         while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "%"), input.count >= 2,
+            if byte == UInt8(ascii: "%"), input.count >= 2, input.prefix(2).allSatisfy({ Character(Unicode.Scalar($0)).isHexDigit }),
                let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16) {
                 bytes.append(value)
                 input = input.dropFirst(2)
