@@ -138,8 +138,11 @@ final class FFmpegDecoder: AudioDecoder {
         guard status >= 0, let format = handles.format else {
             throw failure(quickTimeProblem() ?? "\(SoundFile.unreadable) (\(Self.message(status)))")
         }
+        // libavformat's name for the demuxer: "mov,mp4,m4a,3gp,3g2,mj2", "ogg", "caf", …
+        let demuxer = String(cString: format.pointee.iformat.pointee.name)
+        let mpeg4 = demuxer.hasPrefix("mov,")
         // A cut-off MPEG-4 file with its index first opens, and would read as a shorter recording.
-        if String(cString: format.pointee.iformat.pointee.name).hasPrefix("mov,"), let problem = quickTimeProblem() {
+        if mpeg4, let problem = quickTimeProblem() {
             throw failure(problem)
         }
         let found = genre_avformat_find_stream_info(format, nil)
@@ -187,7 +190,7 @@ final class FFmpegDecoder: AudioDecoder {
         // last page, which in a chained file (the Ogg files FFmpeg gets) counts only the last
         // link: unknown, so `genre info` decodes to count.
         var length = 0
-        let ogg = String(cString: format.pointee.iformat.pointee.name) == "ogg"
+        let ogg = demuxer == "ogg"
         if !ogg, stream.pointee.duration > 0 {
             length = Int(genre_av_rescale_q(stream.pointee.duration, stream.pointee.time_base, AVRational(num: 1, den: Int32(rate))))
         } else if !ogg, format.pointee.duration > 0 {
@@ -195,14 +198,13 @@ final class FFmpegDecoder: AudioDecoder {
         }
         // A CAF file's length is its packets × 4096 frames for ALAC; its packet table says how
         // many of them are audio (the last packet is shorter).
-        if String(cString: format.pointee.iformat.pointee.name) == "caf", let valid = container.flatMap(ContainerCheck.cafValidFrames) {
+        if demuxer == "caf", let valid = container.flatMap(ContainerCheck.cafValidFrames) {
             length = min(length, valid)
         }
         // A length guessed from the bit rate (raw ADTS, an MP3 whose Xing header does not fit the
         // file) is none: unknown, so `genre info` decodes to count.
         frames = format.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE ? 0 : length
         announcedFrames = frames > 0 ? frames : nil
-        let mpeg4 = String(cString: format.pointee.iformat.pointee.name).hasPrefix("mov,")
         presentedFrames = mpeg4 && stream.pointee.duration > 0 && frames > 0 ? frames : .max
     }
 
