@@ -85,44 +85,21 @@ public final class RealFFT {
 
 /// One FFTW plan per size for the life of the process, created under a lock.
 ///
-/// Plans are FFTW_ESTIMATE (FFTW_MEASURE times candidate algorithms for ~0.5 s and picks one that
+/// Plans are FFTW_ESTIMATE: FFTW_MEASURE times candidate algorithms for ~0.5 s and picks one that
 /// may differ between runs, and so would the features' last bits; it ran the 1292 transforms of a
-/// 30 s clip no faster here). Even an estimate costs a new process 1.5–12 ms of planning, so the
-/// plans are kept as FFTW wisdom in `$XDG_CACHE_HOME/genre/fftw-wisdom` (else
-/// `~/.cache/genre/fftw-wisdom`): read back, the same plan takes < 1 ms. Wisdom holds the plan
-/// FFTW_ESTIMATE chose, so the results are the same bits with or without the file; a file that
-/// cannot be read or written is ignored.
+/// 30 s clip no faster here. An estimate is cheap: the planner's set-up and the plan of a
+/// 2048-point transform are 1.5 M instructions of a `genre features` run, where reading the same
+/// plan back from a wisdom file took 2.9 M (the file is parsed and hashed), so none is kept.
 private final class PlanCache: @unchecked Sendable {
     static let shared = PlanCache()
     private let lock = Lock()
     private var plans: [Int: fftwf_plan] = [:]
-    private var wisdomRead = false
-
-    static var wisdomPath: String? {
-        guard let base = Environment["XDG_CACHE_HOME"].flatMap({ $0.isEmpty ? nil : $0 })
-            ?? Environment["HOME"].flatMap({ $0.isEmpty ? nil : $0 + "/.cache" }) else { return nil }
-        return base + "/genre/fftw-wisdom"
-    }
-
-    /// Writes the planner's wisdom next to the old file, then renames it over (other processes
-    /// may be reading or writing the same file).
-    private func saveWisdom(_ path: String) {
-        try? FileSystem.createFolder(Path.parent(path))
-        let temporary = path + ".\(getpid()).tmp"
-        if FileSystemBytes.withPath(temporary, { fftwf_export_wisdom_to_filename($0) }) != 0, FileSystem.rename(temporary, path) == 0 { return }
-        FileSystem.unlink(temporary)
-    }
 
     /// The forward complex transform of `complexSize` points.
     func plan(complexSize size: Int) -> fftwf_plan {
         lock.lock()
         defer { lock.unlock() }
         if let plan = plans[size] { return plan }
-        let wisdom = Self.wisdomPath
-        if !wisdomRead, let wisdom {
-            wisdomRead = true
-            _ = FileSystemBytes.withPath(wisdom) { fftwf_import_wisdom_from_filename($0) }
-        }
         // Planned on scratch buffers with FFTW's default (SIMD) alignment, which every
         // RealFFT buffer shares, so the plan can run on any of them.
         let scratchIn = fftwf_alloc_complex(size)!
@@ -131,13 +108,7 @@ private final class PlanCache: @unchecked Sendable {
             fftwf_free(scratchIn)
             fftwf_free(scratchOut)
         }
-        let plan: fftwf_plan
-        if let known = fftwf_plan_dft_1d(Int32(size), scratchIn, scratchOut, FFTW_FORWARD, FFTW_ESTIMATE | FFTW_WISDOM_ONLY) {
-            plan = known
-        } else {
-            plan = fftwf_plan_dft_1d(Int32(size), scratchIn, scratchOut, FFTW_FORWARD, FFTW_ESTIMATE)!
-            if let wisdom { saveWisdom(wisdom) }
-        }
+        let plan = fftwf_plan_dft_1d(Int32(size), scratchIn, scratchOut, FFTW_FORWARD, FFTW_ESTIMATE)!
         plans[size] = plan
         return plan
     }
