@@ -94,6 +94,14 @@ public struct LogMel: Sendable {
         let small = m .< 0.707106781186547524
         exponent = exponent.replacing(with: exponent - 1, where: small)
         m = m.replacing(with: m + m, where: small) - 1
+        return decibels(mantissa: m, exponent: exponent)
+    }
+
+    /// 10·log10(2^exponent·(1 + m)). Kept out of line: inlined after the selects above, LLVM
+    /// computed this polynomial lane by lane (85 scalar operations per vector); on its own it is
+    /// 27 vector ones, and `powerToDB` takes half the time (the same bits).
+    @inline(never)
+    static func decibels(mantissa m: SIMD8<Float>, exponent: SIMD8<Float>) -> SIMD8<Float> {
         let z = m * m
         var p = 7.0376836292e-2 * m - 1.1514610310e-1
         p = p * m + 1.1676998740e-1
