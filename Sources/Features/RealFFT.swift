@@ -1,6 +1,5 @@
 internal import CFFTW
 import Basics
-import Files
 import Glibc
 
 /// The power spectrum |X[k]|² (k = 0…size/2) of `size` real samples, on FFTW.

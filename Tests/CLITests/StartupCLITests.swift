@@ -50,7 +50,7 @@ final class StartupCLITests: XCTestCase {
         }
         XCTAssertEqual(outputs[1], outputs[0], "features differ between runs")
         for name in ["cache", "home"] {
-            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path(name)), [], "genre features wrote into $\(name)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path(name)), [], "genre features wrote into the \(name) folder")
         }
     }
 }
