@@ -105,6 +105,18 @@ final class BasicsTests: XCTestCase {
         XCTAssertEqual(Environment["PATH"], ProcessInfo.processInfo.environment["PATH"])
     }
 
+    /// A variable that is not UTF-8 (a Latin-1 `XDG_CACHE_HOME`) keeps its bytes, so the folder
+    /// it names is the folder used.
+    func testEnvironmentKeepsBytesThatAreNotUTF8() {
+        let raw = Array("/tmp/cach".utf8) + [0xE9]
+        (raw + [0]).withUnsafeBufferPointer { value in
+            _ = setenv("GENRE_BASICS_TEST", UnsafeRawPointer(value.baseAddress!).assumingMemoryBound(to: CChar.self), 1)
+        }
+        defer { unsetenv("GENRE_BASICS_TEST") }
+        XCTAssertEqual(Environment["GENRE_BASICS_TEST"].map(FileSystemBytes.bytes), raw)
+        XCTAssertEqual(Environment.all["GENRE_BASICS_TEST"].map(FileSystemBytes.bytes), raw)
+    }
+
     func testTextHelpers() {
         XCTAssertEqual(" \t rock , \n".trimmingWhitespace(), "rock ,")
         XCTAssertEqual("   ".trimmingWhitespace(), "")
