@@ -206,6 +206,11 @@ final class FFmpegDecoder: AudioDecoder {
         frames = format.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE ? 0 : length
         announcedFrames = frames > 0 ? frames : nil
         presentedFrames = mpeg4 && stream.pointee.duration > 0 && frames > 0 ? frames : .max
+
+        // MPEG Common Encryption shows only in the packets' side data: the first packet is read
+        // now and kept for the decoder, so that opening the file (`genre info`) names it too.
+        _ = readPacket()
+        if encrypted { throw failure(Self.protected("MPEG Common Encryption")) }
     }
 
     func read(into buffer: UnsafeMutablePointer<Float>, maxFrames: Int) throws -> Int {
@@ -268,7 +273,7 @@ final class FFmpegDecoder: AudioDecoder {
     /// Sends the next packet of the chosen stream, or the end-of-stream flush; false when even
     /// the flush has been sent, so a decoder that still asks for input cannot loop forever.
     private func sendPacket() -> Bool {
-        guard let format = handles.format, let codec = handles.codec, let packet = handles.packet else { return false }
+        guard let codec = handles.codec, let packet = handles.packet else { return false }
         while true {
             if inputEnded {
                 guard !flushed else { return false }
@@ -277,22 +282,8 @@ final class FFmpegDecoder: AudioDecoder {
                 return true
             }
             if !packetWaiting {
-                let status = genre_av_read_frame(format, packet)
-                if status < 0 {
-                    if status != genre_averror_eof() { readError = status }
-                    inputEnded = true
-                    continue
-                }
-                guard packet.pointee.stream_index == streamIndex else {
-                    genre_av_packet_unref(packet)
-                    continue
-                }
-                let sideData = UnsafeBufferPointer(start: packet.pointee.side_data, count: Int(packet.pointee.side_data_elems))
-                if sideData.contains(where: { $0.type == AV_PKT_DATA_ENCRYPTION_INFO }) {
-                    encrypted = true
-                    genre_av_packet_unref(packet)
-                    return true
-                }
+                guard readPacket() else { continue }
+                if encrypted { return true }
             }
             let status = genre_avcodec_send_packet(codec, packet)
             if status == genre_averror_eagain() {
@@ -304,6 +295,33 @@ final class FFmpegDecoder: AudioDecoder {
             packetsSent += 1
             if status >= 0 { return true }
             noteBadPacket(status)  // skipped; on to the next packet
+        }
+    }
+
+    /// Reads the chosen stream's next packet into `handles.packet`, to be sent next
+    /// (`packetWaiting`); false at the end of the input or on a read error (`inputEnded`,
+    /// `readError`). A packet with encryption information is dropped and sets `encrypted`.
+    private func readPacket() -> Bool {
+        guard let format = handles.format, let packet = handles.packet else { return false }
+        while true {
+            let status = genre_av_read_frame(format, packet)
+            if status < 0 {
+                if status != genre_averror_eof() { readError = status }
+                inputEnded = true
+                return false
+            }
+            guard packet.pointee.stream_index == streamIndex else {
+                genre_av_packet_unref(packet)
+                continue
+            }
+            let sideData = UnsafeBufferPointer(start: packet.pointee.side_data, count: Int(packet.pointee.side_data_elems))
+            if sideData.contains(where: { $0.type == AV_PKT_DATA_ENCRYPTION_INFO }) {
+                encrypted = true
+                genre_av_packet_unref(packet)
+                return true
+            }
+            packetWaiting = true
+            return true
         }
     }
 

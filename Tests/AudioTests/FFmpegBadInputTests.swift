@@ -80,7 +80,10 @@ final class FFmpegBadInputTests: XCTestCase {
         for (path, protection) in [(try write(fairPlay, "bought.m4p"), "FairPlay, as the iTunes Store sold music until 2009"),
                                    (path("cenc.m4a"), "MPEG Common Encryption"),
                                    (try write(protectedWMA, "subscribed.wma"), "Windows Media DRM, as subscription stores sold WMA")] {
-            expectError(path, mentioning: "protected by DRM (\(protection)): its audio is encrypted and cannot be decoded")
+            let message = "protected by DRM (\(protection)): its audio is encrypted and cannot be decoded"
+            expectError(path, mentioning: message)
+            // Opening is enough to know it, as `genre info` opens a file.
+            XCTAssertThrowsError(try AudioInfo(path: path), protection) { XCTAssertTrue("\($0)".contains(message), "\($0)") }
         }
         XCTAssertGreaterThan(try AudioLoader.load(path: plain).count, 44100)
         XCTAssertGreaterThan(try AudioLoader.load(path: plainWMA).count, 44100)
