@@ -302,7 +302,10 @@ final class FFmpegDecoder: AudioDecoder {
     /// (`packetWaiting`); false at the end of the input or on a read error (`inputEnded`,
     /// `readError`). A packet with encryption information is dropped and sets `encrypted`.
     private func readPacket() -> Bool {
-        guard let format = handles.format, let packet = handles.packet else { return false }
+        guard let format = handles.format, let packet = handles.packet else {
+            inputEnded = true  // nothing to read: sendPacket flushes instead of asking again
+            return false
+        }
         while true {
             let status = genre_av_read_frame(format, packet)
             if status < 0 {
