@@ -37,7 +37,8 @@ final class FFmpegDecoder: AudioDecoder {
     /// The decoded frame being handed out: `frameOffset` of its `frameLength` frames are taken.
     private var frameOffset = 0
     private var frameLength = 0
-    /// A packet the decoder refused with EAGAIN, to send again after draining its frames.
+    /// A packet read and not yet taken by the decoder (the first one, read at open, or one refused
+    /// with EAGAIN until the decoder's frames are drained).
     private var packetWaiting = false
     private var inputEnded = false
     private var flushed = false
@@ -286,10 +287,8 @@ final class FFmpegDecoder: AudioDecoder {
                 if encrypted { return true }
             }
             let status = genre_avcodec_send_packet(codec, packet)
-            if status == genre_averror_eagain() {
-                packetWaiting = true  // the decoder has frames to give first
-                return true
-            }
+            // The decoder has frames to give first: the packet stays waiting (readPacket set it so).
+            if status == genre_averror_eagain() { return true }
             packetWaiting = false
             genre_av_packet_unref(packet)
             packetsSent += 1
