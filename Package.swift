@@ -2,9 +2,11 @@
 import PackageDescription
 
 // Numeric kernels are written for SIMD8<Float>; without a CPU target swiftc lowers
-// `addingProduct` to one `fmaf` call per lane. haswell = AVX2 + FMA.
+// `addingProduct` to one `fmaf` call per lane. haswell = AVX2 + FMA. `squareRoot()` goes
+// through a C shim that, under C's default -fmath-errno, became a libm call guarded lane by lane
+// even in SIMD8 code; without errno it is one `vsqrtps` (square roots round the same either way).
 let fast: [SwiftSetting] = [
-    .unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "haswell"]),
+    .unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "haswell", "-Xcc", "-fno-math-errno"]),
 ]
 
 let package = Package(
@@ -54,7 +56,7 @@ let package = Package(
         .target(name: "Features", dependencies: ["Basics", "Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
-        .target(name: "EngineAVX512", swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512"])]),
+        .target(name: "EngineAVX512", swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512", "-Xcc", "-fno-math-errno"])]),
         // A prefetch hint for kernels that recompute rows a piece at a time.
         .target(name: "CPrefetch"),
         .target(name: "CMappedReads"),
