@@ -1,10 +1,11 @@
 # genre — build, test and demo entry points. `make test` is what CI runs.
 SWIFT        ?= swift
 APT_PACKAGES := pkg-config libsndfile1-dev libfftw3-dev libsoxr-dev zlib1g-dev libavformat-dev libavcodec-dev \
-                libavutil-dev libtag1-dev ffmpeg openmpi-bin libopenmpi-dev
+                libavutil-dev libtag1-dev ffmpeg musepack-tools id3v2 openmpi-bin libopenmpi-dev
 PKG_MODULES  := sndfile fftw3f soxr zlib libavformat libavcodec libavutil taglib ompi
-# Programs the tests run: FFmpeg's own decoder and tag reader as references, Open MPI's launcher.
-COMMANDS     := ffmpeg ffprobe mpirun
+# Programs the tests run: FFmpeg's own decoder and tag reader as references, the Musepack encoder
+# (FFmpeg has none), id3lib's ID3 tagger and reader, Open MPI's launcher.
+COMMANDS     := ffmpeg ffprobe mpcenc id3v2 mpirun
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN          := .build/release/genre
 

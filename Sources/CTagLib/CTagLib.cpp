@@ -7,6 +7,7 @@
 
 #include <aifffile.h>
 #include <apefile.h>
+#include <apefooter.h>
 #include <apeitem.h>
 #include <apetag.h>
 #include <asffile.h>
@@ -18,10 +19,13 @@
 #include <infotag.h>
 #include <mp4file.h>
 #include <mp4tag.h>
+#include <mpcfile.h>
 #include <mpegfile.h>
 #include <oggflacfile.h>
 #include <opusfile.h>
+#include <speexfile.h>
 #include <textidentificationframe.h>
+#include <trueaudiofile.h>
 #include <vorbisfile.h>
 #include <wavfile.h>
 #include <wavpackfile.h>
@@ -35,6 +39,11 @@ struct ctaglib_file {
     // Which of an MPEG / WAV file's tags were changed, so that only those are written.
     bool id3v1Changed = false;
     bool infoChanged = false;
+    // A True Audio file's APEv2 tag, which TagLib's TrueAudio class does not see: where it
+    // starts and how long it is, header and footer included.
+    std::unique_ptr<APE::Tag> trueAudioAPE;
+    long trueAudioAPEStart = 0;
+    unsigned int trueAudioAPESize = 0;
 };
 
 namespace {
@@ -65,6 +74,9 @@ File *makeFile(ctaglib_format format, const char *path) {
     case CTAGLIB_ASF: return new ASF::File(path, true, AudioProperties::Fast);
     case CTAGLIB_WAVPACK: return new WavPack::File(path, true, AudioProperties::Fast);
     case CTAGLIB_APE: return new APE::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_MPC: return new MPC::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_OGG_SPEEX: return new Ogg::Speex::File(path, true, AudioProperties::Fast);
+    case CTAGLIB_TRUE_AUDIO: return new TrueAudio::File(path, true, AudioProperties::Fast);
     default: return nullptr;
     }
 }
@@ -92,6 +104,9 @@ ctaglib_format formatOf(File *file) {
     if (dynamic_cast<ASF::File *>(file)) return CTAGLIB_ASF;
     if (dynamic_cast<WavPack::File *>(file)) return CTAGLIB_WAVPACK;
     if (dynamic_cast<APE::File *>(file)) return CTAGLIB_APE;
+    if (dynamic_cast<MPC::File *>(file)) return CTAGLIB_MPC;
+    if (dynamic_cast<Ogg::Speex::File *>(file)) return CTAGLIB_OGG_SPEEX;
+    if (dynamic_cast<TrueAudio::File *>(file)) return CTAGLIB_TRUE_AUDIO;
     return CTAGLIB_UNKNOWN;
 }
 
@@ -100,6 +115,7 @@ ID3v2::Tag *id3v2(ctaglib_file *f) {
     case CTAGLIB_MPEG: return static_cast<MPEG::File *>(f->file.get())->ID3v2Tag(true);
     case CTAGLIB_WAV: return static_cast<RIFF::WAV::File *>(f->file.get())->ID3v2Tag();
     case CTAGLIB_AIFF: return static_cast<RIFF::AIFF::File *>(f->file.get())->tag();
+    case CTAGLIB_TRUE_AUDIO: return static_cast<TrueAudio::File *>(f->file.get())->ID3v2Tag(true);
     default: return nullptr;
     }
 }
@@ -110,6 +126,7 @@ Ogg::XiphComment *xiph(ctaglib_file *f) {
     case CTAGLIB_OGG_VORBIS: return static_cast<Ogg::Vorbis::File *>(f->file.get())->tag();
     case CTAGLIB_OGG_OPUS: return static_cast<Ogg::Opus::File *>(f->file.get())->tag();
     case CTAGLIB_OGG_FLAC: return static_cast<Ogg::FLAC::File *>(f->file.get())->tag();
+    case CTAGLIB_OGG_SPEEX: return static_cast<Ogg::Speex::File *>(f->file.get())->tag();
     default: return nullptr;
     }
 }
@@ -118,8 +135,49 @@ APE::Tag *ape(ctaglib_file *f) {
     switch (f->format) {
     case CTAGLIB_WAVPACK: return static_cast<WavPack::File *>(f->file.get())->APETag(true);
     case CTAGLIB_APE: return static_cast<APE::File *>(f->file.get())->APETag(true);
+    case CTAGLIB_MPC: return static_cast<MPC::File *>(f->file.get())->APETag(true);
+    case CTAGLIB_TRUE_AUDIO_APE: return f->trueAudioAPE.get();
     default: return nullptr;
     }
+}
+
+template <class Format> ID3v1::Tag *existingID3v1(File *file) {
+    auto *f = static_cast<Format *>(file);
+    return f->hasID3v1Tag() ? f->ID3v1Tag() : nullptr;
+}
+
+// The file's ID3v1 tag, where the format has one and the file has it (never created).
+ID3v1::Tag *id3v1(ctaglib_file *f) {
+    switch (f->format) {
+    case CTAGLIB_MPEG: return existingID3v1<MPEG::File>(f->file.get());
+    case CTAGLIB_MPC: return existingID3v1<MPC::File>(f->file.get());
+    case CTAGLIB_TRUE_AUDIO:
+    case CTAGLIB_TRUE_AUDIO_APE: return existingID3v1<TrueAudio::File>(f->file.get());
+    default: return nullptr;
+    }
+}
+
+bool hasID3v1(ctaglib_format format) {
+    return format == CTAGLIB_MPEG || format == CTAGLIB_MPC || format == CTAGLIB_TRUE_AUDIO || format == CTAGLIB_TRUE_AUDIO_APE;
+}
+
+// FFmpeg's tta muxer and foobar2000 keep a True Audio file's tags in an APEv2 tag at the end
+// (before any ID3v1 tag), which TagLib's TrueAudio class ignores and FFmpeg shows instead of an
+// ID3v2 tag. Reads it with TagLib's APE classes, as TagLib's WavPack class does; false when
+// there is none.
+bool readTrueAudioAPE(ctaglib_file *f) {
+    auto *tta = static_cast<TrueAudio::File *>(f->file.get());
+    long footer = tta->length() - APE::Footer::size() - (tta->hasID3v1Tag() ? 128 : 0);
+    if (footer < 0) return false;
+    tta->seek(footer);
+    if (tta->readBlock(8) != APE::Tag::fileIdentifier()) return false;
+    std::unique_ptr<APE::Tag> tag(new APE::Tag(tta, footer));
+    long start = footer + APE::Footer::size() - static_cast<long>(tag->footer()->completeTagSize());
+    if (start < 0) return false;  // a footer claiming more than the file holds: not a tag
+    f->trueAudioAPESize = tag->footer()->completeTagSize();
+    f->trueAudioAPEStart = start;
+    f->trueAudioAPE = std::move(tag);
+    return true;
 }
 
 // "TXXX:<description>" → the description; anything else → empty with isTXXX false.
@@ -144,11 +202,15 @@ extern "C" {
 
 ctaglib_file *ctaglib_open(const char *path, const char *type_path) {
     std::string ext = lowerExtension(type_path ? type_path : path);
-    ctaglib_format candidates[3] = {CTAGLIB_UNKNOWN, CTAGLIB_UNKNOWN, CTAGLIB_UNKNOWN};
+    ctaglib_format candidates[4] = {CTAGLIB_UNKNOWN, CTAGLIB_UNKNOWN, CTAGLIB_UNKNOWN, CTAGLIB_UNKNOWN};
     if (ext == "mp3" || ext == "mp2" || ext == "mpga") candidates[0] = CTAGLIB_MPEG;
     else if (ext == "flac") candidates[0] = CTAGLIB_FLAC;
-    else if (ext == "ogg") { candidates[0] = CTAGLIB_OGG_VORBIS; candidates[1] = CTAGLIB_OGG_OPUS; candidates[2] = CTAGLIB_OGG_FLAC; }
-    else if (ext == "oga") { candidates[0] = CTAGLIB_OGG_FLAC; candidates[1] = CTAGLIB_OGG_VORBIS; candidates[2] = CTAGLIB_OGG_OPUS; }
+    else if (ext == "ogg") {
+        candidates[0] = CTAGLIB_OGG_VORBIS; candidates[1] = CTAGLIB_OGG_OPUS; candidates[2] = CTAGLIB_OGG_FLAC; candidates[3] = CTAGLIB_OGG_SPEEX;
+    }
+    else if (ext == "oga") {
+        candidates[0] = CTAGLIB_OGG_FLAC; candidates[1] = CTAGLIB_OGG_VORBIS; candidates[2] = CTAGLIB_OGG_OPUS; candidates[3] = CTAGLIB_OGG_SPEEX;
+    }
     else if (ext == "opus") candidates[0] = CTAGLIB_OGG_OPUS;
     else if (ext == "m4a" || ext == "m4b" || ext == "m4p" || ext == "mp4" || ext == "3g2" || ext == "m4r") candidates[0] = CTAGLIB_MP4;
     else if (ext == "wav" || ext == "wave") candidates[0] = CTAGLIB_WAV;
@@ -156,6 +218,9 @@ ctaglib_file *ctaglib_open(const char *path, const char *type_path) {
     else if (ext == "wma" || ext == "asf") candidates[0] = CTAGLIB_ASF;
     else if (ext == "wv") candidates[0] = CTAGLIB_WAVPACK;
     else if (ext == "ape") candidates[0] = CTAGLIB_APE;
+    else if (ext == "mpc") candidates[0] = CTAGLIB_MPC;
+    else if (ext == "spx") candidates[0] = CTAGLIB_OGG_SPEEX;
+    else if (ext == "tta") candidates[0] = CTAGLIB_TRUE_AUDIO;
 
     std::unique_ptr<File> file;
     for (auto format : candidates) {
@@ -175,6 +240,7 @@ ctaglib_file *ctaglib_open(const char *path, const char *type_path) {
     auto *result = new ctaglib_file;
     result->format = formatOf(file.get());
     result->file = std::move(file);
+    if (result->format == CTAGLIB_TRUE_AUDIO && readTrueAudioAPE(result)) result->format = CTAGLIB_TRUE_AUDIO_APE;
     return result;
 }
 
@@ -191,10 +257,10 @@ void ctaglib_free_strings(char **values, int count) {
 int ctaglib_get(ctaglib_file *f, const char *cKey, char ***values) {
     *values = nullptr;
     std::string key(cKey);
-    if (f->format == CTAGLIB_MPEG && key == "ID3v1") {
-        auto *mpeg = static_cast<MPEG::File *>(f->file.get());
-        if (!mpeg->hasID3v1Tag() || mpeg->ID3v1Tag()->genre().isEmpty()) return -1;
-        return giveStrings(StringList(mpeg->ID3v1Tag()->genre()), values);
+    if (hasID3v1(f->format) && key == "ID3v1") {
+        auto *tag = id3v1(f);
+        if (!tag || tag->genre().isEmpty()) return -1;
+        return giveStrings(StringList(tag->genre()), values);
     }
     if (f->format == CTAGLIB_WAV && key == "IGNR") {
         auto *wav = static_cast<RIFF::WAV::File *>(f->file.get());
@@ -258,10 +324,10 @@ int ctaglib_set(ctaglib_file *f, const char *cKey, const char *const *cValues, i
     for (int i = 0; i < count; i++) list.append(utf8(cValues[i]));
     bool remove = count < 0;
 
-    if (f->format == CTAGLIB_MPEG && key == "ID3v1") {
-        auto *mpeg = static_cast<MPEG::File *>(f->file.get());
-        if (!mpeg->hasID3v1Tag()) return remove ? 0 : -1;  // never creates an ID3v1 tag
-        mpeg->ID3v1Tag()->setGenre(remove || list.isEmpty() ? String() : list.front());
+    if (hasID3v1(f->format) && key == "ID3v1") {
+        auto *tag = id3v1(f);
+        if (!tag) return remove ? 0 : -1;  // never creates an ID3v1 tag
+        tag->setGenre(remove || list.isEmpty() ? String() : list.front());
         f->id3v1Changed = true;
         return 0;
     }
@@ -321,7 +387,9 @@ int ctaglib_set(ctaglib_file *f, const char *cKey, const char *const *cValues, i
 
 int ctaglib_has_tag(ctaglib_file *f, const char *kind) {
     std::string name(kind);
-    if (f->format == CTAGLIB_MPEG && name == "ID3v1") return static_cast<MPEG::File *>(f->file.get())->hasID3v1Tag() ? 1 : 0;
+    if (name == "ID3v1") return id3v1(f) ? 1 : 0;
+    if ((f->format == CTAGLIB_TRUE_AUDIO || f->format == CTAGLIB_TRUE_AUDIO_APE) && name == "ID3v2")
+        return static_cast<TrueAudio::File *>(f->file.get())->hasID3v2Tag() ? 1 : 0;
     if (f->format == CTAGLIB_WAV && name == "INFO") return static_cast<RIFF::WAV::File *>(f->file.get())->hasInfoTag() ? 1 : 0;
     return 0;
 }
@@ -343,6 +411,16 @@ int ctaglib_save(ctaglib_file *f) {
     case CTAGLIB_AIFF:
         ok = static_cast<RIFF::AIFF::File *>(f->file.get())->save(ID3v2::v4);
         break;
+    case CTAGLIB_TRUE_AUDIO:
+        ok = static_cast<TrueAudio::File *>(f->file.get())->save();
+        break;
+    case CTAGLIB_TRUE_AUDIO_APE:
+        // An ID3v1 tag in place first (TagLib writes no ID3v2 tag here: the file has none and
+        // the empty one is not written), then the APEv2 tag before it, as TagLib's WavPack does.
+        ok = !f->id3v1Changed || f->file->save();
+        if (ok) f->file->insert(f->trueAudioAPE->render(), f->trueAudioAPEStart, f->trueAudioAPESize);
+        break;
+
     default:
         ok = f->file->save();
     }

@@ -7,7 +7,8 @@ public struct GenreSchema: Sendable, Equatable {
     /// The format's own genre field.
     public let genre: String
     /// Another genre field of the format, rewritten only where the file already has that tag so
-    /// that readers of either agree: the ID3v1 genre of an MP3 (the first label), the RIFF INFO
+    /// that readers of either agree: the ID3v1 genre of an MP3, Musepack or True Audio file (the
+    /// first label; FFmpeg shows a True Audio file's ID3v1 tag rather than its APEv2), the RIFF INFO
     /// IGNR of a WAV (the labels joined by "; "; ffmpeg reads INFO rather than the ID3 chunk).
     public let mirror: (key: String, tag: String)?
     /// Free-form fields: the probability of each written label, and the checkpoint's short id.
@@ -27,13 +28,14 @@ public struct GenreSchema: Sendable, Equatable {
     public init(_ format: TagFormat) {
         let (c, k) = (Self.confidenceName, Self.checkpointName)
         switch format {
-        case .mp3: self.init(genre: "TCON", mirror: ("ID3v1", "ID3v1"), confidence: "TXXX:" + c, checkpoint: "TXXX:" + k)
+        case .mp3, .trueAudio: self.init(genre: "TCON", mirror: ("ID3v1", "ID3v1"), confidence: "TXXX:" + c, checkpoint: "TXXX:" + k)
         case .wav: self.init(genre: "TCON", mirror: ("IGNR", "INFO"), confidence: "TXXX:" + c, checkpoint: "TXXX:" + k)
         case .aiff: self.init(genre: "TCON", confidence: "TXXX:" + c, checkpoint: "TXXX:" + k)
-        case .flac, .oggVorbis, .opus, .oggFLAC: self.init(genre: "GENRE", confidence: c, checkpoint: k)
+        case .flac, .oggVorbis, .opus, .oggFLAC, .speex: self.init(genre: "GENRE", confidence: c, checkpoint: k)
         case .mp4: self.init(genre: "\u{A9}gen", confidence: "----:com.apple.iTunes:" + c, checkpoint: "----:com.apple.iTunes:" + k)
         case .asf: self.init(genre: "WM/Genre", confidence: c, checkpoint: k, multiValued: false)
         case .wavpack, .ape: self.init(genre: "Genre", confidence: c, checkpoint: k)
+        case .musepack, .trueAudioAPE: self.init(genre: "Genre", mirror: ("ID3v1", "ID3v1"), confidence: c, checkpoint: k)
         }
     }
 

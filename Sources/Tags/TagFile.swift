@@ -5,7 +5,9 @@ import Glibc
 
 /// The kinds of file whose tags TagLib writes here.
 public enum TagFormat: String, Sendable, CaseIterable {
-    case mp3, flac, oggVorbis = "ogg-vorbis", opus, oggFLAC = "ogg-flac", mp4, wav, aiff, asf, wavpack, ape
+    case mp3, flac, oggVorbis = "ogg-vorbis", opus, oggFLAC = "ogg-flac", mp4, wav, aiff, asf, wavpack, ape, musepack, speex
+    /// True Audio tagged with ID3v2 (TagLib's way), and with the APEv2 tag FFmpeg and foobar2000 write.
+    case trueAudio = "true-audio", trueAudioAPE = "true-audio-ape"
 
     init?(_ format: ctaglib_format) {
         switch format {
@@ -20,6 +22,10 @@ public enum TagFormat: String, Sendable, CaseIterable {
         case CTAGLIB_ASF: self = .asf
         case CTAGLIB_WAVPACK: self = .wavpack
         case CTAGLIB_APE: self = .ape
+        case CTAGLIB_MPC: self = .musepack
+        case CTAGLIB_OGG_SPEEX: self = .speex
+        case CTAGLIB_TRUE_AUDIO: self = .trueAudio
+        case CTAGLIB_TRUE_AUDIO_APE: self = .trueAudioAPE
         default: return nil
         }
     }
@@ -51,6 +57,10 @@ public final class TagFile {
             throw FileError(path: path, problem: Self.notWritable)
         }
         (self.handle, self.path, self.format) = (handle, path, format)
+        // FFmpeg would show the APEv2 genre and TagLib's readers the ID3v2 one, whichever we wrote.
+        if format == .trueAudioAPE && hasTag("ID3v2") {
+            throw FileError(path: path, problem: "True Audio file with both an ID3v2 and an APEv2 tag, which players read differently; not tagged")
+        }
     }
 
     deinit { genre_ctaglib_close(handle) }
@@ -58,7 +68,7 @@ public final class TagFile {
     /// Why a file cannot be tagged, naming what can be: the format is not one of these, or the
     /// file is damaged past what TagLib reads.
     static let notWritable = "not an audio file whose tags genre writes "
-        + "(MP3, FLAC, Ogg Vorbis, Opus, Ogg FLAC, MP4/M4A, WAV, AIFF, WMA, WavPack, Monkey's Audio, as TagLib reads them)"
+        + "(MP3, FLAC, Ogg Vorbis, Opus, Ogg FLAC, MP4/M4A, WAV, AIFF, WMA, WavPack, Monkey's Audio, Musepack, Speex, True Audio, as TagLib reads them)"
 
     /// Loads genre's TagLib plugin, libGenreTagLib.so, from beside the executable (or the
     /// library search path) the first time; the error says where it looked and why it failed.
@@ -98,7 +108,8 @@ public final class TagFile {
         guard status == 0 else { throw FileError(path: path, problem: "\(format.rawValue) files have no field \(key)") }
     }
 
-    /// Whether the file has a tag of `kind` ("ID3v1" in MP3, "INFO" in WAV).
+    /// Whether the file has a tag of `kind` ("ID3v1" in MP3, Musepack and True Audio, "ID3v2" in
+    /// True Audio, "INFO" in WAV).
     public func hasTag(_ kind: String) -> Bool { genre_ctaglib_has_tag(handle, kind) != 0 }
 
     /// Writes the changed tags into the file.

@@ -14,8 +14,9 @@ struct TagCommand: ParsableCommand {
         discussion: """
             Each file is classified as 'genre predict' does, and its label goes into the format's own \
             genre field: ID3v2.4 TCON (MP3, and the ID3 chunk of WAV/AIFF), the Vorbis comment GENRE \
-            (FLAC, Ogg Vorbis, Opus), the ©gen atom (MP4/M4A), WM/Genre (WMA), the APE item Genre \
-            (WavPack, APE). GENRE_CONFIDENCE and GENRE_CHECKPOINT (the first 12 hex digits of the \
+            (FLAC, Ogg Vorbis, Opus, Speex), the ©gen atom (MP4/M4A), WM/Genre (WMA), the APE item \
+            Genre (WavPack, APE, Musepack, and True Audio with an APEv2 tag; else ID3v2.4). \
+            GENRE_CONFIDENCE and GENRE_CHECKPOINT (the first 12 hex digits of the \
             checkpoint's SHA-256) go into free-form fields next to it. Other tags, cover art and the \
             audio are left as they are; each file is rewritten through a flushed copy renamed over it. \
             With --write, every changed file's previous genre fields go to a journal first, and \

@@ -9,7 +9,7 @@ import XCTest
 /// run, write, undo, low confidence, bad input, and a kill in the middle of a write.
 final class TagCLITests: XCTestCase {
     var folder: URL!
-    let kinds = [Media.mp3, Media.flac, Media.ogg, Media.opus, Media.wav, Media.aiff]
+    let kinds = [Media.mp3, Media.flac, Media.ogg, Media.opus, Media.wav, Media.aiff, Media.musepack, Media.speex, Media.trueAudio]
     let others = ["title": "Song", "artist": "Someone", "album": "Album", "genre": "Rock"]
 
     override func setUp() { folder = makeTemporaryFolder("genre-tag-cli") }

@@ -7,15 +7,19 @@ public enum Media {
         public let description: String
     }
 
-    /// One kind of file the tagger writes, made from a WAV by ffmpeg.
+    /// One kind of file the tagger writes, made from a WAV by ffmpeg (or by `mpcenc`, with `codec`
+    /// its options: ffmpeg has no Musepack encoder).
     public struct Kind: Sendable, CustomStringConvertible {
         public let ext: String
         public let codec: [String]
         /// Whether ffmpeg can put cover art into this container.
         public let cover: Bool
+        public let encoder: String
         public var description: String { ext }
 
-        public init(ext: String, codec: [String], cover: Bool) { (self.ext, self.codec, self.cover) = (ext, codec, cover) }
+        public init(ext: String, codec: [String], cover: Bool, encoder: String = "ffmpeg") {
+            (self.ext, self.codec, self.cover, self.encoder) = (ext, codec, cover, encoder)
+        }
     }
 
     public static let mp3 = Kind(ext: "mp3", codec: ["-c:a", "libmp3lame", "-b:a", "64k"], cover: true)
@@ -27,14 +31,19 @@ public enum Media {
     public static let aiff = Kind(ext: "aiff", codec: ["-c:a", "pcm_s16be", "-write_id3v2", "1"], cover: false)
     public static let wma = Kind(ext: "wma", codec: ["-c:a", "wmav2", "-b:a", "64k"], cover: false)
     public static let wavpack = Kind(ext: "wv", codec: ["-c:a", "wavpack"], cover: false)
-    /// Every kind ffmpeg can encode (it has no Monkey's Audio encoder, so no .ape).
-    public static let all = [mp3, flac, ogg, opus, m4a, wav, aiff, wma, wavpack]
+    /// Musepack SV8 with an APEv2 tag.
+    public static let musepack = Kind(ext: "mpc", codec: ["--quality", "3"], cover: false, encoder: "mpcenc")
+    public static let speex = Kind(ext: "spx", codec: ["-c:a", "libspeex"], cover: false)
+    /// True Audio; ffmpeg puts the tags in an APEv2 tag at the end (none without tags).
+    public static let trueAudio = Kind(ext: "tta", codec: ["-c:a", "tta"], cover: false)
+    /// Every kind ffmpeg or mpcenc can encode (neither has a Monkey's Audio encoder, so no .ape).
+    public static let all = [mp3, flac, ogg, opus, m4a, wav, aiff, wma, wavpack, musepack, speex, trueAudio]
 
     /// Runs a program found on PATH (or at an absolute path); stdout as bytes, stderr as text.
     @discardableResult
     public static func run(_ command: [String], check: Bool = true) throws -> (status: Int32, stdout: Data, stderr: String) {
         guard let executable = which(command[0]) else {
-            throw Failure(description: "\(command[0]) is not installed (apt-get install ffmpeg; `make deps` does)")
+            throw Failure(description: "\(command[0]) is not installed (`make deps` installs it)")
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -84,6 +93,15 @@ public enum Media {
     /// Encodes `source` as `kind` with `metadata`, and `cover` as attached picture where the
     /// container takes one.
     public static func encode(_ kind: Kind, from source: String, to path: String, metadata: [String: String], cover: String?) throws {
+        if kind.encoder == "mpcenc" {
+            // mpcenc takes 32 to 48 kHz only.
+            let wav = path + ".44100.wav"
+            defer { try? FileManager.default.removeItem(atPath: wav) }
+            try run(["ffmpeg", "-v", "error", "-y", "-i", source, "-ar", "44100", "-c:a", "pcm_s16le", wav])
+            let tags = metadata.sorted(by: { $0.key < $1.key }).flatMap { ["--tag", "\($0.key)=\($0.value)"] }
+            try run(["mpcenc", "--silent", "--overwrite"] + kind.codec + tags + [wav, path])
+            return
+        }
         var command = ["ffmpeg", "-v", "error", "-y", "-i", source]
         let withCover = kind.cover && cover != nil
         if withCover { command += ["-i", cover!, "-map", "0:a", "-map", "1", "-c:v", "copy", "-disposition:v", "attached_pic"] }

@@ -68,7 +68,7 @@ final class FormatTaggingTests: XCTestCase {
         // ffmpeg 5.1 reads only the first value of a multi-valued ID3v2.4 frame, MP4 item or APE
         // item; a WAV with a RIFF INFO chunk shows INFO, not the ID3 chunk (no provenance there).
         let tagsAfter = try Media.tags(song)
-        let showsAll = ["flac", "ogg", "opus", "wma"].contains(kind.ext) || (kind.ext == "wav" && before.hasMirrorTag)
+        let showsAll = ["flac", "ogg", "opus", "wma", "spx"].contains(kind.ext) || (kind.ext == "wav" && before.hasMirrorTag)
         let provenance = !(kind.ext == "wav" && before.hasMirrorTag)
         XCTAssertEqual(values(tagsAfter, "genre"), showsAll ? ["jazz", "blues"] : ["jazz"], "\(kind): ffprobe genre in \(tagsAfter)", file: file, line: line)
         if provenance {
@@ -113,6 +113,12 @@ final class FormatTaggingTests: XCTestCase {
     func testAIFF() throws { try check(Media.aiff) }
     func testWMA() throws { try check(Media.wma) }
     func testWavPack() throws { try check(Media.wavpack) }
+    func testMusepack() throws { try check(Media.musepack) }
+    func testSpeex() throws { try check(Media.speex) }
+    /// ffmpeg's True Audio file keeps its tags in an APEv2 tag at the end: that tag is edited.
+    func testTrueAudio() throws { try check(Media.trueAudio) }
+    /// A True Audio file with no tag gets an ID3v2 tag, which ffprobe reads too.
+    func testTrueAudioWithoutTags() throws { try check(Media.trueAudio, genre: nil, otherTags: false) }
     /// An ID3v2.3 tag is written back as ID3v2.4, its other frames kept.
     func testMP3WithID3v23() throws { try check(Media.Kind(ext: "mp3", codec: Media.mp3.codec + ["-id3v2_version", "3"], cover: true)) }
     /// A WAV with no RIFF INFO chunk: ffprobe reads the ID3 chunk, provenance included.
@@ -131,7 +137,8 @@ final class FormatTaggingTests: XCTestCase {
     /// The format each extension opens as.
     func testFormats() throws {
         let expected: [String: TagFormat] = ["mp3": .mp3, "flac": .flac, "ogg": .oggVorbis, "opus": .opus, "m4a": .mp4,
-                                             "wav": .wav, "aiff": .aiff, "wma": .asf, "wv": .wavpack]
+                                             "wav": .wav, "aiff": .aiff, "wma": .asf, "wv": .wavpack, "mpc": .musepack,
+                                             "spx": .speex, "tta": .trueAudioAPE]
         for kind in Media.all {
             XCTAssertEqual(try TagFile(path: try make(kind, genre: nil)).format, expected[kind.ext], kind.ext)
         }
@@ -139,5 +146,90 @@ final class FormatTaggingTests: XCTestCase {
         let opus = try make(Media.opus, genre: "Rock", name: "opus-in-ogg")
         try FileManager.default.moveItem(atPath: opus, toPath: path("opus.ogg"))
         XCTAssertEqual(try TagFile(path: path("opus.ogg")).format, .opus)
+        // Speex in a .ogg file, as ffmpeg's ogg muxer makes it.
+        let speex = try make(Media.Kind(ext: "ogg", codec: Media.speex.codec, cover: false), genre: "Rock", name: "speex")
+        XCTAssertEqual(try TagFile(path: speex).format, .speex)
+        // True Audio with no tag at all (no APEv2 tag).
+        XCTAssertEqual(try TagFile(path: try make(Media.trueAudio, genre: nil, name: "bare", tags: false)).format, .trueAudio)
+    }
+
+    // MARK: ID3 tags in Musepack and True Audio files, made and read by id3lib's id3v2 tool.
+
+    func id3Listing(_ song: String) throws -> String { String(decoding: try Media.run(["id3v2", "-l", song]).stdout, as: UTF8.self) }
+
+    /// The bytes of `file` between the first `start` and the first `end` after it.
+    func section(_ file: String, from start: String, to end: String) throws -> Data {
+        let data = try Data(contentsOf: URL(fileURLWithPath: file))
+        let from = try XCTUnwrap(data.range(of: Data(start.utf8))).lowerBound
+        return data[from..<(try XCTUnwrap(data.range(of: Data(end.utf8), in: from..<data.endIndex)).lowerBound)]
+    }
+
+    /// TagLib keeps a Musepack file's ID3v2 tag (invalid there, but written by some taggers) byte
+    /// for byte, and its ID3v1 tag gets the first label. The audio is compared as bytes: ffmpeg
+    /// 5.1 misreads the end of an SV8 stream followed by an ID3v1 tag ("Overread 8"), before
+    /// tagging as after.
+    func testMusepackKeepsID3Tags() throws {
+        let song = try make(Media.musepack, genre: "Rock")
+        try Media.run(["id3v2", "--artist", "Other", "--song", "Id3", "--genre", "17", song])  // ID3v2.3 and ID3v1
+        let id3v2 = try section(song, from: "ID3", to: "MPCK"), audio = try section(song, from: "MPCK", to: "APETAGEX")
+        let before = try GenreTagger.read(song)
+        XCTAssertEqual(before.fields["ID3v1"], ["Rock"])
+        XCTAssertTrue(before.hasMirrorTag)
+
+        let change = try XCTUnwrap(GenreTagger.tag(song, labels: ["Jazz", "Blues"], probabilities: [0.7, 0.6], checkpointID: "0123456789ab"))
+        let after = try GenreTagger.read(song).fields
+        XCTAssertEqual(after["Genre"], ["Jazz", "Blues"])
+        XCTAssertEqual(after["ID3v1"], ["Jazz"])
+        XCTAssertEqual(after["GENRE_CHECKPOINT"], ["0123456789ab"])
+        let listing = try id3Listing(song)
+        XCTAssertTrue(listing.contains("Genre: Jazz (8)"), listing)
+        XCTAssertTrue(listing.contains("TCON (Content type): Rock (17)"), "the ID3v2 tag as it was: \(listing)")
+        XCTAssertEqual(try section(song, from: "ID3", to: "MPCK"), id3v2, "ID3v2 tag kept byte for byte")
+        XCTAssertEqual(try section(song, from: "MPCK", to: "APETAGEX"), audio, "audio kept byte for byte")
+
+        XCTAssertEqual(try GenreTagger.undo(change), .restored)
+        XCTAssertEqual(try GenreTagger.read(song).fields, before.fields)
+        XCTAssertTrue(try id3Listing(song).contains("Genre: Rock (17)"))
+        XCTAssertEqual(try section(song, from: "MPCK", to: "APETAGEX"), audio)
+    }
+
+    /// An ID3v2 tag alone leaves the Musepack file as ffmpeg decodes it, the tag kept.
+    func testMusepackWithID3v2() throws {
+        let song = try make(Media.musepack, genre: "Rock")
+        try Media.run(["id3v2", "--id3v2-only", "--genre", "17", song])
+        let id3v2 = try section(song, from: "ID3", to: "MPCK"), audio = try Media.audioMD5(song)
+        XCTAssertNotNil(try GenreTagger.tag(song, labels: ["Jazz"], probabilities: [0.7], checkpointID: "0123456789ab"))
+        XCTAssertEqual(try Media.tags(song)["genre"], "Jazz", "ffprobe reads the APEv2 tag")
+        XCTAssertEqual(try section(song, from: "ID3", to: "MPCK"), id3v2)
+        XCTAssertEqual(try Media.audioMD5(song), audio)
+        XCTAssertTrue(Media.decodes(song))
+    }
+
+    /// ffmpeg shows a True Audio file's ID3v1 tag rather than its APEv2 tag: both get the genre.
+    func testTrueAudioWithID3v1() throws {
+        let song = try make(Media.trueAudio, genre: "Rock")
+        try Media.run(["id3v2", "--id3v1-only", "--song", "Id3", "--genre", "17", song])
+        XCTAssertEqual(try Media.tags(song)["title"], "Id3", "ffprobe reads the ID3v1 tag")
+        let before = try GenreTagger.read(song)
+        XCTAssertEqual(before.format, .trueAudioAPE)
+
+        let change = try XCTUnwrap(GenreTagger.tag(song, labels: ["Jazz", "Blues"], probabilities: [0.7, 0.6], checkpointID: "0123456789ab"))
+        XCTAssertEqual(try GenreTagger.read(song).fields["Genre"], ["Jazz", "Blues"])
+        XCTAssertEqual(try Media.tags(song), ["title": "Id3", "genre": "Jazz"])
+        XCTAssertEqual(try GenreTagger.undo(change), .restored)
+        XCTAssertEqual(try GenreTagger.read(song).fields, before.fields)
+        XCTAssertEqual(try Media.tags(song)["genre"], "Rock")
+    }
+
+    /// A True Audio file with both an APEv2 tag (which ffmpeg shows) and an ID3v2 tag (which
+    /// TagLib's readers show) is refused, unchanged.
+    func testTrueAudioWithBothTagsIsRefused() throws {
+        let song = try make(Media.trueAudio, genre: "Rock")
+        try Media.run(["id3v2", "--id3v2-only", "--genre", "17", song])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: song))
+        XCTAssertThrowsError(try GenreTagger.tag(song, labels: ["Jazz"], probabilities: [0.7], checkpointID: "0123456789ab")) {
+            XCTAssertEqual(String(describing: $0), "\(song): True Audio file with both an ID3v2 and an APEv2 tag, which players read differently; not tagged")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: song)), bytes)
     }
 }

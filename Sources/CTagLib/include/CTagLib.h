@@ -3,12 +3,14 @@
 
 // A small C API over TagLib's format-specific classes, for reading and writing a few named
 // fields of a file's own tag. Keys name fields in the format's own terms:
-//   MPEG / AIFF / WAV (ID3v2): "TCON", "TXXX:<description>"; MPEG also "ID3v1" (the ID3v1
-//     genre, present only when the file has an ID3v1 tag); WAV also "IGNR" (RIFF INFO genre)
-//   FLAC / Ogg Vorbis / Opus / Ogg FLAC: Vorbis comment field names ("GENRE", ...)
+//   MPEG / AIFF / WAV / True Audio (ID3v2): "TCON", "TXXX:<description>"; WAV also "IGNR"
+//     (RIFF INFO genre)
+//   FLAC / Ogg Vorbis / Opus / Ogg FLAC / Speex: Vorbis comment field names ("GENRE", ...)
 //   MP4: item names ("©gen", "----:com.apple.iTunes:<name>")
 //   ASF: attribute names ("WM/Genre", ...)
-//   WavPack / APE: APE item names ("GENRE", ...)
+//   WavPack / APE / Musepack / True Audio with an APEv2 tag: APE item names ("GENRE", ...)
+//   MPEG / Musepack / True Audio (either kind) also "ID3v1": the ID3v1 genre, present only when
+//     the file has an ID3v1 tag
 // Strings are UTF-8.
 
 #ifdef __cplusplus
@@ -28,6 +30,12 @@ typedef enum {
     CTAGLIB_ASF,
     CTAGLIB_WAVPACK,
     CTAGLIB_APE,
+    CTAGLIB_MPC,
+    CTAGLIB_OGG_SPEEX,
+    /// True Audio with no APEv2 tag: tagged with ID3v2, as TagLib does.
+    CTAGLIB_TRUE_AUDIO,
+    /// True Audio with an APEv2 tag at the end (FFmpeg's, foobar2000's): that tag is edited.
+    CTAGLIB_TRUE_AUDIO_APE,
 } ctaglib_format;
 
 typedef struct ctaglib_file ctaglib_file;
@@ -47,7 +55,8 @@ void ctaglib_free_strings(char **values, int count);
 /// -1 when the format has no such field.
 int ctaglib_set(ctaglib_file *file, const char *key, const char *const *values, int count);
 
-/// Whether the file has a tag of `kind`: "ID3v1" (MPEG) or "INFO" (WAV's RIFF INFO chunk).
+/// Whether the file has a tag of `kind`: "ID3v1" (MPEG, Musepack, True Audio), "ID3v2" (True
+/// Audio) or "INFO" (WAV's RIFF INFO chunk).
 int ctaglib_has_tag(ctaglib_file *file, const char *kind);
 
 /// Writes the changed tags into the file (ID3v2 as version 2.4); other tags are kept.
