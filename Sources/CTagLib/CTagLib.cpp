@@ -163,21 +163,29 @@ bool hasID3v1(ctaglib_format format) {
 
 // FFmpeg's tta muxer and foobar2000 keep a True Audio file's tags in an APEv2 tag at the end
 // (before any ID3v1 tag), which TagLib's TrueAudio class ignores and FFmpeg shows instead of an
-// ID3v2 tag. Reads it with TagLib's APE classes, as TagLib's WavPack class does; false when
-// there is none.
-bool readTrueAudioAPE(ctaglib_file *f) {
+// ID3v2 tag. Reads it with TagLib's APE classes, as TagLib's WavPack class does.
+enum class TrueAudioAPE { none, read, damaged };
+
+TrueAudioAPE readTrueAudioAPE(ctaglib_file *f) {
     auto *tta = static_cast<TrueAudio::File *>(f->file.get());
     long footer = tta->length() - APE::Footer::size() - (tta->hasID3v1Tag() ? 128 : 0);
-    if (footer < 0) return false;
+    if (footer < 0) return TrueAudioAPE::none;
     tta->seek(footer);
-    if (tta->readBlock(8) != APE::Tag::fileIdentifier()) return false;
+    if (tta->readBlock(8) != APE::Tag::fileIdentifier()) return TrueAudioAPE::none;
     std::unique_ptr<APE::Tag> tag(new APE::Tag(tta, footer));
-    long start = footer + APE::Footer::size() - static_cast<long>(tag->footer()->completeTagSize());
-    if (start < 0) return false;  // a footer claiming more than the file holds: not a tag
-    f->trueAudioAPESize = tag->footer()->completeTagSize();
+    // Saving replaces the bytes the footer claims: a claim that reaches before the file, or
+    // to a header that is not there, would overwrite audio.
+    unsigned int size = tag->footer()->completeTagSize();
+    long start = footer + APE::Footer::size() - static_cast<long>(size);
+    if (start < 0) return TrueAudioAPE::damaged;
+    if (tag->footer()->headerPresent()) {
+        tta->seek(start);
+        if (tta->readBlock(8) != APE::Tag::fileIdentifier()) return TrueAudioAPE::damaged;
+    }
+    f->trueAudioAPESize = size;
     f->trueAudioAPEStart = start;
     f->trueAudioAPE = std::move(tag);
-    return true;
+    return TrueAudioAPE::read;
 }
 
 // "TXXX:<description>" → the description; anything else → empty with isTXXX false.
@@ -240,7 +248,13 @@ ctaglib_file *ctaglib_open(const char *path, const char *type_path) {
     auto *result = new ctaglib_file;
     result->format = formatOf(file.get());
     result->file = std::move(file);
-    if (result->format == CTAGLIB_TRUE_AUDIO && readTrueAudioAPE(result)) result->format = CTAGLIB_TRUE_AUDIO_APE;
+    if (result->format == CTAGLIB_TRUE_AUDIO) {
+        switch (readTrueAudioAPE(result)) {
+        case TrueAudioAPE::none: break;
+        case TrueAudioAPE::read: result->format = CTAGLIB_TRUE_AUDIO_APE; break;
+        case TrueAudioAPE::damaged: delete result; return nullptr;
+        }
+    }
     return result;
 }
 

@@ -232,4 +232,22 @@ final class FormatTaggingTests: XCTestCase {
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: song)), bytes)
     }
+
+    /// An APEv2 footer whose size reaches into the audio (or before the file) is not a tag to
+    /// rewrite in place: saving would overwrite the audio bytes it claims.
+    func testTrueAudioWithDamagedAPEFooterIsRefused() throws {
+        for extra in [100, 1 << 30] {
+            let song = try make(Media.trueAudio, genre: "Rock", name: "damaged-\(extra)")
+            var bytes = try Data(contentsOf: URL(fileURLWithPath: song))
+            // The footer is the last 32 bytes; its tag size (after the header) is at offset 12.
+            let field = bytes.count - 32 + 12
+            let size = bytes[field..<field + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } + extra
+            for i in 0..<4 { bytes[field + i] = UInt8(truncatingIfNeeded: size >> (8 * i)) }
+            try bytes.write(to: URL(fileURLWithPath: song))
+            XCTAssertThrowsError(try GenreTagger.tag(song, labels: ["Jazz"], probabilities: [0.7], checkpointID: "0123456789ab"), "size + \(extra)") {
+                XCTAssertTrue(String(describing: $0).hasPrefix("\(song): not an audio file whose tags genre writes"), "\($0)")
+            }
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: song)), bytes, "size + \(extra)")
+        }
+    }
 }
