@@ -161,31 +161,62 @@ bool hasID3v1(ctaglib_format format) {
     return format == CTAGLIB_MPEG || format == CTAGLIB_MPC || format == CTAGLIB_TRUE_AUDIO || format == CTAGLIB_TRUE_AUDIO_APE;
 }
 
-// FFmpeg's tta muxer and foobar2000 keep a True Audio file's tags in an APEv2 tag at the end
-// (before any ID3v1 tag), which TagLib's TrueAudio class ignores and FFmpeg shows instead of an
-// ID3v2 tag. Reads it with TagLib's APE classes, as TagLib's WavPack class does.
-enum class TrueAudioAPE { none, read, damaged };
+// The APEv2 tag at the end of a file (before any ID3v1 tag), as its footer describes it.
+// Saving replaces the bytes the footer claims, TagLib's own classes included: a claim that
+// reaches before the file, or to a header that is not there, would have a tag written over audio.
+struct APEFooter {
+    enum { none, valid, damaged } state = none;
+    long start = 0;
+    unsigned int size = 0;  // header and footer included
+    long footer = 0;
+};
 
-TrueAudioAPE readTrueAudioAPE(ctaglib_file *f) {
-    auto *tta = static_cast<TrueAudio::File *>(f->file.get());
-    long footer = tta->length() - APE::Footer::size() - (tta->hasID3v1Tag() ? 128 : 0);
-    if (footer < 0) return TrueAudioAPE::none;
-    tta->seek(footer);
-    if (tta->readBlock(8) != APE::Tag::fileIdentifier()) return TrueAudioAPE::none;
-    std::unique_ptr<APE::Tag> tag(new APE::Tag(tta, footer));
-    // Saving replaces the bytes the footer claims: a claim that reaches before the file, or
-    // to a header that is not there, would overwrite audio.
-    unsigned int size = tag->footer()->completeTagSize();
-    long start = footer + APE::Footer::size() - static_cast<long>(size);
-    if (start < 0) return TrueAudioAPE::damaged;
-    if (tag->footer()->headerPresent()) {
-        tta->seek(start);
-        if (tta->readBlock(8) != APE::Tag::fileIdentifier()) return TrueAudioAPE::damaged;
+APEFooter findAPEFooter(File *file, bool hasID3v1) {
+    APEFooter result;
+    result.footer = file->length() - APE::Footer::size() - (hasID3v1 ? 128 : 0);
+    if (result.footer < 0) return result;
+    file->seek(result.footer);
+    ByteVector bytes = file->readBlock(APE::Footer::size());
+    if (!bytes.startsWith(APE::Tag::fileIdentifier())) return result;
+    APE::Footer footer(bytes);
+    result.size = footer.completeTagSize();
+    result.start = result.footer + APE::Footer::size() - static_cast<long>(result.size);
+    result.state = APEFooter::damaged;
+    if (result.start < 0) return result;
+    if (footer.headerPresent()) {
+        file->seek(result.start);
+        if (file->readBlock(8) != APE::Tag::fileIdentifier()) return result;
     }
-    f->trueAudioAPESize = size;
-    f->trueAudioAPEStart = start;
-    f->trueAudioAPE = std::move(tag);
-    return TrueAudioAPE::read;
+    result.state = APEFooter::valid;
+    return result;
+}
+
+template <class Format> bool apeFooterDamaged(File *file) {
+    return findAPEFooter(file, static_cast<Format *>(file)->hasID3v1Tag()).state == APEFooter::damaged;
+}
+
+// Whether the file's APEv2 tag would be saved over audio (formats whose APEv2 tag is written).
+bool apeTagDamaged(ctaglib_format format, File *file) {
+    switch (format) {
+    case CTAGLIB_WAVPACK: return apeFooterDamaged<WavPack::File>(file);
+    case CTAGLIB_APE: return apeFooterDamaged<APE::File>(file);
+    case CTAGLIB_MPC: return apeFooterDamaged<MPC::File>(file);
+    case CTAGLIB_TRUE_AUDIO: return apeFooterDamaged<TrueAudio::File>(file);
+    default: return false;
+    }
+}
+
+// FFmpeg's tta muxer and foobar2000 keep a True Audio file's tags in an APEv2 tag at the end,
+// which TagLib's TrueAudio class ignores and FFmpeg shows instead of an ID3v2 tag. Reads it with
+// TagLib's APE classes, as TagLib's WavPack class does; false when there is none.
+bool readTrueAudioAPE(ctaglib_file *f) {
+    auto *tta = static_cast<TrueAudio::File *>(f->file.get());
+    APEFooter found = findAPEFooter(tta, tta->hasID3v1Tag());
+    if (found.state != APEFooter::valid) return false;
+    f->trueAudioAPE.reset(new APE::Tag(tta, found.footer));
+    f->trueAudioAPEStart = found.start;
+    f->trueAudioAPESize = found.size;
+    return true;
 }
 
 // "TXXX:<description>" → the description; anything else → empty with isTXXX false.
@@ -248,13 +279,11 @@ ctaglib_file *ctaglib_open(const char *path, const char *type_path) {
     auto *result = new ctaglib_file;
     result->format = formatOf(file.get());
     result->file = std::move(file);
-    if (result->format == CTAGLIB_TRUE_AUDIO) {
-        switch (readTrueAudioAPE(result)) {
-        case TrueAudioAPE::none: break;
-        case TrueAudioAPE::read: result->format = CTAGLIB_TRUE_AUDIO_APE; break;
-        case TrueAudioAPE::damaged: delete result; return nullptr;
-        }
+    if (apeTagDamaged(result->format, result->file.get())) {
+        delete result;
+        return nullptr;
     }
+    if (result->format == CTAGLIB_TRUE_AUDIO && readTrueAudioAPE(result)) result->format = CTAGLIB_TRUE_AUDIO_APE;
     return result;
 }
 

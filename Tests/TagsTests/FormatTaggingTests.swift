@@ -234,20 +234,26 @@ final class FormatTaggingTests: XCTestCase {
     }
 
     /// An APEv2 footer whose size reaches into the audio (or before the file) is not a tag to
-    /// rewrite in place: saving would overwrite the audio bytes it claims.
-    func testTrueAudioWithDamagedAPEFooterIsRefused() throws {
-        for extra in [100, 1 << 30] {
-            let song = try make(Media.trueAudio, genre: "Rock", name: "damaged-\(extra)")
-            var bytes = try Data(contentsOf: URL(fileURLWithPath: song))
-            // The footer is the last 32 bytes; its tag size (after the header) is at offset 12.
-            let field = bytes.count - 32 + 12
-            let size = bytes[field..<field + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } + extra
-            for i in 0..<4 { bytes[field + i] = UInt8(truncatingIfNeeded: size >> (8 * i)) }
-            try bytes.write(to: URL(fileURLWithPath: song))
-            XCTAssertThrowsError(try GenreTagger.tag(song, labels: ["Jazz"], probabilities: [0.7], checkpointID: "0123456789ab"), "size + \(extra)") {
-                XCTAssertTrue(String(describing: $0).hasPrefix("\(song): not an audio file whose tags genre writes"), "\($0)")
-            }
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: song)), bytes, "size + \(extra)")
+    /// rewrite in place: saving would overwrite the audio bytes it claims (TagLib's WavPack and
+    /// Musepack classes as well as our True Audio one).
+    func testDamagedAPEFooterIsRefused() throws {
+        for kind in [Media.wavpack, Media.musepack, Media.trueAudio] {
+            for extra in [100, 1 << 30] { try checkDamagedAPEFooter(kind, extra: extra) }
         }
+    }
+
+    func checkDamagedAPEFooter(_ kind: Media.Kind, extra: Int) throws {
+        let song = try make(kind, genre: "Rock", name: "damaged-\(extra)")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: song))
+        // The footer is the last 32 bytes; its tag size (after the header) is at offset 12.
+        let field = bytes.count - 32 + 12
+        let size = bytes[field..<field + 4].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) } + extra
+        for i in 0..<4 { bytes[field + i] = UInt8(truncatingIfNeeded: size >> (8 * i)) }
+        try bytes.write(to: URL(fileURLWithPath: song))
+        XCTAssertThrowsError(try GenreTagger.tag(song, labels: ["Jazz"], probabilities: [0.7], checkpointID: "0123456789ab"),
+                             "\(kind): size + \(extra)") {
+            XCTAssertTrue(String(describing: $0).hasPrefix("\(song): not an audio file whose tags genre writes"), "\($0)")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: song)), bytes, "\(kind): size + \(extra)")
     }
 }
