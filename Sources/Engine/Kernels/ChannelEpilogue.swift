@@ -19,7 +19,7 @@ struct ChannelEpilogue {
     }
 
     /// The epilogue of the channels from `channel` on: channel 0 of the result is `channel` here.
-    func advanced(by channel: Int) -> ChannelEpilogue {
+    @inline(__always) func advanced(by channel: Int) -> ChannelEpilogue {
         ChannelEpilogue(scale: scale + channel, bias: bias + channel, lower: lower, upper: upper)
     }
 

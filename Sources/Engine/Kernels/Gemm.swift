@@ -217,9 +217,13 @@ public enum Gemm {
                                       epilogue: finish?.advanced(by: jc), tile: tile)
                             continue
                         }
-                        for jr in stride(from: 0, to: nc, by: nr) {
+                        // Tiles counted over ranges: LLVM left `StrideTo`'s `next()` out of line here,
+                        // a call per 6×16 tile.
+                        for panel in 0..<(nc + nr - 1) / nr {
+                            let jr = panel * nr
                             let columns = min(nr, nc - jr)
-                            for ir in stride(from: 0, to: mc, by: mr) {
+                            for rowTile in 0..<(mc + mr - 1) / mr {
+                                let ir = rowTile * mr
                                 let rows = min(mr, mc - ir)
                                 let target = c + (ic + ir) * ldc + jc + jr
                                 if rows == mr && columns == 8 {
