@@ -52,7 +52,7 @@ let package = Package(
         // and genre's TagLib plugin through C APIs that load each with dlopen when a file first
         // needs it, not at start-up.
         .target(name: "CLoadedLibraries"),
-        .target(name: "Audio", dependencies: ["Basics", "Files", "CLoadedLibraries"], swiftSettings: fast),
+        .target(name: "Audio", dependencies: ["Basics", "Files", "CLoadedLibraries", "CZlib"], swiftSettings: fast),
         .target(name: "Features", dependencies: ["Basics", "Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
@@ -107,7 +107,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SafeTensors", "Engine", "Models"], path: "Tests/TestSupport"),
         .testTarget(name: "BasicsTests", dependencies: ["Basics"]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "TestSupport"]),
-        .testTarget(name: "AudioTests", dependencies: ["Audio", "Features", "Randomness", "TestSupport"]),
+        .testTarget(name: "AudioTests", dependencies: ["Audio", "Features", "Randomness", "TestSupport", "TagTestSupport"]),
         .testTarget(name: "FeaturesTests", dependencies: ["Features", "Audio", "SafeTensors", "TestSupport", "CZlib"]),
         .testTarget(name: "EngineTests", dependencies: ["Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Engine", "SafeTensors", "TestSupport"], swiftSettings: fast),

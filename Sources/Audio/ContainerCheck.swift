@@ -1,3 +1,4 @@
+internal import CZlib
 import Files
 import Glibc
 
@@ -225,6 +226,50 @@ extension ContainerCheck {
             offset = chunk.start + chunk.size
         }
         return chunks
+    }
+
+    /// What a Musepack SV8 file's stream header ('SH' packet) states: its samples, and the
+    /// beginning silence among them (which the reference decoder drops; mpccut writes it). nil for
+    /// other files and for a header whose CRC, version or counts are wrong.
+    static func musepackStreamHeader(_ file: RandomAccess) -> (samples: Int, silence: Int)? {
+        var offset = ContainerSniffer.afterID3v2Tags(file)
+        guard file.read(at: offset, count: 4) == Array("MPCK".utf8) else { return nil }
+        offset += 4
+        // The stream header comes first; packets before it (none from mpcenc) are stepped over, a few at most.
+        for _ in 0..<16 {
+            guard let head = file.read(at: offset, count: 10), head.count > 2, let size = musepackNumber(head[2...]),
+                  size.value >= 2 + size.length, !head.starts(with: Array("AP".utf8)) else { return nil }
+            guard head.starts(with: Array("SH".utf8)) else {
+                guard size.value <= file.size - offset else { return nil }
+                offset += UInt64(size.value)
+                continue
+            }
+            // A CRC of what follows it, the version (8), the two numbers, then rate and channels.
+            guard size.value <= 64, let packet = file.read(at: offset, count: size.value), packet.count == size.value else { return nil }
+            let body = packet[(2 + size.length)...]
+            guard body.count >= 5, UInt32(UInt64(bigEndianBytes: body.prefix(4))) == crc32(body.dropFirst(4)),
+                  body[body.startIndex + 4] == 8, let samples = musepackNumber(body.dropFirst(5)),
+                  let silence = musepackNumber(body.dropFirst(5 + samples.length)), silence.value < samples.value else { return nil }
+            return (samples.value, silence.value)
+        }
+        return nil
+    }
+
+    /// A Musepack number and its length in bytes: 7 bits a byte, most significant first, the top
+    /// bit set on all but the last. At most 8 bytes (56 bits, more than any file holds).
+    private static func musepackNumber(_ bytes: ArraySlice<UInt8>) -> (value: Int, length: Int)? {
+        var value = 0
+        for (i, byte) in bytes.prefix(8).enumerated() {
+            value = value << 7 | Int(byte & 0x7F)
+            if byte & 0x80 == 0 { return (value, i + 1) }
+        }
+        return nil
+    }
+
+    /// zlib's CRC-32, as Musepack's stream header carries it.
+    private static func crc32(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        let crc = bytes.withUnsafeBufferPointer { CZlib.crc32(0, $0.baseAddress, uInt($0.count)) }
+        return UInt32(truncatingIfNeeded: crc)
     }
 
     /// A Sony Wave64, RF64 or Sun AU file shorter than its header announces (Wave64's RIFF size,

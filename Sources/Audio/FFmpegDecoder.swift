@@ -11,8 +11,10 @@ import Files
 /// libavcodec's default behaviour, as the `ffmpeg` CLI decodes it: edit lists applied, encoder
 /// delay and the padding the container marks (skip-samples side data) trimmed; in MPEG-4, also
 /// the encoder's padding past the edit list's end, which this FFmpeg still decodes (newer ones,
-/// and gapless players, drop it). Samples of any format become interleaved
-/// floats the way libswresample converts them (s16 → x / 32768, s32 → x / 2147483648).
+/// and gapless players, drop it); in Musepack SV8, all but the samples its stream header states,
+/// as the reference decoder trims them (FFmpeg keeps the synthesis delay and the encoder's
+/// padding). Samples of any format become interleaved floats the way libswresample converts them
+/// (s16 → x / 32768, s32 → x / 2147483648).
 /// Packets that fail to decode are skipped, as the CLI skips them; a file where nothing decodes,
 /// where more than a tenth of the packets fail, or that ends well before its header says is an
 /// error. libav's own logging is silenced: problems come back as one `AudioError` line.
@@ -33,6 +35,15 @@ final class FFmpegDecoder: AudioDecoder {
     /// which an AAC encoder's padding follows (up to a frame of near-silence).
     private let presentedFrames: Int
     private var deliveredFrames = 0
+    /// Decoded frames that come before the audio: in Musepack, the synthesis filter's delay and the
+    /// beginning silence, which libmpcdec drops and FFmpeg's decoder gives.
+    private let leadingFrames: Int
+    /// Decoded frames past which no packet is read: a Musepack stream's last sample. After it come
+    /// the encoder's padding and, when an ID3v1 tag follows the APEv2 tag, the tags, which
+    /// libavformat reads as one more packet (decoded to noise) and then fails on.
+    private let decodeLimit: Int
+    /// The Musepack decoder's synthesis delay: libmpcdec's MPC_DECODER_SYNTH_DELAY.
+    private static let musepackDelay = 481
 
     /// The decoded frame being handed out: `frameOffset` of its `frameLength` frames are taken.
     private var frameOffset = 0
@@ -202,11 +213,17 @@ final class FFmpegDecoder: AudioDecoder {
         if demuxer == "caf", let valid = container.flatMap(ContainerCheck.cafValidFrames) {
             length = min(length, valid)
         }
+        // FFmpeg counts a Musepack SV8 stream in whole blocks of up to 73728 frames, rounded down
+        // (none in a shorter file); its stream header states the samples.
+        let musepack = demuxer == "mpc8" ? container.flatMap(ContainerCheck.musepackStreamHeader) : nil
+        if let musepack { length = musepack.samples - musepack.silence }
         // A length guessed from the bit rate (raw ADTS, an MP3 whose Xing header does not fit the
         // file) is none: unknown, so `genre info` decodes to count.
-        frames = format.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE ? 0 : length
+        frames = musepack == nil && format.pointee.duration_estimation_method == AVFMT_DURATION_FROM_BITRATE ? 0 : length
         announcedFrames = frames > 0 ? frames : nil
-        presentedFrames = mpeg4 && stream.pointee.duration > 0 && frames > 0 ? frames : .max
+        presentedFrames = (mpeg4 && stream.pointee.duration > 0 || musepack != nil) && frames > 0 ? frames : .max
+        leadingFrames = musepack.map { Self.musepackDelay + $0.silence } ?? 0
+        decodeLimit = musepack.map { Self.musepackDelay + $0.samples } ?? .max
 
         // MPEG Common Encryption shows only in the packets' side data: the first packet is read
         // now and kept for the decoder, so that opening the file (`genre info`) names it too.
@@ -252,8 +269,8 @@ final class FFmpegDecoder: AudioDecoder {
                     changedFrames += 1
                     continue
                 }
-                frameOffset = 0
                 frameLength = Int(frame.pointee.nb_samples)
+                frameOffset = min(frameLength, max(0, leadingFrames - decodedFrames))
                 decodedFrames += frameLength
                 return true
             } else if status == genre_averror_eagain(), sendPacket() {
@@ -301,8 +318,8 @@ final class FFmpegDecoder: AudioDecoder {
     /// (`packetWaiting`); false at the end of the input or on a read error (`inputEnded`,
     /// `readError`). A packet with encryption information is dropped and sets `encrypted`.
     private func readPacket() -> Bool {
-        guard let format = handles.format, let packet = handles.packet else {
-            inputEnded = true  // nothing to read: sendPacket flushes instead of asking again
+        guard let format = handles.format, let packet = handles.packet, decodedFrames < decodeLimit else {
+            inputEnded = true  // nothing (more) to read: sendPacket flushes instead of asking again
             return false
         }
         while true {
@@ -347,9 +364,10 @@ final class FFmpegDecoder: AudioDecoder {
         if badPackets * 10 > packetsSent {
             throw failure("damaged: \(badPackets) of \(packetsSent) packets do not decode (\(Self.message(firstDecodeError)))")
         }
-        if let announcedFrames, announcedFrames - decodedFrames > max(8192, announcedFrames / 50) {
+        let heldFrames = max(0, decodedFrames - leadingFrames)
+        if let announcedFrames, announcedFrames - heldFrames > max(8192, announcedFrames / 50) {
             let seconds = { (frames: Int) in String(cFormat: "%.2f s", Double(frames) / Double(self.sampleRate)) }
-            let shortfall = "the header announces \(seconds(announcedFrames)) of audio, the file holds \(seconds(decodedFrames))"
+            let shortfall = "the header announces \(seconds(announcedFrames)) of audio, the file holds \(seconds(heldFrames))"
             // A download client's unfilled space (a torrent stopped halfway) reads as missing audio.
             if let container, let zeros = container.zeroRun(atLeast: Self.unfilledSpace) {
                 throw failure("incomplete: \(zeros.count) bytes of zeros from byte \(zeros.at) of \(container.size) "

@@ -1,5 +1,7 @@
 import Audio
 import Foundation
+import Randomness
+import TagTestSupport
 import TestSupport
 import XCTest
 
@@ -145,6 +147,38 @@ final class FFmpegBadInputTests: XCTestCase {
         for (name, options) in [("opus.webm", ["-c:a", "libopus"]), ("pack.wv", ["-c:a", "wavpack"]), ("media.wma", ["-c:a", "wmav2"])] {
             let (_, bytes) = try encoded(name, options)
             expectError(try write(bytes.prefix(bytes.count / 2), "cut-" + name), mentioning: "truncated")
+        }
+    }
+
+    /// A 3 s stereo Musepack SV8 file written by mpcenc.
+    func musepack() throws -> Data {
+        let wav = path("musepack.wav"), mpc = path("tone.mpc")
+        try AudioWriter.write(samples: testRecording(seconds: 3, sampleRate: 44100, channels: 2), sampleRate: 44100, channels: 2, to: wav)
+        try Media.run(["mpcenc", "--silent", "--overwrite", wav, mpc])
+        return try Data(contentsOf: URL(fileURLWithPath: mpc))
+    }
+
+    /// A Musepack file cut in half: FFmpeg's own count (whole 73728-frame blocks, rounded down:
+    /// 1.67 s of 3) let it through as a shorter recording.
+    func testTruncatedMusepack() throws {
+        let bytes = try musepack()
+        expectError(try write(bytes.prefix(bytes.count / 2), "cut.mpc"), mentioning: "truncated: the header announces 3.00 s of audio")
+    }
+
+    /// The stream header's count is taken only from a whole header; damaged, cut off or random,
+    /// it is left to FFmpeg (its count, or an error), never a trap or a read past the end.
+    func testDamagedMusepackStreamHeader() throws {
+        let bytes = [UInt8](try musepack())
+        XCTAssertEqual(try AudioInfo(source: .memory(bytes, name: "tone.mpc")).frames, 132300)
+        var damaged = bytes
+        damaged[8] ^= 0x01  // in the CRC: the header no longer checks out
+        XCTAssertEqual(try AudioInfo(source: .memory(damaged, name: "damaged.mpc")).frames, 73728)
+        var random = SeededRandom(seed: 3)
+        for n in 0..<48 {
+            _ = try? AudioInfo(source: .memory(Array(bytes.prefix(n)), name: "cut.mpc"))
+            var garbled = bytes
+            for i in 4..<24 where random.next() % 3 == 0 { garbled[i] = UInt8(truncatingIfNeeded: random.next()) }
+            _ = try? AudioInfo(source: .memory(garbled, name: "garbled.mpc"))
         }
     }
 

@@ -2,6 +2,7 @@ import Audio
 import Features
 import Randomness
 import Foundation
+import TagTestSupport
 import TestSupport
 import XCTest
 
@@ -165,6 +166,43 @@ final class FFmpegDecodingTests: XCTestCase {
         try Data(bytes).write(to: URL(fileURLWithPath: caf))
         XCTAssertEqual(try AudioInfo(path: caf).frames, frames)
         XCTAssertEqual(try AudioLoader.load(path: caf, sampleRate: nil).count, frames)
+    }
+
+    /// Musepack SV8 has the length its stream header states and decodes to the samples of the
+    /// reference decoder, mpcdec (whose count is the independent reference), within FFmpeg's
+    /// fixed-point synthesis: FFmpeg 5.1 counts whole blocks of 73728 frames, and decodes the
+    /// synthesis delay first, the encoder's padding last and, when an ID3v1 tag follows the
+    /// APEv2 tag, the tags as a packet of noise. mpccut's copy states a beginning silence.
+    func testMusepackDecodesAsMpcdec() throws {
+        let wav = try source(rate: 44100, channels: 2, seconds: 3)
+        let (mpc, cut) = (path("tone.mpc"), path("cut.mpc"))
+        try Media.run(["mpcenc", "--silent", "--overwrite", wav, mpc])
+        try Media.run(["mpccut", "-s", "30000", "-e", "100000", mpc, cut])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: mpc))
+        // Title, artist, album, year, comment, genre: libavformat reads these bytes as a packet.
+        let id3v1 = Data("TAG".utf8) + ["T", "A", "B"].map { Data($0.utf8) + Data(count: 29) }.reduce(Data(), +)
+            + Data("2001c".utf8) + Data(count: 29) + Data([17])
+        let id3v2 = Data("ID3".utf8) + Data([4, 0, 0, 0, 0, 0, 10]) + Data(repeating: 0, count: 10)
+        for (name, data) in [("id3v1.mpc", bytes + id3v1), ("id3v2.mpc", id3v2 + bytes + id3v1)] {
+            try data.write(to: URL(fileURLWithPath: path(name)))
+        }
+        for (file, reference) in [(mpc, mpc), (cut, cut), (path("id3v1.mpc"), mpc), (path("id3v2.mpc"), mpc)] {
+            let output = path("reference.wav")
+            let stderr = try Media.run(["mpcdec", reference, output]).stderr
+            let count = try XCTUnwrap(stderr.split(separator: "\n").first { $0.contains(" samples decoded") }?.split(separator: " ").first.flatMap { Int($0) },
+                                      stderr)
+            XCTAssertEqual(count, reference == mpc ? 132300 : 70000, file)
+            let info = try AudioInfo(path: file)
+            XCTAssertEqual(info.frames, count, file)
+            XCTAssertEqual(info.format, "Musepack SV8", file)
+            let expected = interleave(try AudioLoader.loadChannels(path: output).channels)
+            let decoded = interleave(try AudioLoader.loadChannels(path: file).channels)
+            XCTAssertEqual(decoded.count, count * 2, file)
+            if decoded.count == expected.count {
+                XCTAssertLessThanOrEqual(maxAbsoluteError(decoded, expected), 2 / 32768, file)
+            }
+        }
+        XCTAssertEqual(try AudioLoader.loadChannels(path: path("id3v2.mpc")).channels, try AudioLoader.loadChannels(path: mpc).channels)
     }
 
     /// Small blocks exercise the stream's carry-over across decoded frames and the length fix.
