@@ -463,7 +463,6 @@ int ctaglib_save(ctaglib_file *f) {
         ok = !f->id3v1Changed || f->file->save();
         if (ok) f->file->insert(f->trueAudioAPE->render(), f->trueAudioAPEStart, f->trueAudioAPESize);
         break;
-
     default:
         ok = f->file->save();
     }
