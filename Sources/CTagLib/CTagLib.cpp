@@ -191,32 +191,21 @@ APEFooter findAPEFooter(File *file, bool hasID3v1) {
     return result;
 }
 
-template <class Format> bool apeFooterDamaged(File *file) {
-    return findAPEFooter(file, static_cast<Format *>(file)->hasID3v1Tag()).state == APEFooter::damaged;
+template <class Format> APEFooter apeFooterOf(File *file) {
+    return findAPEFooter(file, static_cast<Format *>(file)->hasID3v1Tag());
 }
 
-// Whether the file's APEv2 tag would be saved over audio (formats whose APEv2 tag is written).
-bool apeTagDamaged(ctaglib_format format, File *file) {
+// The APEv2 footer of a file whose APEv2 tag genre writes (none for other formats). True Audio
+// is among them: FFmpeg's tta muxer and foobar2000 keep its tags in an APEv2 tag at the end,
+// which TagLib's TrueAudio class ignores and FFmpeg shows instead of an ID3v2 tag.
+APEFooter writableAPEFooter(ctaglib_format format, File *file) {
     switch (format) {
-    case CTAGLIB_WAVPACK: return apeFooterDamaged<WavPack::File>(file);
-    case CTAGLIB_APE: return apeFooterDamaged<APE::File>(file);
-    case CTAGLIB_MPC: return apeFooterDamaged<MPC::File>(file);
-    case CTAGLIB_TRUE_AUDIO: return apeFooterDamaged<TrueAudio::File>(file);
-    default: return false;
+    case CTAGLIB_WAVPACK: return apeFooterOf<WavPack::File>(file);
+    case CTAGLIB_APE: return apeFooterOf<APE::File>(file);
+    case CTAGLIB_MPC: return apeFooterOf<MPC::File>(file);
+    case CTAGLIB_TRUE_AUDIO: return apeFooterOf<TrueAudio::File>(file);
+    default: return APEFooter();
     }
-}
-
-// FFmpeg's tta muxer and foobar2000 keep a True Audio file's tags in an APEv2 tag at the end,
-// which TagLib's TrueAudio class ignores and FFmpeg shows instead of an ID3v2 tag. Reads it with
-// TagLib's APE classes, as TagLib's WavPack class does; false when there is none.
-bool readTrueAudioAPE(ctaglib_file *f) {
-    auto *tta = static_cast<TrueAudio::File *>(f->file.get());
-    APEFooter found = findAPEFooter(tta, tta->hasID3v1Tag());
-    if (found.state != APEFooter::valid) return false;
-    f->trueAudioAPE.reset(new APE::Tag(tta, found.footer));
-    f->trueAudioAPEStart = found.start;
-    f->trueAudioAPESize = found.size;
-    return true;
 }
 
 // "TXXX:<description>" → the description; anything else → empty with isTXXX false.
@@ -279,11 +268,18 @@ ctaglib_file *ctaglib_open(const char *path, const char *type_path) {
     auto *result = new ctaglib_file;
     result->format = formatOf(file.get());
     result->file = std::move(file);
-    if (apeTagDamaged(result->format, result->file.get())) {
+    APEFooter ape = writableAPEFooter(result->format, result->file.get());
+    if (ape.state == APEFooter::damaged) {
         delete result;
         return nullptr;
     }
-    if (result->format == CTAGLIB_TRUE_AUDIO && readTrueAudioAPE(result)) result->format = CTAGLIB_TRUE_AUDIO_APE;
+    if (result->format == CTAGLIB_TRUE_AUDIO && ape.state == APEFooter::valid) {
+        // Read with TagLib's APE classes and written back in place, as TagLib's WavPack class does.
+        result->trueAudioAPE.reset(new APE::Tag(result->file.get(), ape.footer));
+        result->trueAudioAPEStart = ape.start;
+        result->trueAudioAPESize = ape.size;
+        result->format = CTAGLIB_TRUE_AUDIO_APE;
+    }
     return result;
 }
 
