@@ -157,10 +157,6 @@ ID3v1::Tag *id3v1(ctaglib_file *f) {
     }
 }
 
-bool hasID3v1(ctaglib_format format) {
-    return format == CTAGLIB_MPEG || format == CTAGLIB_MPC || format == CTAGLIB_TRUE_AUDIO || format == CTAGLIB_TRUE_AUDIO_APE;
-}
-
 // The APEv2 tag at the end of a file (before any ID3v1 tag), as its footer describes it.
 // Saving replaces the bytes the footer claims, TagLib's own classes included: a claim that
 // reaches before the file, or to a header that is not there, would have a tag written over audio.
@@ -296,7 +292,7 @@ void ctaglib_free_strings(char **values, int count) {
 int ctaglib_get(ctaglib_file *f, const char *cKey, char ***values) {
     *values = nullptr;
     std::string key(cKey);
-    if (hasID3v1(f->format) && key == "ID3v1") {
+    if (key == "ID3v1") {
         auto *tag = id3v1(f);
         if (!tag || tag->genre().isEmpty()) return -1;
         return giveStrings(StringList(tag->genre()), values);
@@ -363,7 +359,7 @@ int ctaglib_set(ctaglib_file *f, const char *cKey, const char *const *cValues, i
     for (int i = 0; i < count; i++) list.append(utf8(cValues[i]));
     bool remove = count < 0;
 
-    if (hasID3v1(f->format) && key == "ID3v1") {
+    if (key == "ID3v1") {
         auto *tag = id3v1(f);
         if (!tag) return remove ? 0 : -1;  // never creates an ID3v1 tag
         tag->setGenre(remove || list.isEmpty() ? String() : list.front());
