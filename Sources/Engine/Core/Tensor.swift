@@ -30,8 +30,9 @@ public final class Tensor: @unchecked Sendable {
     /// this tensor is that norm's input gradient, computed from it when something reads `data`
     /// (`BatchNormGradientRows`); a 1×1 convolution's backward reads it unwritten instead.
     private(set) var unfinishedGradient: BatchNormGradientRows?
-    /// Set on the output of a 1×1 convolution whose backward reads its gradient unfinished and
-    /// then drops it: a batch norm of this tensor may leave its input gradient so.
+    /// Set on the output of a convolution whose backward reads its gradient unfinished (a 1×1
+    /// convolution's, which then drops it; a depthwise one's, which writes it as it reads): a
+    /// batch norm of this tensor may leave its input gradient so.
     var takesUnfinishedGradient = false
 
     /// Whether the values are in memory (false for a training batch norm's output that only
@@ -53,6 +54,13 @@ public final class Tensor: @unchecked Sendable {
     func leaveUnfinished(_ gradient: BatchNormGradientRows) {
         precondition(gradient.input.shape == shape && unwrittenRows == nil && unfinishedGradient == nil, "an unfinished gradient over other values")
         unfinishedGradient = gradient
+    }
+
+    /// A kernel has written the unfinished gradient over the output gradient, row by row as it
+    /// read them (`Convolution.finishesOutputGradient`): the values are finished.
+    func unfinishedGradientWritten() {
+        precondition(unfinishedGradient != nil, "no unfinished gradient")
+        unfinishedGradient = nil
     }
 
     /// The unfinished input gradient and the output gradient under it, for a kernel that

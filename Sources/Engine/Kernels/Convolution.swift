@@ -38,10 +38,18 @@ enum Convolution {
         moments?.addAll(y)
     }
 
-    /// dW += the weight gradient.
-    static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+    /// Whether `weightGradient` can take dy unfinished: a training batch norm's input gradient
+    /// left unwritten over its output gradient, written by the kernel a row at a time as it
+    /// reads them (`finishing`).
+    static func finishesOutputGradient(_ g: ConvolutionGeometry) -> Bool { g.isDepthwise3x3 }
+
+    /// dW += the weight gradient. With `finishing` (`finishesOutputGradient`), dy is finished in
+    /// place on the way.
+    static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                               finishing: BatchNormGradientRows? = nil) {
+        precondition(finishing == nil || finishesOutputGradient(g), "this convolution reads its output gradient written")
         if g.isDepthwise3x3 {
-            Depthwise.weightGradient(g, x: x, dy: dy, dw: dw)
+            Depthwise.weightGradient(g, x: x, dy: dy, dw: dw, finishing: finishing)
         } else if g.inChannels == 1 && g.groups == 1, case let .inPlace(x) = x {
             SingleChannelConvolution.weightGradient(g, x: x, dy: dy, dw: dw)
         } else if PointwiseWeightGradient.applies(g) {

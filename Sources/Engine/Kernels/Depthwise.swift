@@ -254,7 +254,13 @@ enum Depthwise {
     /// dw[kh, kw, c] += Σ dy[n, oh, ow, c] · x[n, oh·s − p + kh, ow·s − p + kw, c], with one
     /// partial sum per thread, added up at the end. Interior columns keep the nine sums of a
     /// channel block in registers along the row.
-    static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+    ///
+    /// With `finishing`, dy holds a training batch norm's output gradient and the norm's input
+    /// gradient (this convolution's dy) is left unwritten over it: each row of dy is written in
+    /// place right before it is read (each row is one thread's), so no pass over memory writes
+    /// it first. dy then holds the finished gradient.
+    static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                               finishing: BatchNormGradientRows? = nil) {
         let upstream = UncheckedSendable(dy)
         let channels = g.inChannels
         let vectorChannels = channels / 8 * 8
@@ -284,6 +290,11 @@ enum Depthwise {
                     }
                 }
                 for row in range {
+                    if let finishing {
+                        let pixels = row * g.outWidth..<(row + 1) * g.outWidth
+                        finishing.write(rows: pixels, outputGradient: upstream.value,
+                                        into: UnsafeMutablePointer(mutating: upstream.value) + pixels.lowerBound * channels)
+                    }
                     let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
                     for ow in 0..<g.outWidth where !interior.contains(ow) { pixel(n, oh, ow, fromChannel: 0) }
                     guard !interior.isEmpty else { continue }

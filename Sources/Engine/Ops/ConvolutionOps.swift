@@ -17,7 +17,11 @@ extension Tape {
             let (inputNode, inputNeedsGradient) = (x.node, x.requiresGrad)
             // x as a training batch norm's output: that norm's backward sums are gathered here.
             let normalizedInput = Convolution.finishesInputGradientBlocks(g) ? x.regeneration?.rows : nil
-            y.takesUnfinishedGradient = PointwiseBackward.applies(g)
+            // A norm of y may leave its input gradient unwritten to this backward: a 1×1
+            // convolution's sweeps it for both gradients, a depthwise one's weight gradient
+            // writes it as it reads it.
+            let sweeps = PointwiseBackward.applies(g)
+            y.takesUnfinishedGradient = sweeps || (Convolution.finishesOutputGradient(g) && input != nil)
             let outputNode = y.node
             record(y) { dy in
                 // dX, and the sums of the norm whose output x is, gathered while each block of dX
@@ -25,7 +29,7 @@ extension Tape {
                 let dx = inputNeedsGradient ? inputNode.gradientToWrite() : nil
                 let sums = dx?.fresh == true ? normalizedInput.map(GradientSums.init) : nil
                 defer { dx?.tensor.gradientSums = sums }
-                if let (unfinished, outputGradient) = dy.unfinished {
+                if sweeps, let (unfinished, outputGradient) = dy.unfinished {
                     // dy is a batch norm's input gradient left unwritten: both gradients in one
                     // sweep. Then dy is dropped (PyTorch, too, keeps only its leaves' gradients):
                     // it holds the norm's input, y, and y's node holds it.
@@ -38,7 +42,14 @@ extension Tape {
                     outputNode.grad = nil
                     return
                 }
-                input?.withInputRows { Convolution.weightGradient(g, x: $0, dy: dy.data, dw: weight.gradient().data) }
+                if let (unfinished, outputGradient) = dy.unfinished, let input {
+                    input.withInputRows {
+                        Convolution.weightGradient(g, x: $0, dy: outputGradient, dw: weight.gradient().data, finishing: unfinished)
+                    }
+                    dy.unfinishedGradientWritten()
+                } else {
+                    input?.withInputRows { Convolution.weightGradient(g, x: $0, dy: dy.data, dw: weight.gradient().data) }
+                }
                 if let dx {
                     Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.tensor.data, overwrite: dx.fresh, finished: sums?.add)
                 }
