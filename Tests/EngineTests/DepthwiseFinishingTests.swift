@@ -25,12 +25,7 @@ final class DepthwiseFinishingTests: XCTestCase {
         let conv = Conv2D(inputChannels: shape[3], outputChannels: shape[3], kernelSize: 3, stride: stride, padding: 1, groups: shape[3],
                           random: &random)
         let norms = [BatchNorm(channels: shape[3]), BatchNorm(channels: shape[3])]
-        for norm in norms {
-            for c in 0..<norm.weight.value.count {
-                norm.weight.value.data[c] = 0.5 + random.nextUnitFloat()
-                norm.bias.value.data[c] = random.nextNormal()
-            }
-        }
+        for norm in norms { norm.randomizeAffine(&random) }
         let tape = Tape(mode: .training)
         let convolved = conv(norms[0](x, tape, activationUpperBound: 6), tape)
         let y = norms[1](convolved, tape, activationUpperBound: 6)

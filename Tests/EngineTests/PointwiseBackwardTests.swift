@@ -27,12 +27,7 @@ final class PointwiseBackwardTests: XCTestCase {
         let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in 2 * random.nextNormal() }, requiresGrad: true)
         let conv = Conv2D(inputChannels: shape[3], outputChannels: outChannels, kernelSize: 1, random: &random)
         let norms = [BatchNorm(channels: shape[3]), BatchNorm(channels: outChannels)]
-        for norm in norms {
-            for c in 0..<norm.weight.value.count {
-                norm.weight.value.data[c] = 0.5 + random.nextUnitFloat()
-                norm.bias.value.data[c] = random.nextNormal()
-            }
-        }
+        for norm in norms { norm.randomizeAffine(&random) }
         let tape = Tape(mode: .training)
         let convolved = conv(norms[0](x, tape, activationUpperBound: 6), tape)
         let side = secondReader ? tape.relu(convolved) : nil

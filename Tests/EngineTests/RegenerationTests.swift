@@ -27,12 +27,7 @@ final class RegenerationTests: XCTestCase {
         let outputs = projectGroups == 1 ? 7 : 2 * projectGroups
         let project = Conv2D(inputChannels: 12, outputChannels: outputs, kernelSize: 1, groups: projectGroups, random: &random)
         let norms = [BatchNorm(channels: 12), BatchNorm(channels: 12), BatchNorm(channels: outputs)]
-        for norm in norms {
-            for c in 0..<norm.weight.value.count {
-                norm.weight.value.data[c] = 0.5 + random.nextUnitFloat()
-                norm.bias.value.data[c] = random.nextNormal()
-            }
-        }
+        for norm in norms { norm.randomizeAffine(&random) }
         let x = Tensor(shape: input, values: (0..<input.reduce(1, *)).map { _ in random.nextNormal() * 2 }, requiresGrad: true)
         let tape = Tape(mode: .training)
         var kept: [Tensor] = []
@@ -120,10 +115,7 @@ final class RegenerationTests: XCTestCase {
                 let channels = shape[3]
                 let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in random.nextNormal() * 2 + 1 })
                 let norm = BatchNorm(channels: channels)
-                for c in 0..<channels {
-                    norm.weight.value.data[c] = 0.5 + random.nextUnitFloat()
-                    norm.bias.value.data[c] = random.nextNormal()
-                }
+                norm.randomizeAffine(&random)
                 let depthwise = kernel == 3
                 let conv = Conv2D(inputChannels: channels, outputChannels: outputs, kernelSize: kernel, stride: stride, padding: depthwise ? 1 : 0,
                                   groups: depthwise ? channels : 1, random: &random)

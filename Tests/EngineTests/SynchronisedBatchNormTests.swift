@@ -56,12 +56,7 @@ final class SynchronisedBatchNormTests: XCTestCase {
         let depthwise = Conv2D(inputChannels: 12, outputChannels: 12, kernelSize: 3, stride: stride, padding: 1, groups: 12, random: &random)
         let project = Conv2D(inputChannels: 12, outputChannels: 7, kernelSize: 1, random: &random)
         let norms = [BatchNorm(channels: 12), BatchNorm(channels: 12), BatchNorm(channels: 7), BatchNorm(channels: 5)]
-        for norm in norms {
-            for c in 0..<norm.weight.value.count {
-                norm.weight.value.data[c] = 0.5 + random.nextUnitFloat()
-                norm.bias.value.data[c] = random.nextNormal()
-            }
-        }
+        for norm in norms { norm.randomizeAffine(&random) }
         let (height, width) = side
         let image = height * width, outputImage = Self.outputSize(side, stride: stride)
         let input = Tensor(shape: [images.count, height, width, 1], values: Array(x[(images.lowerBound * image)..<(images.upperBound * image)]),
