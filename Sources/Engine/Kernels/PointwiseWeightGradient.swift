@@ -1,19 +1,32 @@
 import EngineAVX512
 
 /// dW[in, out] += Σ_p X[p, in] ⊗ dY[p, out] for a 1×1 convolution over many pixels (the early
-/// layers: 131 072 pixels by 16–144 channels), on AVX-512: EngineAVX512's outer-product tiles
-/// read X (or its batch norm's output, recomputed a run of rows at a time) and dY in place. The
-/// wider of the two is the tiles' vector side; with X there, the sums are dWᵀ and are turned
-/// when added to dW. Threads take slices of the pixels and sum into their own copies, added in
-/// slice order (the same bits on every run).
+/// layers: 131 072 pixels by 16–144 channels): outer-product tiles (EngineAVX512's, or
+/// `OuterProductSums8` on AVX2) read X (or its batch norm's output, recomputed a run of rows at a
+/// time) and dY in place. The wider of the two is the tiles' vector side; with X there, the sums
+/// are dWᵀ and are turned when added to dW. Threads take slices of the pixels and sum into their
+/// own copies, added in slice order (the same bits on every run, and on either instruction set).
 enum PointwiseWeightGradient {
     /// Pixels per run: a tile's 48 columns of V and 8 of U stay in the first-level cache.
     static let run = 128
 
     /// For the products the GEMM would cut by pixels (K much longer than both channel counts).
     static func applies(_ g: ConvolutionGeometry) -> Bool {
-        InstructionSet.active == .avx512 && g.isPointwise && g.groups == 1
-            && g.batch * g.height * g.width > 2 * max(g.inChannels, g.outChannels) * run
+        g.isPointwise && g.groups == 1 && g.batch * g.height * g.width > 2 * max(g.inChannels, g.outChannels) * run
+    }
+
+    /// The active instruction set's tiles: rows and columns at most, lanes a vector, and the
+    /// kernel (`OuterProductSums.tile`'s arguments).
+    private static var tiles: (rows: Int, columns: Int, lanes: Int,
+                               kernel: (Int, Int, Int, UnsafePointer<Float>, Int, UnsafePointer<Float>, Int, UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+        if InstructionSet.active == .avx512 {
+            return (OuterProductSums.tileRows, OuterProductSums.tileColumns, 16, {
+                OuterProductSums.tile(vectors: $0, rows: $1, count: $2, u: $3, uStride: $4, v: $5, vStride: $6, c: $7, ldc: $8, lastLanes: $9)
+            })
+        }
+        return (OuterProductSums8.tileRows, OuterProductSums8.tileColumns, 8, {
+            OuterProductSums8.tile(vectors: $0, rows: $1, count: $2, u: $3, uStride: $4, v: $5, vStride: $6, c: $7, ldc: $8, lastLanes: $9)
+        })
     }
 
     static func accumulate(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
@@ -36,7 +49,8 @@ enum PointwiseWeightGradient {
         let xIsV = cin > cout
         let (rows, columns) = xIsV ? (cout, cin) : (cin, cout)
         let (uStride, vStride) = (rows, columns)
-        let (tileRows, tileColumns) = (OuterProductSums.tileRows, OuterProductSums.tileColumns)
+        let tiles = Self.tiles
+        let (tileRows, tileColumns, lanes) = (tiles.rows, tiles.columns, tiles.lanes)
         let parts = Parallel.ranges(pixels, granularity: run, work: pixels * cin * cout, minimumWork: 1 << 20)
         withScratch(x == nil ? 1 : parts.count * rows * columns) { partial in
             Parallel.forEach(parts) { index, slice in
@@ -57,11 +71,10 @@ enum PointwiseWeightGradient {
                         let (u, v) = xIsV ? (dyRun, xRun) : (xRun, dyRun)
                         for j in stride(from: 0, to: columns, by: tileColumns) {
                             let width = min(tileColumns, columns - j)
-                            let vectors = (width + 15) / 16
+                            let vectors = (width + lanes - 1) / lanes
                             for i in stride(from: 0, to: rows, by: tileRows) {
-                                OuterProductSums.tile(vectors: vectors, rows: min(tileRows, rows - i), count: runRows.count, u: u + i, uStride: uStride,
-                                                      v: v + j, vStride: vStride, c: c + i * columns + j, ldc: columns,
-                                                      lastLanes: width - (vectors - 1) * 16)
+                                tiles.kernel(vectors, min(tileRows, rows - i), runRows.count, u + i, uStride, v + j, vStride,
+                                             c + i * columns + j, columns, width - (vectors - 1) * lanes)
                             }
                         }
                     }
