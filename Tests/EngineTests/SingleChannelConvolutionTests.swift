@@ -4,7 +4,7 @@ import XCTest
 
 /// The direct kernel for one-channel inputs (the stems) against direct sums in Double, on every
 /// instruction set the CPU has, with channel counts that use the 32-, 16- and 8-channel and
-/// scalar paths (AVX-512's 3×3 row kernel takes 32 and 16 at a time), edge columns and padding
+/// scalar paths (the 3×3 row kernels take 32 and 16 at a time on AVX-512, 8 on AVX2), edge columns and padding
 /// rows, and the fused evaluation-mode batch norm + ReLU6 on top; and its weight gradient (the
 /// stems' whole backward: their input needs none).
 final class SingleChannelConvolutionTests: XCTestCase {

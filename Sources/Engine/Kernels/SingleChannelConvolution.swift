@@ -15,8 +15,10 @@ enum SingleChannelConvolution {
         precondition(g.inChannels == 1 && g.groups == 1)
         let (input, output) = (UncheckedSendable(x), UncheckedSendable(y))
         let (k, channels, taps) = (g.kernel, g.outChannels, g.kernel * g.kernel)
-        // On AVX-512, a 3×3 kernel's interior columns go to EngineAVX512 for whole blocks of 16 channels.
-        let wideChannels = InstructionSet.active == .avx512 && k == 3 ? channels / 16 * 16 : 0
+        // A 3×3 kernel's interior columns go to the row kernels for whole blocks of channels:
+        // EngineAVX512's blocks of 16, or StemRows8's of 8.
+        let wide = InstructionSet.active == .avx512
+        let wideChannels = k == 3 ? channels / (wide ? 16 : 8) * (wide ? 16 : 8) : 0
         let interior = wideChannels > 0
             ? Depthwise.interiorColumns(targetWidth: g.outWidth, sourceWidth: g.width, window: (g.stride, g.padding)) : 0..<0
         Parallel.forEach(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16) { rows in
@@ -46,6 +48,12 @@ enum SingleChannelConvolution {
                     }
                     let rows = (imageRow(0), imageRow(1), imageRow(2))
                     let (top, middle, bottom) = Depthwise.presentRows(rows)
+                    guard wide else {
+                        StemRows8.interiorRow(top: top, middle: middle, bottom: bottom, inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil),
+                                              weight: weight, channels: wideChannels, pixelStride: channels, stride: g.stride, padding: g.padding,
+                                              columns: interior, target: targetRow, epilogue: epilogue)
+                        continue
+                    }
                     StemRows.interiorRow(top: top, middle: middle, bottom: bottom,
                                          inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), weight: weight, channels: wideChannels, pixelStride: channels,
                                          stride: g.stride, padding: g.padding, columns: interior, target: targetRow,
