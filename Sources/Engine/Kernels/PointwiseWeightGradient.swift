@@ -7,7 +7,8 @@ import EngineAVX512
 /// are dWᵀ and are turned when added to dW. Threads take slices of the pixels and sum into their
 /// own copies, added in slice order (the same bits on every run, and on either instruction set).
 enum PointwiseWeightGradient {
-    /// Pixels per run: a tile's 48 columns of V and 8 of U stay in the first-level cache.
+    /// Pixels per run: a tile's columns of V and U (48 and 8 on AVX-512, 16 and 6 on AVX2) stay in
+    /// the first-level cache.
     static let run = 128
 
     /// For the products the GEMM would cut by pixels (K much longer than both channel counts).

@@ -18,8 +18,9 @@ enum SingleChannelConvolution {
         // A 3×3 kernel's interior columns go to the row kernels for whole blocks of channels:
         // EngineAVX512's blocks of 16, or StemRows8's of 8.
         let wide = InstructionSet.active == .avx512
-        let wideChannels = k == 3 ? channels / (wide ? 16 : 8) * (wide ? 16 : 8) : 0
-        let interior = wideChannels > 0
+        let block = wide ? 16 : 8
+        let rowChannels = k == 3 ? channels / block * block : 0
+        let interior = rowChannels > 0
             ? Depthwise.interiorColumns(targetWidth: g.outWidth, sourceWidth: g.width, window: (g.stride, g.padding)) : 0..<0
         Parallel.forEach(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16) { rows in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: taps) { buffer in
@@ -29,7 +30,7 @@ enum SingleChannelConvolution {
                     let image = input.value + n * g.height * g.width
                     let targetRow = output.value + row * g.outWidth * channels
                     for ow in 0..<g.outWidth {
-                        let start = interior.contains(ow) ? wideChannels : 0
+                        let start = interior.contains(ow) ? rowChannels : 0
                         guard start < channels else { continue }
                         for kh in 0..<k {
                             let ih = oh * g.stride - g.padding + kh
@@ -50,12 +51,12 @@ enum SingleChannelConvolution {
                     let (top, middle, bottom) = Depthwise.presentRows(rows)
                     guard wide else {
                         StemRows8.interiorRow(top: top, middle: middle, bottom: bottom, inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil),
-                                              weight: weight, channels: wideChannels, pixelStride: channels, stride: g.stride, padding: g.padding,
+                                              weight: weight, channels: rowChannels, pixelStride: channels, stride: g.stride, padding: g.padding,
                                               columns: interior, target: targetRow, epilogue: epilogue)
                         continue
                     }
                     StemRows.interiorRow(top: top, middle: middle, bottom: bottom,
-                                         inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), weight: weight, channels: wideChannels, pixelStride: channels,
+                                         inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), weight: weight, channels: rowChannels, pixelStride: channels,
                                          stride: g.stride, padding: g.padding, columns: interior, target: targetRow,
                                          scale: epilogue?.scale, bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
                 }
