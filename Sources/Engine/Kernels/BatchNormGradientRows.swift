@@ -28,6 +28,12 @@ struct BatchNormGradientRows {
         }
     }
 
+    /// Rows `rows` of dx over dy, in place, on this thread: for a kernel that reads dy a row at
+    /// a time and finishes each row right before it reads it (`dy` is the gradient's storage).
+    func writeInPlace(rows: Range<Int>, over dy: UnsafePointer<Float>) {
+        write(rows: rows, outputGradient: dy, into: UnsafeMutablePointer(mutating: dy) + rows.lowerBound * channels)
+    }
+
     /// All of dx over dy (each element reads only its own dy), rows split across threads.
     func writeInPlace(_ dy: UnsafeMutablePointer<Float>) {
         BatchNormKernels.affine(rows: rows, channels: channels, x: input.data, y: dy, coefficients: coefficients, into: dy, accumulate: false)

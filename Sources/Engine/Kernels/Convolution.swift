@@ -38,21 +38,28 @@ enum Convolution {
         moments?.addAll(y)
     }
 
-    /// Whether `weightGradient` can take dy unfinished: a training batch norm's input gradient
-    /// left unwritten over its output gradient, written by the kernel a row at a time as it
-    /// reads them (`finishing`).
-    static func finishesOutputGradient(_ g: ConvolutionGeometry) -> Bool { g.isDepthwise3x3 }
+    /// Whether `weightGradient`'s kernel can take dy unfinished: a training batch norm's input
+    /// gradient left unwritten over its output gradient, written by the kernel a row at a time
+    /// as it reads them (`finishing`). The direct kernels can (the one-channel one when its
+    /// input is in memory, as a network's input is).
+    static func finishesOutputGradient(_ g: ConvolutionGeometry) -> Bool {
+        g.isDepthwise3x3 || (g.inChannels == 1 && g.groups == 1)
+    }
 
-    /// dW += the weight gradient. With `finishing` (`finishesOutputGradient`), dy is finished in
-    /// place on the way.
+    /// dW += the weight gradient. With `finishing`, dy is finished in place on the way: by the
+    /// direct kernels row by row, else in a pass before the kernel reads it.
     static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                finishing: BatchNormGradientRows? = nil) {
-        precondition(finishing == nil || finishesOutputGradient(g), "this convolution reads its output gradient written")
         if g.isDepthwise3x3 {
             Depthwise.weightGradient(g, x: x, dy: dy, dw: dw, finishing: finishing)
-        } else if g.inChannels == 1 && g.groups == 1, case let .inPlace(x) = x {
-            SingleChannelConvolution.weightGradient(g, x: x, dy: dy, dw: dw)
-        } else if PointwiseWeightGradient.applies(g) {
+            return
+        }
+        if g.inChannels == 1 && g.groups == 1, case let .inPlace(x) = x {
+            SingleChannelConvolution.weightGradient(g, x: x, dy: dy, dw: dw, finishing: finishing)
+            return
+        }
+        finishing?.writeInPlace(UnsafeMutablePointer(mutating: dy))
+        if PointwiseWeightGradient.applies(g) {
             PointwiseWeightGradient.accumulate(g, x: x, dy: dy, dw: dw)
         } else {
             GemmConvolution.weightGradient(g, x: x, dy: dy, dw: dw)

@@ -290,11 +290,7 @@ enum Depthwise {
                     }
                 }
                 for row in range {
-                    if let finishing {
-                        let pixels = row * g.outWidth..<(row + 1) * g.outWidth
-                        finishing.write(rows: pixels, outputGradient: upstream.value,
-                                        into: UnsafeMutablePointer(mutating: upstream.value) + pixels.lowerBound * channels)
-                    }
+                    finishing?.writeInPlace(rows: row * g.outWidth..<(row + 1) * g.outWidth, over: upstream.value)
                     let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
                     for ow in 0..<g.outWidth where !interior.contains(ow) { pixel(n, oh, ow, fromChannel: 0) }
                     guard !interior.isEmpty else { continue }

@@ -68,8 +68,11 @@ enum SingleChannelConvolution {
     /// row, the k input rows it reads are copied with their padding (zeros) into a small buffer,
     /// then each block of channels sums along the row with its k·k sums in registers; one partial
     /// per thread, added up in order. Through im2col + GEMM this was MobileNetV2's stem at
-    /// 22 GFLOP/s: a nine-deep product, its column matrix written serially.
-    static func weightGradient(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+    /// 22 GFLOP/s: a nine-deep product, its column matrix written serially. With `finishing`,
+    /// each row of dy is a batch norm's input gradient left unwritten, written in place right
+    /// before it is read (as `Depthwise.weightGradient` does).
+    static func weightGradient(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                               finishing: BatchNormGradientRows? = nil) {
         precondition(g.inChannels == 1 && g.groups == 1)
         let (k, channels) = (g.kernel, g.outChannels)
         let chunks = Parallel.ranges(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16)
@@ -84,6 +87,7 @@ enum SingleChannelConvolution {
                 let (partial, padded) = (partials + chunk * size, buffers + chunk * k * paddedWidth)
                 padded.update(repeating: 0, count: k * paddedWidth)
                 for row in rows {
+                    finishing?.writeInPlace(rows: row * g.outWidth..<(row + 1) * g.outWidth, over: upstream)
                     let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
                     for kh in 0..<k {
                         let ih = oh * g.stride - g.padding + kh
