@@ -31,7 +31,9 @@ public final class Network: Engine.Layer {
 
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor { body(x, tape) }
 
-    public func infer(_ x: Tensor, passValues: Int) -> Tensor { body.infer(x, passValues: passValues) }
+    public func infer(_ x: Tensor, passValues: Int, packedWeights: PackedWeights?) -> Tensor {
+        body.infer(x, passValues: passValues, packedWeights: packedWeights)
+    }
 
     public func parameters(prefix: String) -> [NamedParameter] {
         state(prefix: prefix).filter(\.parameter.isTrainable)

@@ -138,13 +138,13 @@ final class InferTests: XCTestCase {
         // side, two each (3, 3, 3, 2). Three: 2, 2, 2, 2, 2, 1, one after another on each thread.
         for count in [1, 2, 3] {
             Parallel.threadCount = count
-            let pieces = network.infer(x, passValues: 3 * 200)
+            let pieces = network.infer(x, passValues: 3 * 200, packedWeights: nil)
             XCTAssertEqual(pieces.shape, whole.shape)
             XCTAssertEqual(pieces.shape, [11, 1, 1, 7])
             let worst = zip(pieces.values, whole.values).map { abs($0 - $1) / max(1, abs($1)) }.max()!
             XCTAssertLessThanOrEqual(worst, 1e-6, "\(count) threads")
-            XCTAssertEqual(network.infer(x, passValues: 3 * 200).values, pieces.values, "\(count) threads: the same bits again")
-            XCTAssertEqual(network.infer(x, passValues: 1 << 20).values, whole.values, "\(count) threads: one pass when the batch fits")
+            XCTAssertEqual(network.infer(x, passValues: 3 * 200, packedWeights: nil).values, pieces.values, "\(count) threads: the same bits again")
+            XCTAssertEqual(network.infer(x, passValues: 1 << 20, packedWeights: nil).values, whole.values, "\(count) threads: one pass when the batch fits")
         }
     }
 }

@@ -59,6 +59,34 @@ final class NetworkTests: XCTestCase {
     /// approach the backward's value below steps of 1e-4), so a rounding-level change in the
     /// engine can move this estimate by several per cent: a failure here after such a change
     /// calls for checking convergence per tensor as the step shrinks before suspecting a bug.
+    /// A predictor's evaluation, its 1×1 weights packed once, gives the bits of the plain one:
+    /// one window (every thread sharing each op) and a batch (fused blocks, passes), on one and
+    /// two threads. Every ungrouped 1×1 convolution is packed; ShuffleNet's grouped ones are not.
+    func testInferenceWithPackedWeightsMatches() {
+        let threads = Parallel.threadCount
+        defer { Parallel.threadCount = threads }
+        var random = SeededRandom(seed: 12)
+        for spec in specs {
+            let network = Network(spec, seed: 5)
+            let pointwise = network.state(prefix: "").filter { $0.parameter.torchShape.count == 4 && $0.parameter.torchShape.suffix(2) == [1, 1] }
+            for (batch, count) in [(1, 1), (1, 2), (5, 2)] {
+                Parallel.threadCount = count
+                let label = "\(spec.arch), batch \(batch), \(count) threads"
+                let x = Tensor(shape: [batch, 64, 64, 1], values: (0..<batch * 4096).map { _ in random.nextNormal() })
+                let packedWeights = PackedWeights()
+                let packed = network.infer(x, packedWeights: packedWeights)
+                let plain = network.infer(x)
+                XCTAssertEqual(packed.shape, plain.shape, label)
+                XCTAssertEqual(zip(packed.values, plain.values).filter { $0.bitPattern != $1.bitPattern }.count, 0, label)
+                if spec.arch == .shufflenetV1 {
+                    XCTAssertTrue((1..<pointwise.count).contains(packedWeights.count), "\(label): \(packedWeights.count) of \(pointwise.count)")
+                } else {
+                    XCTAssertEqual(packedWeights.count, pointwise.count, label)
+                }
+            }
+        }
+    }
+
     func testGradientsMatchFiniteDifferences() {
         for spec in specs {
             let network = Network(spec, seed: 3)

@@ -17,11 +17,16 @@ public final class Tape {
     /// When set, training-mode batch norms take their statistics over the whole batch of a
     /// data-parallel job (this process's slice and every other's) through it.
     public var batchStatistics: (any BatchStatisticsReducer)?
+    /// For an evaluation: the 1×1 convolutions' weights packed once, read instead of packing them
+    /// on every product.
+    public let packedWeights: PackedWeights?
     private var records: [() -> Void] = []
 
-    public init(mode: Mode, seed: UInt64 = 0) {
+    public init(mode: Mode, seed: UInt64 = 0, packedWeights: PackedWeights? = nil) {
+        precondition(packedWeights == nil || mode == .evaluation, "packed weights are for evaluation: training changes the weights")
         self.mode = mode
         self.random = SeededRandom(seed: seed)
+        self.packedWeights = packedWeights
     }
 
     public var isTraining: Bool { mode == .training }

@@ -3,8 +3,8 @@
 /// im2col + GEMM.
 enum Convolution {
     static func forward(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                        epilogue: ChannelEpilogue? = nil) {
-        forward(g, x: .inPlace(x), weight: weight, y: y, epilogue: epilogue)
+                        epilogue: ChannelEpilogue? = nil, packedWeight: PackedB? = nil) {
+        forward(g, x: .inPlace(x), weight: weight, y: y, epilogue: epilogue, packedWeight: packedWeight)
     }
 
     /// Whether `forward` reads its input as a batch norm's output recomputed block by block
@@ -15,18 +15,19 @@ enum Convolution {
 
     /// With `moments`, the output's batch-norm sums are gathered into it: by the depthwise and
     /// 1×1 kernels block by block while each block is in cache, by a pass over memory after the
-    /// others.
+    /// others. An ungrouped 1×1 convolution may be given its weight packed (`PackedWeights`).
     static func forward(_ g: ConvolutionGeometry, x: InputRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                        epilogue: ChannelEpilogue? = nil, moments: ChannelMoments? = nil) {
+                        epilogue: ChannelEpilogue? = nil, moments: ChannelMoments? = nil, packedWeight: PackedB? = nil) {
         precondition(moments.map { $0.rows == g.batch * g.outHeight * g.outWidth && $0.channels == g.outChannels } ?? true,
                      "moments of another shape")
+        precondition(packedWeight == nil || (g.isPointwise && g.groups == 1), "only an ungrouped 1×1 convolution reads a packed weight")
         if g.isDepthwise3x3 {
             Depthwise.forward(g, x: x, weight: weight, y: y, epilogue: epilogue,
                               finished: moments.map { (rows: ChannelMoments.imageRowsPerBlock(width: g.outWidth), block: $0.add) })
             return
         }
         if g.isPointwise && g.groups == 1 {
-            GemmConvolution.pointwiseForward(g, x: x, weight: weight, y: y, epilogue: epilogue, finished: moments?.add)
+            GemmConvolution.pointwiseForward(g, x: x, weight: weight, y: y, epilogue: epilogue, finished: moments?.add, packedWeight: packedWeight)
             return
         }
         guard case let .inPlace(x) = x else { preconditionFailure("this convolution reads its input in memory") }

@@ -6,10 +6,12 @@
 /// arithmetic per value as the unfused ops: the bits are the same.
 struct FusedInvertedResidual {
     /// A 1×1 convolution's [in, out] weight matrix or the depthwise [9, channels] taps, and the
-    /// folded batch norm (and clamp) applied as the values are written.
+    /// folded batch norm (and clamp) applied as the values are written. A 1×1 weight may come
+    /// packed already (`PackedWeights`).
     struct Stage {
         let weight: UnsafePointer<Float>
         let epilogue: ChannelEpilogue
+        var packed: PackedB? = nil
     }
 
     /// nil when the expansion factor is 1 (the depthwise reads the input directly).
@@ -41,12 +43,16 @@ struct FusedInvertedResidual {
         let (outHeight, outWidth) = outputSize(height: height, width: width)
         let rows = tileRows(width: width)
         let maxInputRows = min(height, (rows - 1) * stride + 3)
-        // Both 1×1 weights packed once for every tile, instead of once per tile.
-        let expandCount = expand == nil ? 0 : Gemm.packedCount(k: inChannels, n: hidden)
-        withScratch(expandCount + Gemm.packedCount(k: hidden, n: outChannels)) { packedWeights in
-        if let expand { Gemm.packWhole(MatrixView(expand.weight, rowStride: hidden), k: inChannels, n: hidden, into: packedWeights) }
-        Gemm.packWhole(MatrixView(project.weight, rowStride: outChannels), k: hidden, n: outChannels, into: packedWeights + expandCount)
-        let (input, output, weights) = (UncheckedSendable(x), UncheckedSendable(y), UncheckedSendable(UnsafePointer(packedWeights)))
+        // Both 1×1 weights packed once for every tile, instead of once per tile (unless they come
+        // packed).
+        let expandCount = expand.map { $0.packed == nil ? Gemm.packedCount(k: inChannels, n: hidden) : 0 } ?? 0
+        let projectCount = project.packed != nil ? 0 : Gemm.packedCount(k: hidden, n: outChannels)
+        withScratch(max(1, expandCount + projectCount)) { scratch in
+        let expandWeights = expand.map { expand in
+            expand.packed ?? Self.pack(expand.weight, k: inChannels, n: hidden, into: scratch)
+        }
+        let projectWeights = project.packed ?? Self.pack(project.weight, k: hidden, n: outChannels, into: scratch + expandCount)
+        let (input, output, weights) = (UncheckedSendable(x), UncheckedSendable(y), UncheckedSendable((expandWeights, projectWeights)))
         Parallel.forEach(batch) { samples in
             withScratch(expand == nil ? 1 : maxInputRows * width * hidden) { expanded in
             withScratch(rows * outWidth * hidden) { filtered in
@@ -79,7 +85,7 @@ struct FusedInvertedResidual {
                                             a: MatrixView(image + start * width * inChannels, rowStride: inChannels),
                                             b: MatrixView(expand.weight, rowStride: hidden),
                                             c: expanded + (start - needed.lowerBound) * width * hidden, ldc: hidden, accumulate: false,
-                                            epilogue: expand.epilogue, packedB: weights.value)
+                                            epilogue: expand.epilogue, packedB: weights.value.0)
                             }
                             held = needed
                         }
@@ -93,7 +99,7 @@ struct FusedInvertedResidual {
                         let target = output.value + ((n * outHeight + first) * outWidth) * outChannels
                         Gemm.serial(m: pixels, n: outChannels, k: hidden, a: MatrixView(filtered, rowStride: hidden),
                                     b: MatrixView(project.weight, rowStride: outChannels), c: target, ldc: outChannels, accumulate: false,
-                                    epilogue: project.epilogue, packedB: weights.value + expandCount)
+                                    epilogue: project.epilogue, packedB: weights.value.1)
                         if addsInput {
                             // x + block(x), in the order the residual's add takes them.
                             let source = image + first * width * inChannels
@@ -107,5 +113,11 @@ struct FusedInvertedResidual {
             }
         }
         }
+    }
+
+    /// A [k, n] weight packed whole into `target`.
+    private static func pack(_ weight: UnsafePointer<Float>, k: Int, n: Int, into target: UnsafeMutablePointer<Float>) -> PackedB {
+        Gemm.packWhole(MatrixView(weight, rowStride: n), k: k, n: n, into: target)
+        return PackedB(values: target, columns: n)
     }
 }

@@ -22,6 +22,21 @@ public struct MatrixView {
     }
 }
 
+/// A B packed whole by `Gemm.packWhole` (k × `columns`), of which a product reads the columns
+/// from `first` on (a multiple of `Gemm.nr`): threads that split the columns share one packing.
+struct PackedB {
+    let values: UnsafePointer<Float>
+    let columns: Int
+    var first = 0
+
+    func from(column: Int) -> PackedB { PackedB(values: values, columns: columns, first: first + column) }
+
+    /// The panels of k-block `pc` (rows pc..<pc + kc).
+    @inline(__always) func panels(kBlock pc: Int, rows kc: Int) -> PanelsB {
+        PanelsB(base: values + pc * Gemm.roundUp(columns, Gemm.nr) + first * kc, columnScale: kc, rowStride: Gemm.nr)
+    }
+}
+
 /// Single-precision matrix multiply `C = A·B` or `C += A·B` (row-major C), BLIS style:
 /// B is packed into kc×16 panels, A into 6×kc panels, and a 6×16 register-blocked
 /// micro-kernel (12 ymm accumulators, FMA) runs over them; row-major A, transposed A with
@@ -63,13 +78,15 @@ public enum Gemm {
     /// block, k-block) for A itself (a 1×1 convolution's forward; when threads split N, each
     /// recomputes its rows).
     ///
+    /// With `packedB`, B is read from that packing instead of `b` (nor is it packed again).
+    ///
     /// `finished` is called on the worker thread with each block of C once it is final and
     /// still in cache: rows (of the whole product; up to `mBlock` unless K is split) from a
     /// multiple of the batch norm's 64-row blocks (`BatchNormKernels.blockRows`) to another or
     /// to m, and columns.
     static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
-                         aRows: NormalizedRows? = nil, finished: FinishedBlock? = nil) {
+                         aRows: NormalizedRows? = nil, packedB: PackedB? = nil, finished: FinishedBlock? = nil) {
         precondition(epilogue == nil || (!accumulate && k > 0), "an epilogue needs a fresh product")
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
@@ -79,7 +96,7 @@ public enum Gemm {
         let work = m * n * k
         let cBase = UncheckedSendable(c)
         let threads = Parallel.threadCount
-        if threads > 1, epilogue == nil, k >= 2 * kBlock * threads, k > 2 * max(m, n), work >= 1 << 22 {
+        if threads > 1, epilogue == nil, packedB == nil, k >= 2 * kBlock * threads, k > 2 * max(m, n), work >= 1 << 22 {
             // Tall-skinny products (weight gradients: K = pixels, M and N = channels): each
             // thread takes a slice of K, so neither operand is packed twice; slices after the
             // first go to scratch and are added in order afterwards (deterministic), and C's
@@ -120,7 +137,7 @@ public enum Gemm {
             Parallel.forEach(m, granularity: finished == nil ? mr : BatchNormKernels.blockRows, work: work, minimumWork: splitWork) { rows in
                 let aPart = MatrixView(a.offset(row: rows.lowerBound, column: 0), rowStride: a.rowStride, columnStride: a.columnStride)
                 serial(m: rows.count, n: n, k: k, a: aPart, b: b, c: cBase.value + rows.lowerBound * ldc, ldc: ldc, accumulate: accumulate,
-                       epilogue: epilogue, aRows: aRows, finished: finished.map { finished in
+                       epilogue: epilogue, aRows: aRows, packedB: packedB, finished: finished.map { finished in
                            { finished($0.lowerBound + rows.lowerBound..<$0.upperBound + rows.lowerBound, $1, $2, $3) }
                        })
             }
@@ -128,7 +145,8 @@ public enum Gemm {
             Parallel.forEach(n, granularity: InstructionSet.active == .avx512 ? 2 * nr : nr, work: work, minimumWork: splitWork) { columns in
                 let bPart = MatrixView(b.offset(row: 0, column: columns.lowerBound), rowStride: b.rowStride, columnStride: b.columnStride)
                 serial(m: m, n: columns.count, k: k, a: a, b: bPart, c: cBase.value + columns.lowerBound, ldc: ldc, accumulate: accumulate,
-                       epilogue: epilogue?.advanced(by: columns.lowerBound), aRows: aRows, finished: finished.map { finished in
+                       epilogue: epilogue?.advanced(by: columns.lowerBound), aRows: aRows,
+                       packedB: packedB?.from(column: columns.lowerBound), finished: finished.map { finished in
                            { finished($0, $1.lowerBound + columns.lowerBound..<$1.upperBound + columns.lowerBound, $2, $3) }
                        })
             }
@@ -151,8 +169,8 @@ public enum Gemm {
     /// `finished` gets each block of C (up to mBlock rows, from the first row on) once it is final.
     static func serial(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue? = nil,
-                       aRows: NormalizedRows? = nil, packedB wholeB: UnsafePointer<Float>? = nil, finished: FinishedBlock? = nil) {
-        precondition(wholeB == nil || n <= nBlock, "B wider than one column block")
+                       aRows: NormalizedRows? = nil, packedB wholeB: PackedB? = nil, finished: FinishedBlock? = nil) {
+        precondition(wholeB.map { n <= nBlock && $0.first + n <= $0.columns } ?? true, "B wider than one column block, or than its packing")
         let kcMax = min(k, kBlock)
         let ncMax = min(roundUp(n, nr), nBlock)
         let mcMax = min(roundUp(m, mr), mBlock)
@@ -182,7 +200,7 @@ public enum Gemm {
                     let finish = pc + kc == k ? epilogue : nil
                     let panelsB: PanelsB
                     if let wholeB {
-                        panelsB = PanelsB(base: wholeB + pc * roundUp(n, nr), columnScale: kc, rowStride: nr)
+                        panelsB = wholeB.panels(kBlock: pc, rows: kc)
                     } else if directB {
                         panelsB = PanelsB(base: b.offset(row: pc, column: jc), columnScale: 1, rowStride: b.rowStride)
                     } else {

@@ -18,14 +18,15 @@ enum GemmConvolution {
 
     /// An ungrouped 1×1 convolution as one GEMM, over its input in memory or over a batch
     /// norm's output that is not (the GEMM recomputes each block of it into cache); `finished`
-    /// gets each block of the output once it is final.
+    /// gets each block of the output once it is final. `packedWeight`, when given, is read
+    /// instead of `weight`.
     static func pointwiseForward(_ g: ConvolutionGeometry, x: InputRows, weight: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>,
-                                 epilogue: ChannelEpilogue?, finished: FinishedBlock?) {
+                                 epilogue: ChannelEpilogue?, finished: FinishedBlock?, packedWeight: PackedB? = nil) {
         precondition(g.isPointwise && g.groups == 1, "an ungrouped 1×1 convolution")
         let (input, recomputed) = x.matrix
         Gemm.multiply(m: g.batch * g.height * g.width, n: g.outChannels, k: g.inChannels, a: MatrixView(input, rowStride: g.inChannels),
                       b: weightMatrix(g, weight, 0), c: y, ldc: g.outChannels, accumulate: false, epilogue: epilogue, aRows: recomputed,
-                      finished: finished)
+                      packedB: packedWeight, finished: finished)
     }
 
     /// dW[k·k·in, out] += columnsᵀ · dY, chunk by chunk.

@@ -43,7 +43,7 @@ public enum PointwiseBackward {
             }, afterRun: dx.map { dx in
                 { rows, dyRun in
                     Gemm.serial(m: rows.count, n: cin, k: cout, a: MatrixView(dyRun, rowStride: cout), b: weightTransposed,
-                                c: dx + rows.lowerBound * cin, ldc: cin, accumulate: !overwrite, packedB: packed,
+                                c: dx + rows.lowerBound * cin, ldc: cin, accumulate: !overwrite, packedB: PackedB(values: packed, columns: cin),
                                 finished: finished.map { finished in
                                     { finished($0.lowerBound + rows.lowerBound..<$0.upperBound + rows.lowerBound, $1, $2, $3) }
                                 })

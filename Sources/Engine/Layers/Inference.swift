@@ -6,15 +6,17 @@
 /// independent in evaluation mode, so the values are those of one pass.
 extension Layer {
     /// One pass per `passValues / values per sample` samples (at least one).
-    public func infer(_ x: Tensor, passValues: Int) -> Tensor {
+    public func infer(_ x: Tensor, passValues: Int, packedWeights: PackedWeights?) -> Tensor {
         let chunk = Inference.samplesPerPass(x, passValues)
-        guard x.shape[0] > chunk else { return self(x, Tape(mode: .evaluation)) }
-        return Inference.concatenate(Inference.passes(x, chunk).map { self($0, Tape(mode: .evaluation)) })
+        guard x.shape[0] > chunk else { return self(x, Tape(mode: .evaluation, packedWeights: packedWeights)) }
+        return Inference.concatenate(Inference.passes(x, chunk).map { self($0, Tape(mode: .evaluation, packedWeights: packedWeights)) })
     }
 
     /// Passes of 128 K input values: 8 windows of 128×128 (MobileNetV1 at batch 32, samples/s
     /// for passes of 16/8/4/2/1 windows: 852/921/870/831/718).
-    public func infer(_ x: Tensor) -> Tensor { infer(x, passValues: 1 << 17) }
+    public func infer(_ x: Tensor, packedWeights: PackedWeights? = nil) -> Tensor {
+        infer(x, passValues: 1 << 17, packedWeights: packedWeights)
+    }
 }
 
 extension Sequential {
@@ -27,10 +29,10 @@ extension Sequential {
     /// no thread waits for another between layers, and each pass stays in its own core's cache.
     /// Every pass stops at the same layer (the test depends on the batch, not on the pass), and
     /// the passes are sized so that each thread gets as many.
-    public func infer(_ x: Tensor, passValues: Int) -> Tensor {
+    public func infer(_ x: Tensor, passValues: Int, packedWeights: PackedWeights?) -> Tensor {
         let batch = x.shape[0]
         var chunk = Inference.samplesPerPass(x, passValues)
-        guard batch > chunk else { return self(x, Tape(mode: .evaluation)) }
+        guard batch > chunk else { return self(x, Tape(mode: .evaluation, packedWeights: packedWeights)) }
         let threads = Parallel.threadCount
         let small = { (y: Tensor) in y.count / y.shape[0] * batch <= passValues }
         let perThread = (batch + threads * chunk - 1) / (threads * chunk)
@@ -47,8 +49,9 @@ extension Sequential {
         }
         Parallel.forEach(shares) { worker, share in
             Parallel.serially {
-                let heads = passes[share].map { run($0, Tape(mode: .evaluation), from: 0, stop: small) }
-                outputs.value[worker] = run(Inference.concatenate(heads.map(\.output)), Tape(mode: .evaluation), from: heads[0].next).output
+                let heads = passes[share].map { run($0, Tape(mode: .evaluation, packedWeights: packedWeights), from: 0, stop: small) }
+                outputs.value[worker] = run(Inference.concatenate(heads.map(\.output)), Tape(mode: .evaluation, packedWeights: packedWeights),
+                                            from: heads[0].next).output
             }
         }
         return Inference.concatenate(outputs.value.map { $0! })

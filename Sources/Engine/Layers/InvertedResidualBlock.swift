@@ -47,8 +47,9 @@ final class InvertedResidualBlock {
             && x.shape[1] * x.shape[2] * hidden >= Self.fusedFromValues && x.shape[0] >= Parallel.threadCount
     }
 
-    /// The block's evaluation-mode output (plus `x` when `addingInput`), fused.
-    func evaluate(_ x: Tensor, addingInput: Bool) -> Tensor {
+    /// The block's evaluation-mode output (plus `x` when `addingInput`), fused, reading the 1×1
+    /// weights from `packedWeights` when given.
+    func evaluate(_ x: Tensor, addingInput: Bool, packedWeights: PackedWeights?) -> Tensor {
         let (inChannels, outChannels, stride) = (x.shape[3], project.conv.weight.value.shape[3], depthwise.conv.stride)
         precondition(!addingInput || (stride == 1 && inChannels == outChannels), "a residual block keeps its shape")
         let norms = [expand?.norm, depthwise.norm, project.norm]
@@ -66,9 +67,9 @@ final class InvertedResidualBlock {
                 offset += 2 * channels
             }
             let block = FusedInvertedResidual(
-                expand: expand.map { .init(weight: $0.conv.weight.value.data, epilogue: stages[0]!) },
+                expand: expand.map { .init(weight: $0.conv.weight.value.data, epilogue: stages[0]!, packed: packedWeights?.packed($0.conv.weight.value)) },
                 depthwise: .init(weight: depthwise.conv.weight.value.data, epilogue: stages[1]!),
-                project: .init(weight: project.conv.weight.value.data, epilogue: stages[2]!),
+                project: .init(weight: project.conv.weight.value.data, epilogue: stages[2]!, packed: packedWeights?.packed(project.conv.weight.value)),
                 inChannels: inChannels, hidden: hidden, outChannels: outChannels, stride: stride, addsInput: addingInput)
             let (height, width) = block.outputSize(height: x.shape[1], width: x.shape[2])
             let y = Tensor(uninitialized: [x.shape[0], height, width, outChannels])

@@ -7,8 +7,9 @@ public protocol Layer: AnyObject {
     /// Everything PyTorch's `state_dict()` holds: parameters, then buffers.
     func state(prefix: String) -> [NamedParameter]
     /// Evaluation-mode forward of a batch, organised so activations stay in cache
-    /// (Inference.swift); the values of `self(x, Tape(mode: .evaluation))`.
-    func infer(_ x: Tensor, passValues: Int) -> Tensor
+    /// (Inference.swift); the values of `self(x, Tape(mode: .evaluation))`. With
+    /// `packedWeights`, the 1×1 convolutions read their weights from there.
+    func infer(_ x: Tensor, passValues: Int, packedWeights: PackedWeights?) -> Tensor
 }
 
 extension Layer {
@@ -91,7 +92,7 @@ public final class Sequential: Layer {
     }
 
     public func callAsFunction(_ x: Tensor, _ tape: Tape) -> Tensor {
-        if !tape.isTraining, evaluatesFused(x) { return invertedResidual!.evaluate(x, addingInput: false) }
+        if !tape.isTraining, evaluatesFused(x) { return invertedResidual!.evaluate(x, addingInput: false, packedWeights: tape.packedWeights) }
         return run(x, tape, from: 0).output
     }
 
@@ -100,7 +101,7 @@ public final class Sequential: Layer {
 
     /// x + self(x): the layers as a residual block's body. A fused evaluation adds x in its tiles.
     public func addingInput(_ x: Tensor, _ tape: Tape) -> Tensor {
-        if !tape.isTraining, evaluatesFused(x) { return invertedResidual!.evaluate(x, addingInput: true) }
+        if !tape.isTraining, evaluatesFused(x) { return invertedResidual!.evaluate(x, addingInput: true, packedWeights: tape.packedWeights) }
         return tape.add(x, self(x, tape))
     }
 

@@ -17,7 +17,9 @@ extension Tape {
             let (scale, bias) = (coefficients, coefficients + channels)
             foldBatchNorm(weight: normWeight, bias: normBias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon,
                           scale: scale, shift: bias)
-            Convolution.forward(g, x: x.data, weight: weight.data, y: y.data, epilogue: ChannelEpilogue(scale: scale, bias: bias, upper: upper))
+            let packed = g.isPointwise && g.groups == 1 ? packedWeights?.packed(weight) : nil
+            Convolution.forward(g, x: x.data, weight: weight.data, y: y.data, epilogue: ChannelEpilogue(scale: scale, bias: bias, upper: upper),
+                                packedWeight: packed)
         }
         return y
     }

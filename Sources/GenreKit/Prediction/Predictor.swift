@@ -50,11 +50,14 @@ public struct Prediction: Sendable {
 /// padded exactly as §2 says. Longer files are never held whole: a first pass streams them to
 /// find the clip-wide maximum that power_to_db clips against, a second pass streams them again and
 /// classifies window by window, so the result is the same as the whole-clip one in bounded memory.
-/// Shareable across threads: the network is only read.
+/// Shareable across threads: the network is only read. Its 1×1 convolutions' weights are packed
+/// for the GEMM on first use and kept (`PackedWeights`), so nothing may train the network or
+/// load into it while a predictor uses it.
 public final class Predictor: @unchecked Sendable {
     /// Built on another thread when loaded from a checkpoint (see `init(checkpoint:)`).
     public var network: Network { pendingNetwork.value }
     private let pendingNetwork: Pending<Network>
+    private let packedWeights = PackedWeights()
     public let info: CheckpointInfo
     public let logMel: LogMel
     /// Windows per forward pass. Four rather than eight: a 30 s clip's 19 windows touch 5 000
@@ -104,7 +107,7 @@ public final class Predictor: @unchecked Sendable {
     /// Softmax probabilities, one row per input, of an already-normalised NHWC input
     /// [N, nMels, W, 1] (PyTorch's [N, 1, nMels, W]).
     public func probabilities(normalised input: Tensor) -> [[Float]] {
-        let logits = network.infer(input)
+        let logits = network.infer(input, packedWeights: packedWeights)
         if temperature != 1 {
             let scale = 1 / temperature
             for i in 0..<logits.count { logits.data[i] *= scale }

@@ -35,8 +35,10 @@ struct BenchInfer: ParsableCommand {
         let x = options.randomInput(batch: options.batch, seed: 1)
         let one = options.randomInput(batch: 1, seed: 3)
         var checksum: Float = 0
+        // As a `Predictor` runs it: the 1×1 weights packed on first use.
+        let packedWeights = PackedWeights()
         func forward(_ input: Tensor) {
-            let logits = network.infer(input)
+            let logits = network.infer(input, packedWeights: packedWeights)
             checksum += logits.data[0]
         }
         let ((batchSeconds, singleSeconds, memory), ceiling) = GemmCeiling.around(threads: threads) {
