@@ -45,6 +45,7 @@ extension Evaluation {
         rows.reserveCapacity(windows.windows.count)
         let size = windows.nMels * windows.width
         var window = [Float](repeating: 0, count: size)
+        let packedWeights = PackedWeights()
         for start in stride(from: 0, to: windows.windows.count, by: batchSize) {
             let batch = Array(windows.windows[start..<min(start + batchSize, windows.windows.count)])
             let input = Tensor(uninitialized: [batch.count, windows.nMels, windows.width, 1])
@@ -52,7 +53,7 @@ extension Evaluation {
                 windows.copy(item, into: &window, mean: mean, std: std)
                 window.withUnsafeBufferPointer { input.data.advanced(by: n * size).update(from: $0.baseAddress!, count: size) }
             }
-            let logits = network.infer(input)
+            let logits = network.infer(input, packedWeights: packedWeights)
             for n in batch.indices { rows.append(Array(UnsafeBufferPointer(start: logits.data + n * classes, count: classes))) }
         }
         return WindowLogits(classes: classes, logits: rows, clips: windows.windows.map(\.clip), clipCount: windows.clips.count,

@@ -15,6 +15,8 @@ public enum Evaluation {
         let size = windows.nMels * windows.width
         var window = [Float](repeating: 0, count: size)
         let items = clips.map { accepts in windows.windows.filter { accepts($0.clip) } } ?? windows.windows
+        // The network does not change during the call: its 1×1 weights are packed once.
+        let packedWeights = PackedWeights()
         for start in stride(from: 0, to: items.count, by: batchSize) {
             let batch = Array(items[start..<min(start + batchSize, items.count)])
             let input = Tensor(uninitialized: [batch.count, windows.nMels, windows.width, 1])
@@ -22,7 +24,7 @@ public enum Evaluation {
                 windows.copy(item, into: &window, mean: mean, std: std)
                 window.withUnsafeBufferPointer { input.data.advanced(by: n * size).update(from: $0.baseAddress!, count: size) }
             }
-            let probabilities = softmax(network.infer(input))
+            let probabilities = softmax(network.infer(input, packedWeights: packedWeights))
             for (n, item) in batch.enumerated() {
                 for k in 0..<classes { sums[item.clip][k] += probabilities.data[n * classes + k] }
                 counts[item.clip] += 1
