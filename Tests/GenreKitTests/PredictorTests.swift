@@ -36,6 +36,29 @@ final class PredictorTests: XCTestCase {
         return path
     }
 
+    /// From `packingFromWindows` windows on the predictor reads its 1×1 weights packed: the
+    /// probabilities keep their bits.
+    func testPackedWeightsKeepTheProbabilities() {
+        // A random network's logits differ little from window to window: a low temperature
+        // spreads them so that probabilities show any change.
+        let spec = ModelSpec(arch: .mobilenetV2, width: 0.35, inChannels: 1, classes: 3)
+        var info = CheckpointInfo(spec: spec, labels: ["a", "b", "c"], features: FeatureParameters(nMels: 32),
+                                  windowing: Windowing(segmentSeconds: 1, segmentHopSeconds: 0.5), mean: -35, std: 12)
+        info.extra["calibration"] = CalibrationInfo(temperature: 1e-3, eceBefore: 0, eceAfter: 0).json
+        let predictor = Predictor(network: Network(spec, seed: 1), info: info)
+        var random = SeededRandom(seed: 3)
+        let windows = Predictor.packingFromWindows
+        let input = Tensor(shape: [windows, 32, 43, 1], values: (0..<windows * 32 * 43).map { _ in random.nextNormal() })
+        let first = predictor.probabilities(normalised: input)
+        XCTAssertEqual(predictor.packedWeightCount, 0, "the first windows read the weights in place")
+        let second = predictor.probabilities(normalised: input)
+        XCTAssertGreaterThan(predictor.packedWeightCount, 0, "packed from the second call on")
+        XCTAssertEqual(first.count, windows)
+        let differing = zip(first.joined(), second.joined()).filter { $0.bitPattern != $1.bitPattern }.count
+        XCTAssertEqual(differing, 0, "\(differing) probabilities changed")
+        XCTAssertGreaterThan(Set(first.map { $0[0] }).count, 1, "windows that differ")
+    }
+
     /// Probabilities of the PyTorch model fixtures' inputs match softmax(eval_logits).
     func testFixtureProbabilitiesMatchPyTorch() throws {
         for url in Fixtures.files(in: "models") {

@@ -4,6 +4,7 @@ import Features
 import Files
 import Glibc
 import Models
+import Synchronization
 
 /// One window's result: its time range in the file and its softmax probabilities.
 public struct WindowPrediction: Sendable {
@@ -50,14 +51,22 @@ public struct Prediction: Sendable {
 /// padded exactly as §2 says. Longer files are never held whole: a first pass streams them to
 /// find the clip-wide maximum that power_to_db clips against, a second pass streams them again and
 /// classifies window by window, so the result is the same as the whole-clip one in bounded memory.
-/// Shareable across threads: the network is only read. Its 1×1 convolutions' weights are packed
-/// for the GEMM on first use and kept (`PackedWeights`), so nothing may train the network or
-/// load into it while a predictor uses it.
+/// Shareable across threads: the network is only read. From `packingFromWindows` windows on, its
+/// 1×1 convolutions' weights are packed for the GEMM and kept (`PackedWeights`), so nothing may
+/// train the network or load into it while a predictor uses it.
 public final class Predictor: @unchecked Sendable {
     /// Built on another thread when loaded from a checkpoint (see `init(checkpoint:)`).
     public var network: Network { pendingNetwork.value }
     private let pendingNetwork: Pending<Network>
+    /// Windows run before the 1×1 weights are read packed: packing MobileNetV2's (9 MB of fresh
+    /// pages) cost a one-clip `genre predict` more than its 19 windows gained (0.079 → 0.087 s,
+    /// 2 cores of an EPYC Zen 3), while a window gains 0.3–0.4 ms from it; folders and long
+    /// files pass this after a few clips.
+    public static let packingFromWindows = 64
     private let packedWeights = PackedWeights()
+    private let windowsRun = Atomic<Int>(0)
+    /// 1×1 weights packed so far.
+    public var packedWeightCount: Int { packedWeights.count }
     public let info: CheckpointInfo
     public let logMel: LogMel
     /// Windows per forward pass. Four rather than eight: a 30 s clip's 19 windows touch 5 000
@@ -107,7 +116,8 @@ public final class Predictor: @unchecked Sendable {
     /// Softmax probabilities, one row per input, of an already-normalised NHWC input
     /// [N, nMels, W, 1] (PyTorch's [N, 1, nMels, W]).
     public func probabilities(normalised input: Tensor) -> [[Float]] {
-        let logits = network.infer(input, packedWeights: packedWeights)
+        let before = windowsRun.add(input.shape[0], ordering: .relaxed).oldValue
+        let logits = network.infer(input, packedWeights: before >= Self.packingFromWindows ? packedWeights : nil)
         if temperature != 1 {
             let scale = 1 / temperature
             for i in 0..<logits.count { logits.data[i] *= scale }
