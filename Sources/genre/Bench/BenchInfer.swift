@@ -35,7 +35,7 @@ struct BenchInfer: ParsableCommand {
         let x = options.randomInput(batch: options.batch, seed: 1)
         let one = options.randomInput(batch: 1, seed: 3)
         var checksum: Float = 0
-        // As a `Predictor` runs it: the 1×1 weights packed on first use.
+        // As a `Predictor` runs once past its first windows: the 1×1 weights packed on first use.
         let packedWeights = PackedWeights()
         func forward(_ input: Tensor) {
             let logits = network.infer(input, packedWeights: packedWeights)
