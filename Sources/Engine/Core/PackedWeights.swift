@@ -25,13 +25,11 @@ public final class PackedWeights: @unchecked Sendable {
     func packed(_ weight: Tensor) -> PackedB {
         precondition(weight.shape.count == 4 && weight.shape[0] == 1 && weight.shape[1] == 1, "a 1×1 convolution's weight")
         let (k, n) = (weight.shape[2], weight.shape[3])
-        let values = lock.withLock {
-            if let packing = packings[ObjectIdentifier(weight)] { return packing.values }
+        return lock.withLock {
+            if let packing = packings[ObjectIdentifier(weight)] { return PackedB(values: packing.values, columns: n) }
             let values = UnsafeMutablePointer<Float>.allocate(capacity: Gemm.packedCount(k: k, n: n))
-            Gemm.packWhole(MatrixView(weight.data, rowStride: n), k: k, n: n, into: values)
             packings[ObjectIdentifier(weight)] = (weight, values)
-            return values
+            return Gemm.packWhole(MatrixView(weight.data, rowStride: n), k: k, n: n, into: values)
         }
-        return PackedB(values: values, columns: n)
     }
 }

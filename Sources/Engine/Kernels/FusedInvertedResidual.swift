@@ -49,9 +49,10 @@ struct FusedInvertedResidual {
         let projectCount = project.packed != nil ? 0 : Gemm.packedCount(k: hidden, n: outChannels)
         withScratch(max(1, expandCount + projectCount)) { scratch in
         let expandWeights = expand.map { expand in
-            expand.packed ?? Self.pack(expand.weight, k: inChannels, n: hidden, into: scratch)
+            expand.packed ?? Gemm.packWhole(MatrixView(expand.weight, rowStride: hidden), k: inChannels, n: hidden, into: scratch)
         }
-        let projectWeights = project.packed ?? Self.pack(project.weight, k: hidden, n: outChannels, into: scratch + expandCount)
+        let projectWeights = project.packed
+            ?? Gemm.packWhole(MatrixView(project.weight, rowStride: outChannels), k: hidden, n: outChannels, into: scratch + expandCount)
         let (input, output, weights) = (UncheckedSendable(x), UncheckedSendable(y), UncheckedSendable((expandWeights, projectWeights)))
         Parallel.forEach(batch) { samples in
             withScratch(expand == nil ? 1 : maxInputRows * width * hidden) { expanded in
@@ -113,11 +114,5 @@ struct FusedInvertedResidual {
             }
         }
         }
-    }
-
-    /// A [k, n] weight packed whole into `target`.
-    private static func pack(_ weight: UnsafePointer<Float>, k: Int, n: Int, into target: UnsafeMutablePointer<Float>) -> PackedB {
-        Gemm.packWhole(MatrixView(weight, rowStride: n), k: k, n: n, into: target)
-        return PackedB(values: target, columns: n)
     }
 }

@@ -158,11 +158,13 @@ public enum Gemm {
 
     /// All of B (n ≤ nBlock) packed as `serial` packs it block by block (k-block p at
     /// p·roundUp(n, 16)), for callers that multiply by the same B many times (weights).
-    static func packWhole(_ b: MatrixView, k: Int, n: Int, into packed: UnsafeMutablePointer<Float>) {
+    @discardableResult
+    static func packWhole(_ b: MatrixView, k: Int, n: Int, into packed: UnsafeMutablePointer<Float>) -> PackedB {
         precondition(n <= nBlock, "B wider than one column block")
         for pc in stride(from: 0, to: k, by: kBlock) {
             packB(b, rowStart: pc, columnStart: 0, rows: min(kBlock, k - pc), columns: n, into: packed + pc * roundUp(n, nr))
         }
+        return PackedB(values: packed, columns: n)
     }
 
     /// `packedB`: B as `packWhole` packed it, used instead of packing (b is then not read).

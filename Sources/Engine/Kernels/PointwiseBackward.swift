@@ -36,14 +36,14 @@ public enum PointwiseBackward {
         let (cin, cout) = (g.inChannels, g.outChannels)
         let weightTransposed = GemmConvolution.weightMatrix(g, weight, 0).transposed
         withScratch(dx == nil ? 1 : Gemm.packedCount(k: cout, n: cin)) { packed in
-            if dx != nil { Gemm.packWhole(weightTransposed, k: cout, n: cin, into: packed) }
+            let packedB = dx.map { _ in Gemm.packWhole(weightTransposed, k: cout, n: cin, into: packed) }
             PointwiseWeightGradient.sweep(g, weightGradient: weightGradient, dyRows: { rows, scratch in
                 dy.write(rows: rows, outputGradient: outputGradient, into: scratch)
                 return UnsafePointer(scratch)
             }, afterRun: dx.map { dx in
                 { rows, dyRun in
                     Gemm.serial(m: rows.count, n: cin, k: cout, a: MatrixView(dyRun, rowStride: cout), b: weightTransposed,
-                                c: dx + rows.lowerBound * cin, ldc: cin, accumulate: !overwrite, packedB: PackedB(values: packed, columns: cin),
+                                c: dx + rows.lowerBound * cin, ldc: cin, accumulate: !overwrite, packedB: packedB,
                                 finished: finished.map { finished in
                                     { finished($0.lowerBound + rows.lowerBound..<$0.upperBound + rows.lowerBound, $1, $2, $3) }
                                 })

@@ -2,8 +2,9 @@
 /// activations and small weights, its last layers the reverse. So the first layers run a few
 /// samples at a time (each layer then reads its input from cache, not memory), and from the
 /// first layer whose output for the whole batch is small each thread's share of the batch runs
-/// whole (each weight matrix is then packed once per share, not once per pass). Samples are
-/// independent in evaluation mode, so the values are those of one pass.
+/// whole (each weight matrix is then packed once per share, not once per pass, when it does not
+/// come packed from `PackedWeights`). Samples are independent in evaluation mode, so the values
+/// are those of one pass.
 extension Layer {
     /// One pass per `passValues / values per sample` samples (at least one).
     public func infer(_ x: Tensor, passValues: Int, packedWeights: PackedWeights?) -> Tensor {
