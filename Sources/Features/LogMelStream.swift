@@ -14,7 +14,9 @@ public final class LogMelStream {
     /// the expected length hands this array out as it is.
     private var mel: [Float]
     private var capacity: Int
-    /// Power spectra of up to `lanes` frames, bin-major [bins][lanes].
+    /// Power spectra of up to `lanes` frames, one after another [lanes][bins] as the FFT
+    /// writes them, then bin-major [bins][lanes] for the mel projection.
+    private var spectra: [Float]
     private var power: [Float]
 
     public init(_ logMel: LogMel, expectedSamples: Int = 0) {
@@ -23,7 +25,8 @@ public final class LogMelStream {
         hop = logMel.parameters.hopLength
         fft = RealFFT(size: nFFT)
         buffer = [Float](repeating: 0, count: nFFT / 2)  // centre padding before the signal
-        power = [Float](repeating: 0, count: (nFFT / 2 + 1) * Self.lanes)
+        spectra = [Float](repeating: 0, count: (nFFT / 2 + 1) * Self.lanes)
+        power = spectra
         capacity = expectedSamples > 0 ? logMel.frameCount(length: expectedSamples) : 256
         mel = [Float](repeating: 0, count: capacity * logMel.parameters.nMels)
     }
@@ -74,22 +77,26 @@ public final class LogMelStream {
     private func computeReadyFrames(limit: Int) {
         let nMels = logMel.parameters.nMels
         let lanes = Self.lanes
+        let bins = nFFT / 2 + 1
         buffer.withUnsafeBufferPointer { signal in
             logMel.window.withUnsafeBufferPointer { window in
                 logMel.filterbank.packed.withUnsafeBufferPointer { weights in
+                    spectra.withUnsafeMutableBufferPointer { spectra in
                     power.withUnsafeMutableBufferPointer { power in
                         while true {
                             // Up to `lanes` frames whose windows are complete: power spectra
-                            // bin-major, [bins][lanes].
+                            // frame after frame, then bin-major, [bins][lanes] (the rows past
+                            // `count` hold older frames, whose lanes are not stored).
                             var count = 0
                             while count < lanes, framesDone + count < limit {
                                 let start = (framesDone + count) * hop - bufferStart
                                 guard start + nFFT <= signal.count else { break }
                                 for i in 0..<nFFT { fft.input[i] = signal[start + i] * window[i] }
-                                fft.power(into: power.baseAddress! + count, stride: lanes)
+                                fft.power(into: spectra.baseAddress! + count * bins)
                                 count += 1
                             }
                             guard count > 0 else { break }
+                            LaneTranspose.transpose(spectra.baseAddress!, rowStride: bins, count: bins, into: power.baseAddress!)
                             // Each band's sum runs over its bins in ascending order in every
                             // lane, as a one-frame loop would: the same bits, eight frames a pass.
                             reserve(frames: framesDone + count)
@@ -115,6 +122,7 @@ public final class LogMelStream {
                             framesDone += count
                             if count < lanes { break }
                         }
+                    }
                     }
                 }
             }

@@ -20,8 +20,6 @@ public final class RealFFT {
     /// cos(2πk/size) and −sin(2πk/size) for k < size/2.
     private let cosines: [Float]
     private let sines: [Float]
-    /// |X[k]|², contiguous.
-    private let spectrum: UnsafeMutablePointer<Float>
     private let plan: fftwf_plan
 
     public init(size: Int) {
@@ -30,7 +28,6 @@ public final class RealFFT {
         let m = size / 2
         input = fftwf_alloc_real(size)!
         half = UnsafeMutableRawPointer(fftwf_alloc_complex(m + 1)!).bindMemory(to: Float.self, capacity: 2 * m + 2)
-        spectrum = .allocate(capacity: m + 1)
         (cosines, sines) = Self.twiddles(size: size)
         plan = PlanCache.shared.plan(complexSize: m)
     }
@@ -51,20 +48,18 @@ public final class RealFFT {
     deinit {
         fftwf_free(input)
         fftwf_free(half)
-        spectrum.deallocate()
     }
 
-    /// Transforms `input` and writes |X[k]|² to `power[k * stride]` for k = 0…size/2.
-    public func power(into power: UnsafeMutablePointer<Float>, stride: Int) {
+    /// Transforms `input` and writes |X[k]|² to `power[k]` for k = 0…size/2.
+    public func power(into power: UnsafeMutablePointer<Float>) {
         let m = size / 2
         input.withMemoryRebound(to: fftwf_complex.self, capacity: m) { z in
             half.withMemoryRebound(to: fftwf_complex.self, capacity: m + 1) { fftwf_execute_dft(plan, z, $0) }
         }
         half[2 * m] = half[0]
         half[2 * m + 1] = half[1]
-        // A plain loop over bins, written so that LLVM vectorises it (stride-2 loads,
-        // reversed B); the spectrum goes to a contiguous buffer first and then to `power`.
-        let z = half, spectrum = self.spectrum
+        // A plain loop over bins, written so that LLVM vectorises it (stride-2 loads, reversed B).
+        let z = half
         cosines.withUnsafeBufferPointer { cosines in
             sines.withUnsafeBufferPointer { sines in
                 for k in 0..<m {
@@ -72,13 +67,12 @@ public final class RealFFT {
                     let c = cosines[k], s = sines[k]
                     let sumR = ar + br, differenceR = ar - br, sumI = ai + bi, differenceI = ai - bi
                     let x = 0.5 * (sumR + c * sumI + s * differenceR), y = 0.5 * (differenceI - c * differenceR + s * sumI)
-                    spectrum[k] = x * x + y * y
+                    power[k] = x * x + y * y
                 }
             }
         }
         let nyquist = z[0] - z[1]
-        spectrum[m] = nyquist * nyquist
-        for k in 0...m { power[k * stride] = spectrum[k] }
+        power[m] = nyquist * nyquist
     }
 }
 
