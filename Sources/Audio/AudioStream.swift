@@ -104,19 +104,7 @@ public final class AudioStream {
         framesRead += n
         if n > 0 {
             interleaved.withUnsafeBufferPointer { src in
-                mono.withUnsafeMutableBufferPointer { dst in
-                    if channels == 1 {
-                        for i in 0..<n { dst[i] = src[i] }
-                    } else {
-                        // numpy's mean over channels: sum in order, then divide.
-                        let scale = Float(channels)
-                        for i in 0..<n {
-                            var sum: Float = 0
-                            for c in 0..<channels { sum += src[i * channels + c] }
-                            dst[i] = sum / scale
-                        }
-                    }
-                }
+                mono.withUnsafeMutableBufferPointer { dst in Self.mixDown(src.baseAddress!, frames: n, channels: channels, into: dst.baseAddress!) }
             }
             try checkFinite(n)
             if let resampler {
@@ -127,6 +115,39 @@ public final class AudioStream {
         }
         if n < blockFrames {
             try finish()
+        }
+    }
+
+    /// numpy's mean over channels: per frame, the channels added in order to 0, then divided by
+    /// their number. Eight frames at a time, the same operations in each lane (so the same bits):
+    /// a frame at a time, the divisions alone took a tenth of a 44.1 kHz stereo clip's
+    /// `genre features`.
+    static func mixDown(_ src: UnsafePointer<Float>, frames n: Int, channels: Int, into dst: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        switch channels {
+        case 1:
+            dst.update(from: src, count: n)
+        case 2:
+            // Written plainly, LLVM vectorises it, splitting the pairs with shuffles.
+            for i in 0..<n { dst[i] = (0 + src[2 * i] + src[2 * i + 1]) / 2 }
+        default:
+            let scale = V(repeating: Float(channels))
+            var i = 0
+            while i + 8 <= n {
+                let frames = src + i * channels
+                var sum = V()
+                for c in 0..<channels {
+                    sum += V(frames[c], frames[channels + c], frames[2 * channels + c], frames[3 * channels + c],
+                             frames[4 * channels + c], frames[5 * channels + c], frames[6 * channels + c], frames[7 * channels + c])
+                }
+                UnsafeMutableRawPointer(dst + i).storeBytes(of: sum / scale, as: V.self)
+                i += 8
+            }
+            for i in i..<n {
+                var sum: Float = 0
+                for c in 0..<channels { sum += src[i * channels + c] }
+                dst[i] = sum / Float(channels)
+            }
         }
     }
 
