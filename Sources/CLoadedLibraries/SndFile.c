@@ -11,6 +11,7 @@
     X(lib, int, sf_error, (SNDFILE *file), (file)) \
     X(lib, const char *, sf_strerror, (SNDFILE *file), (file)) \
     X(lib, sf_count_t, sf_readf_float, (SNDFILE *file, float *ptr, sf_count_t frames), (file, ptr, frames)) \
+    X(lib, sf_count_t, sf_readf_short, (SNDFILE *file, short *ptr, sf_count_t frames), (file, ptr, frames)) \
     X(lib, sf_count_t, sf_writef_float, (SNDFILE *file, const float *ptr, sf_count_t frames), (file, ptr, frames))
 
 GENRE_SNDFILE_FUNCTIONS(GENRE_POINTER)

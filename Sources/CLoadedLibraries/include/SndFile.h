@@ -25,6 +25,7 @@ int genre_sf_command(SNDFILE *file, int command, void *data, int size);
 int genre_sf_error(SNDFILE *file);
 const char *genre_sf_strerror(SNDFILE *file);
 sf_count_t genre_sf_readf_float(SNDFILE *file, float *ptr, sf_count_t frames);
+sf_count_t genre_sf_readf_short(SNDFILE *file, short *ptr, sf_count_t frames);
 sf_count_t genre_sf_writef_float(SNDFILE *file, const float *ptr, sf_count_t frames);
 
 #ifdef __cplusplus
