@@ -51,7 +51,12 @@ public final class ReadOnlyFile: @unchecked Sendable {
     /// first mapping's message is the one kept) and exit status 1 instead of a crash.
     public func map(failureMessage: String) -> UnsafeMutableRawPointer? {
         genre_guard_mapped_reads(failureMessage + "\n")
-        guard size > 0, let address = mmap(nil, Int(size), PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else { return nil }
+        return mapped(size: Int(size))
+    }
+
+    /// The first `size` bytes mapped read-only, or nil with `errno` set.
+    func mapped(size: Int) -> UnsafeMutableRawPointer? {
+        guard size > 0, let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), address != MAP_FAILED else { return nil }
         return address
     }
 }

@@ -21,10 +21,10 @@ public enum DType: String, Sendable, CaseIterable {
 public struct StoredTensor: Sendable, Equatable {
     public let dtype: DType
     public let shape: [Int]
-    /// The tensor's bytes; a tensor read from a file shares the file's storage (no copy).
-    public let bytes: ArraySlice<UInt8>
+    /// The tensor's bytes; a tensor read from a file shares the file's mapping (no copy).
+    public let bytes: SharedBytes
 
-    public init(dtype: DType, shape: [Int], bytes: ArraySlice<UInt8>) {
+    public init(dtype: DType, shape: [Int], bytes: SharedBytes) {
         precondition(bytes.count == shape.reduce(1, *) * dtype.byteCount, "byte count does not match shape")
         self.dtype = dtype
         self.shape = shape
@@ -32,11 +32,11 @@ public struct StoredTensor: Sendable, Equatable {
     }
 
     public init(floats: [Float], shape: [Int]) {
-        self.init(dtype: .f32, shape: shape, bytes: floats.withUnsafeBytes { Array($0) }[...])
+        self.init(dtype: .f32, shape: shape, bytes: floats.withUnsafeBytes { SharedBytes($0) })
     }
 
     public init(int64s: [Int64], shape: [Int]) {
-        self.init(dtype: .i64, shape: shape, bytes: int64s.withUnsafeBytes { Array($0) }[...])
+        self.init(dtype: .i64, shape: shape, bytes: int64s.withUnsafeBytes { SharedBytes($0) })
     }
 
     public var elementCount: Int { shape.reduce(1, *) }
@@ -109,30 +109,42 @@ public struct SafeTensorsFile: Sendable {
     /// Largest header we accept; real headers are a few hundred kB at most.
     static let maxHeaderBytes = 100_000_000
 
+    /// The file at `path`, mapped: its tensors are read in place (`MappedFile`).
     public init(contentsOf path: String) throws {
-        let bytes: [UInt8]
-        do {
-            bytes = try FileBytes.read(path: path)
-        } catch let error as FileError {
-            throw SafeTensorsError(path: path, problem: error.problem)
+        guard let file = ReadOnlyFile(path: path), file.isRegularFile else {
+            throw SafeTensorsError(path: path, problem: FileProblem.describe(path: path))
         }
-        try self.init(bytes: bytes, path: path)
+        let failure = "genre: error: \(path): could not be read while in use (changed in place by another program, or a disk error)"
+        guard let mapping = MappedFile(file, failureMessage: failure) else {
+            // Empty, or not mappable (a file system without mmap): read as bytes.
+            guard let bytes = file.read(at: 0, count: Int(file.size)) else {
+                throw SafeTensorsError(path: path, problem: FileProblem.describe(path: path))
+            }
+            try self.init(bytes: bytes, path: path)
+            return
+        }
+        try self.init(shared: SharedBytes(mapping), path: path)
     }
 
     /// Parses and validates: header length, JSON, dtypes, shapes, offsets inside the data, no overlap.
     public init(bytes: [UInt8], path: String = "<memory>") throws {
+        try self.init(shared: SharedBytes(bytes), path: path)
+    }
+
+    private init(shared bytes: SharedBytes, path: String) throws {
         func fail(_ problem: String) -> SafeTensorsError { SafeTensorsError(path: path, problem: problem) }
         guard bytes.count >= 8 else {
             throw fail("not a safetensors file (\(bytes.count) bytes, shorter than the 8-byte header length)")
         }
-        let headerLength = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        let headerLength = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
         guard headerLength <= UInt64(Self.maxHeaderBytes) else {
             throw fail("header length \(headerLength) is implausibly large (not a safetensors file?)")
         }
         guard 8 + Int(headerLength) <= bytes.count else {
             throw fail("truncated: header says \(headerLength) bytes but the file has \(bytes.count - 8) after the length")
         }
-        guard let header = (try? JSON(parsing: bytes[8..<(8 + Int(headerLength))]))?.object else {
+        let headerBytes = bytes.withUnsafeBytes { Array($0[8..<(8 + Int(headerLength))]) }
+        guard let header = (try? JSON(parsing: headerBytes))?.object else {
             throw fail("header is not a JSON object")
         }
         let dataStart = 8 + Int(headerLength)
@@ -209,7 +221,7 @@ public struct SafeTensorsFile: Sendable {
         let length = UInt64(header.count)
         for i in 0..<8 { out.append(UInt8((length >> (8 * UInt64(i))) & 0xff)) }
         out += header
-        for name in names { out += tensors[name]!.bytes }
+        for name in names { tensors[name]!.bytes.withUnsafeBytes { out.append(contentsOf: $0) } }
         return out
     }
 

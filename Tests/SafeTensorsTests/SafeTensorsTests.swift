@@ -1,3 +1,4 @@
+import Files
 import Foundation
 import SafeTensors
 import TestSupport
@@ -72,6 +73,64 @@ final class SafeTensorsTests: XCTestCase {
         expectProblem(handMade(#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}}"#, data: 8), "outside")
         expectProblem(handMade(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, data: 12), "overlap")
         expectProblem(handMade(#"{"__metadata__":{"epoch":3}}"#, data: 0), "not a string")
+    }
+
+    /// A file is read in place (mapped): its tensors compare equal to the written ones, and an
+    /// empty file or a folder is refused as before, by name.
+    func testFilesAreReadInPlace() throws {
+        let folder = makeTemporaryFolder("genre-st")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("model.safetensors").path
+        try sample().write(to: path)
+        let read = try SafeTensorsFile(contentsOf: path)
+        XCTAssertEqual(read.tensors, sample().tensors)
+        XCTAssertEqual(read.serialized(), sample().serialized())
+        let empty = folder.appendingPathComponent("empty.safetensors").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: empty, contents: Data()))
+        XCTAssertThrowsError(try SafeTensorsFile(contentsOf: empty)) { error in
+            XCTAssertEqual(String(describing: error), "\(empty): not a safetensors file (0 bytes, shorter than the 8-byte header length)")
+        }
+        XCTAssertThrowsError(try SafeTensorsFile(contentsOf: folder.path)) { error in
+            XCTAssertTrue(String(describing: error).hasPrefix("\(folder.path): "), String(describing: error))
+        }
+    }
+
+    /// A file cut short in place while its tensors are read from the mapping (another program, a
+    /// disk error: the kernel's SIGBUS) ends the process with one line naming it and exit status
+    /// 1, not a crash, even after another mapping set the message for every other file. The
+    /// reading is done by a child: this test binary, running this test alone.
+    func testFileCutShortWhileInUseEndsWithAMessage() throws {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["GENRE_TEST_CUT_SAFETENSORS"], let other = environment["GENRE_TEST_CUT_OTHER"] {
+            XCTAssertNotNil(ReadOnlyFile(path: other)?.map(failureMessage: "genre: error: the message for every other mapping"))
+            let file = try SafeTensorsFile(contentsOf: path)
+            XCTAssertEqual(truncate(path, 8), 0)
+            let sum = try XCTUnwrap(file["late"]).floats().reduce(0, +)
+            XCTFail("read \(sum) from a file cut short")
+            return
+        }
+        let folder = makeTemporaryFolder("genre-st")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("best.safetensors").path
+        var file = sample()
+        file["late"] = StoredTensor(floats: [Float](repeating: 1, count: 1 << 16), shape: [1 << 16])  // past the first pages
+        try file.write(to: path)
+        let other = folder.appendingPathComponent("other.bin").path
+        XCTAssertTrue(FileManager.default.createFile(atPath: other, contents: Data(repeating: 1, count: 4096)))
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        child.arguments = ["SafeTensorsTests.SafeTensorsTests/testFileCutShortWhileInUseEndsWithAMessage"]
+        child.environment = environment.merging(["GENRE_TEST_CUT_SAFETENSORS": path, "GENRE_TEST_CUT_OTHER": other]) { $1 }
+        let errors = Pipe()
+        child.standardError = errors
+        child.standardOutput = FileHandle.nullDevice
+        try child.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        child.waitUntilExit()
+        XCTAssertEqual(child.terminationReason, .exit, message)
+        XCTAssertEqual(child.terminationStatus, 1, message)
+        XCTAssertTrue(message.hasSuffix("genre: error: \(path): could not be read while in use (changed in place by another program, "
+            + "or a disk error)\n"), message)
     }
 
     func testMissingFileIsExplained() {
