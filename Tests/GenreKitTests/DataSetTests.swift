@@ -196,18 +196,10 @@ final class DataSetTests: XCTestCase {
         let audio = root.appendingPathComponent("long.wav").path
         try AudioWriter.write(samples: (0..<66150).map { sin(Float($0) * 0.03) * 0.3 }, sampleRate: 22050, to: audio)
         let cacheFolder = root.appendingPathComponent(".cache").path
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["GenreKitTests.DataSetTests/testCacheFileCutShortWhileInUseEndsWithAMessage"]
-        child.environment = environment.merging(["GENRE_TEST_CUT_CACHE_AUDIO": audio, "GENRE_TEST_CUT_CACHE_FOLDER": cacheFolder]) { $1 }
-        let errors = Pipe()
-        child.standardError = errors
-        child.standardOutput = FileHandle.nullDevice
-        try child.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        child.waitUntilExit()
-        XCTAssertEqual(child.terminationReason, .exit, message)
-        XCTAssertEqual(child.terminationStatus, 1, message)
+        let (exited, status, message) = try ChildTest.run("GenreKitTests.DataSetTests/testCacheFileCutShortWhileInUseEndsWithAMessage",
+                                                          environment: ["GENRE_TEST_CUT_CACHE_AUDIO": audio, "GENRE_TEST_CUT_CACHE_FOLDER": cacheFolder])
+        XCTAssertTrue(exited, message)
+        XCTAssertEqual(status, 1, message)
         XCTAssertTrue(message.hasSuffix("genre: error: \(cacheFolder): a feature-cache file could not be read while in use (changed by "
             + "another program, or a disk error); run again to compute it anew\n"), message)
     }

@@ -117,18 +117,10 @@ final class SafeTensorsTests: XCTestCase {
         try file.write(to: path)
         let other = folder.appendingPathComponent("other.bin").path
         XCTAssertTrue(FileManager.default.createFile(atPath: other, contents: Data(repeating: 1, count: 4096)))
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        child.arguments = ["SafeTensorsTests.SafeTensorsTests/testFileCutShortWhileInUseEndsWithAMessage"]
-        child.environment = environment.merging(["GENRE_TEST_CUT_SAFETENSORS": path, "GENRE_TEST_CUT_OTHER": other]) { $1 }
-        let errors = Pipe()
-        child.standardError = errors
-        child.standardOutput = FileHandle.nullDevice
-        try child.run()
-        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        child.waitUntilExit()
-        XCTAssertEqual(child.terminationReason, .exit, message)
-        XCTAssertEqual(child.terminationStatus, 1, message)
+        let (exited, status, message) = try ChildTest.run("SafeTensorsTests.SafeTensorsTests/testFileCutShortWhileInUseEndsWithAMessage",
+                                                          environment: ["GENRE_TEST_CUT_SAFETENSORS": path, "GENRE_TEST_CUT_OTHER": other])
+        XCTAssertTrue(exited, message)
+        XCTAssertEqual(status, 1, message)
         XCTAssertTrue(message.hasSuffix("genre: error: \(path): could not be read while in use (changed in place by another program, "
             + "or a disk error)\n"), message)
     }
