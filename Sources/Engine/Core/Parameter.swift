@@ -44,11 +44,16 @@ public final class Parameter: @unchecked Sendable {
     /// Overwrites the value from PyTorch-layout values of shape `torchShape`.
     public func load(torchValues values: [Float]) {
         precondition(values.count == value.count, "\(values.count) values for a parameter of shape \(torchShape)")
-        let converted = switch torchLayout {
-        case .same: values
-        case .convolution: Layout.hwio(fromOIHW: values, shape: torchShape).values
+        values.withUnsafeBytes { load(torchFloats: $0) }
+    }
+
+    /// The same from float32 bytes, read in place (a checkpoint's mapping): no copy between.
+    public func load(torchFloats bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 4 * value.count, "\(bytes.count / 4) values for a parameter of shape \(torchShape)")
+        switch torchLayout {
+        case .same: UnsafeMutableRawPointer(value.data).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        case .convolution: Layout.permute(from: bytes, shape: torchShape, order: Layout.hwioFromOIHW, into: value.data)
         }
-        converted.withUnsafeBufferPointer { value.data.update(from: $0.baseAddress!, count: value.count) }
     }
 }
 

@@ -142,7 +142,12 @@ public enum Checkpoint {
             if entry.isInt64 {
                 parameter.value.data[0] = Float(file[entry.name]?.int64s()?[0] ?? 0)
             } else {
-                parameter.load(torchValues: file[entry.name]!.floats())
+                let tensor = file[entry.name]!
+                if tensor.dtype == .f32 {
+                    tensor.bytes.withUnsafeBytes { parameter.load(torchFloats: $0) }
+                } else {
+                    parameter.load(torchValues: tensor.floats())
+                }
             }
         }
     }
