@@ -111,19 +111,20 @@ public struct SafeTensorsFile: Sendable {
 
     /// The file at `path`, mapped: its tensors are read in place (`MappedFile`).
     public init(contentsOf path: String) throws {
-        guard let file = ReadOnlyFile(path: path), file.isRegularFile else {
-            throw SafeTensorsError(path: path, problem: FileProblem.describe(path: path))
-        }
         let failure = "genre: error: \(path): could not be read while in use (changed in place by another program, or a disk error)"
-        guard let mapping = MappedFile(file, failureMessage: failure) else {
-            // Empty, or not mappable (a file system without mmap): read as bytes.
-            guard let bytes = file.read(at: 0, count: Int(file.size)) else {
-                throw SafeTensorsError(path: path, problem: FileProblem.describe(path: path))
-            }
-            try self.init(bytes: bytes, path: path)
+        if let file = ReadOnlyFile(path: path), file.isRegularFile, let mapping = MappedFile(file, failureMessage: failure) {
+            try self.init(shared: SharedBytes(mapping), path: path)
             return
         }
-        try self.init(shared: SharedBytes(mapping), path: path)
+        // Empty, not mappable (a file system without mmap) or not readable: read, or refused
+        // with the reason.
+        let bytes: [UInt8]
+        do {
+            bytes = try FileBytes.read(path: path)
+        } catch let error as FileError {
+            throw SafeTensorsError(path: path, problem: error.problem)
+        }
+        try self.init(bytes: bytes, path: path)
     }
 
     /// Parses and validates: header length, JSON, dtypes, shapes, offsets inside the data, no overlap.
