@@ -388,6 +388,17 @@ final class FFmpegDecoder: AudioDecoder {
         let sampleFormat = AVSampleFormat(rawValue: frame.pointee.format)
         let planar = genre_av_sample_fmt_is_planar(sampleFormat) != 0
         let data = frame.pointee.extended_data!
+        // Planar float stereo (what FFmpeg's AAC, MP3 and Vorbis decoders give) interleaved in
+        // one loop, which LLVM vectorises; channel by channel the stores go one value at a time.
+        if planar, channels == 2, genre_av_get_packed_sample_fmt(sampleFormat) == AV_SAMPLE_FMT_FLT {
+            let left = UnsafeRawPointer(data[0]!).assumingMemoryBound(to: Float.self) + offset
+            let right = UnsafeRawPointer(data[1]!).assumingMemoryBound(to: Float.self) + offset
+            for i in 0..<count {
+                output[2 * i] = left[i]
+                output[2 * i + 1] = right[i]
+            }
+            return
+        }
         for c in 0..<channels {
             let base = UnsafeRawPointer(data[planar ? c : 0]!)
             let stride = planar ? 1 : channels
