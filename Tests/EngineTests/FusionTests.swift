@@ -214,12 +214,7 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
     /// Small activations stay in cache anyway, and one sample is better split inside each op:
     /// the block then runs its ops one by one.
     func testSmallInputsRunUnfused() {
-        var scratch = SeededRandom(seed: 5)
-        let block = Sequential([
-            Conv2D(inputChannels: 16, outputChannels: 96, kernelSize: 1, random: &scratch), BatchNorm(channels: 96), ReLU6(),
-            Conv2D(inputChannels: 96, outputChannels: 96, kernelSize: 3, padding: 1, groups: 96, random: &scratch), BatchNorm(channels: 96), ReLU6(),
-            Conv2D(inputChannels: 96, outputChannels: 16, kernelSize: 1, random: &scratch), BatchNorm(channels: 16),
-        ])
+        let block = invertedResidualLayers(in: 16, hidden: 96, out: 16, seed: 5)
         XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [32, 8, 8, 16])))
         XCTAssertTrue(block.evaluatesFused(Tensor(zeros: [2, 32, 32, 16])))
         XCTAssertEqual(block.evaluatesFused(Tensor(zeros: [1, 32, 32, 16])), Parallel.threadCount == 1, "one sample: every thread shares its GEMMs")

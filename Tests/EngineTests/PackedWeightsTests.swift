@@ -46,12 +46,7 @@ final class PackedWeightsTests: XCTestCase {
 
     /// The fused inverted residual reads both 1×1 weights from the packing too.
     func testFusedBlockMatchesUnpackedWeights() {
-        var scratch = SeededRandom(seed: 3)
-        let block = Sequential([
-            Conv2D(inputChannels: 24, outputChannels: 144, kernelSize: 1, random: &scratch), BatchNorm(channels: 144), ReLU6(),
-            Conv2D(inputChannels: 144, outputChannels: 144, kernelSize: 3, padding: 1, groups: 144, random: &scratch), BatchNorm(channels: 144), ReLU6(),
-            Conv2D(inputChannels: 144, outputChannels: 24, kernelSize: 1, random: &scratch), BatchNorm(channels: 24),
-        ])
+        let block = invertedResidualLayers(in: 24, hidden: 144, out: 24, seed: 3)
         let x = tensor([2, 32, 32, 24])
         XCTAssertTrue(block.evaluatesFused(x))
         forEachInstructionSet { set in
