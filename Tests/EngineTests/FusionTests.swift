@@ -167,41 +167,60 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
                 (2, 25, 24, 12, 6, 20, 2),   // 72 hidden channels, stride 2 with an odd height
                 (2, 12, 12, 48, 6, 24, 1),   // 288 hidden channels: the projection's packed weights in two k-blocks
             ]
-            for (batch, height, width, inC, expansion, outC, stride) in cases {
-                let hidden = inC * expansion
-                var scratch = SeededRandom(seed: random.next())
-                var layers: [any Layer] = []
-                if expansion != 1 {
-                    layers += [Conv2D(inputChannels: inC, outputChannels: hidden, kernelSize: 1, random: &scratch), batchNorm(hidden), ReLU6()]
-                }
-                layers += [
-                    Conv2D(inputChannels: hidden, outputChannels: hidden, kernelSize: 3, stride: stride, padding: 1, groups: hidden, random: &scratch),
-                    batchNorm(hidden), ReLU6(),
-                    Conv2D(inputChannels: hidden, outputChannels: outC, kernelSize: 1, random: &scratch), batchNorm(outC),
-                ]
-                let block = Sequential(layers)
-                let x = randomTensor([batch, height, width, inC], scale: 2)
-                let label = "\(set) \(batch)×\(height)×\(width)×\(inC) t\(expansion) → \(outC) s\(stride)"
-                XCTAssertTrue(block.evaluatesFused(x), label)
+            for shape in cases { assertFusedMatchesSeparateOps(shape, label: set.rawValue) }
+        }
+    }
 
-                let tape = Tape(mode: .evaluation)
-                func convNorm(_ x: Tensor, _ conv: Int, upper: Float?) -> Tensor {
-                    let (c, n) = (layers[conv] as! Conv2D, layers[conv + 1] as! BatchNorm)
-                    return tape.conv2dBatchNorm(x, c.weight.value, stride: c.stride, padding: c.padding, groups: c.groups,
-                                                normWeight: n.weight.value, normBias: n.bias.value, runningMean: n.runningMean.value,
-                                                runningVariance: n.runningVariance.value, epsilon: n.epsilon, activationUpperBound: upper)
-                }
-                let first = expansion != 1 ? 3 : 0
-                let expanded = expansion != 1 ? convNorm(x, 0, upper: 6) : x
-                let separate = convNorm(convNorm(expanded, first, upper: 6), first + 3, upper: nil)
-                let fused = block(x, tape)
-                XCTAssertEqual(fused.shape, separate.shape, label)
-                assertSameBits(fused, separate, label)
-                XCTAssertTrue(fused.values.contains { $0 < 0 }, "\(label): the projection is linear")
-                if stride == 1 && inC == outC {
-                    assertSameBits(block.addingInput(x, tape), tape.add(x, separate), "\(label) + input")
-                }
+    /// One sample and fewer samples than threads: each sample's rows split among the threads,
+    /// parts whose boundaries fall inside a tile and between a stride-2 block's input rows.
+    func testFewerSamplesThanThreadsSplitTheirRows() {
+        let threads = Parallel.threadCount
+        defer { Parallel.threadCount = threads }
+        for count in [2, 3, 5] {
+            Parallel.threadCount = count
+            for shape in [(1, 40, 39, 16, 6, 16, 1), (1, 25, 24, 12, 6, 20, 2), (2, 33, 20, 24, 6, 24, 1), (1, 20, 40, 44, 1, 12, 1)] {
+                assertFusedMatchesSeparateOps(shape, label: "\(count) threads")
             }
+        }
+    }
+
+    /// The block fused gives the bits of its conv + batch norm ops one by one (and of the
+    /// residual add, where there is one).
+    private func assertFusedMatchesSeparateOps(_ shape: (Int, Int, Int, Int, Int, Int, Int), label: String,
+                                               file: StaticString = #filePath, line: UInt = #line) {
+        let (batch, height, width, inC, expansion, outC, stride) = shape
+        let hidden = inC * expansion
+        var scratch = SeededRandom(seed: random.next())
+        var layers: [any Layer] = []
+        if expansion != 1 {
+            layers += [Conv2D(inputChannels: inC, outputChannels: hidden, kernelSize: 1, random: &scratch), batchNorm(hidden), ReLU6()]
+        }
+        layers += [
+            Conv2D(inputChannels: hidden, outputChannels: hidden, kernelSize: 3, stride: stride, padding: 1, groups: hidden, random: &scratch),
+            batchNorm(hidden), ReLU6(),
+            Conv2D(inputChannels: hidden, outputChannels: outC, kernelSize: 1, random: &scratch), batchNorm(outC),
+        ]
+        let block = Sequential(layers)
+        let x = randomTensor([batch, height, width, inC], scale: 2)
+        let label = "\(label) \(batch)×\(height)×\(width)×\(inC) t\(expansion) → \(outC) s\(stride)"
+        XCTAssertTrue(block.evaluatesFused(x), label, file: file, line: line)
+
+        let tape = Tape(mode: .evaluation)
+        func convNorm(_ x: Tensor, _ conv: Int, upper: Float?) -> Tensor {
+            let (c, n) = (layers[conv] as! Conv2D, layers[conv + 1] as! BatchNorm)
+            return tape.conv2dBatchNorm(x, c.weight.value, stride: c.stride, padding: c.padding, groups: c.groups,
+                                        normWeight: n.weight.value, normBias: n.bias.value, runningMean: n.runningMean.value,
+                                        runningVariance: n.runningVariance.value, epsilon: n.epsilon, activationUpperBound: upper)
+        }
+        let first = expansion != 1 ? 3 : 0
+        let expanded = expansion != 1 ? convNorm(x, 0, upper: 6) : x
+        let separate = convNorm(convNorm(expanded, first, upper: 6), first + 3, upper: nil)
+        let fused = block(x, tape)
+        XCTAssertEqual(fused.shape, separate.shape, label, file: file, line: line)
+        assertSameBits(fused, separate, label, file: file, line: line)
+        XCTAssertTrue(fused.values.contains { $0 < 0 }, "\(label): the projection is linear", file: file, line: line)
+        if stride == 1 && inC == outC {
+            assertSameBits(block.addingInput(x, tape), tape.add(x, separate), "\(label) + input", file: file, line: line)
         }
     }
 
@@ -211,13 +230,14 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
                       "\(label): \(differing.count) of \(b.count) values differ, first at \(differing.first ?? -1)", file: file, line: line)
     }
 
-    /// Small activations stay in cache anyway, and one sample is better split inside each op:
-    /// the block then runs its ops one by one.
+    /// Small activations stay in cache anyway, and one sample of few rows is better split inside
+    /// each op: the block then runs its ops one by one.
     func testSmallInputsRunUnfused() {
         let block = invertedResidualLayers(in: 16, hidden: 96, out: 16, seed: 5)
         XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [32, 8, 8, 16])))
         XCTAssertTrue(block.evaluatesFused(Tensor(zeros: [2, 32, 32, 16])))
-        XCTAssertEqual(block.evaluatesFused(Tensor(zeros: [1, 32, 32, 16])), Parallel.threadCount == 1, "one sample: every thread shares its GEMMs")
+        XCTAssertTrue(block.evaluatesFused(Tensor(zeros: [1, 32, 32, 16])), "one sample of 32 rows: its rows split among the threads")
+        XCTAssertEqual(block.evaluatesFused(Tensor(zeros: [1, 8, 64, 16])), Parallel.threadCount == 1, "one sample of 8 rows: every thread shares its GEMMs")
         XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [2, 32, 32, 8])), "channels that do not fit")
     }
 }

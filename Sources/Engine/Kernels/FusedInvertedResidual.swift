@@ -1,8 +1,9 @@
 /// MobileNetV2's inverted residual in evaluation mode — expand 1×1 → BN → ReLU6 → depthwise 3×3
 /// → BN → ReLU6 → project 1×1 → BN (→ + input) — over tiles of a few output rows, so the
 /// expanded activation (six times the block's input) lives in two cache-sized buffers instead of
-/// going to memory twice. Each thread takes whole samples and walks each tile by tile, keeping the
-/// expanded rows a tile shares with the next (no row is expanded twice). Same kernels, same
+/// going to memory twice. Each thread takes whole samples (or, for a batch smaller than the
+/// thread count, a part of a sample's rows) and walks each tile by tile, keeping the expanded
+/// rows a tile shares with the next (no row is expanded twice within a part). Same kernels, same
 /// arithmetic per value as the unfused ops: the bits are the same.
 struct FusedInvertedResidual {
     /// A 1×1 convolution's [in, out] weight matrix or the depthwise [9, channels] taps, and the
@@ -54,17 +55,22 @@ struct FusedInvertedResidual {
         let projectWeights = project.packed
             ?? Gemm.packWhole(MatrixView(project.weight, rowStride: outChannels), k: hidden, n: outChannels, into: scratch + expandCount)
         let (input, output, weights) = (UncheckedSendable(x), UncheckedSendable(y), UncheckedSendable((expandWeights, projectWeights)))
-        Parallel.forEach(batch) { samples in
+        // A batch smaller than the thread count splits each sample's output rows into parts; a
+        // part's first tile expands the rows it shares with the part before again.
+        let parts = max(1, (Parallel.threadCount + batch - 1) / batch)
+        Parallel.forEach(batch * parts) { units in
             withScratch(expand == nil ? 1 : maxInputRows * width * hidden) { expanded in
             withScratch(rows * outWidth * hidden) { filtered in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 18) { taps in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * rows) { sourceRows in
-                for n in samples {
+                for unit in units {
+                    let (n, part) = unit.quotientAndRemainder(dividingBy: parts)
                     let image = input.value + n * height * width * inChannels
+                    let partRows = outHeight * part / parts..<outHeight * (part + 1) / parts
                     // Input rows held in `expanded`, from `held.lowerBound` at its start.
                     var held = 0..<0
-                    for first in Swift.stride(from: 0, to: outHeight, by: rows) {
-                        let last = min(first + rows, outHeight)
+                    for first in Swift.stride(from: partRows.lowerBound, to: partRows.upperBound, by: rows) {
+                        let last = min(first + rows, partRows.upperBound)
                         let needed = max(0, first * stride - 1)..<min(height, (last - 1) * stride + 2)
                         func row(_ ih: Int) -> UnsafePointer<Float>? {
                             guard ih >= 0 && ih < height else { return nil }

@@ -39,12 +39,17 @@ final class InvertedResidualBlock {
 
     var hidden: Int { depthwise.conv.weight.value.shape[3] }
 
-    /// Whether evaluating NHWC `x` fused pays. Threads take whole samples, so a batch smaller
-    /// than the thread count runs the separate ops, whose GEMMs every thread shares (one window:
-    /// 2.53–2.63 ms so, 2.60–2.75 fused).
+    /// Input rows from which a batch smaller than the thread count runs fused, each sample's rows
+    /// split among the threads. Below it the halo rows each share expands again and the weights
+    /// every thread reads outweigh the cache it saves: one window, separate ops → fused blocks
+    /// split from 16 rows 0.96–0.98 (three of four runs), from 8 rows 0.99–1.04.
+    static let splitFromRows = 16
+
+    /// Whether evaluating NHWC `x` fused pays.
     func fuses(_ x: Tensor) -> Bool {
         x.shape.count == 4 && x.shape[3] == (expand?.conv.weight.value.shape[2] ?? hidden)
-            && x.shape[1] * x.shape[2] * hidden >= Self.fusedFromValues && x.shape[0] >= Parallel.threadCount
+            && x.shape[1] * x.shape[2] * hidden >= Self.fusedFromValues
+            && (x.shape[0] >= Parallel.threadCount || x.shape[1] >= Self.splitFromRows)
     }
 
     /// The block's evaluation-mode output (plus `x` when `addingInput`), fused, reading the 1×1
