@@ -41,8 +41,9 @@ final class InvertedResidualBlock {
 
     /// Input rows from which a batch smaller than the thread count runs fused, each sample's rows
     /// split among the threads. Below it the halo rows each share expands again and the weights
-    /// every thread reads outweigh the cache it saves: one window, separate ops → fused blocks
-    /// split from 16 rows 0.96–0.98 (three of four runs), from 8 rows 0.99–1.04.
+    /// every thread reads outweigh the cache it saves: one MobileNetV2 window's time, separate ops
+    /// → fused blocks split from 16 rows, 0.965 (median of seven runs, 0.96–1.04); from 8 rows,
+    /// 0.99–1.04.
     static let splitFromRows = 16
 
     /// Whether evaluating NHWC `x` fused pays.
