@@ -239,6 +239,8 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
         XCTAssertTrue(block.evaluatesFused(Tensor(zeros: [1, 32, 32, 16])), "one sample of 32 rows: its rows split among the threads")
         XCTAssertEqual(block.evaluatesFused(Tensor(zeros: [1, 8, 64, 16])), Parallel.threadCount == 1, "one sample of 8 rows: every thread shares its GEMMs")
         XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [2, 32, 32, 8])), "channels that do not fit")
+        XCTAssertFalse(block.evaluatesFused(Tensor(zeros: [0, 32, 32, 16])), "no samples")
+        XCTAssertEqual(block(Tensor(zeros: [0, 32, 32, 16]), Tape(mode: .evaluation)).shape, [0, 32, 32, 16])
     }
 }
 

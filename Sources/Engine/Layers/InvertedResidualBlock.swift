@@ -50,7 +50,7 @@ final class InvertedResidualBlock {
     func fuses(_ x: Tensor) -> Bool {
         x.shape.count == 4 && x.shape[3] == (expand?.conv.weight.value.shape[2] ?? hidden)
             && x.shape[1] * x.shape[2] * hidden >= Self.fusedFromValues
-            && (x.shape[0] >= Parallel.threadCount || x.shape[1] >= Self.splitFromRows)
+            && x.shape[0] > 0 && (x.shape[0] >= Parallel.threadCount || x.shape[1] >= Self.splitFromRows)
     }
 
     /// The block's evaluation-mode output (plus `x` when `addingInput`), fused, reading the 1×1
