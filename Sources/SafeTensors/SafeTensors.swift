@@ -112,7 +112,7 @@ public struct SafeTensorsFile: Sendable {
     /// The file at `path`, mapped: its tensors are read in place (`MappedFile`).
     public init(contentsOf path: String) throws {
         let failure = "genre: error: \(path): could not be read while in use (changed in place by another program, or a disk error)"
-        if let file = ReadOnlyFile(path: path), file.isRegularFile, let mapping = MappedFile(file, failureMessage: failure) {
+        if let file = ReadOnlyFile(path: path), let mapping = MappedFile(file, failureMessage: failure) {
             try self.init(shared: SharedBytes(mapping), path: path)
             return
         }

@@ -33,8 +33,6 @@ public struct SharedBytes: @unchecked Sendable, Equatable {
         try withExtendedLifetime(owner) { try body(UnsafeRawBufferPointer(start: start, count: count)) }
     }
 
-    public var array: [UInt8] { withUnsafeBytes { Array($0) } }
-
     public static func == (a: SharedBytes, b: SharedBytes) -> Bool {
         a.count == b.count && a.withUnsafeBytes { x in b.withUnsafeBytes { y in x.elementsEqual(y) } }
     }

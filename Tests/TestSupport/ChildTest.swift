@@ -5,7 +5,7 @@ import XCTest
 /// and `environment` added to its own. For what a test cannot survive in its own process, such
 /// as a read that ends the process on SIGBUS. The child's standard output is dropped.
 public enum ChildTest {
-    public static func run(_ test: String, environment: [String: String]) throws -> (exited: Bool, status: Int32, errors: String) {
+    private static func run(_ test: String, environment: [String: String]) throws -> (exited: Bool, status: Int32, errors: String) {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         child.arguments = [test]

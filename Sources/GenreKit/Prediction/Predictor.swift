@@ -83,6 +83,7 @@ public final class Predictor: @unchecked Sendable {
         let batches = max(1, (windows + batchSize - 1) / batchSize)
         return max(1, (windows + batches - 1) / batches)
     }
+
     /// Longest log-mel (frames) kept whole; longer files take the two-pass streaming path.
     public var wholeClipFrames: Int
     /// Frames computed per streaming step.
