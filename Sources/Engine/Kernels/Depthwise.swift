@@ -138,38 +138,40 @@ enum Depthwise {
     }
 
     /// `count` consecutive target rows of a windowed correlation: `sources` holds each one's three
-    /// source rows (nil in the padding), `sourceWidth` pixels of `channels` each. Serial; the
-    /// fused inverted residual calls it on rows it keeps in cache. At stride 1 or 2 the blocks of
-    /// 16 channels (AVX-512, `DepthwiseRows.slidingRows`) and then of 8 run through all the rows
-    /// one block at a time, the window sliding in registers along whole rows; the last channels
-    /// past the blocks of 8, pixel by pixel.
+    /// source rows (nil in the padding), `sourceWidth` pixels of `channels` each, or the first
+    /// `channels` of pixels `pixelStride` apart (as are the weight's taps and the target's
+    /// pixels). Serial; the fused inverted residual calls it on rows it keeps in cache. At stride
+    /// 1 or 2 the blocks of 16 channels (AVX-512, `DepthwiseRows.slidingRows`) and then of 8 run
+    /// through all the rows one block at a time, the window sliding in registers along whole
+    /// rows; the last channels past the blocks of 8, pixel by pixel.
     static func windowRows(_ sources: UnsafePointer<UnsafePointer<Float>?>, count: Int, sourceWidth: Int,
-                           weight: UnsafePointer<Float>, channels: Int, window: (stride: Int, padding: Int),
+                           weight: UnsafePointer<Float>, channels: Int, pixelStride: Int? = nil, window: (stride: Int, padding: Int),
                            target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                            taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
+        let pixelStride = pixelStride ?? channels
         let slides = window.stride <= 2
         let wideChannels = InstructionSet.active == .avx512 && slides ? channels / 16 * 16 : 0
         let vectorChannels = slides ? channels / 8 * 8 : 0
         if wideChannels > 0 {
-            DepthwiseRows.slidingRows(sources, count: count, weight: weight, channels: wideChannels, pixelStride: channels, stride: window.stride,
+            DepthwiseRows.slidingRows(sources, count: count, weight: weight, channels: wideChannels, pixelStride: pixelStride, stride: window.stride,
                                       padding: window.padding, sourceWidth: sourceWidth, targetWidth: targetWidth, target: target,
-                                      targetRowStride: targetWidth * channels, accumulate: accumulate, scale: epilogue?.scale,
+                                      targetRowStride: targetWidth * pixelStride, accumulate: accumulate, scale: epilogue?.scale,
                                       bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
         }
         if vectorChannels > wideChannels {
             let blocks = wideChannels..<vectorChannels
             if let epilogue {
-                slidingRows(sources, count: count, weight: weight, channels: blocks, pixelStride: channels, window: window, sourceWidth: sourceWidth,
+                slidingRows(sources, count: count, weight: weight, channels: blocks, pixelStride: pixelStride, window: window, sourceWidth: sourceWidth,
                             targetWidth: targetWidth, target: target, accumulate: accumulate) { sum, c in epilogue(sum, c) }
             } else {
-                slidingRows(sources, count: count, weight: weight, channels: blocks, pixelStride: channels, window: window, sourceWidth: sourceWidth,
+                slidingRows(sources, count: count, weight: weight, channels: blocks, pixelStride: pixelStride, window: window, sourceWidth: sourceWidth,
                             targetWidth: targetWidth, target: target, accumulate: accumulate) { sum, _ in sum }
             }
         }
         guard vectorChannels < channels else { return }
         for i in 0..<count {
             pixelRow((sources[3 * i], sources[3 * i + 1], sources[3 * i + 2]), sourceWidth: sourceWidth, weight: weight,
-                     channels: vectorChannels..<channels, pixelStride: channels, window: window, target: target + i * targetWidth * channels,
+                     channels: vectorChannels..<channels, pixelStride: pixelStride, window: window, target: target + i * targetWidth * pixelStride,
                      targetWidth: targetWidth, accumulate: accumulate, epilogue: epilogue, taps: taps)
         }
     }

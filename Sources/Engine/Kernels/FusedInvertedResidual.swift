@@ -3,7 +3,8 @@
 /// expanded activation (six times the block's input) lives in two cache-sized buffers instead of
 /// going to memory twice. Each thread takes whole samples (or, for a batch smaller than the
 /// thread count, a part of a sample's rows) and walks each tile by tile, keeping the expanded
-/// rows a tile shares with the next (no row is expanded twice within a part). Same kernels, same
+/// rows a tile shares with the next (no row is expanded twice within a part); samples of few
+/// rows split their hidden channels instead (`forwardSplittingChannels`). Same kernels, same
 /// arithmetic per value as the unfused ops: the bits are the same.
 struct FusedInvertedResidual {
     /// A 1×1 convolution's [in, out] weight matrix or the depthwise [9, channels] taps, and the
@@ -38,6 +39,55 @@ struct FusedInvertedResidual {
         var rows = 1
         while (rows * stride + 3) * width * hidden + (rows + 1) * outWidth * hidden <= Self.tileBudget { rows += 1 }
         return rows
+    }
+
+    /// A batch smaller than the thread count with few rows (one window's 8×8 and 4×4 blocks): the
+    /// threads split the hidden channels, each expanding and filtering its own (the depthwise
+    /// filter reads no other channel, so the threads do not meet between the two and each one's
+    /// expanded values stay in its cache), then the projection's GEMM splits its output columns
+    /// as the separate op's does. The same bits as the separate ops.
+    func forwardSplittingChannels(x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, y: UnsafeMutablePointer<Float>) {
+        guard let expand else { preconditionFailure("the hidden channels are split at the expansion") }
+        let (outHeight, outWidth) = outputSize(height: height, width: width)
+        let (pixels, outPixels) = (batch * height * width, batch * outHeight * outWidth)
+        withScratch(pixels * hidden) { expanded in
+        withScratch(outPixels * hidden) { filtered in
+            let (buffers, input) = (UncheckedSendable((expanded, filtered)), UncheckedSendable(x))
+            // The GEMM's column panels: a thread's columns start at a multiple of its panel width.
+            Parallel.forEach(hidden, granularity: InstructionSet.active == .avx512 ? 2 * Gemm.nr : Gemm.nr) { channels in
+                let (expanded, filtered) = buffers.value
+                let first = channels.lowerBound
+                Gemm.serial(m: pixels, n: channels.count, k: inChannels, a: MatrixView(input.value, rowStride: inChannels),
+                            b: MatrixView(expand.weight + first, rowStride: hidden), c: expanded + first, ldc: hidden, accumulate: false,
+                            epilogue: expand.epilogue.advanced(by: first), packedB: expand.packed?.from(column: first))
+                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 18) { taps in
+                withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * outHeight) { sourceRows in
+                    for n in 0..<batch {
+                        let image = UnsafePointer(expanded) + n * height * width * hidden + first
+                        for i in 0..<outHeight {
+                            for kh in 0..<3 {
+                                let ih = i * stride - 1 + kh
+                                sourceRows[3 * i + kh] = ih >= 0 && ih < height ? image + ih * width * hidden : nil
+                            }
+                        }
+                        Depthwise.windowRows(UnsafePointer(sourceRows.baseAddress!), count: outHeight, sourceWidth: width,
+                                             weight: depthwise.weight + first, channels: channels.count, pixelStride: hidden,
+                                             window: (stride, 1), target: filtered + n * outHeight * outWidth * hidden + first,
+                                             targetWidth: outWidth, accumulate: false, epilogue: depthwise.epilogue.advanced(by: first),
+                                             taps: (taps.baseAddress!, taps.baseAddress! + 9))
+                    }
+                }
+                }
+            }
+            Gemm.multiply(m: outPixels, n: outChannels, k: hidden, a: MatrixView(filtered, rowStride: hidden),
+                          b: MatrixView(project.weight, rowStride: outChannels), c: y, ldc: outChannels, accumulate: false,
+                          epilogue: project.epilogue, packedB: project.packed)
+            if addsInput {
+                // x + block(x), in the order the residual's add takes them.
+                for i in 0..<outPixels * outChannels { y[i] = x[i] + y[i] }
+            }
+        }
+        }
     }
 
     func forward(x: UnsafePointer<Float>, batch: Int, height: Int, width: Int, y: UnsafeMutablePointer<Float>) {
