@@ -255,8 +255,8 @@ public enum Gemm {
                                     continue
                                 }
                                 if rows == 4 && columns == nr {
-                                    microKernel4(kc, packedA + ir * kc, 1, mr, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
-                                                 finish?.advanced(by: jc + jr))
+                                    microKernel(kc, packedA + ir * kc, 1, mr, panelsB.panel(jr), panelsB.rowStride, target, ldc, addToC,
+                                                finish?.advanced(by: jc + jr), rows: 4)
                                     continue
                                 }
                                 if directA && rows == mr {
@@ -362,9 +362,12 @@ public enum Gemm {
 
     /// C[6×16] (+)= A[6×kc]·Bpanel[kc×16], all twelve 8-wide accumulators in registers. A(r, p)
     /// is a[r·rowStride + p·columnStride]: a packed panel (1, 6) or six rows of A in place (lda, 1).
+    /// With `rows` 4 (a constant where it is inlined), the first four rows alone: products of
+    /// 4^k rows (one window's 4×4 and 8×8 layers) end in such a tile, which would otherwise run
+    /// six rows into a scratch tile copied out with its epilogue in a second pass.
     @inline(__always)
     static func microKernel(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int, _ b: UnsafePointer<Float>, _ bStride: Int,
-                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ finish: ChannelEpilogue? = nil) {
+                            _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ finish: ChannelEpilogue? = nil, rows: Int = mr) {
         typealias V = SIMD8<Float>
         var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
         var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
@@ -381,10 +384,12 @@ public enum Gemm {
             c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
             av = V(repeating: ap[3 * rowStride])
             c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
-            av = V(repeating: ap[4 * rowStride])
-            c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
-            av = V(repeating: ap[5 * rowStride])
-            c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
+            if rows > 4 {
+                av = V(repeating: ap[4 * rowStride])
+                c40 = c40.addingProduct(av, b0); c41 = c41.addingProduct(av, b1)
+                av = V(repeating: ap[5 * rowStride])
+                c50 = c50.addingProduct(av, b0); c51 = c51.addingProduct(av, b1)
+            }
             ap += columnStride
             bp += bStride
         }
@@ -402,8 +407,8 @@ public enum Gemm {
                 target.store(finish(low, scale: s0, bias: b0), at: 0)
                 target.store(finish(high, scale: s1, bias: b1), at: 8)
             }
-            finished(0, c00, c01); finished(1, c10, c11); finished(2, c20, c21)
-            finished(3, c30, c31); finished(4, c40, c41); finished(5, c50, c51)
+            finished(0, c00, c01); finished(1, c10, c11); finished(2, c20, c21); finished(3, c30, c31)
+            if rows > 4 { finished(4, c40, c41); finished(5, c50, c51) }
             return
         }
         @inline(__always) func store(_ row: Int, _ low: V, _ high: V) {
@@ -416,42 +421,8 @@ public enum Gemm {
                 target.store(high, at: 8)
             }
         }
-        store(0, c00, c01); store(1, c10, c11); store(2, c20, c21)
-        store(3, c30, c31); store(4, c40, c41); store(5, c50, c51)
-    }
-
-    /// `microKernel` for a last tile of 4 rows (16-row products: one window's 4×4 layers, and
-    /// the last rows of every 4^k-pixel image): eight accumulators stored straight to C, instead
-    /// of six rows into a scratch tile copied out. Each value's sum as `microKernel` takes it.
-    @inline(__always)
-    static func microKernel4(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int, _ b: UnsafePointer<Float>,
-                             _ bStride: Int, _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ finish: ChannelEpilogue?) {
-        typealias V = SIMD8<Float>
-        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V(), c30 = V(), c31 = V()
-        var ap = a, bp = b
-        for _ in 0..<kc {
-            let b0 = bp.vector(0)
-            let b1 = bp.vector(8)
-            var av = V(repeating: ap[0])
-            c00 = c00.addingProduct(av, b0); c01 = c01.addingProduct(av, b1)
-            av = V(repeating: ap[1 * rowStride])
-            c10 = c10.addingProduct(av, b0); c11 = c11.addingProduct(av, b1)
-            av = V(repeating: ap[2 * rowStride])
-            c20 = c20.addingProduct(av, b0); c21 = c21.addingProduct(av, b1)
-            av = V(repeating: ap[3 * rowStride])
-            c30 = c30.addingProduct(av, b0); c31 = c31.addingProduct(av, b1)
-            ap += columnStride
-            bp += bStride
-        }
-        let (s0, s1) = finish.map { ($0.scale.vector(0), $0.scale.vector(8)) } ?? (V(), V())
-        let (b0, b1) = finish.map { ($0.bias.vector(0), $0.bias.vector(8)) } ?? (V(), V())
-        @inline(__always) func store(_ row: Int, _ low: V, _ high: V) {
-            let target = c + row * ldc
-            let (low, high) = accumulate ? (low + target.vector(0), high + target.vector(8)) : (low, high)
-            target.store(finish.map { $0(low, scale: s0, bias: b0) } ?? low, at: 0)
-            target.store(finish.map { $0(high, scale: s1, bias: b1) } ?? high, at: 8)
-        }
         store(0, c00, c01); store(1, c10, c11); store(2, c20, c21); store(3, c30, c31)
+        if rows > 4 { store(4, c40, c41); store(5, c50, c51) }
     }
 
     /// `microKernel` for a last strip of 8 columns (a 24-channel layer's second panel): six
