@@ -13,6 +13,34 @@ final class GemmTests: XCTestCase {
         forEachInstructionSet { checkAgainstNaiveProduct(label: $0.rawValue) }
     }
 
+    /// Two threads slice K and the second slice's partial sums (1040 × 1040 floats) are more
+    /// scratch than a thread's arena holds: they come from the pool while each slice's packed
+    /// blocks come from its thread's arena. The same product on one thread, no slices.
+    func testSlicedProductWithPartialsPastTheScratchArena() {
+        let threads = Parallel.threadCount
+        defer { Parallel.threadCount = threads }
+        var random = SeededRandom(seed: 11)
+        let (m, n, k) = (1040, 1040, 2200)
+        let a = (0..<m * k).map { _ in random.nextNormal() }, b = (0..<k * n).map { _ in random.nextNormal() }
+        func product(threads: Int) -> [Float] {
+            Parallel.threadCount = threads
+            var c = [Float](repeating: .nan, count: m * n)
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        Gemm.multiply(m: m, n: n, k: k, a: MatrixView(ap.baseAddress!, rowStride: k), b: MatrixView(bp.baseAddress!, rowStride: n),
+                                      c: cp.baseAddress!, ldc: n, accumulate: false)
+                    }
+                }
+            }
+            return c
+        }
+        let (sliced, whole) = (product(threads: 2), product(threads: 1))
+        XCTAssertTrue(sliced.allSatisfy(\.isFinite) && whole.allSatisfy(\.isFinite), "every value written")
+        let error = zip(sliced, whole).map { abs($0 - $1) / (1 + abs($1)) }.max()!
+        XCTAssertLessThan(error, 1e-4 * Float(k).squareRoot())
+    }
+
     private func checkAgainstNaiveProduct(label: String) {
         var random = SeededRandom(seed: 7)
         for (m, n, k) in [(1, 1, 1), (7, 17, 5), (13, 40, 300), (150, 33, 517), (20, 300, 64), (97, 7, 1000), (37, 70, 2600), (12, 48, 3), (31, 80, 40), (40, 64, 600), (20, 96, 3000), (50, 24, 300), (61, 88, 700), (16, 48, 160), (64, 40, 300)] {

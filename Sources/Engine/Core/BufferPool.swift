@@ -58,10 +58,14 @@ public final class BufferPool: @unchecked Sendable {
     }
 }
 
-/// Scratch memory from the pool for the duration of `body`.
+/// Scratch memory for the duration of `body`: from this thread's `ScratchArena`, or from the
+/// pool when it does not fit there. Contents undefined.
 @inline(__always)
 func withScratch<R>(_ count: Int, _ body: (UnsafeMutablePointer<Float>) throws -> R) rethrows -> R {
-    let pointer = BufferPool.shared.take(count)
-    defer { BufferPool.shared.give(pointer, count: count) }
-    return try body(pointer)
+    try ScratchArena.current.withTop(count) { top in
+        if let top { return try body(top) }
+        let pointer = BufferPool.shared.take(count)
+        defer { BufferPool.shared.give(pointer, count: count) }
+        return try body(pointer)
+    }
 }
