@@ -13,6 +13,37 @@ final class GemmTests: XCTestCase {
         forEachInstructionSet { checkAgainstNaiveProduct(label: $0.rawValue) }
     }
 
+    /// A single row (a linear layer on one window) gives the bits that row gets in a larger
+    /// product: B in place and transposed, over one and three k-blocks, added to C or not.
+    func testOneRowMatchesItsRowInALargerProduct() {
+        forEachInstructionSet { set in
+            var random = SeededRandom(seed: 13)
+            for (n, k) in [(10, 600), (37, 200)] {
+                for (transposeB, accumulate) in [(false, false), (true, false), (true, true)] {
+                    let m = 7
+                    let a = (0..<m * k).map { _ in random.nextNormal() }, b = (0..<k * n).map { _ in random.nextNormal() }
+                    let initial = (0..<m * n).map { _ in random.nextNormal() }
+                    func product(rows: Range<Int>) -> [Float] {
+                        var c = Array(initial[rows.lowerBound * n..<rows.upperBound * n])
+                        a.withUnsafeBufferPointer { ap in
+                            b.withUnsafeBufferPointer { bp in
+                                let bView = transposeB ? MatrixView(bp.baseAddress!, rowStride: k).transposed : MatrixView(bp.baseAddress!, rowStride: n)
+                                c.withUnsafeMutableBufferPointer { cp in
+                                    Gemm.multiply(m: rows.count, n: n, k: k, a: MatrixView(ap.baseAddress! + rows.lowerBound * k, rowStride: k), b: bView,
+                                                  c: cp.baseAddress!, ldc: n, accumulate: accumulate)
+                                }
+                            }
+                        }
+                        return c
+                    }
+                    let (all, row) = (product(rows: 0..<m), product(rows: 3..<4))
+                    XCTAssertEqual(row.map(\.bitPattern), all[3 * n..<4 * n].map(\.bitPattern),
+                                   "\(set.rawValue) n \(n) k \(k) Bᵀ \(transposeB) accumulate \(accumulate)")
+                }
+            }
+        }
+    }
+
     /// Two threads slice K and the second slice's partial sums (1040 × 1040 floats) are more
     /// scratch than a thread's arena holds: they come from the pool while each slice's packed
     /// blocks come from its thread's arena. The same product on one thread, no slices.

@@ -94,6 +94,10 @@ public enum Gemm {
             return
         }
         let work = m * n * k
+        if m == 1, aRows == nil, packedB == nil, finished == nil, work <= 1 << 16 {
+            rowTimesMatrix(n: n, k: k, a: a, b: b, c: c, accumulate: accumulate, epilogue: epilogue)
+            return
+        }
         let cBase = UncheckedSendable(c)
         let threads = Parallel.threadCount
         if threads > 1, epilogue == nil, packedB == nil, k >= 2 * kBlock * threads, k > 2 * max(m, n), work >= 1 << 22 {
@@ -151,6 +155,23 @@ public enum Gemm {
                        })
             }
         }
+    }
+
+    /// One row of A times B (a linear layer on one window), one column at a time: the tiles would
+    /// compute six rows and pack B for one. Each value in the tiles' order (a chain of
+    /// multiply-adds per k-block, added to C), so the bits are those of the row in a larger product.
+    private static func rowTimesMatrix(n: Int, k: Int, a: MatrixView, b: MatrixView, c: UnsafeMutablePointer<Float>,
+                                       accumulate: Bool, epilogue: ChannelEpilogue?) {
+        for j in 0..<n {
+            var value: Float = accumulate ? c[j] : 0
+            for pc in stride(from: 0, to: k, by: kBlock) {
+                var partial: Float = 0
+                for p in pc..<min(k, pc + kBlock) { partial = partial.addingProduct(a.offset(row: 0, column: p).pointee, b.offset(row: p, column: j).pointee) }
+                value = pc == 0 && !accumulate ? partial : partial + value
+            }
+            c[j] = value
+        }
+        epilogue?.apply(c, channel: 0, count: n)
     }
 
     /// Floats `packWhole` writes for a k×n B.
