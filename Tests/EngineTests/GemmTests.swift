@@ -24,17 +24,8 @@ final class GemmTests: XCTestCase {
                     let a = (0..<m * k).map { _ in random.nextNormal() }, b = (0..<k * n).map { _ in random.nextNormal() }
                     let initial = (0..<m * n).map { _ in random.nextNormal() }
                     func product(rows: Range<Int>) -> [Float] {
-                        var c = Array(initial[rows.lowerBound * n..<rows.upperBound * n])
-                        a.withUnsafeBufferPointer { ap in
-                            b.withUnsafeBufferPointer { bp in
-                                let bView = transposeB ? MatrixView(bp.baseAddress!, rowStride: k).transposed : MatrixView(bp.baseAddress!, rowStride: n)
-                                c.withUnsafeMutableBufferPointer { cp in
-                                    Gemm.multiply(m: rows.count, n: n, k: k, a: MatrixView(ap.baseAddress! + rows.lowerBound * k, rowStride: k), b: bView,
-                                                  c: cp.baseAddress!, ldc: n, accumulate: accumulate)
-                                }
-                            }
-                        }
-                        return c
+                        multiply(m: rows.count, n: n, k: k, a: Array(a[rows.lowerBound * k..<rows.upperBound * k]), b: b, transposeB: transposeB,
+                                 c: Array(initial[rows.lowerBound * n..<rows.upperBound * n]), accumulate: accumulate)
                     }
                     let (all, row) = (product(rows: 0..<m), product(rows: 3..<4))
                     XCTAssertEqual(row.map(\.bitPattern), all[3 * n..<4 * n].map(\.bitPattern),
@@ -55,16 +46,7 @@ final class GemmTests: XCTestCase {
         let a = (0..<m * k).map { _ in random.nextNormal() }, b = (0..<k * n).map { _ in random.nextNormal() }
         func product(threads: Int) -> [Float] {
             Parallel.threadCount = threads
-            var c = [Float](repeating: .nan, count: m * n)
-            a.withUnsafeBufferPointer { ap in
-                b.withUnsafeBufferPointer { bp in
-                    c.withUnsafeMutableBufferPointer { cp in
-                        Gemm.multiply(m: m, n: n, k: k, a: MatrixView(ap.baseAddress!, rowStride: k), b: MatrixView(bp.baseAddress!, rowStride: n),
-                                      c: cp.baseAddress!, ldc: n, accumulate: false)
-                    }
-                }
-            }
-            return c
+            return multiply(m: m, n: n, k: k, a: a, b: b, c: [Float](repeating: .nan, count: m * n), accumulate: false)
         }
         let (sliced, whole) = (product(threads: 2), product(threads: 1))
         XCTAssertTrue(sliced.allSatisfy(\.isFinite) && whole.allSatisfy(\.isFinite), "every value written")
@@ -92,20 +74,27 @@ final class GemmTests: XCTestCase {
                             expected[i * n + j] += Float(sum)
                         }
                     }
-                    var c = initial
-                    a.withUnsafeBufferPointer { ap in
-                        b.withUnsafeBufferPointer { bp in
-                            let aView = transposeA ? MatrixView(ap.baseAddress!, rowStride: m).transposed : MatrixView(ap.baseAddress!, rowStride: k)
-                            let bView = transposeB ? MatrixView(bp.baseAddress!, rowStride: k).transposed : MatrixView(bp.baseAddress!, rowStride: n)
-                            c.withUnsafeMutableBufferPointer { cp in
-                                Gemm.multiply(m: m, n: n, k: k, a: aView, b: bView, c: cp.baseAddress!, ldc: n, accumulate: accumulate)
-                            }
-                        }
-                    }
+                    let c = multiply(m: m, n: n, k: k, a: a, transposeA: transposeA, b: b, transposeB: transposeB, c: initial, accumulate: accumulate)
                     let error = zip(c, expected).map { abs($0 - $1) / (1 + abs($1)) }.max()!
                     XCTAssertLessThan(error, 1e-4 * Float(k).squareRoot(), "\(label) m \(m) n \(n) k \(k) Aᵀ \(transposeA) Bᵀ \(transposeB) accumulate \(accumulate)")
                 }
             }
         }
+    }
+
+    /// `Gemm.multiply` on arrays: A m×k (stored k×m when transposed), B k×n (n×k), C m×n.
+    private func multiply(m: Int, n: Int, k: Int, a: [Float], transposeA: Bool = false, b: [Float], transposeB: Bool = false,
+                          c: [Float], accumulate: Bool) -> [Float] {
+        var c = c
+        a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in
+                let aView = transposeA ? MatrixView(ap.baseAddress!, rowStride: m).transposed : MatrixView(ap.baseAddress!, rowStride: k)
+                let bView = transposeB ? MatrixView(bp.baseAddress!, rowStride: k).transposed : MatrixView(bp.baseAddress!, rowStride: n)
+                c.withUnsafeMutableBufferPointer { cp in
+                    Gemm.multiply(m: m, n: n, k: k, a: aView, b: bView, c: cp.baseAddress!, ldc: n, accumulate: accumulate)
+                }
+            }
+        }
+        return c
     }
 }

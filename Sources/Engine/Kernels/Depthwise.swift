@@ -86,7 +86,7 @@ enum Depthwise {
                             }
                         }
                         windowRows(UnsafePointer(table.baseAddress!), count: end - row, sourceWidth: sourceSize.width, weight: weight,
-                                   channels: channels, window: window, target: to.value + row * targetSize.width * channels,
+                                   channels: channels, pixelStride: channels, window: window, target: to.value + row * targetSize.width * channels,
                                    targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue, taps: (sources, weights))
                     } else {
                         // The transposed window, pixel by pixel, its column taps worked out once.
@@ -138,17 +138,16 @@ enum Depthwise {
     }
 
     /// `count` consecutive target rows of a windowed correlation: `sources` holds each one's three
-    /// source rows (nil in the padding), `sourceWidth` pixels of `channels` each, or the first
-    /// `channels` of pixels `pixelStride` apart (as are the weight's taps and the target's
-    /// pixels). Serial; the fused inverted residual calls it on rows it keeps in cache. At stride
-    /// 1 or 2 the blocks of 16 channels (AVX-512, `DepthwiseRows.slidingRows`) and then of 8 run
-    /// through all the rows one block at a time, the window sliding in registers along whole
-    /// rows; the last channels past the blocks of 8, pixel by pixel.
+    /// source rows (nil in the padding), `sourceWidth` pixels `pixelStride` floats apart (as are
+    /// the weight's taps and the target's pixels), of which the first `channels` are read.
+    /// Serial; the fused inverted residual calls it on rows it keeps in cache. At stride 1 or 2
+    /// the blocks of 16 channels (AVX-512, `DepthwiseRows.slidingRows`) and then of 8 run through
+    /// all the rows one block at a time, the window sliding in registers along whole rows; the
+    /// last channels past the blocks of 8, pixel by pixel.
     static func windowRows(_ sources: UnsafePointer<UnsafePointer<Float>?>, count: Int, sourceWidth: Int,
-                           weight: UnsafePointer<Float>, channels: Int, pixelStride: Int? = nil, window: (stride: Int, padding: Int),
+                           weight: UnsafePointer<Float>, channels: Int, pixelStride: Int, window: (stride: Int, padding: Int),
                            target: UnsafeMutablePointer<Float>, targetWidth: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                            taps: (sources: UnsafeMutablePointer<UnsafePointer<Float>>, weights: UnsafeMutablePointer<UnsafePointer<Float>>)) {
-        let pixelStride = pixelStride ?? channels
         let slides = window.stride <= 2
         let wideChannels = InstructionSet.active == .avx512 && slides ? channels / 16 * 16 : 0
         let vectorChannels = slides ? channels / 8 * 8 : 0

@@ -82,10 +82,7 @@ struct FusedInvertedResidual {
             Gemm.multiply(m: outPixels, n: outChannels, k: hidden, a: MatrixView(filtered, rowStride: hidden),
                           b: MatrixView(project.weight, rowStride: outChannels), c: y, ldc: outChannels, accumulate: false,
                           epilogue: project.epilogue, packedB: project.packed)
-            if addsInput {
-                // x + block(x), in the order the residual's add takes them.
-                for i in 0..<outPixels * outChannels { y[i] = x[i] + y[i] }
-            }
+            if addsInput { Self.addInput(x, to: y, count: outPixels * outChannels) }
         }
         }
     }
@@ -150,18 +147,14 @@ struct FusedInvertedResidual {
                             for kh in 0..<3 { sourceRows[3 * (i - first) + kh] = row(i * stride - 1 + kh) }
                         }
                         Depthwise.windowRows(UnsafePointer(sourceRows.baseAddress!), count: last - first, sourceWidth: width, weight: depthwise.weight,
-                                             channels: hidden, window: (stride, 1), target: filtered, targetWidth: outWidth, accumulate: false,
+                                             channels: hidden, pixelStride: hidden, window: (stride, 1), target: filtered, targetWidth: outWidth, accumulate: false,
                                              epilogue: depthwise.epilogue, taps: (taps.baseAddress!, taps.baseAddress! + 9))
                         let pixels = (last - first) * outWidth
                         let target = output.value + ((n * outHeight + first) * outWidth) * outChannels
                         Gemm.serial(m: pixels, n: outChannels, k: hidden, a: MatrixView(filtered, rowStride: hidden),
                                     b: MatrixView(project.weight, rowStride: outChannels), c: target, ldc: outChannels, accumulate: false,
                                     epilogue: project.epilogue, packedB: weights.value.1)
-                        if addsInput {
-                            // x + block(x), in the order the residual's add takes them.
-                            let source = image + first * width * inChannels
-                            for i in 0..<pixels * outChannels { target[i] = source[i] + target[i] }
-                        }
+                        if addsInput { Self.addInput(image + first * width * inChannels, to: target, count: pixels * outChannels) }
                     }
                 }
             }
@@ -170,5 +163,10 @@ struct FusedInvertedResidual {
             }
         }
         }
+    }
+
+    /// y = x + y: the residual's sum, its operands in the order the separate add takes them.
+    private static func addInput(_ x: UnsafePointer<Float>, to y: UnsafeMutablePointer<Float>, count: Int) {
+        for i in 0..<count { y[i] = x[i] + y[i] }
     }
 }
