@@ -53,8 +53,8 @@ struct FusedInvertedResidual {
         withScratch(pixels * hidden) { expanded in
         withScratch(outPixels * hidden) { filtered in
             let (buffers, input) = (UncheckedSendable((expanded, filtered)), UncheckedSendable(x))
-            // The GEMM's column panels: a thread's columns start at a multiple of its panel width.
-            Parallel.forEach(hidden, granularity: InstructionSet.active == .avx512 ? 2 * Gemm.nr : Gemm.nr) { channels in
+            // Shares split as the GEMM splits its columns, so each starts a panel of the packed weights.
+            Parallel.forEach(hidden, granularity: Gemm.columnGranularity) { channels in
                 let (expanded, filtered) = buffers.value
                 let first = channels.lowerBound
                 Gemm.serial(m: pixels, n: channels.count, k: inChannels, a: MatrixView(input.value, rowStride: inChannels),

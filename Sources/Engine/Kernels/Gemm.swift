@@ -48,6 +48,9 @@ public enum Gemm {
     static let mr = 6
     static let nr = 16
     static let kBlock = 256
+    /// Columns a thread's share of a split product starts at a multiple of: whole panels of the
+    /// active kernel (AVX-512's strips are two 16-column panels wide).
+    static var columnGranularity: Int { InstructionSet.active == .avx512 ? 2 * nr : nr }
     /// A multiple of `mr` and of the batch-norm sums' 64-row blocks, which `finished` hands on
     /// whole (was 144; 192 measured the same or faster in training and inference).
     static let mBlock = 192
@@ -146,7 +149,7 @@ public enum Gemm {
                        })
             }
         } else {
-            Parallel.forEach(n, granularity: InstructionSet.active == .avx512 ? 2 * nr : nr, work: work, minimumWork: splitWork) { columns in
+            Parallel.forEach(n, granularity: columnGranularity, work: work, minimumWork: splitWork) { columns in
                 let bPart = MatrixView(b.offset(row: 0, column: columns.lowerBound), rowStride: b.rowStride, columnStride: b.columnStride)
                 serial(m: m, n: columns.count, k: k, a: a, b: bPart, c: cBase.value + columns.lowerBound, ldc: ldc, accumulate: accumulate,
                        epilogue: epilogue?.advanced(by: columns.lowerBound), aRows: aRows,
