@@ -201,6 +201,48 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
         }
     }
 
+    /// A network's stem (a 3×3 convolution of a one-channel input, batch norm, ReLU6) and the
+    /// block without expansion after it run as one fused block, the stem's rows computed tile by
+    /// tile: the bits of the stem's op and then the block's ops, with a scalar channel tail, a
+    /// stride-2 block, and one sample whose rows the threads split (each computing its halo).
+    func testStemFusedWithTheFirstBlockMatchesSeparateOps() {
+        let threads = Parallel.threadCount
+        defer { Parallel.threadCount = threads }
+        forEachInstructionSet { set in
+            // (batch, height, width, stem channels, block output channels, block stride, threads)
+            for (batch, height, width, hidden, outC, stride, count) in [(2, 128, 96, 32, 16, 1, 2), (3, 100, 91, 20, 12, 2, 2),
+                                                                         (1, 70, 64, 40, 24, 1, 3)] {
+                Parallel.threadCount = count
+                var scratch = SeededRandom(seed: random.next())
+                let stem = [Conv2D(inputChannels: 1, outputChannels: hidden, kernelSize: 3, stride: 2, padding: 1, random: &scratch),
+                            batchNorm(hidden), ReLU6()] as [any Layer]
+                let block = [Conv2D(inputChannels: hidden, outputChannels: hidden, kernelSize: 3, stride: stride, padding: 1, groups: hidden,
+                                    random: &scratch), batchNorm(hidden), ReLU6(),
+                             Conv2D(inputChannels: hidden, outputChannels: outC, kernelSize: 1, random: &scratch), batchNorm(outC)] as [any Layer]
+                let network = Sequential([Sequential(stem), Sequential(block)])
+                let x = randomTensor([batch, height, width, 1], scale: 2)
+                let label = "\(set.rawValue), \(count) threads, \(batch)×\(height)×\(width) → \(hidden) → \(outC) s\(stride)"
+                XCTAssertTrue(network.evaluatesStemFused(x), label)
+
+                let tape = Tape(mode: .evaluation)
+                func convNorm(_ x: Tensor, _ layers: [any Layer], _ conv: Int, upper: Float?) -> Tensor {
+                    let (c, n) = (layers[conv] as! Conv2D, layers[conv + 1] as! BatchNorm)
+                    return tape.conv2dBatchNorm(x, c.weight.value, stride: c.stride, padding: c.padding, groups: c.groups,
+                                                normWeight: n.weight.value, normBias: n.bias.value, runningMean: n.runningMean.value,
+                                                runningVariance: n.runningVariance.value, epsilon: n.epsilon, activationUpperBound: upper)
+                }
+                let separate = convNorm(convNorm(convNorm(x, stem, 0, upper: 6), block, 0, upper: 6), block, 3, upper: nil)
+                let fused = network(x, tape)
+                XCTAssertEqual(fused.shape, separate.shape, label)
+                assertSameBits(fused, separate, label)
+                XCTAssertTrue(fused.values.contains { $0 < 0 }, "\(label): the projection is linear")
+            }
+        }
+        XCTAssertFalse(Sequential([Sequential([Conv2D(inputChannels: 1, outputChannels: 32, kernelSize: 3, stride: 2, padding: 1), batchNorm(32), ReLU6()]),
+                                   invertedResidualLayers(in: 32, hidden: 64, out: 16, seed: 3)]).evaluatesStemFused(Tensor(zeros: [2, 128, 128, 1])),
+                       "a block with an expansion reads the stem's output")
+    }
+
     /// The block fused gives the bits of its conv + batch norm ops one by one (and of the
     /// residual add, where there is one).
     private func assertFusedMatchesSeparateOps(_ shape: (Int, Int, Int, Int, Int, Int, Int), label: String,

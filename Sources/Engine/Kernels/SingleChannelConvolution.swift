@@ -14,6 +14,17 @@ enum SingleChannelConvolution {
                         epilogue: ChannelEpilogue?) {
         precondition(g.inChannels == 1 && g.groups == 1)
         let (input, output) = (UncheckedSendable(x), UncheckedSendable(y))
+        Parallel.forEach(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16) { rows in
+            forwardRows(g, x: input.value, weight: weight, rows: rows, into: output.value + rows.lowerBound * g.outWidth * g.outChannels,
+                        epilogue: epilogue)
+        }
+    }
+
+    /// `forward`'s output rows `rows` (rows of the whole batch, n·outHeight + oh) into `target`,
+    /// one after another, on this thread: for a fused block that reads them from cache.
+    static func forwardRows(_ g: ConvolutionGeometry, x: UnsafePointer<Float>, weight: UnsafePointer<Float>, rows: Range<Int>,
+                            into target: UnsafeMutablePointer<Float>, epilogue: ChannelEpilogue?) {
+        precondition(g.inChannels == 1 && g.groups == 1)
         let (k, channels, taps) = (g.kernel, g.outChannels, g.kernel * g.kernel)
         // A 3×3 kernel's interior columns go to the row kernels for whole blocks of channels:
         // EngineAVX512's blocks of 16, or StemRows8's of 8.
@@ -22,44 +33,42 @@ enum SingleChannelConvolution {
         let rowChannels = k == 3 ? channels / block * block : 0
         let interior = rowChannels > 0
             ? Depthwise.interiorColumns(targetWidth: g.outWidth, sourceWidth: g.width, window: (g.stride, g.padding)) : 0..<0
-        Parallel.forEach(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16) { rows in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: taps) { buffer in
-                let values = buffer.baseAddress!
-                for row in rows {
-                    let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
-                    let image = input.value + n * g.height * g.width
-                    let targetRow = output.value + row * g.outWidth * channels
-                    for ow in 0..<g.outWidth {
-                        let start = interior.contains(ow) ? rowChannels : 0
-                        guard start < channels else { continue }
-                        for kh in 0..<k {
-                            let ih = oh * g.stride - g.padding + kh
-                            for kw in 0..<k {
-                                let iw = ow * g.stride - g.padding + kw
-                                let inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
-                                values[kh * k + kw] = inside ? image[ih * g.width + iw] : 0
-                            }
-                        }
-                        pixel(values, taps: taps, weight: weight, channels: start..<channels, into: targetRow + ow * channels, epilogue: epilogue)
-                    }
-                    guard !interior.isEmpty else { continue }
-                    func imageRow(_ kh: Int) -> UnsafePointer<Float>? {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: taps) { buffer in
+            let values = buffer.baseAddress!
+            for row in rows {
+                let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
+                let image = x + n * g.height * g.width
+                let targetRow = target + (row - rows.lowerBound) * g.outWidth * channels
+                for ow in 0..<g.outWidth {
+                    let start = interior.contains(ow) ? rowChannels : 0
+                    guard start < channels else { continue }
+                    for kh in 0..<k {
                         let ih = oh * g.stride - g.padding + kh
-                        return ih >= 0 && ih < g.height ? image + ih * g.width : nil
+                        for kw in 0..<k {
+                            let iw = ow * g.stride - g.padding + kw
+                            let inside = ih >= 0 && ih < g.height && iw >= 0 && iw < g.width
+                            values[kh * k + kw] = inside ? image[ih * g.width + iw] : 0
+                        }
                     }
-                    let rows = (imageRow(0), imageRow(1), imageRow(2))
-                    let (top, middle, bottom) = Depthwise.presentRows(rows)
-                    guard wide else {
-                        StemRows8.interiorRow(top: top, middle: middle, bottom: bottom, inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil),
-                                              weight: weight, channels: rowChannels, pixelStride: channels, stride: g.stride, padding: g.padding,
-                                              columns: interior, target: targetRow, epilogue: epilogue)
-                        continue
-                    }
-                    StemRows.interiorRow(top: top, middle: middle, bottom: bottom,
-                                         inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), weight: weight, channels: rowChannels, pixelStride: channels,
-                                         stride: g.stride, padding: g.padding, columns: interior, target: targetRow,
-                                         scale: epilogue?.scale, bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
+                    pixel(values, taps: taps, weight: weight, channels: start..<channels, into: targetRow + ow * channels, epilogue: epilogue)
                 }
+                guard !interior.isEmpty else { continue }
+                func imageRow(_ kh: Int) -> UnsafePointer<Float>? {
+                    let ih = oh * g.stride - g.padding + kh
+                    return ih >= 0 && ih < g.height ? image + ih * g.width : nil
+                }
+                let rows = (imageRow(0), imageRow(1), imageRow(2))
+                let (top, middle, bottom) = Depthwise.presentRows(rows)
+                guard wide else {
+                    StemRows8.interiorRow(top: top, middle: middle, bottom: bottom, inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil),
+                                          weight: weight, channels: rowChannels, pixelStride: channels, stride: g.stride, padding: g.padding,
+                                          columns: interior, target: targetRow, epilogue: epilogue)
+                    continue
+                }
+                StemRows.interiorRow(top: top, middle: middle, bottom: bottom,
+                                     inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), weight: weight, channels: rowChannels, pixelStride: channels,
+                                     stride: g.stride, padding: g.padding, columns: interior, target: targetRow,
+                                     scale: epilogue?.scale, bias: epilogue?.bias, lower: epilogue?.lower ?? 0, upper: epilogue?.upper ?? 0)
             }
         }
     }

@@ -52,28 +52,42 @@ final class InvertedResidualBlock {
     /// three. One MobileNetV2 window (its 8×8 and 4×4 blocks), separate ops → split channels:
     /// 0.92, 0.94, 0.93, 0.91, 0.95 of the time (alternating processes, medians of 300 windows);
     /// for the 16×16 blocks too, instead of their rows, 1.01.
-    func splitsChannels(_ x: Tensor) -> Bool {
-        expand != nil && x.shape[0] < Parallel.threadCount && x.shape[1] < Self.splitFromRows
+    func splitsChannels(_ shape: [Int]) -> Bool {
+        expand != nil && shape[0] < Parallel.threadCount && shape[1] < Self.splitFromRows
     }
 
-    /// Whether evaluating NHWC `x` fused pays.
-    func fuses(_ x: Tensor) -> Bool {
-        guard x.shape.count == 4 && x.shape[3] == (expand?.conv.weight.value.shape[2] ?? hidden) && x.shape[0] > 0 else { return false }
-        return splitsChannels(x) || (x.shape[1] * x.shape[2] * hidden >= Self.fusedFromValues
-            && (x.shape[0] >= Parallel.threadCount || x.shape[1] >= Self.splitFromRows))
+    /// Whether evaluating an NHWC input of `shape` fused pays.
+    func fuses(_ shape: [Int]) -> Bool {
+        guard shape.count == 4 && shape[3] == (expand?.conv.weight.value.shape[2] ?? hidden) && shape[0] > 0 else { return false }
+        return splitsChannels(shape) || (shape[1] * shape[2] * hidden >= Self.fusedFromValues
+            && (shape[0] >= Parallel.threadCount || shape[1] >= Self.splitFromRows))
+    }
+
+    /// The geometry of `stem` on `x` when its output feeds this block fused (see
+    /// `FusedInvertedResidual.Stem`): a 3×3 convolution of a one-channel input into a block
+    /// without expansion, whose evaluation fuses.
+    func fusedStemGeometry(_ stem: Conv2D, on x: Tensor) -> ConvolutionGeometry? {
+        let weight = stem.weight.value.shape
+        guard expand == nil, x.shape.count == 4, x.shape[3] == 1, weight == [3, 3, 1, hidden], stem.groups == 1 else { return nil }
+        let g = ConvolutionGeometry(input: x.shape, weight: weight, stride: stem.stride, padding: stem.padding, groups: 1)
+        return fuses(g.outputShape) ? g : nil
     }
 
     /// The block's evaluation-mode output (plus `x` when `addingInput`), fused, reading the 1×1
-    /// weights from `packedWeights` when given.
-    func evaluate(_ x: Tensor, addingInput: Bool, packedWeights: PackedWeights?) -> Tensor {
-        let (inChannels, outChannels, stride) = (x.shape[3], project.conv.weight.value.shape[3], depthwise.conv.stride)
+    /// weights from `packedWeights` when given. With a `stem` (one `fusedStemGeometry` accepts),
+    /// `x` is the stem's input, and the stem's output rows are computed tile by tile.
+    func evaluate(_ x: Tensor, addingInput: Bool, packedWeights: PackedWeights?, stem: (conv: Conv2D, norm: BatchNorm)? = nil) -> Tensor {
+        let stemGeometry = stem.map { fusedStemGeometry($0.conv, on: x)! }
+        let input = stemGeometry?.outputShape ?? x.shape
+        let (inChannels, outChannels, stride) = (input[3], project.conv.weight.value.shape[3], depthwise.conv.stride)
         precondition(!addingInput || (stride == 1 && inChannels == outChannels), "a residual block keeps its shape")
-        let norms = [expand?.norm, depthwise.norm, project.norm]
+        let norms = [expand?.norm, depthwise.norm, project.norm, stem?.norm]
         return withScratch(norms.reduce(0) { $0 + 2 * ($1?.weight.value.count ?? 0) }) { coefficients in
             // Each norm's scale, then its bias, folded as conv2dBatchNorm folds them.
             var stages: [ChannelEpilogue?] = []
             var offset = 0
-            for (norm, upper) in zip(norms, [Float(6), 6, nil]) {
+            let uppers: [Float?] = [6, 6, nil, 6]
+            for (norm, upper) in zip(norms, uppers) {
                 guard let norm else { stages.append(nil); continue }
                 let channels = norm.weight.value.count
                 let (scale, bias) = (coefficients + offset, coefficients + offset + channels)
@@ -82,17 +96,20 @@ final class InvertedResidualBlock {
                 stages.append(ChannelEpilogue(scale: scale, bias: bias, upper: upper))
                 offset += 2 * channels
             }
-            let block = FusedInvertedResidual(
+            var block = FusedInvertedResidual(
                 expand: expand.map { .init(weight: $0.conv.weight.value.data, epilogue: stages[0]!, packed: packedWeights?.packed($0.conv.weight.value)) },
                 depthwise: .init(weight: depthwise.conv.weight.value.data, epilogue: stages[1]!),
                 project: .init(weight: project.conv.weight.value.data, epilogue: stages[2]!, packed: packedWeights?.packed(project.conv.weight.value)),
                 inChannels: inChannels, hidden: hidden, outChannels: outChannels, stride: stride, addsInput: addingInput)
-            let (height, width) = block.outputSize(height: x.shape[1], width: x.shape[2])
-            let y = Tensor(uninitialized: [x.shape[0], height, width, outChannels])
-            if splitsChannels(x) {
-                block.forwardSplittingChannels(x: x.data, batch: x.shape[0], height: x.shape[1], width: x.shape[2], y: y.data)
+            if let stem, let stemGeometry {
+                block.stem = .init(geometry: stemGeometry, weight: stem.conv.weight.value.data, epilogue: stages[3]!)
+            }
+            let (height, width) = block.outputSize(height: input[1], width: input[2])
+            let y = Tensor(uninitialized: [input[0], height, width, outChannels])
+            if splitsChannels(input) {
+                block.forwardSplittingChannels(x: x.data, batch: input[0], height: input[1], width: input[2], y: y.data)
             } else {
-                block.forward(x: x.data, batch: x.shape[0], height: x.shape[1], width: x.shape[2], y: y.data)
+                block.forward(x: x.data, batch: input[0], height: input[1], width: input[2], y: y.data)
             }
             return y
         }

@@ -31,6 +31,8 @@ public final class Sequential: Layer {
     let steps: [Step]
     /// Set when the layers are an inverted residual, which evaluation runs fused.
     let invertedResidual: InvertedResidualBlock?
+    /// A step that is a network's stem followed by a block that evaluation may fuse it into.
+    let stemStep: StemStep?
 
     public convenience init(_ layers: [any Layer]) {
         self.init(named: layers.enumerated().map { (String($0.offset), $0.element) })
@@ -41,6 +43,36 @@ public final class Sequential: Layer {
         names = named.map(\.0)
         steps = Step.plan(layers)
         invertedResidual = InvertedResidualBlock(layers)
+        stemStep = StemStep(steps)
+    }
+
+    /// Step `index` (a Sequential of conv, batch norm, ReLU6) and the next (an inverted residual
+    /// without expansion), which evaluation runs as one fused block when the convolution is a
+    /// stem, a 3×3 one of a one-channel input (`FusedInvertedResidual.Stem`).
+    struct StemStep {
+        let index: Int
+        let conv: Conv2D
+        let norm: BatchNorm
+        let block: InvertedResidualBlock
+
+        init?(_ steps: [Step]) {
+            for (index, pair) in zip(steps, steps.dropFirst()).enumerated() {
+                guard case let .single(first) = pair.0, let stem = first as? Sequential, stem.steps.count == 1,
+                      case let .convolutionNorm(conv, norm, upper) = stem.steps[0], upper == 6,
+                      case let .single(second) = pair.1, let block = (second as? Sequential)?.invertedResidual, block.expand == nil
+                else { continue }
+                (self.index, self.conv, self.norm, self.block) = (index, conv, norm, block)
+                return
+            }
+            return nil
+        }
+
+        /// Whether the two steps run fused on `x`, the stem's input.
+        func fuses(_ x: Tensor) -> Bool { block.fusedStemGeometry(conv, on: x) != nil }
+
+        func evaluate(_ x: Tensor, _ tape: Tape) -> Tensor {
+            block.evaluate(x, addingInput: false, packedWeights: tape.packedWeights, stem: (conv, norm))
+        }
     }
 
     /// One or more consecutive layers run as one op. A batch norm followed by a ReLU or ReLU6
@@ -97,7 +129,11 @@ public final class Sequential: Layer {
     }
 
     /// Whether evaluating `x` runs the layers as one fused inverted residual.
-    public func evaluatesFused(_ x: Tensor) -> Bool { invertedResidual?.fuses(x) ?? false }
+    public func evaluatesFused(_ x: Tensor) -> Bool { invertedResidual?.fuses(x.shape) ?? false }
+
+    /// Whether evaluating `x` runs the first two steps, a stem and a block without expansion,
+    /// as one fused block.
+    public func evaluatesStemFused(_ x: Tensor) -> Bool { stemStep.map { $0.index == 0 && $0.fuses(x) } ?? false }
 
     /// x + self(x): the layers as a residual block's body. A fused evaluation adds x in its tiles.
     public func addingInput(_ x: Tensor, _ tape: Tape) -> Tensor {
@@ -112,8 +148,13 @@ public final class Sequential: Layer {
         var y = x
         var i = first
         while i < end ?? steps.count {
-            y = steps[i](y, tape)
-            i += 1
+            if let stem = stemStep, stem.index == i, i + 1 < end ?? steps.count, !tape.isTraining, stem.fuses(y) {
+                y = stem.evaluate(y, tape)
+                i += 2
+            } else {
+                y = steps[i](y, tape)
+                i += 1
+            }
             if stop(y) { break }
         }
         return (y, i)
