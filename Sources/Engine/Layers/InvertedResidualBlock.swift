@@ -74,11 +74,12 @@ final class InvertedResidualBlock {
     }
 
     /// The block's evaluation-mode output (plus `x` when `addingInput`), fused, reading the 1×1
-    /// weights from `packedWeights` when given. With a `stem` (one `fusedStemGeometry` accepts),
-    /// `x` is the stem's input, and the stem's output rows are computed tile by tile.
-    func evaluate(_ x: Tensor, addingInput: Bool, packedWeights: PackedWeights?, stem: (conv: Conv2D, norm: BatchNorm)? = nil) -> Tensor {
-        let stemGeometry = stem.map { fusedStemGeometry($0.conv, on: x)! }
-        let input = stemGeometry?.outputShape ?? x.shape
+    /// weights from `packedWeights` when given. With a `stem` (its geometry from
+    /// `fusedStemGeometry`), `x` is the stem's input, and the stem's output rows are computed
+    /// tile by tile.
+    func evaluate(_ x: Tensor, addingInput: Bool, packedWeights: PackedWeights?,
+                  stem: (conv: Conv2D, norm: BatchNorm, geometry: ConvolutionGeometry)? = nil) -> Tensor {
+        let input = stem?.geometry.outputShape ?? x.shape
         let (inChannels, outChannels, stride) = (input[3], project.conv.weight.value.shape[3], depthwise.conv.stride)
         precondition(!addingInput || (stride == 1 && inChannels == outChannels), "a residual block keeps its shape")
         let norms = [expand?.norm, depthwise.norm, project.norm, stem?.norm]
@@ -101,8 +102,8 @@ final class InvertedResidualBlock {
                 depthwise: .init(weight: depthwise.conv.weight.value.data, epilogue: stages[1]!),
                 project: .init(weight: project.conv.weight.value.data, epilogue: stages[2]!, packed: packedWeights?.packed(project.conv.weight.value)),
                 inChannels: inChannels, hidden: hidden, outChannels: outChannels, stride: stride, addsInput: addingInput)
-            if let stem, let stemGeometry {
-                block.stem = .init(geometry: stemGeometry, weight: stem.conv.weight.value.data, epilogue: stages[3]!)
+            if let stem {
+                block.stem = .init(geometry: stem.geometry, weight: stem.conv.weight.value.data, epilogue: stages[3]!)
             }
             let (height, width) = block.outputSize(height: input[1], width: input[2])
             let y = Tensor(uninitialized: [input[0], height, width, outChannels])

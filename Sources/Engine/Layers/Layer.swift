@@ -70,8 +70,9 @@ public final class Sequential: Layer {
         /// Whether the two steps run fused on `x`, the stem's input.
         func fuses(_ x: Tensor) -> Bool { block.fusedStemGeometry(conv, on: x) != nil }
 
-        func evaluate(_ x: Tensor, _ tape: Tape) -> Tensor {
-            block.evaluate(x, addingInput: false, packedWeights: tape.packedWeights, stem: (conv, norm))
+        /// The two steps' evaluation of `x` fused, or nil when they do not fuse on it.
+        func evaluatedFused(_ x: Tensor, _ tape: Tape) -> Tensor? {
+            block.fusedStemGeometry(conv, on: x).map { block.evaluate(x, addingInput: false, packedWeights: tape.packedWeights, stem: (conv, norm, $0)) }
         }
     }
 
@@ -148,8 +149,8 @@ public final class Sequential: Layer {
         var y = x
         var i = first
         while i < end ?? steps.count {
-            if let stem = stemStep, stem.index == i, i + 1 < end ?? steps.count, !tape.isTraining, stem.fuses(y) {
-                y = stem.evaluate(y, tape)
+            if let stem = stemStep, stem.index == i, i + 1 < end ?? steps.count, !tape.isTraining, let fused = stem.evaluatedFused(y, tape) {
+                y = fused
                 i += 2
             } else {
                 y = steps[i](y, tape)
