@@ -225,22 +225,16 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
                 XCTAssertTrue(network.evaluatesStemFused(x), label)
 
                 let tape = Tape(mode: .evaluation)
-                func convNorm(_ x: Tensor, _ layers: [any Layer], _ conv: Int, upper: Float?) -> Tensor {
-                    let (c, n) = (layers[conv] as! Conv2D, layers[conv + 1] as! BatchNorm)
-                    return tape.conv2dBatchNorm(x, c.weight.value, stride: c.stride, padding: c.padding, groups: c.groups,
-                                                normWeight: n.weight.value, normBias: n.bias.value, runningMean: n.runningMean.value,
-                                                runningVariance: n.runningVariance.value, epsilon: n.epsilon, activationUpperBound: upper)
-                }
-                let separate = convNorm(convNorm(convNorm(x, stem, 0, upper: 6), block, 0, upper: 6), block, 3, upper: nil)
+                let separate = convNorm(convNorm(convNorm(x, stem, 0, upper: 6, tape), block, 0, upper: 6, tape), block, 3, upper: nil, tape)
                 let fused = network(x, tape)
                 XCTAssertEqual(fused.shape, separate.shape, label)
                 assertSameBits(fused, separate, label)
                 XCTAssertTrue(fused.values.contains { $0 < 0 }, "\(label): the projection is linear")
             }
         }
-        XCTAssertFalse(Sequential([Sequential([Conv2D(inputChannels: 1, outputChannels: 32, kernelSize: 3, stride: 2, padding: 1), batchNorm(32), ReLU6()]),
-                                   invertedResidualLayers(in: 32, hidden: 64, out: 16, seed: 3)]).evaluatesStemFused(Tensor(zeros: [2, 128, 128, 1])),
-                       "a block with an expansion reads the stem's output")
+        let stem = Sequential([Conv2D(inputChannels: 1, outputChannels: 32, kernelSize: 3, stride: 2, padding: 1), batchNorm(32), ReLU6()])
+        let expanding = Sequential([stem, invertedResidualLayers(in: 32, hidden: 64, out: 16, seed: 3)])
+        XCTAssertFalse(expanding.evaluatesStemFused(Tensor(zeros: [2, 128, 128, 1])), "a block with an expansion reads the stem's output")
     }
 
     /// The block fused gives the bits of its conv + batch norm ops one by one (and of the
@@ -265,15 +259,9 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
         XCTAssertTrue(block.evaluatesFused(x), label, file: file, line: line)
 
         let tape = Tape(mode: .evaluation)
-        func convNorm(_ x: Tensor, _ conv: Int, upper: Float?) -> Tensor {
-            let (c, n) = (layers[conv] as! Conv2D, layers[conv + 1] as! BatchNorm)
-            return tape.conv2dBatchNorm(x, c.weight.value, stride: c.stride, padding: c.padding, groups: c.groups,
-                                        normWeight: n.weight.value, normBias: n.bias.value, runningMean: n.runningMean.value,
-                                        runningVariance: n.runningVariance.value, epsilon: n.epsilon, activationUpperBound: upper)
-        }
         let first = expansion != 1 ? 3 : 0
-        let expanded = expansion != 1 ? convNorm(x, 0, upper: 6) : x
-        let separate = convNorm(convNorm(expanded, first, upper: 6), first + 3, upper: nil)
+        let expanded = expansion != 1 ? convNorm(x, layers, 0, upper: 6, tape) : x
+        let separate = convNorm(convNorm(expanded, layers, first, upper: 6, tape), layers, first + 3, upper: nil, tape)
         let fused = block(x, tape)
         XCTAssertEqual(fused.shape, separate.shape, label, file: file, line: line)
         assertSameBits(fused, separate, label, file: file, line: line)
@@ -281,6 +269,15 @@ final class FusedInvertedResidualTests: XCTestCase, RandomLayers {
         if stride == 1 && inC == outC {
             assertSameBits(block.addingInput(x, tape), tape.add(x, separate), "\(label) + input", file: file, line: line)
         }
+    }
+
+    /// `layers[conv]` and the batch norm after it (→ clamp at `upper`) as evaluation's one
+    /// conv + batch norm op: the separate ops a fused block is held to.
+    private func convNorm(_ x: Tensor, _ layers: [any Layer], _ conv: Int, upper: Float?, _ tape: Tape) -> Tensor {
+        let (c, n) = (layers[conv] as! Conv2D, layers[conv + 1] as! BatchNorm)
+        return tape.conv2dBatchNorm(x, c.weight.value, stride: c.stride, padding: c.padding, groups: c.groups,
+                                    normWeight: n.weight.value, normBias: n.bias.value, runningMean: n.runningMean.value,
+                                    runningVariance: n.runningVariance.value, epsilon: n.epsilon, activationUpperBound: upper)
     }
 
     private func assertSameBits(_ a: Tensor, _ b: Tensor, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
