@@ -31,7 +31,7 @@ public final class Sequential: Layer {
     let steps: [Step]
     /// Set when the layers are an inverted residual, which evaluation runs fused.
     let invertedResidual: InvertedResidualBlock?
-    /// A step that is a network's stem followed by a block that evaluation may fuse it into.
+    /// Set when the first step is a network's stem and the second a block evaluation may fuse it into.
     let stemStep: StemStep?
 
     public convenience init(_ layers: [any Layer]) {
@@ -46,25 +46,20 @@ public final class Sequential: Layer {
         stemStep = StemStep(steps)
     }
 
-    /// Step `index` (a Sequential of conv, batch norm, ReLU6) and the next (an inverted residual
-    /// without expansion), which evaluation runs as one fused block when the convolution is a
-    /// stem, a 3×3 one of a one-channel input (`FusedInvertedResidual.Stem`).
+    /// The first step (a Sequential of conv, batch norm, ReLU6) and the second (an inverted
+    /// residual without expansion), which evaluation runs as one fused block when the
+    /// convolution is a stem, a 3×3 one of a one-channel input (`FusedInvertedResidual.Stem`).
     struct StemStep {
-        let index: Int
         let conv: Conv2D
         let norm: BatchNorm
         let block: InvertedResidualBlock
 
         init?(_ steps: [Step]) {
-            for (index, pair) in zip(steps, steps.dropFirst()).enumerated() {
-                guard case let .single(first) = pair.0, let stem = first as? Sequential, stem.steps.count == 1,
-                      case let .convolutionNorm(conv, norm, upper) = stem.steps[0], upper == 6,
-                      case let .single(second) = pair.1, let block = (second as? Sequential)?.invertedResidual, block.expand == nil
-                else { continue }
-                (self.index, self.conv, self.norm, self.block) = (index, conv, norm, block)
-                return
-            }
-            return nil
+            guard steps.count >= 2, case let .single(first) = steps[0], let stem = first as? Sequential, stem.steps.count == 1,
+                  case let .convolutionNorm(conv, norm, upper) = stem.steps[0], upper == 6,
+                  case let .single(second) = steps[1], let block = (second as? Sequential)?.invertedResidual
+            else { return nil }
+            (self.conv, self.norm, self.block) = (conv, norm, block)
         }
 
         /// Whether the two steps run fused on `x`, the stem's input.
@@ -134,7 +129,7 @@ public final class Sequential: Layer {
 
     /// Whether evaluating `x` runs the first two steps, a stem and a block without expansion,
     /// as one fused block.
-    public func evaluatesStemFused(_ x: Tensor) -> Bool { stemStep.map { $0.index == 0 && $0.fuses(x) } ?? false }
+    public func evaluatesStemFused(_ x: Tensor) -> Bool { stemStep?.fuses(x) ?? false }
 
     /// x + self(x): the layers as a residual block's body. A fused evaluation adds x in its tiles.
     public func addingInput(_ x: Tensor, _ tape: Tape) -> Tensor {
@@ -149,7 +144,7 @@ public final class Sequential: Layer {
         var y = x
         var i = first
         while i < end ?? steps.count {
-            if let stem = stemStep, stem.index == i, i + 1 < end ?? steps.count, !tape.isTraining, let fused = stem.evaluatedFused(y, tape) {
+            if i == 0, let stem = stemStep, 1 < end ?? steps.count, !tape.isTraining, let fused = stem.evaluatedFused(y, tape) {
                 y = fused
                 i += 2
             } else {
