@@ -7,18 +7,19 @@ final class GemmTests: XCTestCase {
     /// all three thread splits (rows, columns, slices of k for 37×70×2600), transposed operands
     /// and accumulation, B read in place (≤ 64 rows, whole 16-column panels: 12×48, 31×80, 40×64
     /// over three k blocks, 20×96×3000 in slices of k) and packed, strips of 24 and 8 columns
-    /// (50×24, 61×88, 13×40), last tiles of 4 rows (16×48, 64×40 over two k blocks, 40×64); on
+    /// (50×24: on AVX2 four rows across all 24 columns, and two left; 61×88, 13×40), last tiles of 4 rows (16×48, 64×40 over two k blocks, 40×64); on
     /// every instruction set this CPU has.
     func testMatchesNaiveProductAtOddSizes() {
         forEachInstructionSet { checkAgainstNaiveProduct(label: $0.rawValue) }
     }
 
     /// A single row (a linear layer on one window) gives the bits that row gets in a larger
-    /// product: B in place and transposed, over one and three k-blocks, added to C or not.
+    /// product: B in place and transposed, over one, two and three k-blocks, added to C or not,
+    /// and 24 columns (on AVX2 four rows at a time across all of them, then one).
     func testOneRowMatchesItsRowInALargerProduct() {
         forEachInstructionSet { set in
             var random = SeededRandom(seed: 13)
-            for (n, k) in [(10, 600), (37, 200)] {
+            for (n, k) in [(10, 600), (37, 200), (24, 300)] {
                 for (transposeB, accumulate) in [(false, false), (true, false), (true, true)] {
                     let m = 7
                     let a = (0..<m * k).map { _ in random.nextNormal() }, b = (0..<k * n).map { _ in random.nextNormal() }

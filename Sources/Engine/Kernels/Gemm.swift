@@ -261,6 +261,11 @@ public enum Gemm {
                                       epilogue: finish?.advanced(by: jc), tile: tile)
                             continue
                         }
+                        if nc == 24 && directA {
+                            strip24(mc: mc, kc: kc, a: blockA, aRow: ic, aColumn: blockColumn, panelsB: panelsB, c: c + ic * ldc + jc, ldc: ldc,
+                                    accumulate: addToC, epilogue: finish?.advanced(by: jc))
+                            continue
+                        }
                         // Tiles counted over ranges: LLVM left `StrideTo`'s `next()` out of line here,
                         // a call per 6×16 tile.
                         for panel in 0..<(nc + nr - 1) / nr {
@@ -447,6 +452,75 @@ public enum Gemm {
         }
         store(0, c00, c01); store(1, c10, c11); store(2, c20, c21); store(3, c30, c31)
         if rows > 4 { store(4, c40, c41); store(5, c50, c51) }
+    }
+
+    /// A block exactly 24 columns wide with A read in place (MobileNetV2's 24-channel layers):
+    /// four rows at a time across all 24 columns, twelve accumulators, where a 6×16 tile and a
+    /// 6×8 strip left the strip's six accumulators waiting on their multiply-adds; the last
+    /// rows one at a time.
+    private static func strip24(mc: Int, kc: Int, a: MatrixView, aRow: Int, aColumn: Int, panelsB: PanelsB,
+                                c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?) {
+        let (first, second) = (panelsB.panel(0), panelsB.panel(nr))
+        var ir = 0
+        while ir + 4 <= mc {
+            microKernel24(kc, a.offset(row: aRow + ir, column: aColumn), a.rowStride, a.columnStride, first, second, panelsB.rowStride,
+                          c + ir * ldc, ldc, accumulate, epilogue, rows: 4)
+            ir += 4
+        }
+        while ir < mc {
+            microKernel24(kc, a.offset(row: aRow + ir, column: aColumn), a.rowStride, a.columnStride, first, second, panelsB.rowStride,
+                          c + ir * ldc, ldc, accumulate, epilogue, rows: 1)
+            ir += 1
+        }
+    }
+
+    /// C[rows×24] (+)= A[rows×kc]·B[kc×24], B's columns in one 16-column panel (`first`) and the
+    /// first 8 of the next (`second`); each value summed in the order of the other tiles, so
+    /// the same bits. `rows` is 4 or 1, a constant where it is inlined.
+    @inline(__always)
+    static func microKernel24(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int,
+                              _ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, _ bStride: Int,
+                              _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ finish: ChannelEpilogue?, rows: Int) {
+        typealias V = SIMD8<Float>
+        var c00 = V(), c01 = V(), c02 = V(), c10 = V(), c11 = V(), c12 = V()
+        var c20 = V(), c21 = V(), c22 = V(), c30 = V(), c31 = V(), c32 = V()
+        var ap = a, p0 = first, p1 = second
+        for _ in 0..<kc {
+            let (x0, x1, x2) = (p0.vector(0), p0.vector(8), p1.vector(0))
+            var av = V(repeating: ap[0])
+            c00 = c00.addingProduct(av, x0); c01 = c01.addingProduct(av, x1); c02 = c02.addingProduct(av, x2)
+            if rows > 1 {
+                av = V(repeating: ap[rowStride])
+                c10 = c10.addingProduct(av, x0); c11 = c11.addingProduct(av, x1); c12 = c12.addingProduct(av, x2)
+                av = V(repeating: ap[2 * rowStride])
+                c20 = c20.addingProduct(av, x0); c21 = c21.addingProduct(av, x1); c22 = c22.addingProduct(av, x2)
+                av = V(repeating: ap[3 * rowStride])
+                c30 = c30.addingProduct(av, x0); c31 = c31.addingProduct(av, x1); c32 = c32.addingProduct(av, x2)
+            }
+            ap += columnStride
+            p0 += bStride
+            p1 += bStride
+        }
+        let scales = finish.map { ($0.scale.vector(0), $0.scale.vector(8), $0.scale.vector(16)) } ?? (V(), V(), V())
+        let biases = finish.map { ($0.bias.vector(0), $0.bias.vector(8), $0.bias.vector(16)) } ?? (V(), V(), V())
+        @inline(__always) func store(_ row: Int, _ values: (V, V, V)) {
+            let target = c + row * ldc
+            var (v0, v1, v2) = values
+            if accumulate {
+                v0 += target.vector(0)
+                v1 += target.vector(8)
+                v2 += target.vector(16)
+            }
+            if let finish {
+                (v0, v1, v2) = (finish(v0, scale: scales.0, bias: biases.0), finish(v1, scale: scales.1, bias: biases.1),
+                                finish(v2, scale: scales.2, bias: biases.2))
+            }
+            target.store(v0, at: 0)
+            target.store(v1, at: 8)
+            target.store(v2, at: 16)
+        }
+        store(0, (c00, c01, c02))
+        if rows > 1 { store(1, (c10, c11, c12)); store(2, (c20, c21, c22)); store(3, (c30, c31, c32)) }
     }
 
     /// `microKernel` for a last strip of 8 columns (a 24-channel layer's second panel): six
