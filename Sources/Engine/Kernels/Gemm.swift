@@ -217,6 +217,8 @@ public enum Gemm {
         withScratch(mcMax * kcMax) { packedA in
         withScratch(aRows.map { recomputesRows ? mcMax * kcMax : kcMax * $0.channels } ?? 1) { recomputed in
         let wide = InstructionSet.active == .avx512
+        // 24 columns with A in place run `strip24`'s four-row tiles (AVX-512 has its own strips).
+        let narrow = !wide && directA && n == 24
         withScratch(2 * mr * nr) { tile in
             for jc in stride(from: 0, to: n, by: nBlock) {
                 let nc = min(nBlock, n - jc)
@@ -248,8 +250,9 @@ public enum Gemm {
                                         into: recomputed, rowStride: kc)
                             (blockA, blockColumn) = (MatrixView(recomputed - ic * kc, rowStride: kc), 0)
                         }
-                        // A read in place needs only a partial last panel packed (zero-padded).
-                        let packedRows = directA ? mc / mr * mr : 0
+                        // A read in place needs only a partial last panel packed (zero-padded), and
+                        // none in a block of 24 columns (`strip24` reads its last rows one at a time).
+                        let packedRows = directA ? (narrow ? mc : mc / mr * mr) : 0
                         if packedRows < mc {
                             packA(blockA, rowStart: ic + packedRows, columnStart: blockColumn, rows: mc - packedRows, columns: kc, into: packedA + packedRows * kc)
                         }
@@ -261,7 +264,7 @@ public enum Gemm {
                                       epilogue: finish?.advanced(by: jc), tile: tile)
                             continue
                         }
-                        if nc == 24 && directA {
+                        if narrow {
                             strip24(mc: mc, kc: kc, a: blockA, aRow: ic, aColumn: blockColumn, panelsB: panelsB, c: c + ic * ldc + jc, ldc: ldc,
                                     accumulate: addToC, epilogue: finish?.advanced(by: jc))
                             continue
@@ -478,7 +481,7 @@ public enum Gemm {
     /// first 8 of the next (`second`); each value summed in the order of the other tiles, so
     /// the same bits. `rows` is 4 or 1, a constant where it is inlined.
     @inline(__always)
-    static func microKernel24(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int,
+    private static func microKernel24(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int,
                               _ first: UnsafePointer<Float>, _ second: UnsafePointer<Float>, _ bStride: Int,
                               _ c: UnsafeMutablePointer<Float>, _ ldc: Int, _ accumulate: Bool, _ finish: ChannelEpilogue?, rows: Int) {
         typealias V = SIMD8<Float>
