@@ -123,9 +123,9 @@ struct FusedInvertedResidual {
         // A batch smaller than the thread count splits each sample's output rows into parts; a
         // part's first tile expands the rows it shares with the part before again.
         let parts = max(1, (Parallel.threadCount + batch - 1) / batch)
+        // The block's input rows in cache: expanded, or computed by the stem.
+        let computesInput = expand != nil || stem != nil
         Parallel.forEach(batch * parts) { units in
-            // The block's input rows in cache: expanded, or computed by the stem.
-            let computesInput = expand != nil || stem != nil
             withScratch(computesInput ? maxInputRows * width * hidden : 1) { expanded in
             withScratch(rows * outWidth * hidden) { filtered in
             withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 18) { taps in
@@ -155,11 +155,13 @@ struct FusedInvertedResidual {
                                                                              byteCount: kept * width * hidden * MemoryLayout<Float>.stride)
                                 start = held.upperBound
                             }
-                            if start < needed.upperBound, let stem {
+                            if start >= needed.upperBound {
+                                // Every row was computed by the previous tile.
+                            } else if let stem {
                                 SingleChannelConvolution.forwardRows(stem.geometry, x: input.value, weight: stem.weight,
                                                                      rows: n * height + start..<n * height + needed.upperBound,
                                                                      into: expanded + (start - needed.lowerBound) * width * hidden, epilogue: stem.epilogue)
-                            } else if start < needed.upperBound, let expand {
+                            } else if let expand {
                                 Gemm.serial(m: (needed.upperBound - start) * width, n: hidden, k: inChannels,
                                             a: MatrixView(image + start * width * inChannels, rowStride: inChannels),
                                             b: MatrixView(expand.weight, rowStride: hidden),

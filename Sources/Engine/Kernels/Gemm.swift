@@ -526,7 +526,8 @@ public enum Gemm {
         if rows > 1 { store(1, (c10, c11, c12)); store(2, (c20, c21, c22)); store(3, (c30, c31, c32)) }
     }
 
-    /// `microKernel` for a last strip of 8 columns (a 24-channel layer's second panel): six
+    /// `microKernel` for a last strip of 8 columns (a 24-channel layer's second panel when A is
+    /// packed; read in place it runs `strip24`): six
     /// accumulators, stored straight to C, instead of sixteen columns into a scratch tile.
     @inline(__always)
     static func microKernel8(_ kc: Int, _ a: UnsafePointer<Float>, _ rowStride: Int, _ columnStride: Int, _ b: UnsafePointer<Float>, _ bStride: Int,

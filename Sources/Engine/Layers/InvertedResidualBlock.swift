@@ -10,10 +10,10 @@ final class InvertedResidualBlock {
 
     /// Per-sample expanded values from which the fused block is faster than the separate ops
     /// (smaller activations stay in cache anyway): at 128×128, every MobileNetV2 block, down to
-    /// the 4×4 ones with 960 hidden channels (15 K values). From 2^15 before, when the separate
-    /// ops' whole-batch GEMMs packed the weights once and the fused tiles per call; with the
-    /// weights packed at load, the 8×8 and 4×4 blocks' expanded values (1.5 MB for 16 windows at
-    /// 8×8×384) no longer go through memory: batch 32 on one thread 0.978–0.998 of the time.
+    /// the 4×4 ones with 960 hidden channels (15 K values). With the 1×1 weights packed at load,
+    /// the separate ops save no packing, and the 8×8 blocks' expanded values (1.5 MB for 16
+    /// windows at 8×8×384) went through memory: fused, batch 32 on one thread 0.978–0.998 of the
+    /// time (2^13 against 2^15).
     static let fusedFromValues = 1 << 13
 
     init?(_ nested: [any Layer]) {
