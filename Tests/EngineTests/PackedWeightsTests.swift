@@ -2,8 +2,9 @@ import Engine
 import TestSupport
 import XCTest
 
-/// An evaluation that reads its 1×1 weights packed once (`PackedWeights`) gives the bits of one
-/// that packs them, or reads them in place, on every product.
+/// An evaluation that reads its 1×1 weights packed once and its batch norms folded once
+/// (`PackedWeights`) gives the bits of one that packs them, or reads them in place, on every
+/// product and folds every norm on every call.
 final class PackedWeightsTests: XCTestCase {
     private var random = SeededRandom(seed: 41)
 
@@ -44,7 +45,7 @@ final class PackedWeightsTests: XCTestCase {
         }
     }
 
-    /// The fused inverted residual reads both 1×1 weights from the packing too.
+    /// The fused inverted residual reads both 1×1 weights and its three norms from it too.
     func testFusedBlockMatchesUnpackedWeights() {
         let block = invertedResidualLayers(in: 24, hidden: 144, out: 24, seed: 3)
         let x = tensor([2, 32, 32, 24])

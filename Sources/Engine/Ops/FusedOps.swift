@@ -13,10 +13,15 @@ extension Tape {
         precondition([normWeight, normBias, runningMean, runningVariance].allSatisfy { $0.count == channels },
                      "batch norm: parameters do not have \(channels) channels")
         let y = Tensor(uninitialized: g.outputShape)
-        withScratch(2 * channels) { coefficients in
-            let (scale, bias) = (coefficients, coefficients + channels)
-            foldBatchNorm(weight: normWeight, bias: normBias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon,
-                          scale: scale, shift: bias)
+        withScratch(packedWeights == nil ? 2 * channels : 1) { coefficients in
+            var (scale, bias) = (UnsafePointer(coefficients), UnsafePointer(coefficients + channels))
+            if let packedWeights {
+                (scale, bias) = packedWeights.folded(weight: normWeight, bias: normBias, runningMean: runningMean, runningVariance: runningVariance,
+                                                     epsilon: epsilon)
+            } else {
+                foldBatchNorm(weight: normWeight, bias: normBias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon,
+                              scale: coefficients, shift: coefficients + channels)
+            }
             let packed = g.isPointwise && g.groups == 1 ? packedWeights?.packed(weight) : nil
             Convolution.forward(g, x: x.data, weight: weight.data, y: y.data, epilogue: ChannelEpilogue(scale: scale, bias: bias, upper: upper),
                                 packedWeight: packed)
