@@ -39,7 +39,7 @@ extension Gemm {
             // Tiles go straight to C where the strip kernel stores exactly the strip's columns (8,
             // 16, 24 or 32); a last tile of fewer rows stores only those.
             if columns % 8 == 0 {
-                if fullTiles > 0 { run(0, fullTiles, c + jr, ldc, accumulate, strip) }
+                run(0, fullTiles, c + jr, ldc, accumulate, strip)
                 if tiles > fullTiles { run(fullTiles, 1, c + fullTiles * mr * ldc + jr, ldc, accumulate, strip, lastRows: mc - fullTiles * mr) }
                 continue
             }

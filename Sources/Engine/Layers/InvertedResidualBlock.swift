@@ -86,23 +86,18 @@ final class InvertedResidualBlock {
         let (inChannels, outChannels, stride) = (input[3], project.conv.weight.value.shape[3], depthwise.conv.stride)
         precondition(!addingInput || (stride == 1 && inChannels == outChannels), "a residual block keeps its shape")
         let norms = [expand?.norm, depthwise.norm, project.norm, stem?.norm]
-        return withScratch(packedWeights != nil ? 1 : norms.reduce(0) { $0 + 2 * ($1?.weight.value.count ?? 0) }) { coefficients in
-            // Each norm's scale, then its bias, folded as conv2dBatchNorm folds them (or kept folded).
+        return withScratch(norms.reduce(0) { $0 + 2 * ($1?.weight.value.count ?? 0) }) { coefficients in
+            // Each norm's scale, then its bias, folded as conv2dBatchNorm folds them.
             var stages: [ChannelEpilogue?] = []
             var offset = 0
             let uppers: [Float?] = [6, 6, nil, 6]
             for (norm, upper) in zip(norms, uppers) {
                 guard let norm else { stages.append(nil); continue }
-                let (weight, bias, mean, variance) = (norm.weight.value, norm.bias.value, norm.runningMean.value, norm.runningVariance.value)
-                if let packedWeights {
-                    let (scale, shift) = packedWeights.folded(weight: weight, bias: bias, runningMean: mean, runningVariance: variance, epsilon: norm.epsilon)
-                    stages.append(ChannelEpilogue(scale: scale, bias: shift, upper: upper))
-                    continue
-                }
-                let (scale, shift) = (coefficients + offset, coefficients + offset + weight.count)
-                foldBatchNorm(weight: weight, bias: bias, runningMean: mean, runningVariance: variance, epsilon: norm.epsilon, scale: scale, shift: shift)
+                let (scale, shift) = foldedBatchNorm(weight: norm.weight.value, bias: norm.bias.value, runningMean: norm.runningMean.value,
+                                                     runningVariance: norm.runningVariance.value, epsilon: norm.epsilon, keptIn: packedWeights,
+                                                     scratch: coefficients + offset)
                 stages.append(ChannelEpilogue(scale: scale, bias: shift, upper: upper))
-                offset += 2 * weight.count
+                offset += 2 * norm.weight.value.count
             }
             var block = FusedInvertedResidual(
                 expand: expand.map { .init(weight: $0.conv.weight.value.data, epilogue: stages[0]!, packed: packedWeights?.packed($0.conv.weight.value)) },

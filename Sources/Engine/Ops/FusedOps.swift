@@ -13,21 +13,27 @@ extension Tape {
         precondition([normWeight, normBias, runningMean, runningVariance].allSatisfy { $0.count == channels },
                      "batch norm: parameters do not have \(channels) channels")
         let y = Tensor(uninitialized: g.outputShape)
-        withScratch(packedWeights == nil ? 2 * channels : 1) { coefficients in
-            var (scale, bias) = (UnsafePointer(coefficients), UnsafePointer(coefficients + channels))
-            if let packedWeights {
-                (scale, bias) = packedWeights.folded(weight: normWeight, bias: normBias, runningMean: runningMean, runningVariance: runningVariance,
-                                                     epsilon: epsilon)
-            } else {
-                foldBatchNorm(weight: normWeight, bias: normBias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon,
-                              scale: coefficients, shift: coefficients + channels)
-            }
+        withScratch(2 * channels) { coefficients in
+            let (scale, bias) = foldedBatchNorm(weight: normWeight, bias: normBias, runningMean: runningMean, runningVariance: runningVariance,
+                                                epsilon: epsilon, keptIn: packedWeights, scratch: coefficients)
             let packed = g.isPointwise && g.groups == 1 ? packedWeights?.packed(weight) : nil
             Convolution.forward(g, x: x.data, weight: weight.data, y: y.data, epilogue: ChannelEpilogue(scale: scale, bias: bias, upper: upper),
                                 packedWeight: packed)
         }
         return y
     }
+}
+
+/// A batch norm's folded scale and shift (`foldBatchNorm`): those `packedWeights` keeps when
+/// evaluation has it, else folded into `scratch` (2 × channels floats).
+func foldedBatchNorm(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor, epsilon: Float,
+                     keptIn packedWeights: PackedWeights?, scratch: UnsafeMutablePointer<Float>) -> (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>) {
+    if let packedWeights {
+        return packedWeights.folded(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon)
+    }
+    foldBatchNorm(weight: weight, bias: bias, runningMean: runningMean, runningVariance: runningVariance, epsilon: epsilon,
+                  scale: scratch, shift: scratch + weight.count)
+    return (UnsafePointer(scratch), UnsafePointer(scratch + weight.count))
 }
 
 /// An evaluation-mode batch norm y = (x − μ)·s + β with s = γσ⁻¹, as the one fused multiply-add
