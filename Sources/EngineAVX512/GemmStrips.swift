@@ -10,8 +10,9 @@ import _Builtin_intrinsics.intel
 /// of tile t of C starts at c + t·6·ldc + r·ldc.
 /// With `scale` set, each value becomes clamp(value·scale[j] + bias[j], lower, upper) before it
 /// is stored (evaluation-mode batch norm and activation on the accumulator registers). The last
-/// tile stores its first `lastRows` rows only (A's panel is zero-padded past them), so a product
-/// whose rows are not a multiple of six needs no scratch tile.
+/// tile stores only its rows in `lastRows` (the others are a packed panel's zero padding, or rows
+/// the tile before stored when the last tile is read in place ending at A's last row), so a
+/// product whose rows are not a multiple of six needs no scratch tile.
 public enum GemmStrips {
     typealias V = SIMD16<Float>
 
@@ -23,7 +24,7 @@ public enum GemmStrips {
     public static func strip32(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
                                b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float,
-                               narrow: Bool, lastRows: Int = 6) {
+                               narrow: Bool, lastRows: Range<Int> = 0..<6) {
         let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
         for t in 0..<rowTiles {
             var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -52,13 +53,13 @@ public enum GemmStrips {
             @_transparent func second(_ value: V, _ row: UnsafeMutablePointer<Float>) {
                 if narrow { storeHalf(value.lowHalf, row, 16, accumulate, epilogue) } else { store(value, row, 16, accumulate, epilogue) }
             }
-            let rows = t == rowTiles - 1 ? lastRows : 6
-            store(c00, tile, 0, accumulate, epilogue); second(c01, tile)
-            if rows > 1 { store(c10, tile + ldc, 0, accumulate, epilogue); second(c11, tile + ldc) }
-            if rows > 2 { store(c20, tile + 2 * ldc, 0, accumulate, epilogue); second(c21, tile + 2 * ldc) }
-            if rows > 3 { store(c30, tile + 3 * ldc, 0, accumulate, epilogue); second(c31, tile + 3 * ldc) }
-            if rows > 4 { store(c40, tile + 4 * ldc, 0, accumulate, epilogue); second(c41, tile + 4 * ldc) }
-            if rows > 5 { store(c50, tile + 5 * ldc, 0, accumulate, epilogue); second(c51, tile + 5 * ldc) }
+            let rows = t == rowTiles - 1 ? lastRows : 0..<6
+            if rows.contains(0) { store(c00, tile, 0, accumulate, epilogue); second(c01, tile) }
+            if rows.contains(1) { store(c10, tile + ldc, 0, accumulate, epilogue); second(c11, tile + ldc) }
+            if rows.contains(2) { store(c20, tile + 2 * ldc, 0, accumulate, epilogue); second(c21, tile + 2 * ldc) }
+            if rows.contains(3) { store(c30, tile + 3 * ldc, 0, accumulate, epilogue); second(c31, tile + 3 * ldc) }
+            if rows.contains(4) { store(c40, tile + 4 * ldc, 0, accumulate, epilogue); second(c41, tile + 4 * ldc) }
+            if rows.contains(5) { store(c50, tile + 5 * ldc, 0, accumulate, epilogue); second(c51, tile + 5 * ldc) }
         }
     }
 
@@ -68,7 +69,7 @@ public enum GemmStrips {
     public static func strip16(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
                                b0: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float,
-                               narrow: Bool, lastRows: Int = 6) {
+                               narrow: Bool, lastRows: Range<Int> = 0..<6) {
         let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
         for t in 0..<rowTiles {
             var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
@@ -90,13 +91,13 @@ public enum GemmStrips {
             @_transparent func first(_ value: V, _ row: UnsafeMutablePointer<Float>) {
                 if narrow { storeHalf(value.lowHalf, row, 0, accumulate, epilogue) } else { store(value, row, 0, accumulate, epilogue) }
             }
-            let rows = t == rowTiles - 1 ? lastRows : 6
-            first(c0, tile)
-            if rows > 1 { first(c1, tile + ldc) }
-            if rows > 2 { first(c2, tile + 2 * ldc) }
-            if rows > 3 { first(c3, tile + 3 * ldc) }
-            if rows > 4 { first(c4, tile + 4 * ldc) }
-            if rows > 5 { first(c5, tile + 5 * ldc) }
+            let rows = t == rowTiles - 1 ? lastRows : 0..<6
+            if rows.contains(0) { first(c0, tile) }
+            if rows.contains(1) { first(c1, tile + ldc) }
+            if rows.contains(2) { first(c2, tile + 2 * ldc) }
+            if rows.contains(3) { first(c3, tile + 3 * ldc) }
+            if rows.contains(4) { first(c4, tile + 4 * ldc) }
+            if rows.contains(5) { first(c5, tile + 5 * ldc) }
         }
     }
 

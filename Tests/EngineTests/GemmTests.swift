@@ -8,7 +8,8 @@ final class GemmTests: XCTestCase {
     /// and accumulation, B read in place (≤ 64 rows, whole 16-column panels: 12×48, 31×80, 40×64
     /// over three k blocks, 20×96×3000 in slices of k) and packed, strips of 24 and 8 columns
     /// (50×24: on AVX2 four rows across all 24 columns, and two left; 61×88, 13×40), last tiles
-    /// of 4 rows (16×48, 64×40 over two k blocks, 40×64); on every instruction set this CPU has.
+    /// of 4 rows (16×48, 64×40 over two k blocks, 40×64; on AVX-512, with A in place, A's last
+    /// six rows read in place and only the new ones stored); on every instruction set this CPU has.
     func testMatchesNaiveProductAtOddSizes() {
         forEachInstructionSet { checkAgainstNaiveProduct(label: $0.rawValue) }
     }

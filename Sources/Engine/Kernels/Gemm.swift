@@ -251,15 +251,18 @@ public enum Gemm {
                             (blockA, blockColumn) = (MatrixView(recomputed - ic * kc, rowStride: kc), 0)
                         }
                         // A read in place needs only a partial last panel packed (zero-padded), and
-                        // none in a block of 24 columns (`strip24` reads its last rows one at a time).
-                        let packedRows = directA ? (narrow ? mc : mc / mr * mr) : 0
+                        // none in a block of 24 columns (`strip24` reads its last rows one at a time)
+                        // or where AVX-512's last tile is read in place too (`wideBlock`).
+                        let lastTileInPlace = wide && directA && n % 8 == 0 && mc >= mr
+                        let packedRows = directA ? (narrow || lastTileInPlace ? mc : mc / mr * mr) : 0
                         if packedRows < mc {
                             packA(blockA, rowStart: ic + packedRows, columnStart: blockColumn, rows: mc - packedRows, columns: kc, into: packedA + packedRows * kc)
                         }
                         // The block's rows of C are final after the last k-block: handed on in cache.
                         defer { if pc + kc == k { finished?(ic..<ic + mc, jc..<jc + nc, c + ic * ldc + jc, ldc) } }
                         if wide {
-                            wideBlock(mc: mc, nc: nc, kc: kc, a: blockA, aRow: ic, aColumn: blockColumn, directA: directA, packedA: packedA,
+                            wideBlock(mc: mc, nc: nc, kc: kc, a: blockA, aRow: ic, aColumn: blockColumn, directA: directA,
+                                      lastTileInPlace: lastTileInPlace, packedA: packedA,
                                       panelsB: panelsB, c: c + ic * ldc + jc, ldc: ldc, accumulate: addToC,
                                       epilogue: finish?.advanced(by: jc), tile: tile)
                             continue
