@@ -63,8 +63,8 @@ extension Tape {
         if y.requiresGrad {
             let node = x.node
             record(y) { dy in
-                let dx = node.gradient().data
-                for (index, source) in winners.enumerated() { dx[Int(source)] += dy.data[index] }
+                let (dx, gradient) = (node.gradient().data, dy.data)
+                for (index, source) in winners.enumerated() { dx[Int(source)] += gradient[index] }
             }
         }
         return y
@@ -76,22 +76,35 @@ extension Tape {
         let (batch, pixels, channels) = (x.shape[0], x.shape[1] * x.shape[2], x.shape[3])
         let scale = 1 / Float(pixels)
         let y = Tensor(zeros: [batch, channels], requiresGrad: needsGradient(x))
-        for n in 0..<batch {
-            let target = y.data + n * channels
-            for p in 0..<pixels {
-                let source = x.data + (n * pixels + p) * channels
-                for c in 0..<channels { target[c] += source[c] }
+        // Images split across threads; each channel's pixels summed in order, as one thread would.
+        let (input, output) = (UncheckedSendable(UnsafePointer(x.data)), UncheckedSendable(y.data))
+        Parallel.forEach(batch, work: x.count, minimumWork: Elementwise.minimumParallelCount) { images in
+            for n in images {
+                let target = output.value + n * channels
+                for p in 0..<pixels {
+                    let source = input.value + (n * pixels + p) * channels
+                    for c in 0..<channels { target[c] += source[c] }
+                }
+                for c in 0..<channels { target[c] *= scale }
             }
-            for c in 0..<channels { target[c] *= scale }
         }
         if y.requiresGrad {
             let node = x.node
             record(y) { dy in
-                let dx = node.gradient().data
-                for n in 0..<batch {
-                    for p in 0..<pixels {
-                        let target = dx + (n * pixels + p) * channels
-                        for c in 0..<channels { target[c] += dy.data[n * channels + c] * scale }
+                let (dx, fresh) = node.gradientToWrite()
+                let (upstream, target) = (UncheckedSendable(UnsafePointer(dy.data)), UncheckedSendable(dx.data))
+                Parallel.forEach(batch, work: dx.count, minimumWork: Elementwise.minimumParallelCount) { images in
+                    for n in images {
+                        let gradient = upstream.value + n * channels
+                        for p in 0..<pixels {
+                            let row = target.value + (n * pixels + p) * channels
+                            // A fresh gradient gets 0 + the share, the bits a zeroed one added to would have.
+                            if fresh {
+                                for c in 0..<channels { row[c] = 0 + gradient[c] * scale }
+                            } else {
+                                for c in 0..<channels { row[c] += gradient[c] * scale }
+                            }
+                        }
                     }
                 }
             }
