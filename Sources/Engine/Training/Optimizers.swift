@@ -5,20 +5,17 @@ import Glibc
 /// `exp_avg`, `exp_avg_sq`, `step`) so it can be checkpointed beside the weights.
 public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
-    var state: [String: [Float]] { get set }
+    /// The per-parameter state (`state` is its values).
+    var stateEntries: OptimizerState { get }
     /// One update of every trainable parameter that has a gradient.
     func step(_ parameters: [NamedParameter])
 }
 
 extension Optimizer {
-    /// The state entry `name.key`, created with `initial` values on first use.
-    func withState<R>(_ name: String, _ key: String, count: Int, initial: Float = 0,
-                      _ body: (inout [Float], _ isNew: Bool) -> R) -> R {
-        let fullName = name + "." + key
-        let isNew = state[fullName] == nil
-        var values = state.removeValue(forKey: fullName) ?? [Float](repeating: initial, count: count)
-        defer { state[fullName] = values }
-        return body(&values, isNew)
+    /// The per-parameter state's values, for a checkpoint; set to resume from one.
+    public var state: [String: [Float]] {
+        get { stateEntries.values }
+        set { stateEntries.values = newValue }
     }
 
     /// Trainable parameters that received a gradient, with their names.
@@ -37,7 +34,7 @@ public final class SGD: Optimizer {
     public let momentum: Float
     public let nesterov: Bool
     public let weightDecay: Float
-    public var state: [String: [Float]] = [:]
+    public let stateEntries = OptimizerState()
 
     public init(learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
         precondition(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
@@ -45,25 +42,44 @@ public final class SGD: Optimizer {
     }
 
     public func step(_ parameters: [NamedParameter]) {
-        for (name, value, grad) in updatable(parameters) {
-            let p = value.data, g = grad.data
-            guard momentum != 0 else {
-                for i in 0..<value.count { p[i] -= learningRate * (g[i] + weightDecay * p[i]) }
-                continue
+        let (learningRate, momentum, nesterov, weightDecay) = (learningRate, momentum, nesterov, weightDecay)
+        // Each parameter's values, gradient and momentum buffer (none without momentum).
+        let targets = updatable(parameters).map { name, value, grad in
+            (p: value.data, g: UnsafePointer(grad.data), count: value.count,
+             buffer: momentum == 0 ? nil : stateEntries.entry(name, "momentum_buffer", count: value.count))
+        }
+        let shared = UncheckedSendable(targets)
+        ParameterSweep.run(counts: targets.map(\.count)) { index, elements in
+            let (p, g, _, buffer) = shared.value[index]
+            guard let (b, isNew) = buffer else {
+                for i in elements { p[i] -= learningRate * (g[i] + weightDecay * p[i]) }
+                return
             }
-            withState(name, "momentum_buffer", count: value.count) { buffer, isNew in
-                buffer.withUnsafeMutableBufferPointer { buffer in
-                    let shared = UncheckedSendable((p, g, buffer.baseAddress!))
-                    let (learningRate, momentum, nesterov, weightDecay) = (learningRate, momentum, nesterov, weightDecay)
-                    // Element by element, so splitting across threads changes nothing.
-                    Parallel.forEach(value.count, granularity: 64, work: value.count, minimumWork: Elementwise.minimumParallelCount) { range in
-                        let (p, g, b) = shared.value
-                        for i in range {
-                            let decayed = g[i] + weightDecay * p[i]
-                            b[i] = isNew ? decayed : momentum * b[i] + decayed
-                            p[i] -= learningRate * (nesterov ? decayed + momentum * b[i] : b[i])
-                        }
-                    }
+            // One loop per case, so each vectorises.
+            switch (isNew, nesterov) {
+            case (true, false):
+                for i in elements {
+                    let decayed = g[i] + weightDecay * p[i]
+                    b[i] = decayed
+                    p[i] -= learningRate * b[i]
+                }
+            case (true, true):
+                for i in elements {
+                    let decayed = g[i] + weightDecay * p[i]
+                    b[i] = decayed
+                    p[i] -= learningRate * (decayed + momentum * b[i])
+                }
+            case (false, false):
+                for i in elements {
+                    let decayed = g[i] + weightDecay * p[i]
+                    b[i] = momentum * b[i] + decayed
+                    p[i] -= learningRate * b[i]
+                }
+            case (false, true):
+                for i in elements {
+                    let decayed = g[i] + weightDecay * p[i]
+                    b[i] = momentum * b[i] + decayed
+                    p[i] -= learningRate * (decayed + momentum * b[i])
                 }
             }
         }
@@ -79,7 +95,7 @@ public final class Adam: Optimizer {
     public let epsilon: Float
     public let weightDecay: Float
     public let decoupledWeightDecay: Bool
-    public var state: [String: [Float]] = [:]
+    public let stateEntries = OptimizerState()
 
     public init(learningRate: Float, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -94,24 +110,37 @@ public final class Adam: Optimizer {
     }
 
     public func step(_ parameters: [NamedParameter]) {
-        for (name, value, grad) in updatable(parameters) {
-            let step = withState(name, "step", count: 1) { count, _ in count[0] += 1; return Double(count[0]) }
-            let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), step)))
-            let correction2 = Float((1 - pow(Double(beta2), step)).squareRoot())
-            let p = value.data, g = grad.data
-            withState(name, "exp_avg", count: value.count) { average, _ in
-                withState(name, "exp_avg_sq", count: value.count) { averageSquare, _ in
-                    for i in 0..<value.count {
-                        var gradient = g[i]
-                        if decoupledWeightDecay {
-                            p[i] *= 1 - learningRate * weightDecay
-                        } else {
-                            gradient += weightDecay * p[i]
-                        }
-                        average[i] += (gradient - average[i]) * (1 - beta1)
-                        averageSquare[i] = beta2 * averageSquare[i] + (1 - beta2) * gradient * gradient
-                        p[i] -= stepSize * average[i] / (averageSquare[i].squareRoot() / correction2 + epsilon)
-                    }
+        let (beta1, beta2, epsilon, weightDecay) = (beta1, beta2, epsilon, weightDecay)
+        let (keep1, keep2, decay) = (1 - beta1, 1 - beta2, 1 - learningRate * weightDecay)
+        // Each parameter's values, gradient, moments and bias-corrected step sizes.
+        let targets = updatable(parameters).map { name, value, grad in
+            let count = stateEntries.entry(name, "step", count: 1).values
+            count[0] += 1
+            let step = Double(count[0])
+            return (p: value.data, g: UnsafePointer(grad.data), count: value.count,
+                    average: stateEntries.entry(name, "exp_avg", count: value.count).values,
+                    averageSquare: stateEntries.entry(name, "exp_avg_sq", count: value.count).values,
+                    stepSize: Float(Double(learningRate) / (1 - pow(Double(beta1), step))),
+                    correction2: Float((1 - pow(Double(beta2), step)).squareRoot()))
+        }
+        let (shared, decoupled) = (UncheckedSendable(targets), decoupledWeightDecay)
+        ParameterSweep.run(counts: targets.map(\.count)) { index, elements in
+            let (p, g, _, average, averageSquare, stepSize, correction2) = shared.value[index]
+            // One loop per case, so each vectorises.
+            if decoupled {
+                for i in elements {
+                    let gradient = g[i]
+                    p[i] *= decay
+                    average[i] += (gradient - average[i]) * keep1
+                    averageSquare[i] = beta2 * averageSquare[i] + keep2 * gradient * gradient
+                    p[i] -= stepSize * average[i] / (averageSquare[i].squareRoot() / correction2 + epsilon)
+                }
+            } else {
+                for i in elements {
+                    let gradient = g[i] + weightDecay * p[i]
+                    average[i] += (gradient - average[i]) * keep1
+                    averageSquare[i] = beta2 * averageSquare[i] + keep2 * gradient * gradient
+                    p[i] -= stepSize * average[i] / (averageSquare[i].squareRoot() / correction2 + epsilon)
                 }
             }
         }
