@@ -107,8 +107,10 @@ public enum Gemm {
             // Tall-skinny products (weight gradients: K = pixels, M and N = channels): each
             // thread takes a slice of K, so neither operand is packed twice; slices after the
             // first go to scratch and are added in order afterwards (deterministic), and C's
-            // rows are finished as they are added.
-            let parts = Parallel.ranges(k, granularity: kBlock)
+            // rows are finished as they are added. Even halves: slices of whole k-blocks split
+            // K = 1280 (MobileNetV2's last 1×1 convolution's input gradient) 768/512, which took
+            // 1.18 times as long.
+            let parts = Parallel.ranges(k, granularity: nr)
             withScratch(max(1, parts.count - 1) * m * n) { partial in
                 let partialBase = UncheckedSendable(partial)
                 Parallel.forEach(parts) { index, slice in
