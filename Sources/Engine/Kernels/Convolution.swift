@@ -47,23 +47,30 @@ enum Convolution {
         g.isDepthwise3x3 || (g.inChannels == 1 && g.groups == 1)
     }
 
-    /// dW += the weight gradient. With `finishing`, dy is finished in place on the way: by the
-    /// direct kernels row by row, else in a pass before the kernel reads it.
+    /// dW = the weight gradient (`overwrite`), or dW += it. With `finishing`, dy is finished in
+    /// place on the way: by the direct kernels row by row, else in a pass before the kernel
+    /// reads it.
     static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
-                               finishing: BatchNormGradientRows? = nil) {
+                               overwrite: Bool = false, finishing: BatchNormGradientRows? = nil) {
+        // The GEMM writes a fresh dW itself (the bits of adding to zeros: its sums start at +0);
+        // the direct kernels add to dW, whose weights are small enough to zero here.
+        func zeroedIfFresh() -> UnsafeMutablePointer<Float> {
+            if overwrite { dw.update(repeating: 0, count: g.weightShape.reduce(1, *)) }
+            return dw
+        }
         if g.isDepthwise3x3 {
-            Depthwise.weightGradient(g, x: x, dy: dy, dw: dw, finishing: finishing)
+            Depthwise.weightGradient(g, x: x, dy: dy, dw: zeroedIfFresh(), finishing: finishing)
             return
         }
         if g.inChannels == 1 && g.groups == 1, case let .inPlace(x) = x {
-            SingleChannelConvolution.weightGradient(g, x: x, dy: dy, dw: dw, finishing: finishing)
+            SingleChannelConvolution.weightGradient(g, x: x, dy: dy, dw: zeroedIfFresh(), finishing: finishing)
             return
         }
         finishing?.writeInPlace(UnsafeMutablePointer(mutating: dy))
         if PointwiseWeightGradient.applies(g) {
-            PointwiseWeightGradient.accumulate(g, x: x, dy: dy, dw: dw)
+            PointwiseWeightGradient.accumulate(g, x: x, dy: dy, dw: zeroedIfFresh())
         } else {
-            GemmConvolution.weightGradient(g, x: x, dy: dy, dw: dw)
+            GemmConvolution.weightGradient(g, x: x, dy: dy, dw: dw, overwrite: overwrite)
         }
     }
 

@@ -29,21 +29,24 @@ enum GemmConvolution {
                       packedB: packedWeight, finished: finished)
     }
 
-    /// dW[k·k·in, out] += columnsᵀ · dY, chunk by chunk.
+    /// dW[k·k·in, out] (+)= columnsᵀ · dY, chunk by chunk.
     /// A 1×1 convolution reads a batch norm's output recomputed block by block inside the GEMM;
     /// im2col needs it whole.
-    static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>) {
+    static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
+                               overwrite: Bool = false) {
         if case let .normalized(rows) = x, !g.isPointwise {
             let values = Tensor(unwritten: rows, requiresGrad: false)
-            withExtendedLifetime(values) { weightGradient(g, x: .inPlace(values.data), dy: dy, dw: dw) }
+            withExtendedLifetime(values) { weightGradient(g, x: .inPlace(values.data), dy: dy, dw: dw, overwrite: overwrite) }
             return
         }
         let (base, recomputed) = x.matrix
         let groupOut = g.outChannels / g.groups
         forEachChunk(g, x: base) { rows, group, columns in
+            // With `overwrite`, each group's first chunk writes its columns of dW.
             Gemm.multiply(m: columns.depth, n: groupOut, k: rows.count, a: columns.matrix.transposed,
                           b: MatrixView(dy + rows.lowerBound * g.outChannels + group * groupOut, rowStride: g.outChannels),
-                          c: dw + group * groupOut, ldc: g.outChannels, accumulate: true, epilogue: nil, aRows: recomputed)
+                          c: dw + group * groupOut, ldc: g.outChannels, accumulate: !(overwrite && rows.lowerBound == 0), epilogue: nil,
+                          aRows: recomputed)
         }
     }
 

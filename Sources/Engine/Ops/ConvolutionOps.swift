@@ -42,13 +42,16 @@ extension Tape {
                     outputNode.grad = nil
                     return
                 }
-                if let (unfinished, outputGradient) = dy.unfinished, let input {
+                // The weight's gradient written, not zero-filled (on this thread) and added to,
+                // when this is the first since it was zeroed.
+                let dw = input == nil ? nil : weight.node.gradientToWrite()
+                if let (unfinished, outputGradient) = dy.unfinished, let input, let dw {
                     input.withInputRows {
-                        Convolution.weightGradient(g, x: $0, dy: outputGradient, dw: weight.gradient().data, finishing: unfinished)
+                        Convolution.weightGradient(g, x: $0, dy: outputGradient, dw: dw.tensor.data, overwrite: dw.fresh, finishing: unfinished)
                     }
                     dy.unfinishedGradientWritten()
-                } else {
-                    input?.withInputRows { Convolution.weightGradient(g, x: $0, dy: dy.data, dw: weight.gradient().data) }
+                } else if let input, let dw {
+                    input.withInputRows { Convolution.weightGradient(g, x: $0, dy: dy.data, dw: dw.tensor.data, overwrite: dw.fresh) }
                 }
                 if let dx {
                     Convolution.inputGradient(g, dy: dy.data, weight: weight.data, dx: dx.tensor.data, overwrite: dx.fresh, finished: sums?.add)
