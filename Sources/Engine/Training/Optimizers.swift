@@ -55,32 +55,10 @@ public final class SGD: Optimizer {
                 for i in elements { p[i] -= learningRate * (g[i] + weightDecay * p[i]) }
                 return
             }
-            // One loop per case, so each vectorises.
-            switch (isNew, nesterov) {
-            case (true, false):
-                for i in elements {
-                    let decayed = g[i] + weightDecay * p[i]
-                    b[i] = decayed
-                    p[i] -= learningRate * b[i]
-                }
-            case (true, true):
-                for i in elements {
-                    let decayed = g[i] + weightDecay * p[i]
-                    b[i] = decayed
-                    p[i] -= learningRate * (decayed + momentum * b[i])
-                }
-            case (false, false):
-                for i in elements {
-                    let decayed = g[i] + weightDecay * p[i]
-                    b[i] = momentum * b[i] + decayed
-                    p[i] -= learningRate * b[i]
-                }
-            case (false, true):
-                for i in elements {
-                    let decayed = g[i] + weightDecay * p[i]
-                    b[i] = momentum * b[i] + decayed
-                    p[i] -= learningRate * (decayed + momentum * b[i])
-                }
+            for i in elements {
+                let decayed = g[i] + weightDecay * p[i]
+                b[i] = isNew ? decayed : momentum * b[i] + decayed
+                p[i] -= learningRate * (nesterov ? decayed + momentum * b[i] : b[i])
             }
         }
     }
@@ -126,7 +104,8 @@ public final class Adam: Optimizer {
         let (shared, decoupled) = (UncheckedSendable(targets), decoupledWeightDecay)
         ParameterSweep.run(counts: targets.map(\.count)) { index, elements in
             let (p, g, _, average, averageSquare, stepSize, correction2) = shared.value[index]
-            // One loop per case, so each vectorises.
+            // A loop for each case: with the test inside, the loop did not vectorise (1.45 against
+            // 0.77 ms for MobileNetV2's parameters).
             if decoupled {
                 for i in elements {
                     let gradient = g[i]
