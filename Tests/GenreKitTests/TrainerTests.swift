@@ -4,6 +4,7 @@ import Features
 import Files
 import Foundation
 import GenreKit
+import SafeTensors
 import Synth
 import TestSupport
 import XCTest
@@ -116,6 +117,25 @@ final class TrainerTests: XCTestCase {
         config.training.seed = 6
         XCTAssertThrowsError(try Trainer(config: config, data: data).resume()) { error in
             XCTAssertTrue("\(error)".contains("seed 5"), "\(error)")
+        }
+    }
+
+    /// An optimiser moment whose size fits no parameter (a damaged or foreign state) is an error
+    /// that names the state file and the entry, not a trap in the first step.
+    func testResumeRefusesOptimiserMomentsOfTheWrongSize() throws {
+        let folder = makeTemporaryFolder("genre-trainer")
+        var config = try config(output: folder.appendingPathComponent("run").path)
+        config.training.epochs = 1
+        let data = try prepare(config, cache: folder.appendingPathComponent("cache").path)
+        let trainer = Trainer(config: config, data: data)
+        XCTAssertTrue(try trainer.run())
+        var state = try SafeTensorsFile(contentsOf: trainer.run.state)
+        let key = try XCTUnwrap(state.tensors.keys.sorted().first { $0.hasPrefix("optimizer.") && !$0.hasSuffix(".step") })
+        let wrongSize = try XCTUnwrap(state[key]).floats().count + 1
+        state[key] = StoredTensor(floats: [Float](repeating: 0, count: wrongSize), shape: [wrongSize])
+        try state.write(to: trainer.run.state)
+        XCTAssertThrowsError(try Trainer(config: config, data: data).resume()) { error in
+            XCTAssertTrue("\(error)".contains(trainer.run.state) && "\(error)".contains("'\(key.dropFirst(10))' holds \(wrongSize) values"), "\(error)")
         }
     }
 

@@ -324,9 +324,18 @@ public final class Trainer {
         (epoch, batch) = (Int(try number("epoch")), Int(try number("batch")))
         (lossSum, correct, seen) = (try number("loss_sum"), Int(try number("correct")), Int(try number("seen")))
         (bestAccuracy, bestEpoch) = (try number("best_accuracy"), Int(try number("best_epoch")))
-        optimizer.state = Dictionary(uniqueKeysWithValues: state.tensors.compactMap { name, tensor in
+        let moments = Dictionary(uniqueKeysWithValues: state.tensors.compactMap { name, tensor in
             name.hasPrefix("optimizer.") ? (String(name.dropFirst(10)), tensor.floats()) : nil
         })
+        // Each entry is "<parameter>.<key>": as many values as the parameter, or one step count.
+        let sizes = Dictionary(uniqueKeysWithValues: network.parameters(prefix: "").map { ($0.name, $0.parameter.value.count) })
+        for (key, values) in moments {
+            let (parameter, entry) = key.lastIndex(of: ".").map { (String(key[..<$0]), key[key.index(after: $0)...]) } ?? (key, "")
+            guard let size = sizes[parameter], values.count == (entry == "step" ? 1 : size) else {
+                throw FileError(path: run.state, problem: "the optimiser state '\(key)' holds \(values.count) values, which fit no parameter of this network")
+            }
+        }
+        optimizer.state = moments
         if writes { try truncateMetrics(toEpochs: epoch) }
     }
 
