@@ -115,7 +115,8 @@ public final class DataParallel {
                 group.sum(UnsafeMutableBufferPointer(rebasing: buffer[0..<filled]))
                 var offset = 0
                 for tensor in pending {
-                    for i in 0..<tensor.count { tensor.data[i] = buffer[offset + i] * scale }
+                    let values = tensor.data
+                    for i in 0..<tensor.count { values[i] = buffer[offset + i] * scale }
                     offset += tensor.count
                 }
             }
@@ -124,8 +125,9 @@ public final class DataParallel {
         }
         for tensor in tensors {
             if tensor.count >= bucketCount {
-                group.sum(UnsafeMutableBufferPointer(start: tensor.data, count: tensor.count))
-                for i in 0..<tensor.count { tensor.data[i] *= scale }
+                let values = tensor.data
+                group.sum(UnsafeMutableBufferPointer(start: values, count: tensor.count))
+                for i in 0..<tensor.count { values[i] *= scale }
                 continue
             }
             if filled + tensor.count > bucketCount { flush() }
@@ -174,7 +176,8 @@ public final class DataParallel {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for named in network.state(prefix: "") {
             let tensor = named.parameter.value
-            for i in 0..<tensor.count { hash = (hash ^ UInt64(tensor.data[i].bitPattern)) &* 0x0000_0100_0000_01b3 }
+            let values = tensor.data
+            for i in 0..<tensor.count { hash = (hash ^ UInt64(values[i].bitPattern)) &* 0x0000_0100_0000_01b3 }
         }
         let halves = [Double(hash >> 32), Double(hash & 0xFFFF_FFFF)]
         var high = halves, low = halves

@@ -63,7 +63,7 @@ struct BenchAllreduce: ParsableCommand {
             let network = Network(ModelSpec(arch: arch, width: 1, inChannels: 1, classes: 10), seed: 0)
             let gradients = network.parameters(prefix: "").map { named -> Tensor in
                 let tensor = Tensor(uninitialized: named.parameter.value.shape)
-                for i in 0..<tensor.count { tensor.data[i] = 1 }
+                tensor.fill(1)
                 return tensor
             }
             let counts = gradients.map(\.count)
