@@ -74,6 +74,15 @@ enum Convolution {
         }
     }
 
+    /// Both gradients in one pass, as `weightGradient` then `inputGradient` would give them, where
+    /// the kernel has one (`DepthwiseBackward`); false, and nothing done, elsewhere.
+    static func gradients(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafeMutablePointer<Float>, finishing: BatchNormGradientRows?,
+                          weight: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, overwriteWeightGradient: Bool,
+                          dx: UnsafeMutablePointer<Float>, overwriteInputGradient: Bool, finished: FinishedBlock?) -> Bool {
+        DepthwiseBackward.run(g, x: x, dy: dy, finishing: finishing, weight: weight, dw: dw, overwrite: overwriteWeightGradient,
+                              dx: dx, accumulate: !overwriteInputGradient, finished: finished)
+    }
+
     /// Whether `inputGradient` can hand on blocks of dX as they are final (`finished`).
     static func finishesInputGradientBlocks(_ g: ConvolutionGeometry) -> Bool {
         g.isDepthwise3x3 || (g.isPointwise && g.groups == 1)

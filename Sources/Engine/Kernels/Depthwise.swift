@@ -49,75 +49,89 @@ enum Depthwise {
                                finished: (rows: Int, block: FinishedBlock)? = nil) {
         precondition(window != nil || source.slotsPerReader == 0, "recomputed source rows need a window")
         let to = UncheckedSendable(target)
-        let channels = g.inChannels
-        let rowLength = sourceSize.width * channels
+        let rowLength = sourceSize.width * g.inChannels
         let chunks = Parallel.ranges(g.batch * targetSize.height, granularity: finished?.rows ?? 1, work: g.macs, minimumWork: 1 << 16)
-        let pixelsPerRow = targetSize.width
-        // Without a window: each target column's (kw, source column) taps, in kw order.
-        var (columnTaps, columnTapStarts): ([(kw: Int, column: Int)], [Int]) = ([], [0])
-        if window == nil {
-            for j in 0..<targetSize.width {
-                for kw in 0..<3 {
-                    if let sj = transposedTap(j, kw, g, size: sourceSize.width) { columnTaps.append((kw, sj)) }
-                }
-                columnTapStarts.append(columnTaps.count)
-            }
-        }
+        let columnTaps = window == nil ? transposedColumnTaps(g, sourceWidth: sourceSize.width, targetWidth: targetSize.width) : ([], [0])
         withScratch(max(1, chunks.count * source.slotsPerReader * rowLength)) { slots in
         let shared = UncheckedSendable(slots)
         Parallel.forEach(chunks) { chunk, range in
             var rows = source.reader(rowLength: rowLength, slots: shared.value + chunk * source.slotsPerReader * rowLength)
-            // Rows in place run several at a time (each block of channels through them all, see
-            // `windowRows`), up to the end of the group `finished` takes; rows recomputed into a
-            // reader's three slots, one at a time.
-            let rowsAtOnce = window != nil && source.slotsPerReader == 0 ? max(1, rowGroupValues / (targetSize.width * channels)) : 1
-            withTaps { sources, weights in
-            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * rowsAtOnce) { table in
-                var (row, unfinished) = (range.lowerBound, range.lowerBound)
-                while row < range.upperBound {
-                    var end = min(range.upperBound, row + rowsAtOnce)
-                    if let finished { end = min(end, (row / finished.rows + 1) * finished.rows) }
-                    if let window {
-                        for r in row..<end {
-                            let (n, i) = r.quotientAndRemainder(dividingBy: targetSize.height)
-                            for kh in 0..<3 {
-                                let si = i * window.stride - window.padding + kh
-                                table[3 * (r - row) + kh] = si >= 0 && si < sourceSize.height ? rows.row(n * sourceSize.height + si) : nil
-                            }
-                        }
-                        windowRows(UnsafePointer(table.baseAddress!), count: end - row, sourceWidth: sourceSize.width, weight: weight,
-                                   channels: channels, pixelStride: channels, window: window, target: to.value + row * targetSize.width * channels,
-                                   targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue, taps: (sources, weights))
-                    } else {
-                        // The transposed window, pixel by pixel, its column taps worked out once.
-                        let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
-                        let targetRow = to.value + row * targetSize.width * channels
-                        func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
-                            transposedTap(i, kh, g, size: sourceSize.height).map { rows.row(n * sourceSize.height + $0) }
-                        }
-                        let rowTaps = (sourceRow(0), sourceRow(1), sourceRow(2))
-                        for j in 0..<targetSize.width {
-                            var taps = 0
-                            for kh in 0..<3 {
-                                guard let sourceRow = kh == 0 ? rowTaps.0 : kh == 1 ? rowTaps.1 : rowTaps.2 else { continue }
-                                for tap in columnTapStarts[j]..<columnTapStarts[j + 1] {
-                                    let (kw, sj) = columnTaps[tap]
-                                    sources[taps] = sourceRow + sj * channels
-                                    weights[taps] = weight + (kh * 3 + kw) * channels
-                                    taps += 1
-                                }
-                            }
-                            sumOfProducts(taps, sources, weights, channels: 0..<channels, into: targetRow + j * channels, accumulate: accumulate)
-                        }
-                    }
-                    if let finished, end % finished.rows == 0 || end == range.upperBound {
-                        finished.block(unfinished * pixelsPerRow..<end * pixelsPerRow, 0..<channels,
-                                       to.value + unfinished * pixelsPerRow * channels, channels)
-                        unfinished = end
-                    }
-                    row = end
-                }
+            gatherRows(range, g, source: &rows, sourceSize: sourceSize, weight: weight, target: to.value, targetSize: targetSize,
+                       accumulate: accumulate, window: window, epilogue: epilogue, finished: finished, columnTaps: columnTaps)
+        }
+        }
+    }
+
+    /// For the transposed window: each target column's (kw, source column) taps, in kw order,
+    /// and where each column's taps start (one more entry than columns).
+    static func transposedColumnTaps(_ g: ConvolutionGeometry, sourceWidth: Int, targetWidth: Int) -> ([(kw: Int, column: Int)], [Int]) {
+        var (taps, starts): ([(kw: Int, column: Int)], [Int]) = ([], [0])
+        for j in 0..<targetWidth {
+            for kw in 0..<3 {
+                if let sj = transposedTap(j, kw, g, size: sourceWidth) { taps.append((kw, sj)) }
             }
+            starts.append(taps.count)
+        }
+        return (taps, starts)
+    }
+
+    /// `gather`'s target rows `range` on this thread, source rows read through `rows`.
+    static func gatherRows(_ range: Range<Int>, _ g: ConvolutionGeometry, source rows: inout InputRows.Reader,
+                           sourceSize: (height: Int, width: Int), weight: UnsafePointer<Float>, target: UnsafeMutablePointer<Float>,
+                           targetSize: (height: Int, width: Int), accumulate: Bool, window: (stride: Int, padding: Int)?,
+                           epilogue: ChannelEpilogue?, finished: (rows: Int, block: FinishedBlock)?,
+                           columnTaps: (taps: [(kw: Int, column: Int)], starts: [Int])) {
+        let channels = g.inChannels
+        let pixelsPerRow = targetSize.width
+        // Rows in place run several at a time (each block of channels through them all, see
+        // `windowRows`), up to the end of the group `finished` takes; rows recomputed into a
+        // reader's three slots, one at a time.
+        let rowsAtOnce = window != nil && rows.input.slotsPerReader == 0 ? max(1, rowGroupValues / (targetSize.width * channels)) : 1
+        withTaps { sources, weights in
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * rowsAtOnce) { table in
+            var (row, unfinished) = (range.lowerBound, range.lowerBound)
+            while row < range.upperBound {
+                var end = min(range.upperBound, row + rowsAtOnce)
+                if let finished { end = min(end, (row / finished.rows + 1) * finished.rows) }
+                if let window {
+                    for r in row..<end {
+                        let (n, i) = r.quotientAndRemainder(dividingBy: targetSize.height)
+                        for kh in 0..<3 {
+                            let si = i * window.stride - window.padding + kh
+                            table[3 * (r - row) + kh] = si >= 0 && si < sourceSize.height ? rows.row(n * sourceSize.height + si) : nil
+                        }
+                    }
+                    windowRows(UnsafePointer(table.baseAddress!), count: end - row, sourceWidth: sourceSize.width, weight: weight,
+                               channels: channels, pixelStride: channels, window: window, target: target + row * targetSize.width * channels,
+                               targetWidth: targetSize.width, accumulate: accumulate, epilogue: epilogue, taps: (sources, weights))
+                } else {
+                    // The transposed window, pixel by pixel, its column taps worked out once.
+                    let (n, i) = row.quotientAndRemainder(dividingBy: targetSize.height)
+                    let targetRow = target + row * targetSize.width * channels
+                    func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
+                        transposedTap(i, kh, g, size: sourceSize.height).map { rows.row(n * sourceSize.height + $0) }
+                    }
+                    let rowTaps = (sourceRow(0), sourceRow(1), sourceRow(2))
+                    for j in 0..<targetSize.width {
+                        var taps = 0
+                        for kh in 0..<3 {
+                            guard let sourceRow = kh == 0 ? rowTaps.0 : kh == 1 ? rowTaps.1 : rowTaps.2 else { continue }
+                            for tap in columnTaps.starts[j]..<columnTaps.starts[j + 1] {
+                                let (kw, sj) = columnTaps.taps[tap]
+                                sources[taps] = sourceRow + sj * channels
+                                weights[taps] = weight + (kh * 3 + kw) * channels
+                                taps += 1
+                            }
+                        }
+                        sumOfProducts(taps, sources, weights, channels: 0..<channels, into: targetRow + j * channels, accumulate: accumulate)
+                    }
+                }
+                if let finished, end % finished.rows == 0 || end == range.upperBound {
+                    finished.block(unfinished * pixelsPerRow..<end * pixelsPerRow, 0..<channels,
+                                   target + unfinished * pixelsPerRow * channels, channels)
+                    unfinished = end
+                }
+                row = end
             }
         }
         }
@@ -263,60 +277,78 @@ enum Depthwise {
     static func weightGradient(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>,
                                finishing: BatchNormGradientRows? = nil) {
         let upstream = UncheckedSendable(dy)
+        let chunks = Parallel.ranges(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16)
+        let rowLength = g.width * g.inChannels
+        withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: x.slotsPerReader * rowLength) { partials, slots in
+            Parallel.forEach(chunks) { chunk, range in
+                var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * x.slotsPerReader * rowLength)
+                weightGradientRows(range, g, x: &input, dy: upstream.value, into: partials.value + chunk * 9 * g.inChannels,
+                                   finishing: finishing.map { ($0, range) })
+            }
+        }
+    }
+
+    /// Zeroed partial sums of dw for `chunks` chunks and row slots for their readers, for
+    /// `body`; then the partials added to dw in chunk order.
+    static func withPartialSums(_ g: ConvolutionGeometry, dw: UnsafeMutablePointer<Float>, chunks: Int, slotsPerChunk: Int,
+                                _ body: (UncheckedSendable<UnsafeMutablePointer<Float>>, UncheckedSendable<UnsafeMutablePointer<Float>>) -> Void) {
+        let channels = g.inChannels
+        withScratch(chunks * (9 * channels + slotsPerChunk)) { scratch in
+            scratch.update(repeating: 0, count: chunks * 9 * channels)
+            body(UncheckedSendable(scratch), UncheckedSendable(scratch + chunks * 9 * channels))
+            for chunk in 0..<chunks {
+                multiplyAdd(nil, scratch + chunk * 9 * channels, into: dw, channels: 9 * channels)
+            }
+        }
+    }
+
+    /// `weightGradient`'s output rows `range` into `partial` on this thread. `finishing`: dy's
+    /// rows in its range are finished in place right before they are read.
+    static func weightGradientRows(_ range: Range<Int>, _ g: ConvolutionGeometry, x input: inout InputRows.Reader,
+                                   dy: UnsafePointer<Float>, into partial: UnsafeMutablePointer<Float>,
+                                   finishing: (rows: BatchNormGradientRows, range: Range<Int>)?) {
         let channels = g.inChannels
         let vectorChannels = channels / 8 * 8
         // On AVX-512 the interior columns' sums run 16 channels a register (EngineAVX512).
         let wideChannels = InstructionSet.active == .avx512 ? channels / 16 * 16 : 0
         let interior = interiorColumns(targetWidth: g.outWidth, sourceWidth: g.width, window: (g.stride, g.padding))
-        let chunks = Parallel.ranges(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16)
-        let rowLength = g.width * channels
-        withScratch(chunks.count * (9 * channels + x.slotsPerReader * rowLength)) { scratch in
-            let partials = scratch, slots = scratch + chunks.count * 9 * channels
-            partials.update(repeating: 0, count: chunks.count * 9 * channels)
-            let shared = UncheckedSendable((partials, slots))
-            Parallel.forEach(chunks) { chunk, range in
-                let partial = shared.value.0 + chunk * 9 * channels
-                var input = x.reader(rowLength: rowLength, slots: shared.value.1 + chunk * x.slotsPerReader * rowLength)
-                func pixel(_ n: Int, _ oh: Int, _ ow: Int, fromChannel start: Int) {
-                    let gradient = upstream.value + ((n * g.outHeight + oh) * g.outWidth + ow) * channels + start
-                    for kh in 0..<3 {
-                        let ih = oh * g.stride - g.padding + kh
-                        guard ih >= 0 && ih < g.height else { continue }
-                        for kw in 0..<3 {
-                            let iw = ow * g.stride - g.padding + kw
-                            guard iw >= 0 && iw < g.width else { continue }
-                            let source = input.row(n * g.height + ih) + iw * channels + start
-                            multiplyAdd(gradient, source, into: partial + (kh * 3 + kw) * channels + start, channels: channels - start)
-                        }
-                    }
-                }
-                for row in range {
-                    finishing?.writeInPlace(rows: row * g.outWidth..<(row + 1) * g.outWidth, over: upstream.value)
-                    let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
-                    for ow in 0..<g.outWidth where !interior.contains(ow) { pixel(n, oh, ow, fromChannel: 0) }
-                    guard !interior.isEmpty else { continue }
-                    func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
-                        let ih = oh * g.stride - g.padding + kh
-                        return ih >= 0 && ih < g.height ? input.row(n * g.height + ih) : nil
-                    }
-                    let rows = (sourceRow(0), sourceRow(1), sourceRow(2))
-                    let gradientRow = upstream.value + row * g.outWidth * channels
-                    if wideChannels > 0 {
-                        let (top, middle, bottom) = presentRows(rows)
-                        DepthwiseRows.slidingProducts(top: top, middle: middle, bottom: bottom,
-                                                      inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), gradientRow: gradientRow,
-                                                      channels: wideChannels, pixelStride: channels, stride: g.stride, padding: g.padding,
-                                                      columns: interior, sums: partial)
-                    }
-                    slidingProducts(rows, gradientRow: gradientRow, channels: wideChannels..<vectorChannels, stride: channels,
-                                    window: (g.stride, g.padding), columns: interior, into: partial)
-                    if vectorChannels < channels {
-                        for ow in interior { pixel(n, oh, ow, fromChannel: vectorChannels) }
-                    }
+        func pixel(_ n: Int, _ oh: Int, _ ow: Int, fromChannel start: Int) {
+            let gradient = dy + ((n * g.outHeight + oh) * g.outWidth + ow) * channels + start
+            for kh in 0..<3 {
+                let ih = oh * g.stride - g.padding + kh
+                guard ih >= 0 && ih < g.height else { continue }
+                for kw in 0..<3 {
+                    let iw = ow * g.stride - g.padding + kw
+                    guard iw >= 0 && iw < g.width else { continue }
+                    let source = input.row(n * g.height + ih) + iw * channels + start
+                    multiplyAdd(gradient, source, into: partial + (kh * 3 + kw) * channels + start, channels: channels - start)
                 }
             }
-            for chunk in 0..<chunks.count {
-                multiplyAdd(nil, partials + chunk * 9 * channels, into: dw, channels: 9 * channels)
+        }
+        for row in range {
+            if let finishing, finishing.range.contains(row) {
+                finishing.rows.writeInPlace(rows: row * g.outWidth..<(row + 1) * g.outWidth, over: dy)
+            }
+            let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
+            for ow in 0..<g.outWidth where !interior.contains(ow) { pixel(n, oh, ow, fromChannel: 0) }
+            guard !interior.isEmpty else { continue }
+            func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
+                let ih = oh * g.stride - g.padding + kh
+                return ih >= 0 && ih < g.height ? input.row(n * g.height + ih) : nil
+            }
+            let rows = (sourceRow(0), sourceRow(1), sourceRow(2))
+            let gradientRow = dy + row * g.outWidth * channels
+            if wideChannels > 0 {
+                let (top, middle, bottom) = presentRows(rows)
+                DepthwiseRows.slidingProducts(top: top, middle: middle, bottom: bottom,
+                                              inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), gradientRow: gradientRow,
+                                              channels: wideChannels, pixelStride: channels, stride: g.stride, padding: g.padding,
+                                              columns: interior, sums: partial)
+            }
+            slidingProducts(rows, gradientRow: gradientRow, channels: wideChannels..<vectorChannels, stride: channels,
+                            window: (g.stride, g.padding), columns: interior, into: partial)
+            if vectorChannels < channels {
+                for ow in interior { pixel(n, oh, ow, fromChannel: vectorChannels) }
             }
         }
     }

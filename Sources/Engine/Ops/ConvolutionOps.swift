@@ -45,6 +45,20 @@ extension Tape {
                 // The weight's gradient written, not zero-filled (on this thread) and added to,
                 // when this is the first since it was zeroed.
                 let dw = input == nil ? nil : weight.node.gradientToWrite()
+                if let input, let dw, let dx {
+                    // Both gradients in one pass where the kernel can (a depthwise convolution's).
+                    let unfinished = dy.unfinished
+                    let done = input.withInputRows {
+                        Convolution.gradients(g, x: $0, dy: unfinished.map { UnsafeMutablePointer(mutating: $0.outputGradient) } ?? dy.data,
+                                              finishing: unfinished?.gradient, weight: weight.data, dw: dw.tensor.data,
+                                              overwriteWeightGradient: dw.fresh, dx: dx.tensor.data, overwriteInputGradient: dx.fresh,
+                                              finished: sums?.add)
+                    }
+                    if done {
+                        if unfinished != nil { dy.unfinishedGradientWritten() }
+                        return
+                    }
+                }
                 if let (unfinished, outputGradient) = dy.unfinished, let input, let dw {
                     input.withInputRows {
                         Convolution.weightGradient(g, x: $0, dy: outputGradient, dw: dw.tensor.data, overwrite: dw.fresh, finishing: unfinished)

@@ -1,0 +1,87 @@
+import Synchronization
+
+/// Both gradients of a depthwise 3×3 convolution in one pass over dy's rows, the same bits as
+/// `Depthwise.weightGradient` then `Depthwise.inputGradient`. Each thread takes its chunk of dy's
+/// rows a group at a time: the weight gradient's products (finishing dy's rows on the way, when a
+/// batch norm left its input gradient unwritten over dy), then the rows of dx those rows
+/// complete. The input gradient reads dy's rows, and the backward sums of the norm whose output x
+/// is (`finished`) read x's, while the products have just brought them into cache; as two passes,
+/// both came from memory again (MobileNetV2's largest activations, six times a block's channels).
+public enum DepthwiseBackward {
+    private static let enabled = Atomic<Bool>(true)
+    private static let passes = Atomic<Int>(0)
+
+    /// Whether a depthwise convolution's backward takes both gradients in one pass (on; off runs
+    /// the two passes, for comparisons).
+    public static var isEnabled: Bool {
+        get { enabled.load(ordering: .relaxed) }
+        set { enabled.store(newValue, ordering: .relaxed) }
+    }
+
+    /// Backward passes that took both gradients in one pass since the process started (for
+    /// tests: the comparison above proves nothing if the pass fell back to two).
+    public static var onePassCount: Int { passes.load(ordering: .relaxed) }
+
+    /// dw (written when `overwrite`, else added to) and dx (added to when `accumulate`). dy's
+    /// rows on either side of a cut between chunks are finished first, so no thread reads a row
+    /// another is finishing. False, and nothing done, where the cuts between threads would split
+    /// `finished`'s blocks of dx (the two passes then).
+    static func run(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafeMutablePointer<Float>, finishing: BatchNormGradientRows?,
+                    weight: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, overwrite: Bool, dx: UnsafeMutablePointer<Float>,
+                    accumulate: Bool, finished: FinishedBlock?) -> Bool {
+        guard isEnabled, g.isDepthwise3x3, g.stride <= 2 else { return false }
+        let channels = g.inChannels
+        let blockRows = finished == nil ? 1 : ChannelMoments.imageRowsPerBlock(width: g.width)
+        // The weight gradient's chunks: its partial sums, added in chunk order, are the same bits.
+        let chunks = Parallel.ranges(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16)
+        // dx's first row for dy's row `row`: an image's dy rows cover its dx rows from row·stride.
+        func inputRow(_ row: Int) -> Int {
+            let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
+            return n * g.height + min(g.height, oh * g.stride)
+        }
+        guard chunks.allSatisfy({ inputRow($0.lowerBound) % blockRows == 0 }) else { return false }
+        passes.add(1, ordering: .relaxed)
+        if overwrite { dw.update(repeating: 0, count: 9 * channels) }
+        // dy's rows next to each cut, finished here; each chunk finishes the rest of its own.
+        let cuts = Set(chunks.dropFirst().flatMap { [$0.lowerBound - 1, $0.lowerBound] })
+        if let finishing {
+            for row in cuts.sorted() { finishing.writeInPlace(rows: row * g.outWidth..<(row + 1) * g.outWidth, over: dy) }
+        }
+        // At stride 1 dx is dy correlated with the flipped kernel (as `Depthwise.inputGradient`).
+        let window: (stride: Int, padding: Int)? = g.stride == 1 ? (1, 2 - g.padding) : nil
+        let columnTaps = window == nil ? Depthwise.transposedColumnTaps(g, sourceWidth: g.outWidth, targetWidth: g.width) : ([], [0])
+        let blocks = finished.map { (rows: blockRows, block: $0) }
+        // dy's rows per group: their input rows about 128 KB, in cache when the sums read them.
+        let groupRows = max(1, 32 * 1024 / (g.stride * g.width * channels))
+        let rowLength = g.width * channels
+        let (upstream, target) = (UncheckedSendable(dy), UncheckedSendable(dx))
+        withScratch(9 * channels) { flipped in
+            for tap in 0..<9 { (flipped + tap * channels).update(from: weight + (8 - tap) * channels, count: channels) }
+            let taps = UncheckedSendable(window == nil ? weight : UnsafePointer(flipped))
+            Depthwise.withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: x.slotsPerReader * rowLength) { partials, slots in
+                Parallel.forEach(chunks) { chunk, range in
+                    var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * x.slotsPerReader * rowLength)
+                    var gradient = InputRows.inPlace(UnsafePointer(upstream.value)).reader(rowLength: g.outWidth * channels, slots: upstream.value)
+                    let first = range.lowerBound + (chunk > 0 ? 1 : 0)
+                    let own = first..<max(first, range.upperBound - (chunk < chunks.count - 1 ? 1 : 0))
+                    var done = inputRow(range.lowerBound)
+                    for start in stride(from: range.lowerBound, to: range.upperBound, by: groupRows) {
+                        let end = min(range.upperBound, start + groupRows)
+                        Depthwise.weightGradientRows(start..<end, g, x: &input, dy: upstream.value, into: partials.value + chunk * 9 * channels,
+                                                     finishing: finishing.map { ($0, own) })
+                        // dx's rows whose dy rows are all finished: to the chunk's end (the next
+                        // chunk's first row was finished first), else those below the last dy
+                        // row's reach, down to a whole block.
+                        let limit = end == range.upperBound ? inputRow(end) : (inputRow(end) - 1) / blockRows * blockRows
+                        guard limit > done else { continue }
+                        Depthwise.gatherRows(done..<limit, g, source: &gradient, sourceSize: (g.outHeight, g.outWidth), weight: taps.value,
+                                             target: target.value, targetSize: (g.height, g.width), accumulate: accumulate, window: window,
+                                             epilogue: nil, finished: blocks, columnTaps: columnTaps)
+                        done = limit
+                    }
+                }
+            }
+        }
+        return true
+    }
+}
