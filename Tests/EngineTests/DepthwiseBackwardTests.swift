@@ -43,6 +43,28 @@ final class DepthwiseBackwardTests: XCTestCase {
         return Gradients(input: x.grad!.values, convolutionOutput: convolved.grad!.values, parameters: parameters.map { $0.value.grad!.values })
     }
 
+    /// Padding 0 or 2 (a row of dx reads dy's rows outside the one pass's reach), and cuts between
+    /// the threads that would split the norm's 64-pixel blocks of dx (13 rows of 11 pixels, the
+    /// norm before the convolution): the two passes run, and give the gradients.
+    func testOtherGeometriesTakeTwoPasses() {
+        let threads = Parallel.threadCount
+        defer { Parallel.threadCount = threads }
+        Parallel.threadCount = 2
+        for (name, shape, padding, normBefore) in [("padding 0", [8, 12, 16, 20], 0, false), ("padding 2", [8, 12, 16, 20], 2, false),
+                                                  ("cuts inside the sums' blocks", [12, 13, 11, 20], 1, true)] {
+            var random = SeededRandom(seed: 3)
+            let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in random.nextNormal() }, requiresGrad: true)
+            let conv = Conv2D(inputChannels: 20, outputChannels: 20, kernelSize: 3, stride: 1, padding: padding, groups: 20, random: &random)
+            let norm = BatchNorm(channels: 20)
+            let passes = DepthwiseBackward.onePassCount
+            let tape = Tape(mode: .training)
+            let y = conv(normBefore ? norm(x, tape, activationUpperBound: 6) : x, tape)
+            tape.backward(y, gradient: Tensor(shape: y.shape, values: (0..<y.count).map { _ in random.nextNormal() }))
+            XCTAssertEqual(DepthwiseBackward.onePassCount, passes, "\(name): two passes")
+            XCTAssertTrue(x.grad!.values.contains { $0 != 0 } && conv.weight.value.grad!.values.contains { $0 != 0 }, name)
+        }
+    }
+
     func testOnePassGivesTheTwoPassesGradients() {
         let threads = Parallel.threadCount
         defer { Parallel.threadCount = threads }

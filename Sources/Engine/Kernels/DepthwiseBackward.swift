@@ -24,12 +24,13 @@ public enum DepthwiseBackward {
 
     /// dw (written when `overwrite`, else added to) and dx (added to when `accumulate`). dy's
     /// rows on either side of a cut between chunks are finished first, so no thread reads a row
-    /// another is finishing. False, and nothing done, where the cuts between threads would split
-    /// `finished`'s blocks of dx (the two passes then).
+    /// another is finishing. False, and nothing done, for other strides or paddings, or where the
+    /// cuts between threads would split `finished`'s blocks of dx (the two passes then).
     static func run(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafeMutablePointer<Float>, finishing: BatchNormGradientRows?,
                     weight: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, overwrite: Bool, dx: UnsafeMutablePointer<Float>,
                     accumulate: Bool, finished: FinishedBlock?) -> Bool {
-        guard isEnabled, g.isDepthwise3x3, g.stride <= 2 else { return false }
+        // Padding 1 (every network's): a row of dx reads dy's rows up to one past its own.
+        guard isEnabled, g.isDepthwise3x3, g.stride <= 2, g.padding == 1 else { return false }
         let channels = g.inChannels
         let blockRows = finished == nil ? 1 : ChannelMoments.imageRowsPerBlock(width: g.width)
         // The weight gradient's chunks: its partial sums, added in chunk order, are the same bits.
@@ -61,6 +62,7 @@ public enum DepthwiseBackward {
             Depthwise.withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: x.slotsPerReader * rowLength) { partials, slots in
                 Parallel.forEach(chunks) { chunk, range in
                     var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * x.slotsPerReader * rowLength)
+                    // dy's rows in place (a reader in place has no slots).
                     var gradient = InputRows.inPlace(UnsafePointer(upstream.value)).reader(rowLength: g.outWidth * channels, slots: upstream.value)
                     let first = range.lowerBound + (chunk > 0 ? 1 : 0)
                     let own = first..<max(first, range.upperBound - (chunk < chunks.count - 1 ? 1 : 0))
