@@ -6,7 +6,7 @@ import Engine
 struct BenchEngine: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "engine",
-        abstract: "GFLOP/s of the engine's GEMM, pointwise and depthwise kernels."
+        abstract: "GFLOP/s of the engine's GEMM, pointwise and depthwise kernels, and the memory's streaming rate."
     )
 
     @Option(help: "Timed repetitions (the best is printed).")
@@ -20,6 +20,12 @@ struct BenchEngine: ParsableCommand {
         for threads in [1, 2] {
             report("GEMM 1024×1024×1024, \(threads) thread\(threads == 1 ? "" : "s")", flops: GemmCeiling.flops,
                    seconds: GemmCeiling.seconds(threads: threads, repeats: repeats))
+        }
+
+        for threads in [1, 2] {
+            let rates = MemoryStream.rates(threads: threads, repeats: repeats)
+            BenchTiming.row("memory, \(MemoryStream.floatsPerThread * 4 / (1 << 20)) MB a thread, \(threads) thread\(threads == 1 ? "" : "s"): read, copy",
+                            String(cFormat: "%7.1f GB/s %7.1f GB/s", rates.read / 1e9, rates.copy / 1e9))
         }
 
         Parallel.threadCount = threads
