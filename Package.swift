@@ -56,8 +56,9 @@ let package = Package(
         .target(name: "Features", dependencies: ["Basics", "Files", "Audio", "CFFTW", "CZlib"], swiftSettings: fast),
         // The GEMM's inner loops and the depthwise kernel for AVX-512 CPUs; Engine calls them only
         // where the CPU has it.
-        .target(name: "EngineAVX512", swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512", "-Xcc", "-fno-math-errno"])]),
-        // A prefetch hint for kernels that recompute rows a piece at a time.
+        .target(name: "EngineAVX512", dependencies: ["CPrefetch"], swiftSettings: [.unsafeFlags(["-Ounchecked", "-wmo", "-target-cpu", "skylake-avx512", "-Xcc", "-fno-math-errno"])]),
+        // Prefetch hints: for kernels that recompute rows a piece at a time, and for writing the
+        // GEMM's next tile of C.
         .target(name: "CPrefetch"),
         .target(name: "CMappedReads"),
         .target(name: "Engine", dependencies: ["Basics", "Randomness", "EngineAVX512", "CPrefetch"], swiftSettings: fast),

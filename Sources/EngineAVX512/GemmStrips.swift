@@ -1,4 +1,5 @@
 import _Builtin_intrinsics.intel
+import CPrefetch
 
 /// The GEMM's inner loops for CPUs with AVX-512 (this module is compiled for it; Engine calls
 /// into it only after checking the CPU). Each call runs one strip of C: `rowTiles` tiles of six
@@ -20,11 +21,14 @@ public enum GemmStrips {
     /// `narrow`, 6×24 tiles (a strip of 24 columns, e.g. a 24-channel layer): the second
     /// accumulators' upper halves (zero columns of B's padded panel) are not stored, so whole
     /// tiles go straight to C instead of through a scratch tile copied value by value.
+    /// With `fetchesC` (a C larger than the caches), each tile asks for the next tile's lines of
+    /// C in the exclusive state (`prefetchw`) before its multiply-adds, so that the reads for
+    /// ownership its stores would wait on overlap them.
     @inline(never)
     public static func strip32(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
                                b0: UnsafePointer<Float>, b1: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float,
-                               narrow: Bool, lastRows: Range<Int> = 0..<6) {
+                               narrow: Bool, fetchesC: Bool = false, lastRows: Range<Int> = 0..<6) {
         let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
         for t in 0..<rowTiles {
             var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
@@ -32,6 +36,7 @@ public enum GemmStrips {
             var ap = a + t * aTileStride
             var bp0 = UnsafeRawPointer(b0), bp1 = UnsafeRawPointer(b1)
             let rs = aRowStride
+            if fetchesC && t + 1 < rowTiles { fetchForWriting(c + (t + 1) * 6 * ldc, ldc: ldc, columns: 32) }
             for _ in 0..<kc {
                 let x0 = bp0.load(as: V.self), x1 = bp1.load(as: V.self)
                 var av = V(repeating: ap[0])
@@ -64,18 +69,20 @@ public enum GemmStrips {
     }
 
     /// 6×16 tiles (the last 16 columns of an odd number of panels): six accumulators. With
-    /// `narrow`, 6×8 tiles (a last strip of 8 columns), stored straight to C as `strip32` stores 24.
+    /// `narrow`, 6×8 tiles (a last strip of 8 columns), stored straight to C as `strip32` stores 24;
+    /// `fetchesC` as there.
     @inline(never)
     public static func strip16(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
                                b0: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
                                accumulate: Bool, scale: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, lower: Float, upper: Float,
-                               narrow: Bool, lastRows: Range<Int> = 0..<6) {
+                               narrow: Bool, fetchesC: Bool = false, lastRows: Range<Int> = 0..<6) {
         let epilogue = scale.map { Epilogue(scale: $0, bias: bias!, lower: lower, upper: upper) }
         for t in 0..<rowTiles {
             var c0 = V(), c1 = V(), c2 = V(), c3 = V(), c4 = V(), c5 = V()
             var ap = a + t * aTileStride
             var bp = UnsafeRawPointer(b0)
             let rs = aRowStride
+            if fetchesC && t + 1 < rowTiles { fetchForWriting(c + (t + 1) * 6 * ldc, ldc: ldc, columns: 16) }
             for _ in 0..<kc {
                 let x = bp.load(as: V.self)
                 c0 = c0.addingProduct(V(repeating: ap[0]), x)
@@ -98,6 +105,16 @@ public enum GemmStrips {
             if rows.contains(3) { first(c3, tile + 3 * ldc) }
             if rows.contains(4) { first(c4, tile + 4 * ldc) }
             if rows.contains(5) { first(c5, tile + 5 * ldc) }
+        }
+    }
+
+    /// Six rows of `columns` values from `rows`, `ldc` apart, fetched for writing.
+    @inline(__always)
+    private static func fetchForWriting(_ rows: UnsafeMutablePointer<Float>, ldc: Int, columns: Int) {
+        for r in 0..<6 {
+            let row = rows + r * ldc
+            for j in stride(from: 0, to: columns, by: 16) { genre_prefetch_write(row + j) }
+            genre_prefetch_write(row + columns - 1)
         }
     }
 

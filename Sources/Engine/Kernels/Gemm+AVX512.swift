@@ -12,7 +12,7 @@ extension Gemm {
     /// multiple of 8) the last tile is A's last six rows read in place, of which it stores the
     /// rows the tile before did not: no partial panel of A is packed.
     static func wideBlock(mc: Int, nc: Int, kc: Int, a: MatrixView, aRow: Int, aColumn: Int, directA: Bool, lastTileInPlace: Bool,
-                          packedA: UnsafePointer<Float>, panelsB: PanelsB,
+                          packedA: UnsafePointer<Float>, panelsB: PanelsB, fetchesC: Bool,
                           c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
                           tile: UnsafeMutablePointer<Float>) {
         let fullTiles = mc / mr
@@ -32,12 +32,12 @@ extension Gemm {
                     GemmStrips.strip32(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
                                        aColumnStride: columnStride, b0: b0, b1: b1, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
                                        scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0,
-                                       narrow: columns == nr + 8, lastRows: lastRows)
+                                       narrow: columns == nr + 8, fetchesC: fetchesC, lastRows: lastRows)
                 } else {
                     GemmStrips.strip16(rowTiles: count, kc: kc, a: panel, aTileStride: tileStride, aRowStride: rowStride,
                                        aColumnStride: columnStride, b0: b0, bStride: panelsB.rowStride, c: target, ldc: ldTarget, accumulate: add,
                                        scale: finish?.scale, bias: finish?.bias, lower: finish?.lower ?? 0, upper: finish?.upper ?? 0,
-                                       narrow: columns == 8, lastRows: lastRows)
+                                       narrow: columns == 8, fetchesC: fetchesC, lastRows: lastRows)
                 }
             }
             // Tiles go straight to C where the strip kernel stores exactly the strip's columns (8,

@@ -263,9 +263,11 @@ public enum Gemm {
                         // The block's rows of C are final after the last k-block: handed on in cache.
                         defer { if pc + kc == k { finished?(ic..<ic + mc, jc..<jc + nc, c + ic * ldc + jc, ldc) } }
                         if wide {
+                            // A C over 1 MB (a core's second-level cache) is written to memory:
+                            // the strips fetch each next tile's lines of it for writing.
                             wideBlock(mc: mc, nc: nc, kc: kc, a: blockA, aRow: ic, aColumn: blockColumn, directA: directA,
                                       lastTileInPlace: lastTileInPlace, packedA: packedA,
-                                      panelsB: panelsB, c: c + ic * ldc + jc, ldc: ldc, accumulate: addToC,
+                                      panelsB: panelsB, fetchesC: m * n >= 1 << 18, c: c + ic * ldc + jc, ldc: ldc, accumulate: addToC,
                                       epilogue: finish?.advanced(by: jc), tile: tile)
                             continue
                         }
