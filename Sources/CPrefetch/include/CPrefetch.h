@@ -10,7 +10,8 @@ static inline __attribute__((always_inline)) void genre_prefetch(const void *add
 }
 
 /// A hint that the line holding `address` will be written soon: `prefetchw` asks for it in
-/// the exclusive state ahead of the stores.
+/// the exclusive state ahead of the stores (EngineAVX512's target has the instruction; code
+/// compiled for a target without it gets a read prefetch).
 static inline __attribute__((always_inline, target("prfchw"))) void genre_prefetch_write(void *address) {
     __builtin_prefetch(address, 1, 3);
 }
