@@ -22,17 +22,23 @@ enum Depthwise {
     /// `finished` gets dx's rows as `forward` hands on y's.
     static func inputGradient(_ g: ConvolutionGeometry, dy: UnsafePointer<Float>, weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>,
                               accumulate: Bool = true, finished: FinishedBlock? = nil) {
-        let channels = g.inChannels
         let finished = finished.map { (rows: ChannelMoments.imageRowsPerBlock(width: g.width), block: $0) }
-        guard g.stride == 1 else {
-            gather(g, source: .inPlace(dy), sourceSize: (g.outHeight, g.outWidth), weight: weight, target: dx, targetSize: (g.height, g.width),
-                   accumulate: accumulate, window: nil, finished: finished)
-            return
+        withInputGradientTaps(g, weight) { window, taps in
+            gather(g, source: .inPlace(dy), sourceSize: (g.outHeight, g.outWidth), weight: taps, target: dx, targetSize: (g.height, g.width),
+                   accumulate: accumulate, window: window, finished: finished)
         }
-        withScratch(9 * channels) { flipped in
+    }
+
+    /// How the input gradient reads dy, for `body`: at stride 1 as a window (stride 1, padding
+    /// 2 − p) with the flipped kernel, which the sliding kernels run; otherwise through the
+    /// transposed window (nil) with the kernel as it is.
+    static func withInputGradientTaps<R>(_ g: ConvolutionGeometry, _ weight: UnsafePointer<Float>,
+                                         _ body: (_ window: (stride: Int, padding: Int)?, _ taps: UnsafePointer<Float>) -> R) -> R {
+        guard g.stride == 1 else { return body(nil, weight) }
+        let channels = g.inChannels
+        return withScratch(9 * channels) { flipped in
             for tap in 0..<9 { (flipped + tap * channels).update(from: weight + (8 - tap) * channels, count: channels) }
-            gather(g, source: .inPlace(dy), sourceSize: (g.outHeight, g.outWidth), weight: flipped, target: dx, targetSize: (g.height, g.width),
-                   accumulate: accumulate, window: (1, 2 - g.padding), finished: finished)
+            return body((1, 2 - g.padding), flipped)
         }
     }
 

@@ -48,17 +48,14 @@ public enum DepthwiseBackward {
         if let finishing {
             for row in cuts.sorted() { finishing.writeInPlace(rows: row * g.outWidth..<(row + 1) * g.outWidth, over: dy) }
         }
-        // At stride 1 dx is dy correlated with the flipped kernel (as `Depthwise.inputGradient`).
-        let window: (stride: Int, padding: Int)? = g.stride == 1 ? (1, 2 - g.padding) : nil
-        let columnTaps = window == nil ? Depthwise.transposedColumnTaps(g, sourceWidth: g.outWidth, targetWidth: g.width) : ([], [0])
+        let columnTaps = g.stride == 1 ? ([], [0]) : Depthwise.transposedColumnTaps(g, sourceWidth: g.outWidth, targetWidth: g.width)
         let blocks = finished.map { (rows: blockRows, block: $0) }
         // dy's rows per group: their input rows about 128 KB, in cache when the sums read them.
         let groupRows = max(1, 32 * 1024 / (g.stride * g.width * channels))
         let rowLength = g.width * channels
         let (upstream, target) = (UncheckedSendable(dy), UncheckedSendable(dx))
-        withScratch(9 * channels) { flipped in
-            for tap in 0..<9 { (flipped + tap * channels).update(from: weight + (8 - tap) * channels, count: channels) }
-            let taps = UncheckedSendable(window == nil ? weight : UnsafePointer(flipped))
+        Depthwise.withInputGradientTaps(g, weight) { window, inputGradientTaps in
+            let taps = UncheckedSendable(inputGradientTaps)
             Depthwise.withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: x.slotsPerReader * rowLength) { partials, slots in
                 Parallel.forEach(chunks) { chunk, range in
                     var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * x.slotsPerReader * rowLength)
