@@ -7,35 +7,50 @@
 struct BatchNormGradientRows {
     /// The batch norm's input, kept alive with this.
     let input: Tensor
-    let channels: Int
     /// xScale (b), yScale (γσ⁻¹), shift (c) and center, `channels` each, as
-    /// `BatchNormKernels.affineRows` reads them.
-    private let coefficients: [Float]
+    /// `BatchNormKernels.affineRows` reads them; kept alive with this.
+    private let coefficients: PinnedFloats
+    /// The arithmetic over plain pointers into the two above, for per-row work to copy (as
+    /// `NormalizedRows.kernel`).
+    let kernel: Kernel
 
     init(input: Tensor, center: [Float], xScale: [Float], yScale: [Float], shift: [Float]) {
         self.input = input
-        channels = input.shape.last!
-        coefficients = xScale + yScale + shift + center
+        coefficients = PinnedFloats(xScale + yScale + shift + center)
+        kernel = Kernel(x: UnsafePointer(input.data), channels: input.shape.last!, coefficients: UnsafePointer(coefficients.values))
     }
 
+    var channels: Int { kernel.channels }
     var rows: Int { input.count / channels }
 
-    /// Rows `rows` of dx into `target` (row rows.lowerBound first), from dy (the whole gradient), on this thread.
-    func write(rows: Range<Int>, outputGradient dy: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>) {
-        coefficients.withUnsafeBufferPointer { coefficients in
-            BatchNormKernels.affineRows(rows, channels: channels, x: input.data, y: dy, coefficients: coefficients.baseAddress!,
-                                        into: target, accumulate: false, clamp: nil)
-        }
-    }
-
-    /// Rows `rows` of dx over dy, in place, on this thread: for a kernel that reads dy a row at
-    /// a time and finishes each row right before it reads it (`dy` is the gradient's storage).
+    /// Rows `rows` of dx over dy, in place, on this thread (see `Kernel.writeInPlace`).
     func writeInPlace(rows: Range<Int>, over dy: UnsafePointer<Float>) {
-        write(rows: rows, outputGradient: dy, into: UnsafeMutablePointer(mutating: dy) + rows.lowerBound * channels)
+        kernel.writeInPlace(rows: rows, over: dy)
     }
 
     /// All of dx over dy (each element reads only its own dy), rows split across threads.
     func writeInPlace(_ dy: UnsafeMutablePointer<Float>) {
-        BatchNormKernels.affine(rows: rows, channels: channels, x: input.data, y: dy, coefficients: coefficients, into: dy, accumulate: false)
+        let shared = UncheckedSendable((dy, kernel))
+        Parallel.forEach(rows, work: input.count, minimumWork: Elementwise.minimumParallelCount) { range in
+            let (dy, kernel) = shared.value
+            kernel.writeInPlace(rows: range, over: dy)
+        }
+    }
+
+    struct Kernel {
+        let x: UnsafePointer<Float>
+        let channels: Int
+        let coefficients: UnsafePointer<Float>
+
+        /// Rows `rows` of dx into `target` (row rows.lowerBound first), from dy (the whole gradient), on this thread.
+        func write(rows: Range<Int>, outputGradient dy: UnsafePointer<Float>, into target: UnsafeMutablePointer<Float>) {
+            BatchNormKernels.affineRows(rows, channels: channels, x: x, y: dy, coefficients: coefficients, into: target, accumulate: false, clamp: nil)
+        }
+
+        /// Rows `rows` of dx over dy, in place, on this thread: for a kernel that reads dy a row at
+        /// a time and finishes each row right before it reads it (`dy` is the gradient's storage).
+        func writeInPlace(rows: Range<Int>, over dy: UnsafePointer<Float>) {
+            write(rows: rows, outputGradient: dy, into: UnsafeMutablePointer(mutating: dy) + rows.lowerBound * channels)
+        }
     }
 }

@@ -94,33 +94,54 @@ enum BatchNormKernels {
 struct NormalizedRows {
     /// The batch norm's input, kept alive with this.
     let input: Tensor
-    let channels: Int
-    let upper: Float?
-    /// Scale, shift and center, `channels` each.
-    private let coefficients: [Float]
+    /// Scale, shift and center, `channels` each, kept alive with this.
+    private let coefficients: PinnedFloats
+    /// The arithmetic over plain pointers into the two above: what per-row work copies. A copy
+    /// of `self` counts references to both, and two threads doing so for every image row wait
+    /// on each other's counts.
+    let kernel: Kernel
 
     init(input: Tensor, center: [Float], scale: [Float], shift: [Float], upper: Float?) {
         self.input = input
-        channels = input.shape.last!
-        self.upper = upper
-        coefficients = scale + shift + center
+        coefficients = PinnedFloats(scale + shift + center)
+        let channels = input.shape.last!
+        kernel = Kernel(source: UnsafePointer(input.data), rows: input.count / channels, channels: channels, upper: upper,
+                        scale: UnsafePointer(coefficients.values))
     }
 
-    var rows: Int { input.count / channels }
+    var channels: Int { kernel.channels }
+    var rows: Int { kernel.rows }
 
-    /// Rows `rows` of the output into `target` (row-major, `channels` apart), on this thread.
-    func write(rows: Range<Int>, into target: UnsafeMutablePointer<Float>) {
-        write(rows: rows, channels: 0..<channels, into: target, rowStride: channels)
+    /// The whole output into `target`, rows split across threads.
+    func write(into target: UnsafeMutablePointer<Float>) {
+        let shared = UncheckedSendable((target, kernel))
+        Parallel.forEach(rows, work: input.count, minimumWork: Elementwise.minimumParallelCount) { range in
+            let (target, kernel) = shared.value
+            kernel.write(rows: range, into: target + range.lowerBound * kernel.channels)
+        }
     }
 
-    /// Rows `rows`, channels `channels` (from a multiple of 8) of the output into `target`,
-    /// rows `rowStride` apart, on this thread: clamp((x − center)·scale + shift), the product
-    /// and the sum rounded apart (the backward's mask recomputes them so).
-    func write(rows: Range<Int>, channels block: Range<Int>, into target: UnsafeMutablePointer<Float>, rowStride: Int) {
-        typealias V = SIMD8<Float>
-        let source = UnsafePointer(input.data) + block.lowerBound
-        coefficients.withUnsafeBufferPointer { coefficients in
-            let scale = coefficients.baseAddress! + block.lowerBound
+    struct Kernel {
+        /// The batch norm's input, [rows, channels].
+        let source: UnsafePointer<Float>
+        let rows: Int
+        let channels: Int
+        let upper: Float?
+        /// Scale, then shift and center, `channels` each.
+        let scale: UnsafePointer<Float>
+
+        /// Rows `rows` of the output into `target` (row-major, `channels` apart), on this thread.
+        func write(rows: Range<Int>, into target: UnsafeMutablePointer<Float>) {
+            write(rows: rows, channels: 0..<channels, into: target, rowStride: channels)
+        }
+
+        /// Rows `rows`, channels `channels` (from a multiple of 8) of the output into `target`,
+        /// rows `rowStride` apart, on this thread: clamp((x − center)·scale + shift), the product
+        /// and the sum rounded apart (the backward's mask recomputes them so).
+        func write(rows: Range<Int>, channels block: Range<Int>, into target: UnsafeMutablePointer<Float>, rowStride: Int) {
+            typealias V = SIMD8<Float>
+            let source = source + block.lowerBound
+            let scale = scale + block.lowerBound
             let (shift, mean) = (scale + channels, scale + 2 * channels)
             // Callers ask for consecutive pieces: the next piece's input is fetched while this
             // one is computed and used (a piece is too short for the hardware prefetchers), into
@@ -144,23 +165,21 @@ struct NormalizedRows {
                 }
             }
         }
-    }
 
-    /// Adds the batch norm's backward sums over `rows`, `channels` (from a multiple of 8) to
-    /// `sums` (Σ dy) and `products` (Σ (x − center)·dy), one per channel of the range: each
-    /// channel's rows in order, in Float. `dy` (row rows.lowerBound, channel
-    /// channels.lowerBound, rows `rowStride` apart) becomes the activation's gradient in place:
-    /// dy where 0 < output < upper, the output recomputed with `write`'s operations. Rows are
-    /// read whole in memory order (a block's channels walked down its rows, strided through
-    /// memory, waited on every load: V2 training 181.9 → 176.6 ms).
-    func addGradientSums(rows: Range<Int>, channels block: Range<Int>, dy: UnsafeMutablePointer<Float>, rowStride: Int,
-                         sums: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>) {
-        let source = UnsafePointer(input.data) + rows.lowerBound * channels + block.lowerBound
-        // The kernels that call this hand on consecutive blocks: the next one's x is fetched
-        // (into the second-level cache) while that block is computed.
-        let fetched = (rows: max(0, min(rows.count, self.rows - rows.upperBound)), ahead: rows.count * channels)
-        coefficients.withUnsafeBufferPointer { coefficients in
-            let scale = coefficients.baseAddress! + block.lowerBound
+        /// Adds the batch norm's backward sums over `rows`, `channels` (from a multiple of 8) to
+        /// `sums` (Σ dy) and `products` (Σ (x − center)·dy), one per channel of the range: each
+        /// channel's rows in order, in Float. `dy` (row rows.lowerBound, channel
+        /// channels.lowerBound, rows `rowStride` apart) becomes the activation's gradient in place:
+        /// dy where 0 < output < upper, the output recomputed with `write`'s operations. Rows are
+        /// read whole in memory order (a block's channels walked down its rows, strided through
+        /// memory, waited on every load: V2 training 181.9 → 176.6 ms).
+        func addGradientSums(rows: Range<Int>, channels block: Range<Int>, dy: UnsafeMutablePointer<Float>, rowStride: Int,
+                             sums: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>) {
+            let source = source + rows.lowerBound * channels + block.lowerBound
+            // The kernels that call this hand on consecutive blocks: the next one's x is fetched
+            // (into the second-level cache) while that block is computed.
+            let fetched = (rows: max(0, min(rows.count, self.rows - rows.upperBound)), ahead: rows.count * channels)
+            let scale = scale + block.lowerBound
             let (shift, mean) = (scale + channels, scale + 2 * channels)
             if let upper {
                 gradientSumRows(rows.count, block.count, x: source, dy: dy, rowStride: rowStride, center: mean, sums: sums, products: products,
@@ -170,54 +189,46 @@ struct NormalizedRows {
                                 mask: nil, fetched: fetched)
             }
         }
-    }
 
-    @inline(__always)
-    private func gradientSumRows(_ rows: Int, _ width: Int, x: UnsafePointer<Float>, dy: UnsafeMutablePointer<Float>, rowStride: Int,
-                                 center: UnsafePointer<Float>, sums: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>,
-                                 mask: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, kernel: ClampGradientKernel)?,
-                                 fetched: (rows: Int, ahead: Int)) {
-        typealias V = SIMD8<Float>
-        for row in 0..<rows {
-            let (g, a) = (dy + row * rowStride, x + row * channels)
-            if row < fetched.rows { Self.fetch(a + fetched.ahead, count: width) }
-            var c = 0
-            while c + 8 <= width {
-                var value = g.vector(c)
-                let centred = a.vector(c) - center.vector(c)
-                if let mask {
-                    value = mask.kernel(value, centred * mask.scale.vector(c) + mask.shift.vector(c))
-                    g.store(value, at: c)
+        @inline(__always)
+        private func gradientSumRows(_ rows: Int, _ width: Int, x: UnsafePointer<Float>, dy: UnsafeMutablePointer<Float>, rowStride: Int,
+                                     center: UnsafePointer<Float>, sums: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>,
+                                     mask: (scale: UnsafePointer<Float>, shift: UnsafePointer<Float>, kernel: ClampGradientKernel)?,
+                                     fetched: (rows: Int, ahead: Int)) {
+            typealias V = SIMD8<Float>
+            for row in 0..<rows {
+                let (g, a) = (dy + row * rowStride, x + row * channels)
+                if row < fetched.rows { Self.fetch(a + fetched.ahead, count: width) }
+                var c = 0
+                while c + 8 <= width {
+                    var value = g.vector(c)
+                    let centred = a.vector(c) - center.vector(c)
+                    if let mask {
+                        value = mask.kernel(value, centred * mask.scale.vector(c) + mask.shift.vector(c))
+                        g.store(value, at: c)
+                    }
+                    sums.store(sums.vector(c) + value, at: c)
+                    products.store(products.vector(c) + centred * value, at: c)
+                    c += 8
                 }
-                sums.store(sums.vector(c) + value, at: c)
-                products.store(products.vector(c) + centred * value, at: c)
-                c += 8
-            }
-            while c < width {
-                var value = g[c]
-                let centred = a[c] - center[c]
-                if let mask {
-                    value = mask.kernel(V(repeating: value), V(repeating: centred * mask.scale[c] + mask.shift[c]))[0]
-                    g[c] = value
+                while c < width {
+                    var value = g[c]
+                    let centred = a[c] - center[c]
+                    if let mask {
+                        value = mask.kernel(V(repeating: value), V(repeating: centred * mask.scale[c] + mask.shift[c]))[0]
+                        g[c] = value
+                    }
+                    sums[c] += value
+                    products[c] += centred * value
+                    c += 1
                 }
-                sums[c] += value
-                products[c] += centred * value
-                c += 1
             }
         }
-    }
 
-    /// Fetches `count` floats from `values` into the second-level cache (`genre_prefetch`).
-    @inline(__always)
-    private static func fetch(_ values: UnsafePointer<Float>, count: Int) {
-        for c in stride(from: 0, to: count, by: 16) { genre_prefetch(values + c) }
-    }
-
-    /// The whole output into `target`, rows split across threads.
-    func write(into target: UnsafeMutablePointer<Float>) {
-        let shared = UncheckedSendable(target)
-        Parallel.forEach(rows, work: input.count, minimumWork: Elementwise.minimumParallelCount) { range in
-            write(rows: range, into: shared.value + range.lowerBound * channels)
+        /// Fetches `count` floats from `values` into the second-level cache (`genre_prefetch`).
+        @inline(__always)
+        private static func fetch(_ values: UnsafePointer<Float>, count: Int) {
+            for c in stride(from: 0, to: count, by: 16) { genre_prefetch(values + c) }
         }
     }
 }

@@ -92,13 +92,15 @@ enum Depthwise {
         // Rows in place run several at a time (each block of channels through them all, see
         // `windowRows`), up to the end of the group `finished` takes; rows recomputed into a
         // reader's three slots, one at a time.
-        let rowsAtOnce = window != nil && rows.input.slotsPerReader == 0 ? max(1, rowGroupValues / (targetSize.width * channels)) : 1
+        let rowsAtOnce = window != nil && rows.readsInPlace ? max(1, rowGroupValues / (targetSize.width * channels)) : 1
+        let groupRows = finished?.rows ?? 1
+        withFinishedBlock(finished?.block) { finishedGroup in
         withTaps { sources, weights in
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * rowsAtOnce) { table in
             var (row, unfinished) = (range.lowerBound, range.lowerBound)
             while row < range.upperBound {
                 var end = min(range.upperBound, row + rowsAtOnce)
-                if let finished { end = min(end, (row / finished.rows + 1) * finished.rows) }
+                if finished != nil { end = min(end, (row / groupRows + 1) * groupRows) }
                 if let window {
                     for r in row..<end {
                         let (n, i) = r.quotientAndRemainder(dividingBy: targetSize.height)
@@ -132,13 +134,14 @@ enum Depthwise {
                         sumOfProducts(taps, sources, weights, channels: 0..<channels, into: targetRow + j * channels, accumulate: accumulate)
                     }
                 }
-                if let finished, end % finished.rows == 0 || end == range.upperBound {
-                    finished.block(unfinished * pixelsPerRow..<end * pixelsPerRow, 0..<channels,
-                                   target + unfinished * pixelsPerRow * channels, channels)
+                if finished != nil, end % groupRows == 0 || end == range.upperBound {
+                    finishedGroup(unfinished * pixelsPerRow..<end * pixelsPerRow, 0..<channels,
+                                  target + unfinished * pixelsPerRow * channels, channels)
                     unfinished = end
                 }
                 row = end
             }
+        }
         }
         }
     }
@@ -289,7 +292,7 @@ enum Depthwise {
             Parallel.forEach(chunks) { chunk, range in
                 var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * x.slotsPerReader * rowLength)
                 weightGradientRows(range, g, x: &input, dy: upstream.value, into: partials.value + chunk * 9 * g.inChannels,
-                                   finishing: finishing.map { ($0, range) })
+                                   finishing: finishing.map { ($0.kernel, range) })
             }
         }
     }
@@ -312,7 +315,7 @@ enum Depthwise {
     /// rows in its range are finished in place right before they are read.
     static func weightGradientRows(_ range: Range<Int>, _ g: ConvolutionGeometry, x input: inout InputRows.Reader,
                                    dy: UnsafePointer<Float>, into partial: UnsafeMutablePointer<Float>,
-                                   finishing: (rows: BatchNormGradientRows, range: Range<Int>)?) {
+                                   finishing: (rows: BatchNormGradientRows.Kernel, range: Range<Int>)?) {
         let channels = g.inChannels
         let vectorChannels = channels / 8 * 8
         // On AVX-512 the interior columns' sums run 16 channels a register (EngineAVX512).

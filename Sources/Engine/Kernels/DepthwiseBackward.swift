@@ -50,6 +50,7 @@ public enum DepthwiseBackward {
         }
         let columnTaps = g.stride == 1 ? ([], [0]) : Depthwise.transposedColumnTaps(g, sourceWidth: g.outWidth, targetWidth: g.width)
         let blocks = finished.map { (rows: blockRows, block: $0) }
+        let finishingRows = finishing?.kernel
         // dy's rows per group: their input rows about 128 KB, in cache when the sums read them.
         let groupRows = max(1, 32 * 1024 / (g.stride * g.width * channels))
         let rowLength = g.width * channels
@@ -67,7 +68,7 @@ public enum DepthwiseBackward {
                     for start in stride(from: range.lowerBound, to: range.upperBound, by: groupRows) {
                         let end = min(range.upperBound, start + groupRows)
                         Depthwise.weightGradientRows(start..<end, g, x: &input, dy: upstream.value, into: partials.value + chunk * 9 * channels,
-                                                     finishing: finishing.map { ($0, own) })
+                                                     finishing: finishingRows.map { ($0, own) })
                         // dx's rows whose dy rows are all finished: to the chunk's end (the next
                         // chunk's first row was finished first), else those below the last dy
                         // row's reach, down to a whole block.

@@ -2,6 +2,14 @@
 /// (channels) in the whole output, its first element, and the distance between its rows.
 typealias FinishedBlock = (_ rows: Range<Int>, _ columns: Range<Int>, _ first: UnsafePointer<Float>, _ rowStride: Int) -> Void
 
+/// Runs `body` with `block` as a non-escaping closure (nil: one that does nothing), for loops
+/// that call it often: called through the optional, the block's context was retained and
+/// released around every call, a count that both threads write.
+@inline(__always)
+func withFinishedBlock(_ block: FinishedBlock?, _ body: (FinishedBlock) -> Void) {
+    if let block { body(block) } else { body { _, _, _, _ in } }
+}
+
 /// A strided matrix: element (i, j) lives at `base[i * rowStride + j * columnStride]`, so a
 /// transpose is a swap of strides and costs nothing (packing reads either order).
 public struct MatrixView {
@@ -89,7 +97,7 @@ public enum Gemm {
     /// to m, and columns.
     static func multiply(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                          c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue?,
-                         aRows: NormalizedRows? = nil, packedB: PackedB? = nil, finished: FinishedBlock? = nil) {
+                         aRows: NormalizedRows.Kernel? = nil, packedB: PackedB? = nil, finished: FinishedBlock? = nil) {
         precondition(epilogue == nil || (!accumulate && k > 0), "an epilogue needs a fresh product")
         guard m > 0, n > 0 else { return }
         guard k > 0 else {
@@ -197,7 +205,7 @@ public enum Gemm {
     /// `finished` gets each block of C (up to mBlock rows, from the first row on) once it is final.
     static func serial(m: Int, n: Int, k: Int, a: MatrixView, b: MatrixView,
                        c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool, epilogue: ChannelEpilogue? = nil,
-                       aRows: NormalizedRows? = nil, packedB wholeB: PackedB? = nil, finished: FinishedBlock? = nil) {
+                       aRows: NormalizedRows.Kernel? = nil, packedB wholeB: PackedB? = nil, finished: FinishedBlock? = nil) {
         precondition(wholeB.map { n <= nBlock && $0.first + n <= $0.columns } ?? true, "B wider than one column block, or than its packing")
         let kcMax = min(k, kBlock)
         let ncMax = min(roundUp(n, nr), nBlock)
@@ -211,7 +219,7 @@ public enum Gemm {
         let (firstRow, firstChannel) = aRows.map { rows in
             precondition(a.rowStride == 1 && a.columnStride == rows.channels || a.rowStride == rows.channels && a.columnStride == 1,
                          "recomputed rows of A are a [rows, channels] matrix or its transpose")
-            return (a.base - UnsafePointer(rows.input.data)).quotientAndRemainder(dividingBy: rows.channels)
+            return (a.base - rows.source).quotientAndRemainder(dividingBy: rows.channels)
         } ?? (0, 0)
         let recomputesRows = aRows != nil && a.columnStride == 1
         precondition(!recomputesRows || firstChannel % 8 == 0, "recomputed blocks of A start at a multiple of 8 channels")

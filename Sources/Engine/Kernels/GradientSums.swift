@@ -22,7 +22,7 @@ final class GradientSums: ChannelBlockSums, @unchecked Sendable {
             let (sums, products) = (first + offset, second + offset)
             sums.update(repeating: 0, count: range.count)
             products.update(repeating: 0, count: range.count)
-            normalized.addGradientSums(rows: block, channels: range, dy: UnsafeMutablePointer(mutating: source),
+            normalized.kernel.addGradientSums(rows: block, channels: range, dy: UnsafeMutablePointer(mutating: source),
                                        rowStride: rowStride, sums: sums, products: products)
         }
     }

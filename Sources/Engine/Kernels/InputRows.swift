@@ -7,10 +7,10 @@ enum InputRows {
 
     /// For a GEMM that reads the input as a [pixels, channels] matrix: where that matrix lies
     /// (the values, or the norm's input in their place) and how to recompute its blocks.
-    var matrix: (base: UnsafePointer<Float>, recomputed: NormalizedRows?) {
+    var matrix: (base: UnsafePointer<Float>, recomputed: NormalizedRows.Kernel?) {
         switch self {
         case let .inPlace(values): return (values, nil)
-        case let .normalized(rows): return (UnsafePointer(rows.input.data), rows)
+        case let .normalized(rows): return (rows.kernel.source, rows.kernel)
         }
     }
 
@@ -24,8 +24,11 @@ enum InputRows {
         Reader(input: self, rowLength: rowLength, slots: slots)
     }
 
+    /// Holds plain pointers only: it is copied and asked for rows in per-row loops on every thread.
     struct Reader {
-        let input: InputRows
+        /// The values in place, or (`normalized` set) how to recompute them into the slots.
+        private let values: UnsafePointer<Float>
+        private let normalized: NormalizedRows.Kernel?
         let rowLength: Int
         let slots: UnsafeMutablePointer<Float>
         /// The image row each slot holds; row r goes to slot r mod 3, so any three consecutive
@@ -33,26 +36,24 @@ enum InputRows {
         private var held = SIMD3<Int>(repeating: -1)
 
         init(input: InputRows, rowLength: Int, slots: UnsafeMutablePointer<Float>) {
-            self.input = input
+            (values, normalized) = input.matrix
             self.rowLength = rowLength
             self.slots = slots
         }
 
+        var readsInPlace: Bool { normalized == nil }
+
         /// Image row `index` (sample · height + row): `rowLength` values.
         mutating func row(_ index: Int) -> UnsafePointer<Float> {
-            switch input {
-            case let .inPlace(base):
-                return base + index * rowLength
-            case let .normalized(rows):
-                let slot = index % 3
-                let target = slots + slot * rowLength
-                if held[slot] != index {
-                    let pixels = rowLength / rows.channels
-                    rows.write(rows: index * pixels..<(index + 1) * pixels, into: target)
-                    held[slot] = index
-                }
-                return UnsafePointer(target)
+            guard let rows = normalized else { return values + index * rowLength }
+            let slot = index % 3
+            let target = slots + slot * rowLength
+            if held[slot] != index {
+                let pixels = rowLength / rows.channels
+                rows.write(rows: index * pixels..<(index + 1) * pixels, into: target)
+                held[slot] = index
             }
+            return UnsafePointer(target)
         }
     }
 }

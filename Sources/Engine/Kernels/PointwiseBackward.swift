@@ -35,10 +35,11 @@ public enum PointwiseBackward {
         precondition(applies(g) && dy.rows == g.batch * g.height * g.width && dy.channels == g.outChannels, "a 1×1 convolution's output gradient")
         let (cin, cout) = (g.inChannels, g.outChannels)
         let weightTransposed = GemmConvolution.weightMatrix(g, weight, 0).transposed
+        let dyRows = dy.kernel
         withScratch(dx == nil ? 1 : Gemm.packedCount(k: cout, n: cin)) { packed in
             let packedB = dx.map { _ in Gemm.packWhole(weightTransposed, k: cout, n: cin, into: packed) }
             PointwiseWeightGradient.sweep(g, weightGradient: weightGradient, dyRows: { rows, scratch in
-                dy.write(rows: rows, outputGradient: outputGradient, into: scratch)
+                dyRows.write(rows: rows, outputGradient: outputGradient, into: scratch)
                 return UnsafePointer(scratch)
             }, afterRun: dx.map { dx in
                 { rows, dyRun in

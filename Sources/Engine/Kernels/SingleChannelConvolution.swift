@@ -86,6 +86,7 @@ enum SingleChannelConvolution {
         let (k, channels) = (g.kernel, g.outChannels)
         let chunks = Parallel.ranges(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16)
         let size = k * k * channels
+        let finishing = finishing?.kernel
         // Padded rows: wide enough for every tap of every output column.
         let paddedWidth = max(g.width + 2 * g.padding, (g.outWidth - 1) * g.stride + k)
         withScratch(chunks.count * (size + k * paddedWidth)) { scratch in
