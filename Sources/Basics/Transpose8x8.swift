@@ -5,6 +5,17 @@
 public enum Transpose8x8 {
     public typealias V = SIMD8<Float>
 
+    /// Eight vectors read `sourceStride` floats apart from `source`, written transposed
+    /// `targetStride` floats apart from `target`: target[k·targetStride + i] = source[i·sourceStride + k].
+    @inlinable @inline(__always)
+    public static func copy(from source: UnsafePointer<Float>, sourceStride: Int, to target: UnsafeMutablePointer<Float>, targetStride: Int) {
+        @inline(__always) func load(_ i: Int) -> V { UnsafeRawPointer(source + i * sourceStride).loadUnaligned(as: V.self) }
+        @inline(__always) func store(_ value: V, _ k: Int) { UnsafeMutableRawPointer(target + k * targetStride).storeBytes(of: value, as: V.self) }
+        let t = rows((load(0), load(1), load(2), load(3), load(4), load(5), load(6), load(7)))
+        store(t.0, 0); store(t.1, 1); store(t.2, 2); store(t.3, 3)
+        store(t.4, 4); store(t.5, 5); store(t.6, 6); store(t.7, 7)
+    }
+
     @inlinable @inline(__always)
     public static func rows(_ r: (V, V, V, V, V, V, V, V)) -> (V, V, V, V, V, V, V, V) {
         @inline(__always) func low(_ a: V, _ b: V) -> V { V(a[0], b[0], a[1], b[1], a[4], b[4], a[5], b[5]) }

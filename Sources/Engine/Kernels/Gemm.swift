@@ -404,23 +404,10 @@ public enum Gemm {
                 // input gradient): each half panel's eight columns, eight rows at a time, turned
                 // into rows in registers (value by value, V1 training spent 1.4 % of its time on
                 // the strided stores).
-                typealias V = SIMD8<Float>
-                let target = UnsafeMutableRawPointer(panel)
                 while done + 8 <= rows {
                     for half in 0..<2 {
-                        @inline(__always) func column(_ j: Int) -> V {
-                            UnsafeRawPointer(b.offset(row: rowStart + done, column: columnStart + jr + 8 * half + j)).loadUnaligned(as: V.self)
-                        }
-                        let t = Transpose8x8.rows((column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7)))
-                        let base = 4 * (done * nr + 8 * half)
-                        target.storeBytes(of: t.0, toByteOffset: base, as: V.self)
-                        target.storeBytes(of: t.1, toByteOffset: base + 64, as: V.self)
-                        target.storeBytes(of: t.2, toByteOffset: base + 128, as: V.self)
-                        target.storeBytes(of: t.3, toByteOffset: base + 192, as: V.self)
-                        target.storeBytes(of: t.4, toByteOffset: base + 256, as: V.self)
-                        target.storeBytes(of: t.5, toByteOffset: base + 320, as: V.self)
-                        target.storeBytes(of: t.6, toByteOffset: base + 384, as: V.self)
-                        target.storeBytes(of: t.7, toByteOffset: base + 448, as: V.self)
+                        Transpose8x8.copy(from: b.offset(row: rowStart + done, column: columnStart + jr + 8 * half), sourceStride: b.columnStride,
+                                          to: panel + done * nr + 8 * half, targetStride: nr)
                     }
                     done += 8
                 }
