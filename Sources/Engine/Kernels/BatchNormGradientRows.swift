@@ -23,11 +23,6 @@ struct BatchNormGradientRows {
     var channels: Int { kernel.channels }
     var rows: Int { input.count / channels }
 
-    /// Rows `rows` of dx over dy, in place, on this thread (see `Kernel.writeInPlace`).
-    func writeInPlace(rows: Range<Int>, over dy: UnsafePointer<Float>) {
-        kernel.writeInPlace(rows: rows, over: dy)
-    }
-
     /// All of dx over dy (each element reads only its own dy), rows split across threads.
     func writeInPlace(_ dy: UnsafeMutablePointer<Float>) {
         let shared = UncheckedSendable((dy, kernel))

@@ -45,12 +45,12 @@ public enum DepthwiseBackward {
         if overwrite { dw.update(repeating: 0, count: 9 * channels) }
         // dy's rows next to each cut, finished here; each chunk finishes the rest of its own.
         let cuts = Set(chunks.dropFirst().flatMap { [$0.lowerBound - 1, $0.lowerBound] })
-        if let finishing {
-            for row in cuts.sorted() { finishing.writeInPlace(rows: row * g.outWidth..<(row + 1) * g.outWidth, over: dy) }
+        let finishingRows = finishing?.kernel
+        if let finishingRows {
+            for row in cuts.sorted() { finishingRows.writeInPlace(rows: row * g.outWidth..<(row + 1) * g.outWidth, over: dy) }
         }
         let columnTaps = g.stride == 1 ? ([], [0]) : Depthwise.transposedColumnTaps(g, sourceWidth: g.outWidth, targetWidth: g.width)
         let blocks = finished.map { (rows: blockRows, block: $0) }
-        let finishingRows = finishing?.kernel
         // dy's rows per group: their input rows about 128 KB, in cache when the sums read them.
         let groupRows = max(1, 32 * 1024 / (g.stride * g.width * channels))
         let rowLength = g.width * channels
