@@ -25,11 +25,8 @@ struct BatchNormGradientRows {
 
     /// All of dx over dy (each element reads only its own dy), rows split across threads.
     func writeInPlace(_ dy: UnsafeMutablePointer<Float>) {
-        let shared = UncheckedSendable((dy, kernel))
-        Parallel.forEach(rows, work: input.count, minimumWork: Elementwise.minimumParallelCount) { range in
-            let (dy, kernel) = shared.value
-            kernel.writeInPlace(rows: range, over: dy)
-        }
+        BatchNormKernels.affine(rows: rows, channels: channels, x: kernel.x, y: dy, coefficients: kernel.coefficients, into: dy,
+                                accumulate: false)
     }
 
     struct Kernel {

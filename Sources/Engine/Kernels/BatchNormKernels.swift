@@ -24,21 +24,21 @@ enum BatchNormKernels {
     static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, center: [Float], xScale: [Float], y: UnsafePointer<Float>?,
                        yScale: [Float]?, shift: [Float], into out: UnsafeMutablePointer<Float>, accumulate: Bool, clampAt upper: Float? = nil) {
         let coefficients = xScale + (yScale ?? [Float](repeating: 0, count: channels)) + shift + center
-        affine(rows: rows, channels: channels, x: x, y: y, coefficients: coefficients, into: out, accumulate: accumulate, clampAt: upper)
+        coefficients.withUnsafeBufferPointer {
+            affine(rows: rows, channels: channels, x: x, y: y, coefficients: $0.baseAddress!, into: out, accumulate: accumulate, clampAt: upper)
+        }
     }
 
     /// `affine` with its coefficients laid out as `affineRows` reads them.
-    static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>?, coefficients: [Float],
+    static func affine(rows: Int, channels: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>?, coefficients: UnsafePointer<Float>,
                        into out: UnsafeMutablePointer<Float>, accumulate: Bool, clampAt upper: Float? = nil) {
         precondition(upper == nil || !accumulate, "a clamped affine map cannot accumulate")
         let clamp = upper.map { ClampKernel(upper: $0) }
-        coefficients.withUnsafeBufferPointer { buffer in
-            let shared = UncheckedSendable((x, y ?? x, buffer.baseAddress!, out))
-            Parallel.forEach(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount) { range in
-                let (source, second, scales, target) = shared.value
-                affineRows(range, channels: channels, x: source, y: second, coefficients: scales, into: target + range.lowerBound * channels,
-                           accumulate: accumulate, clamp: clamp)
-            }
+        let shared = UncheckedSendable((x, y ?? x, coefficients, out))
+        Parallel.forEach(rows, work: rows * channels, minimumWork: Elementwise.minimumParallelCount) { range in
+            let (source, second, scales, target) = shared.value
+            affineRows(range, channels: channels, x: source, y: second, coefficients: scales, into: target + range.lowerBound * channels,
+                       accumulate: accumulate, clamp: clamp)
         }
     }
 
