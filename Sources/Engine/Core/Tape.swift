@@ -21,6 +21,9 @@ public final class Tape {
     /// on every product.
     public let packedWeights: PackedWeights?
     private var records: [() -> Void] = []
+    /// The output of the op recorded last. An op that reads it is its first reader: every other
+    /// reader is recorded later, so its backward runs before this op's.
+    private weak var lastRecorded: GradientNode?
 
     public init(mode: Mode, seed: UInt64 = 0, packedWeights: PackedWeights? = nil) {
         precondition(packedWeights == nil || mode == .evaluation, "packed weights are for evaluation: training changes the weights")
@@ -48,10 +51,14 @@ public final class Tape {
     /// capture the tensors whose values they need and the `node` of the others.
     func record(_ output: Tensor, _ backward: @escaping (_ outputGradient: Tensor) -> Void) {
         let node = output.node
+        lastRecorded = node
         records.append {
             if let gradient = node.grad { backward(gradient) }
         }
     }
+
+    /// Whether `tensor` is the output of the op recorded last (see `lastRecorded`).
+    func isLastRecorded(_ tensor: Tensor) -> Bool { lastRecorded === tensor.node }
 
     /// Seeds `output.grad` (ones for a scalar loss, or the given upstream gradient), runs every
     /// recorded backward in reverse and clears the tape. Parameter gradients accumulate across

@@ -34,6 +34,12 @@ public final class Tensor: @unchecked Sendable {
     /// convolution's, which then drops it; a depthwise one's, which writes it as it reads): a
     /// batch norm of this tensor may leave its input gradient so.
     var takesUnfinishedGradient = false
+    /// For an expansion's output (a 1×1 convolution widening its input, then a training batch
+    /// norm): where it came from, for the depthwise backward that takes its gradients.
+    var expansion: ExpansionSource?
+    /// For a gradient the depthwise backward never wrote: the expansion gradients it took instead
+    /// (`ExpansionGradients`), for the norm's and the expansion's backward.
+    var expansionGradients: ExpansionGradients?
 
     /// Whether the values are in memory (false for a training batch norm's output that only
     /// convolutions have read).
@@ -138,9 +144,14 @@ public final class GradientNode: @unchecked Sendable {
 
     init(shape: [Int]) { self.shape = shape }
 
+    /// The expansion's backward is taken only where one depthwise convolution reads the norm's
+    /// output, so no other backward adds to a gradient it left unwritten.
+    private static let unwrittenGradient = "another backward adds to a gradient the depthwise backward left unwritten"
+
     /// The gradient buffer, created zeroed on first use; backward kernels add into it.
     public func gradient() -> Tensor {
         if let grad {
+            precondition(grad.expansionGradients == nil, Self.unwrittenGradient)
             grad.gradientSums = nil
             return grad
         }
@@ -153,6 +164,7 @@ public final class GradientNode: @unchecked Sendable {
     /// writes every element; saves zero-filling and re-reading the zeros.
     func gradientToWrite() -> (tensor: Tensor, fresh: Bool) {
         if let grad {
+            precondition(grad.expansionGradients == nil, Self.unwrittenGradient)
             grad.gradientSums = nil
             return (grad, false)
         }
@@ -167,6 +179,7 @@ public final class GradientNode: @unchecked Sendable {
     func gradientToWrite(reusing spare: Tensor) -> (tensor: Tensor, fresh: Bool) {
         precondition(spare.shape == shape, "a spare gradient of shape \(spare.shape) for \(shape)")
         if let grad {
+            precondition(grad.expansionGradients == nil, Self.unwrittenGradient)
             grad.gradientSums = nil
             return (grad, false)
         }

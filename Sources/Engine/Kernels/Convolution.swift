@@ -75,12 +75,14 @@ enum Convolution {
     }
 
     /// Both gradients in one pass, as `weightGradient` then `inputGradient` would give them, where
-    /// the kernel has one (`DepthwiseBackward`); false, and nothing done, elsewhere.
+    /// the kernel has one (`DepthwiseBackward`); false, and nothing done, elsewhere. With
+    /// `expansion`, dx is not written: its runs go to the expansion's gradients instead.
     static func gradients(_ g: ConvolutionGeometry, x: InputRows, dy: UnsafeMutablePointer<Float>, finishing: BatchNormGradientRows?,
                           weight: UnsafePointer<Float>, dw: UnsafeMutablePointer<Float>, overwriteWeightGradient: Bool,
-                          dx: UnsafeMutablePointer<Float>, overwriteInputGradient: Bool, finished: FinishedBlock?) -> Bool {
+                          dx: UnsafeMutablePointer<Float>, overwriteInputGradient: Bool, finished: FinishedBlock?,
+                          expansion: (gradients: ExpansionGradients, x: InputRows)? = nil) -> Bool {
         DepthwiseBackward.run(g, x: x, dy: dy, finishing: finishing, weight: weight, dw: dw, overwrite: overwriteWeightGradient,
-                              dx: dx, accumulate: !overwriteInputGradient, finished: finished)
+                              dx: dx, accumulate: !overwriteInputGradient, finished: finished, expansion: expansion)
     }
 
     /// Whether `inputGradient` can hand on blocks of dX as they are final (`finished`).

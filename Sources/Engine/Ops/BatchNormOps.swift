@@ -13,6 +13,9 @@ extension Tape {
         precondition([weight, bias, runningMean, runningVariance].allSatisfy { $0.count == channels },
                      "batch norm: parameters do not have \(channels) channels")
         let rows = x.count / channels
+        // An expansion's gradients are taken by the depthwise backward only where this norm reads
+        // the expansion right after it (no other reader's backward then runs after this one's).
+        if x.expansion != nil && !isLastRecorded(x) { x.expansion = nil }
         var mean = [Float](repeating: 0, count: channels)
         var inverseDeviation = [Float](repeating: 0, count: channels)
         // Synchronised batch norm: the statistics of the whole batch, summed over every process's slice.
@@ -99,7 +102,10 @@ extension Tape {
                 // gradient; for the 1×1 convolution that wrote x it is left unwritten, and that
                 // convolution's backward computes it a run of rows at a time (PointwiseBackward).
                 let (dx, fresh) = x.node.gradientToWrite(reusing: dy)
-                if fresh && x.takesUnfinishedGradient && PointwiseBackward.isEnabled {
+                // dy unwritten, its expansion's gradients taken already (ExpansionGradients): the
+                // coefficients go on to the expansion's backward, which reads nothing else.
+                precondition(fresh || dy.expansionGradients == nil, "an expansion's gradient with a second reader")
+                if fresh && (x.takesUnfinishedGradient && PointwiseBackward.isEnabled || dy.expansionGradients != nil) {
                     dx.leaveUnfinished(BatchNormGradientRows(input: x, center: mean, xScale: b, yScale: scale, shift: c))
                 } else {
                     BatchNormKernels.affine(rows: rows, channels: channels, x: x.data, center: mean, xScale: b, y: dy.data, yScale: scale,

@@ -22,6 +22,13 @@ extension Tape {
             // writes it as it reads it.
             let sweeps = PointwiseBackward.applies(g)
             y.takesUnfinishedGradient = sweeps || (Convolution.finishesOutputGradient(g) && input != nil)
+            if let input, ExpansionGradients.applies(g) { y.expansion = ExpansionSource(geometry: g, weight: weight, input: input) }
+            // A depthwise convolution of an expansion's norm may take the expansion's gradients
+            // in its pass: when it reads the norm's output right after the norm, every other
+            // reader's backward runs before its own (and leaves its gradient not fresh).
+            let expansion = g.isDepthwise3x3 && isLastRecorded(x) ? normalizedInput.flatMap { rows in
+                rows.input.expansion.map { (source: $0, norm: rows) }
+            } : nil
             let outputNode = y.node
             record(y) { dy in
                 // dX, and the sums of the norm whose output x is, gathered while each block of dX
@@ -29,6 +36,16 @@ extension Tape {
                 let dx = inputNeedsGradient ? inputNode.gradientToWrite() : nil
                 let sums = dx?.fresh == true ? normalizedInput.map(GradientSums.init) : nil
                 defer { dx?.tensor.gradientSums = sums }
+                if let gradients = dy.expansionGradients, let (unfinished, _) = dy.unfinished, let input {
+                    // The depthwise backward took this expansion's products (ExpansionGradients).
+                    let dw = weight.node.gradientToWrite()
+                    input.withInputRows { x in
+                        gradients.finish(coefficients: unfinished.kernel.coefficients, x: x, weightGradient: dw.tensor.data,
+                                         overwrite: dw.fresh, dx: dx?.tensor.data, fresh: dx?.fresh ?? false, finished: sums?.add)
+                    }
+                    outputNode.grad = nil
+                    return
+                }
                 if sweeps, let (unfinished, outputGradient) = dy.unfinished {
                     // dy is a batch norm's input gradient left unwritten: both gradients in one
                     // sweep. Then dy is dropped (PyTorch, too, keeps only its leaves' gradients):
@@ -46,16 +63,25 @@ extension Tape {
                 // when this is the first since it was zeroed.
                 let dw = input == nil ? nil : weight.node.gradientToWrite()
                 if let input, let dw, let dx {
-                    // Both gradients in one pass where the kernel can (a depthwise convolution's).
+                    // Both gradients in one pass where the kernel can (a depthwise convolution's),
+                    // and an expansion's before its norm with them, where dx is this pass's alone.
                     let unfinished = dy.unfinished
-                    let done = input.withInputRows {
-                        Convolution.gradients(g, x: $0, dy: unfinished.map { UnsafeMutablePointer(mutating: $0.outputGradient) } ?? dy.data,
-                                              finishing: unfinished?.gradient, weight: weight.data, dw: dw.tensor.data,
-                                              overwriteWeightGradient: dw.fresh, dx: dx.tensor.data, overwriteInputGradient: dx.fresh,
-                                              finished: sums?.add)
+                    let gradients = expansion.flatMap { expansion in
+                        ExpansionGradients.isEnabled && sums != nil && expansion.norm.input.node.grad == nil
+                            ? ExpansionGradients(expansion.source, scale: expansion.norm.kernel.scale) : nil
                     }
+                    func run(_ expansionInput: InputRows?) -> Bool {
+                        input.withInputRows {
+                            Convolution.gradients(g, x: $0, dy: unfinished.map { UnsafeMutablePointer(mutating: $0.outputGradient) } ?? dy.data,
+                                                  finishing: unfinished?.gradient, weight: weight.data, dw: dw.tensor.data,
+                                                  overwriteWeightGradient: dw.fresh, dx: dx.tensor.data, overwriteInputGradient: dx.fresh,
+                                                  finished: sums?.add, expansion: gradients.flatMap { gradients in expansionInput.map { (gradients, $0) } })
+                        }
+                    }
+                    let done = gradients.map { $0.source.input.withInputRows(run) } ?? run(nil)
                     if done {
                         if unfinished != nil { dy.unfinishedGradientWritten() }
+                        if let gradients, gradients.began { dx.tensor.expansionGradients = gradients }
                         return
                     }
                 }
