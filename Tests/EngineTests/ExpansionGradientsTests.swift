@@ -15,15 +15,15 @@ final class ExpansionGradientsTests: XCTestCase {
     /// x → BN (→ ReLU6) → 1×1 conv (16 → 96) → BN → ReLU6 → depthwise 3×3 (`stride`) → BN → ReLU6, and with
     /// `residual` (stride 1) → 1×1 conv back to 16 → BN, plus the first norm's output: a second
     /// reader of the expansion's input, whose backward runs first. 6×64×64 pixels: 2.4 M values
-    /// expanded, above `ExpansionGradients.minimumValues`.
+    /// expanded, above `ExpansionGradients.minimumValues` (8×64×64 for 12 channels).
     /// What else reads the expansion's output or its norm's (a ReLU added to the result, recorded
     /// after the depthwise convolution: its backward runs first).
     private enum SecondReader { case none, expansion, norm }
 
-    private func run(fused: Bool, stride: Int, residual: Bool, secondReader: SecondReader = .none) -> Gradients {
+    private func run(fused: Bool, stride: Int, residual: Bool, secondReader: SecondReader = .none, channels: Int = 16) -> Gradients {
         ExpansionGradients.isEnabled = fused
         defer { ExpansionGradients.isEnabled = true }
-        let (shape, hidden) = ([6, 64, 64, 16], 96)
+        let (shape, hidden) = (channels == 16 ? [6, 64, 64, 16] : [8, 64, 64, channels], 6 * channels)
         var random = SeededRandom(seed: 5)
         let x = Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in 1 + 2 * random.nextNormal() }, requiresGrad: true)
         let expand = Conv2D(inputChannels: shape[3], outputChannels: hidden, kernelSize: 1, random: &random)
@@ -57,6 +57,9 @@ final class ExpansionGradientsTests: XCTestCase {
 
     func testStrideOneWithAResidual() { assertSameGradients(stride: 1, residual: true) }
 
+    /// 12 → 72 channels (MobileNetV2 at width 0.75): channels past the last vector of eight.
+    func testChannelsNotAMultipleOfEight() { assertSameGradients(stride: 2, residual: false, channels: 12) }
+
     /// Another reader of the expansion's output or of its norm's adds to a gradient the pass would
     /// leave unwritten: the norm's and the convolution's own backward run instead.
     func testSecondReadersTurnItOff() {
@@ -64,10 +67,10 @@ final class ExpansionGradientsTests: XCTestCase {
         assertSameGradients(stride: 1, residual: false, secondReader: .norm)
     }
 
-    private func assertSameGradients(stride: Int, residual: Bool, secondReader: SecondReader = .none) {
+    private func assertSameGradients(stride: Int, residual: Bool, secondReader: SecondReader = .none, channels: Int = 16) {
         forEachInstructionSet { set in
-            let fused = run(fused: true, stride: stride, residual: residual, secondReader: secondReader)
-            let plain = run(fused: false, stride: stride, residual: residual, secondReader: secondReader)
+            let fused = run(fused: true, stride: stride, residual: residual, secondReader: secondReader, channels: channels)
+            let plain = run(fused: false, stride: stride, residual: residual, secondReader: secondReader, channels: channels)
             for (name, a, b) in [("input", fused.input, plain.input)] + zip(fused.parameters, plain.parameters).enumerated().map({ ("parameter \($0)", $1.0, $1.1) }) {
                 // Against the largest value: sums of many terms that cancel differ in their last bits.
                 let scale = b.map(abs).max() ?? 0
