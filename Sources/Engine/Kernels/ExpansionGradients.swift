@@ -177,17 +177,16 @@ public final class ExpansionGradients: @unchecked Sendable {
         guard let dx else { return }
         // M = W·diag(b)·Wᵀ and v = W·(c − μ·b), summed a column of W at a time (rows of Wᵀ).
         let transposed = (0..<c * k).map { w[$0 % k * c + $0 / k] }
-        var products = [Double](repeating: 0, count: k * k)
-        var sums = [Double](repeating: 0, count: k)
+        var (mixingSums, offsetSums) = ([Double](repeating: 0, count: k * k), [Double](repeating: 0, count: k))
         for j in 0..<c {
             let shifted = Double(shift[j]) - Double(center[j]) * Double(b[j])
             for i in 0..<k {
                 let scaled = w[i * c + j] * Double(b[j])
-                for l in 0..<k { products[i * k + l] += scaled * transposed[j * k + l] }
-                sums[i] += w[i * c + j] * shifted
+                for l in 0..<k { mixingSums[i * k + l] += scaled * transposed[j * k + l] }
+                offsetSums[i] += w[i * c + j] * shifted
             }
         }
-        let (mixing, offset) = (products.map(Float.init), sums.map(Float.init))
+        let (mixing, offset) = (mixingSums.map(Float.init), offsetSums.map(Float.init))
         let partial = UncheckedSendable(self.partial)
         let target = UncheckedSendable(dx)
         offset.withUnsafeBufferPointer { offset in
