@@ -89,9 +89,6 @@ public final class ExpansionGradients: @unchecked Sendable {
         sums?.deallocate()
     }
 
-    /// Whether a pass took the products (`begin`).
-    var began: Bool { sums != nil }
-
     /// Called by the pass before its threads start: one set of sums per chunk.
     func begin(chunks: Int) {
         precondition(sums == nil, "one pass per expansion")

@@ -81,7 +81,8 @@ extension Tape {
                     let done = gradients.map { $0.source.input.withInputRows(run) } ?? run(nil)
                     if done {
                         if unfinished != nil { dy.unfinishedGradientWritten() }
-                        if let gradients, gradients.began { dx.tensor.expansionGradients = gradients }
+                        // A pass that was given the expansion and ran took its products.
+                        if let gradients { dx.tensor.expansionGradients = gradients }
                         return
                     }
                 }
