@@ -58,8 +58,8 @@ final class ExpansionGradientsTests: XCTestCase {
 
     func testStrideOneWithAResidual() { assertSameGradients(stride: 1, residual: true) }
 
-    /// An odd width (64×65, as `genre train`'s 128×130 windows give): the pass hands each run's
-    /// whole 64-pixel blocks on and holds the last partial block back for the next run.
+    /// An odd width (64×65, as `genre train`'s 128×130 windows give): the norm's 64-pixel blocks
+    /// of sums are whole only every 64 image rows, so the pass hands dx on an image at a time.
     func testOddWidthStrideTwo() { assertSameGradients(stride: 2, residual: false, width: 65) }
 
     func testOddWidthStrideOneWithAResidual() { assertSameGradients(stride: 1, residual: true, width: 65) }
