@@ -53,4 +53,27 @@ final class StartupCLITests: XCTestCase {
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path(name)), [], "genre features wrote into the \(name) folder")
         }
     }
+
+    /// Arguments are parsed without ArgumentParser's look for a completion-script request
+    /// (`Genre.main`), yet a request still gets its script, and help, usage and errors still
+    /// name the commands as typed.
+    func testCompletionScriptsAndMessagesAfterTheShortParse() throws {
+        let script = try CommandRunner.run(["--generate-completion-script", "bash"])
+        XCTAssertEqual(script.status, 0, script.stderr)
+        XCTAssertTrue(script.stdout.contains("complete -o filenames -F _genre genre"), String(script.stdout.suffix(300)))
+        XCTAssertTrue(script.stdout.contains("predict"), "the script leaves out the subcommands")
+
+        let version = try CommandRunner.run(["--version"])
+        XCTAssertEqual(version.status, 0, version.stderr)
+        XCTAssertEqual(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "0.1.0")
+
+        let help = try CommandRunner.run(["predict", "--help"])
+        XCTAssertEqual(help.status, 0, help.stderr)
+        XCTAssertTrue(help.stdout.contains("USAGE: genre predict "), String(help.stdout.prefix(400)))
+
+        let mistyped = try CommandRunner.run(["bench", "trian"])
+        XCTAssertNotEqual(mistyped.status, 0)
+        XCTAssertTrue(mistyped.stderr.contains("Usage: genre bench <subcommand>"), mistyped.stderr)
+        XCTAssertFalse((help.stdout + mistyped.stderr).contains("genre genre"), "a message names the command twice")
+    }
 }
