@@ -71,7 +71,7 @@ public final class AudioStream {
         }
         resampler = self.sampleRate == sourceRate ? nil : try Resampler(from: sourceRate, to: self.sampleRate)
         self.blockFrames = blockFrames
-        interleaved = [Float](repeating: 0, count: blockFrames * file.channels)
+        interleaved = file.channels == 1 ? [] : [Float](repeating: 0, count: blockFrames * file.channels)
         mono = [Float](repeating: 0, count: blockFrames)
     }
 
@@ -82,11 +82,15 @@ public final class AudioStream {
         }
         let available = pending.count - (finished ? 0 : Self.holdBack)
         guard available > 0 else { return nil }
-        let block = Array(pending[..<available])
         emitted += available
-        // Only the held-back tail stays: moving it to the front keeps `pending` one block long
-        // instead of growing it (and faulting in fresh pages) to the length of the file.
-        pending.removeFirst(available)
+        // The buffer itself is handed out, and only the held-back tail is copied into a new one
+        // of the same capacity: `pending` stays one block long instead of growing (and faulting
+        // in fresh pages) to the length of the file, and no block is copied twice.
+        var block = pending
+        pending = []
+        pending.reserveCapacity(block.capacity)
+        pending.append(contentsOf: block[available...])
+        block.removeLast(block.count - available)
         return block
     }
 
@@ -100,12 +104,18 @@ public final class AudioStream {
 
     private func readBlock() throws {
         let channels = self.channels
-        let n = try interleaved.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, maxFrames: blockFrames) }
+        // A mono file is decoded straight into `mono`: its mix-down would be a copy.
+        func read(into buffer: inout [Float]) throws -> Int {
+            try buffer.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, maxFrames: blockFrames) }
+        }
+        let n = channels == 1 ? try read(into: &mono) : try read(into: &interleaved)
         framesRead += n
-        if n > 0 {
+        if n > 0 && channels > 1 {
             interleaved.withUnsafeBufferPointer { src in
                 mono.withUnsafeMutableBufferPointer { dst in Self.mixDown(src.baseAddress!, frames: n, channels: channels, into: dst.baseAddress!) }
             }
+        }
+        if n > 0 {
             try checkFinite(n)
             if let resampler {
                 mono.withUnsafeBufferPointer { resampler.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &pending) }
