@@ -110,12 +110,12 @@ public final class AudioStream {
         }
         let n = channels == 1 ? try read(into: &mono) : try read(into: &interleaved)
         framesRead += n
-        if n > 0 && channels > 1 {
-            interleaved.withUnsafeBufferPointer { src in
-                mono.withUnsafeMutableBufferPointer { dst in Self.mixDown(src.baseAddress!, frames: n, channels: channels, into: dst.baseAddress!) }
-            }
-        }
         if n > 0 {
+            if channels > 1 {
+                interleaved.withUnsafeBufferPointer { src in
+                    mono.withUnsafeMutableBufferPointer { dst in Self.mixDown(src.baseAddress!, frames: n, channels: channels, into: dst.baseAddress!) }
+                }
+            }
             try checkFinite(n)
             if let resampler {
                 mono.withUnsafeBufferPointer { resampler.process(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &pending) }
