@@ -35,6 +35,23 @@ final class FormatsTests: XCTestCase {
         }
     }
 
+    /// A mono file at its own rate, streamed in small blocks: each block is handed out as the
+    /// stream's own buffer with the held-back tail moved to a new one, and a mono file is read
+    /// straight into the block it is checked in; together the blocks are the written samples.
+    func testMonoBlocksAtTheFileRateAreTheWrittenSamples() throws {
+        let path = folder.appendingPathComponent("mono-float.wav").path
+        let samples: [Float] = (0..<10_007).map { i in
+            let tone = 0.7 * sin(0.013 * Double(i))
+            return Float(tone + 0.01 * Double(i % 7))
+        }
+        try AudioWriter.write(samples: samples, sampleRate: 22050, to: path, encoding: .float32)
+        let stream = try AudioStream(path: path, sampleRate: nil, blockFrames: 1000)
+        var blocks: [[Float]] = []
+        while let block = try stream.next() { blocks.append(block) }
+        XCTAssertGreaterThan(blocks.count, 5)
+        XCTAssertEqual(Array(blocks.joined()), samples)
+    }
+
     /// Lossy codecs: length and loudness survive, and the tone is still at 440 Hz.
     func testLossyCodecsDecodeAndResample() throws {
         for ext in ["ogg", "opus", "mp3"] {
