@@ -85,12 +85,15 @@ public final class AudioStream {
         emitted += available
         // The buffer itself is handed out, and only the held-back tail is copied into a new one
         // of the same capacity: `pending` stays one block long instead of growing (and faulting
-        // in fresh pages) to the length of the file, and no block is copied twice.
+        // in fresh pages) to the length of the file, and no block is copied twice. The last
+        // block holds no tail back, so nothing is kept after it.
         var block = pending
         pending = []
-        pending.reserveCapacity(block.capacity)
-        pending.append(contentsOf: block[available...])
-        block.removeLast(block.count - available)
+        if !finished {
+            pending.reserveCapacity(block.capacity)
+            pending.append(contentsOf: block[available...])
+            block.removeLast(block.count - available)
+        }
         return block
     }
 
