@@ -103,11 +103,13 @@ final class RegenerationTests: XCTestCase {
     /// block by block) gives the bits of the same convolution over the written output: 1×1 with
     /// two k-blocks (the second partial, channels past the last 16) and rows split across
     /// threads or, for a short product, columns; depthwise 3×3 at stride 1 and 2 with channels
-    /// past the last 16 and rows split across threads.
+    /// past the last 16 and rows split across threads, and with as many rows recomputed at once
+    /// as the reader's slots hold (14 target rows of 7 × 320), their groups running across images.
     func testConvolutionReadsUnwrittenOutputRecomputed() {
         let cases: [(input: [Int], kernel: Int, stride: Int, outputs: Int, upper: Float)] = [
             ([2, 13, 11, 300], 1, 1, 40, 6), ([1, 4, 5, 300], 1, 1, 700, .infinity),
             ([2, 40, 40, 20], 3, 1, 20, 6), ([2, 41, 40, 24], 3, 2, 24, .infinity),
+            ([4, 20, 7, 320], 3, 1, 320, 6), ([4, 40, 14, 320], 3, 2, 320, 6),
         ]
         forEachInstructionSet { set in
             for (shape, kernel, stride, outputs, upper) in cases {

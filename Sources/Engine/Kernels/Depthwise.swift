@@ -58,10 +58,13 @@ enum Depthwise {
         let rowLength = sourceSize.width * g.inChannels
         let chunks = Parallel.ranges(g.batch * targetSize.height, granularity: finished?.rows ?? 1, work: g.macs, minimumWork: 1 << 16)
         let columnTaps = window == nil ? transposedColumnTaps(g, sourceWidth: sourceSize.width, targetWidth: targetSize.width) : ([], [0])
-        withScratch(max(1, chunks.count * source.slotsPerReader * rowLength)) { slots in
+        // Recomputed source rows: slots for a group's rows at once, so the sliding kernel runs
+        // each block of channels through the whole group as it does for rows in place.
+        let slotCount = source.slotsPerReader(targetRows: rowsPerGroup(targetWidth: targetSize.width, channels: g.inChannels), stride: window?.stride ?? 1)
+        withScratch(max(1, chunks.count * slotCount * rowLength)) { slots in
         let shared = UncheckedSendable(slots)
         Parallel.forEach(chunks) { chunk, range in
-            var rows = source.reader(rowLength: rowLength, slots: shared.value + chunk * source.slotsPerReader * rowLength)
+            var rows = source.reader(rowLength: rowLength, slots: shared.value + chunk * slotCount * rowLength, slotCount: slotCount)
             gatherRows(range, g, source: &rows, sourceSize: sourceSize, weight: weight, target: to.value, targetSize: targetSize,
                        accumulate: accumulate, window: window, epilogue: epilogue, finished: finished, columnTaps: columnTaps)
         }
@@ -89,10 +92,12 @@ enum Depthwise {
                            columnTaps: (taps: [(kw: Int, column: Int)], starts: [Int])) {
         let channels = g.inChannels
         let pixelsPerRow = targetSize.width
-        // Rows in place run several at a time (each block of channels through them all, see
-        // `windowRows`), up to the end of the group `finished` takes; rows recomputed into a
-        // reader's three slots, one at a time.
-        let rowsAtOnce = window != nil && rows.readsInPlace ? max(1, rowGroupValues / (targetSize.width * channels)) : 1
+        // Rows run several at a time (each block of channels through them all, see
+        // `windowRows`), up to the end of the group `finished` takes: rows in place about
+        // `rowGroupValues` of output at once, rows recomputed as many as the reader's slots hold.
+        let rowsAtOnce = window.map { window in
+            rows.readsInPlace ? rowsPerGroup(targetWidth: targetSize.width, channels: channels) : max(1, (rows.slotCount - 3) / window.stride + 1)
+        } ?? 1
         let groupRows = finished?.rows ?? 1
         withFinishedBlock(finished?.block) { finishedGroup in
         withTaps { sources, weights in
@@ -146,9 +151,12 @@ enum Depthwise {
         }
     }
 
-    /// Target values a group of rows in place spans at most (128 KB: its source rows and the
-    /// next group's stay in the second-level cache).
+    /// Target values a group of rows spans at most (128 KB: its source rows and the next
+    /// group's stay in the second-level cache).
     static let rowGroupValues = 32 * 1024
+
+    /// Target rows `windowRows` takes at once: about `rowGroupValues` values of output.
+    static func rowsPerGroup(targetWidth: Int, channels: Int) -> Int { max(1, rowGroupValues / (targetWidth * channels)) }
 
     /// The source coordinate that tap `tap` of the transposed window reads for target
     /// coordinate `coordinate`: (coordinate + p − tap) / s where that divides exactly and lies

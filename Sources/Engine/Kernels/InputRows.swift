@@ -15,13 +15,17 @@ enum InputRows {
     }
 
     /// Row slots a reader needs: the three rows a 3×3 window spans.
-    var slotsPerReader: Int {
-        if case .normalized = self { return 3 } else { return 0 }
+    var slotsPerReader: Int { slotsPerReader(targetRows: 1, stride: 1) }
+
+    /// Row slots a reader needs to hold the source rows of `targetRows` consecutive target rows
+    /// of a 3×3 window at `stride` at once.
+    func slotsPerReader(targetRows: Int, stride: Int) -> Int {
+        if case .normalized = self { return max(3, (targetRows - 1) * stride + 3) } else { return 0 }
     }
 
-    /// A reader for one thread, with `slotsPerReader` rows of `rowLength` values at `slots`.
-    func reader(rowLength: Int, slots: UnsafeMutablePointer<Float>) -> Reader {
-        Reader(input: self, rowLength: rowLength, slots: slots)
+    /// A reader for one thread, with `slotCount` (at least 3) rows of `rowLength` values at `slots`.
+    func reader(rowLength: Int, slots: UnsafeMutablePointer<Float>, slotCount: Int = 3) -> Reader {
+        Reader(input: self, rowLength: rowLength, slots: slots, slotCount: slotCount)
     }
 
     /// Holds plain pointers only: it is copied and asked for rows in per-row loops on every thread.
@@ -31,14 +35,15 @@ enum InputRows {
         private let normalized: NormalizedRows.Kernel?
         let rowLength: Int
         let slots: UnsafeMutablePointer<Float>
-        /// The image row each slot holds; row r goes to slot r mod 3, so any three consecutive
-        /// rows (a window's, at stride 1 or 2) are held at once and each is computed once in turn.
-        private var held = SIMD3<Int>(repeating: -1)
+        let slotCount: Int
+        /// The consecutive image rows the slots hold; row r goes to slot r mod `slotCount`, so
+        /// any `slotCount` consecutive rows are held at once and each is computed once in turn.
+        private var held = 0..<0
 
-        init(input: InputRows, rowLength: Int, slots: UnsafeMutablePointer<Float>) {
+        init(input: InputRows, rowLength: Int, slots: UnsafeMutablePointer<Float>, slotCount: Int) {
+            precondition(input.slotsPerReader == 0 || slotCount >= 3, "a window's three rows need three slots")
             (values, normalized) = input.matrix
-            self.rowLength = rowLength
-            self.slots = slots
+            (self.rowLength, self.slots, self.slotCount) = (rowLength, slots, slotCount)
         }
 
         var readsInPlace: Bool { normalized == nil }
@@ -46,12 +51,13 @@ enum InputRows {
         /// Image row `index` (sample · height + row): `rowLength` values.
         mutating func row(_ index: Int) -> UnsafePointer<Float> {
             guard let rows = normalized else { return values + index * rowLength }
-            let slot = index % 3
-            let target = slots + slot * rowLength
-            if held[slot] != index {
+            let target = slots + index % slotCount * rowLength
+            if !held.contains(index) {
                 let pixels = rowLength / rows.channels
                 rows.write(rows: index * pixels..<(index + 1) * pixels, into: target)
-                held[slot] = index
+                // The next row extends the held run (dropping its first row once full); any
+                // other starts a new one.
+                held = index == held.upperBound ? max(held.lowerBound, index + 1 - slotCount)..<index + 1 : index..<index + 1
             }
             return UnsafePointer(target)
         }
