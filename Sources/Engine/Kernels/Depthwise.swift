@@ -96,7 +96,7 @@ enum Depthwise {
         // `windowRows`), up to the end of the group `finished` takes: rows in place about
         // `rowGroupValues` of output at once, rows recomputed as many as the reader's slots hold.
         let rowsAtOnce = window.map { window in
-            rows.readsInPlace ? rowsPerGroup(targetWidth: targetSize.width, channels: channels) : max(1, (rows.slotCount - 3) / window.stride + 1)
+            rows.readsInPlace ? rowsPerGroup(targetWidth: targetSize.width, channels: channels) : rows.targetRows(stride: window.stride)
         } ?? 1
         let groupRows = finished?.rows ?? 1
         withFinishedBlock(finished?.block) { finishedGroup in

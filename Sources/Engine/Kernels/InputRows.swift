@@ -23,7 +23,8 @@ enum InputRows {
         if case .normalized = self { return max(3, (targetRows - 1) * stride + 3) } else { return 0 }
     }
 
-    /// A reader for one thread, with `slotCount` (at least 3) rows of `rowLength` values at `slots`.
+    /// A reader for one thread, with `slotCount` rows of `rowLength` values at `slots` (at least
+    /// three for recomputed rows; none are used in place).
     func reader(rowLength: Int, slots: UnsafeMutablePointer<Float>, slotCount: Int = 3) -> Reader {
         Reader(input: self, rowLength: rowLength, slots: slots, slotCount: slotCount)
     }
@@ -47,6 +48,10 @@ enum InputRows {
         }
 
         var readsInPlace: Bool { normalized == nil }
+
+        /// Consecutive target rows of a 3×3 window at `stride` whose source rows the slots hold
+        /// at once (`slotsPerReader(targetRows:stride:)` the other way).
+        func targetRows(stride: Int) -> Int { max(1, (slotCount - 3) / stride + 1) }
 
         /// Image row `index` (sample · height + row): `rowLength` values.
         mutating func row(_ index: Int) -> UnsafePointer<Float> {
