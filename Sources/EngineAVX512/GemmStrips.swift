@@ -86,7 +86,7 @@ public enum GemmStrips {
         }
     }
 
-    /// 6×16 tiles (the last 16 columns of an odd number of panels): six accumulators. With
+    /// 6×16 tiles (the last 16 columns of an odd number of panels), two at a time. With
     /// `narrow`, 6×8 tiles (a last strip of 8 columns) of 8-wide accumulators; `fetchesC` as there.
     @inline(never)
     public static func strip16(rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int, aColumnStride: Int,
@@ -102,18 +102,55 @@ public enum GemmStrips {
         if narrow { run(SIMD8<Float>.self) } else { run(V.self) }
     }
 
-    /// 6-row tiles of `W.scalarCount` (16 or 8) columns from `b0`.
+    /// 6-row tiles of `W.scalarCount` (16 or 8) columns from `b0`, two at a time: six
+    /// accumulators are six chains of dependent multiply-adds, too few to keep two full-width
+    /// units busy (four cycles each), twelve are enough. Each accumulator adds the same products
+    /// in the same order either way.
     @inline(__always)
     private static func onePanelTiles<W: SIMD>(_: W.Type, rowTiles: Int, kc: Int, a: UnsafePointer<Float>, aTileStride: Int, aRowStride: Int,
                                                aColumnStride: Int, b0: UnsafePointer<Float>, bStride: Int, c: UnsafeMutablePointer<Float>,
                                                ldc: Int, accumulate: Bool, epilogue: Epilogue?, fetchesC: Bool,
                                                lastRows: Range<Int>) where W.Scalar == Float {
-        for t in 0..<rowTiles {
+        let rs = aRowStride
+        // Tile t's six rows into C; the last tile stores `lastRows` only.
+        @_transparent func store(_ t: Int, _ c0: W, _ c1: W, _ c2: W, _ c3: W, _ c4: W, _ c5: W) {
+            let tile = c + t * 6 * ldc
+            let rows = t == rowTiles - 1 ? lastRows : 0..<6
+            if rows.contains(0) { storeLanes(c0, tile, 0, accumulate, epilogue) }
+            if rows.contains(1) { storeLanes(c1, tile + ldc, 0, accumulate, epilogue) }
+            if rows.contains(2) { storeLanes(c2, tile + 2 * ldc, 0, accumulate, epilogue) }
+            if rows.contains(3) { storeLanes(c3, tile + 3 * ldc, 0, accumulate, epilogue) }
+            if rows.contains(4) { storeLanes(c4, tile + 4 * ldc, 0, accumulate, epilogue) }
+            if rows.contains(5) { storeLanes(c5, tile + 5 * ldc, 0, accumulate, epilogue) }
+        }
+        var t = 0
+        while t + 1 < rowTiles {
+            var c0 = W(), c1 = W(), c2 = W(), c3 = W(), c4 = W(), c5 = W()
+            var d0 = W(), d1 = W(), d2 = W(), d3 = W(), d4 = W(), d5 = W()
+            var ap = a + t * aTileStride, aq = ap + aTileStride
+            var bp = UnsafeRawPointer(b0)
+            if fetchesC && t + 2 < rowTiles {
+                fetchForWriting(c + (t + 2) * 6 * ldc, ldc: ldc, columns: W.scalarCount, rowCount: min(12, (rowTiles - t - 2) * 6))
+            }
+            for _ in 0..<kc {
+                let x = bp.load(as: W.self)
+                c0 = c0.addingProduct(W(repeating: ap[0]), x); d0 = d0.addingProduct(W(repeating: aq[0]), x)
+                c1 = c1.addingProduct(W(repeating: ap[rs]), x); d1 = d1.addingProduct(W(repeating: aq[rs]), x)
+                c2 = c2.addingProduct(W(repeating: ap[2 * rs]), x); d2 = d2.addingProduct(W(repeating: aq[2 * rs]), x)
+                c3 = c3.addingProduct(W(repeating: ap[3 * rs]), x); d3 = d3.addingProduct(W(repeating: aq[3 * rs]), x)
+                c4 = c4.addingProduct(W(repeating: ap[4 * rs]), x); d4 = d4.addingProduct(W(repeating: aq[4 * rs]), x)
+                c5 = c5.addingProduct(W(repeating: ap[5 * rs]), x); d5 = d5.addingProduct(W(repeating: aq[5 * rs]), x)
+                ap += aColumnStride; aq += aColumnStride
+                bp += 4 * bStride
+            }
+            store(t, c0, c1, c2, c3, c4, c5)
+            store(t + 1, d0, d1, d2, d3, d4, d5)
+            t += 2
+        }
+        if t < rowTiles {
             var c0 = W(), c1 = W(), c2 = W(), c3 = W(), c4 = W(), c5 = W()
             var ap = a + t * aTileStride
             var bp = UnsafeRawPointer(b0)
-            let rs = aRowStride
-            if fetchesC && t + 1 < rowTiles { fetchForWriting(c + (t + 1) * 6 * ldc, ldc: ldc, columns: W.scalarCount) }
             for _ in 0..<kc {
                 let x = bp.load(as: W.self)
                 c0 = c0.addingProduct(W(repeating: ap[0]), x)
@@ -125,21 +162,14 @@ public enum GemmStrips {
                 ap += aColumnStride
                 bp += 4 * bStride
             }
-            let tile = c + t * 6 * ldc
-            let rows = t == rowTiles - 1 ? lastRows : 0..<6
-            if rows.contains(0) { storeLanes(c0, tile, 0, accumulate, epilogue) }
-            if rows.contains(1) { storeLanes(c1, tile + ldc, 0, accumulate, epilogue) }
-            if rows.contains(2) { storeLanes(c2, tile + 2 * ldc, 0, accumulate, epilogue) }
-            if rows.contains(3) { storeLanes(c3, tile + 3 * ldc, 0, accumulate, epilogue) }
-            if rows.contains(4) { storeLanes(c4, tile + 4 * ldc, 0, accumulate, epilogue) }
-            if rows.contains(5) { storeLanes(c5, tile + 5 * ldc, 0, accumulate, epilogue) }
+            store(t, c0, c1, c2, c3, c4, c5)
         }
     }
 
-    /// Six rows of `columns` values from `rows`, `ldc` apart, fetched for writing.
+    /// `rowCount` rows of `columns` values from `rows`, `ldc` apart, fetched for writing.
     @inline(__always)
-    private static func fetchForWriting(_ rows: UnsafeMutablePointer<Float>, ldc: Int, columns: Int) {
-        for r in 0..<6 {
+    private static func fetchForWriting(_ rows: UnsafeMutablePointer<Float>, ldc: Int, columns: Int, rowCount: Int = 6) {
+        for r in 0..<rowCount {
             let row = rows + r * ldc
             for j in stride(from: 0, to: columns, by: 16) { genre_prefetch_write(row + j) }
             genre_prefetch_write(row + columns - 1)

@@ -9,7 +9,9 @@ final class GemmTests: XCTestCase {
     /// over three k blocks, 20×96×3000 in slices of k) and packed, strips of 24 and 8 columns
     /// (50×24: on AVX2 four rows across all 24 columns, and two left; 61×88, 13×40), last tiles
     /// of 4 rows (16×48, 64×40 over two k blocks, 40×64; on AVX-512, with A in place, A's last
-    /// six rows read in place and only the new ones stored); on every instruction set this CPU has.
+    /// six rows read in place and only the new ones stored), AVX-512's strips of 16 and 8 columns
+    /// two tiles at a time (pairs, and a last tile alone: 16×48, 31×80, 13×40); on every
+    /// instruction set this CPU has.
     func testMatchesNaiveProductAtOddSizes() {
         forEachInstructionSet { checkAgainstNaiveProduct(label: $0.rawValue) }
     }
