@@ -103,37 +103,97 @@ public enum DepthwiseRows {
         }
     }
 
-    /// sums[(kh·3 + kw)·pixelStride + c] += Σ_j gradientRow[j·pixelStride + c] ·
-    /// rows[kh][(j·s − p + kw)·pixelStride + c] over j in `columns` (whose taps lie inside the
-    /// rows), for the first `channels` (a multiple of 16) channels: a depthwise weight gradient's
-    /// share of one output row, each of the nine sums in a register along the row. A row with
-    /// `inside` false lies in the padding: it is read (it must be a valid row) and its sums dropped.
+    /// sums[(kh·3 + kw)·pixelStride + c] += Σ_i Σ_j gradient[i·gradientRowStride + j·pixelStride + c] ·
+    /// sources[3i + kh][(j·s − p + kw)·pixelStride + c] for `count` target rows of `targetWidth`
+    /// columns, stride 1 or 2, the first `channels` (a multiple of 16) channels: a depthwise
+    /// weight gradient's share of a group of output rows. `sources` holds each target row's three
+    /// source rows, nil in the padding; source columns outside `sourceWidth` and rows in the
+    /// padding add nothing.
+    ///
+    /// Each block of 16 channels runs through all the rows with its nine sums in registers, so
+    /// they are added to `sums` once a group instead of once a row, and the edge columns take
+    /// the same loop (zeros outside the row). Along a row the source columns slide in registers
+    /// as in the forward: a target column loads one new source column (two at stride 2).
     @inline(never)
-    public static func slidingProducts(top: UnsafePointer<Float>, middle: UnsafePointer<Float>, bottom: UnsafePointer<Float>,
-                                       inside: (Bool, Bool, Bool), gradientRow: UnsafePointer<Float>, channels: Int, pixelStride ps: Int,
-                                       stride: Int, padding: Int, columns: Range<Int>, sums: UnsafeMutablePointer<Float>) {
+    public static func weightGradientRows(_ sources: UnsafePointer<UnsafePointer<Float>?>, count: Int, gradient: UnsafePointer<Float>,
+                                          gradientRowStride: Int, channels: Int, pixelStride: Int, stride: Int, padding: Int,
+                                          sourceWidth: Int, targetWidth: Int, sums: UnsafeMutablePointer<Float>) {
+        precondition(stride == 1 || stride == 2, "the sliding window steps one or two columns")
         for c in Swift.stride(from: 0, to: channels, by: 16) {
-            var (s00, s01, s02, s10, s11, s12) = (V(), V(), V(), V(), V(), V())
-            var (s20, s21, s22) = (V(), V(), V())
-            for j in columns {
-                let x = (j * stride - padding) * ps + c
-                let gradient = load(gradientRow, j * ps + c)
-                s00 = s00.addingProduct(load(top, x), gradient)
-                s01 = s01.addingProduct(load(top, x + ps), gradient)
-                s02 = s02.addingProduct(load(top, x + 2 * ps), gradient)
-                s10 = s10.addingProduct(load(middle, x), gradient)
-                s11 = s11.addingProduct(load(middle, x + ps), gradient)
-                s12 = s12.addingProduct(load(middle, x + 2 * ps), gradient)
-                s20 = s20.addingProduct(load(bottom, x), gradient)
-                s21 = s21.addingProduct(load(bottom, x + ps), gradient)
-                s22 = s22.addingProduct(load(bottom, x + 2 * ps), gradient)
+            var products = Products()
+            for i in 0..<count {
+                let rows = (sources[3 * i], sources[3 * i + 1], sources[3 * i + 2])
+                let present = (rows.0 ?? rows.1 ?? rows.2)! + c
+                let row = ProductRow(top: rows.0.map { $0 + c } ?? present, middle: rows.1.map { $0 + c } ?? present,
+                                     bottom: rows.2.map { $0 + c } ?? present, gradient: gradient + i * gradientRowStride + c,
+                                     ps: pixelStride, padding: padding, sourceWidth: sourceWidth)
+                // Every row inside (all but an image's first and last): the tests folded away.
+                let inside = (rows.0 != nil, rows.1 != nil, rows.2 != nil)
+                if inside == (true, true, true) {
+                    products = row.adding(to: products, targetWidth, stride, (true, true, true))
+                } else {
+                    products = row.adding(to: products, targetWidth, stride, inside)
+                }
             }
-            @inline(__always) func add(_ rowInside: Bool, _ tap: Int, _ value: V) {
-                if rowInside { store(value, sums + tap * ps + c, true, Identity()) }
+            products.add(to: sums + c, ps: pixelStride)
+        }
+    }
+
+    /// The nine sums of a block of 16 channels, tap (kh, kw) in s[kh][kw].
+    struct Products {
+        var s00 = V(), s01 = V(), s02 = V(), s10 = V(), s11 = V(), s12 = V(), s20 = V(), s21 = V(), s22 = V()
+
+        /// Adds g times three consecutive source columns (kw = 0, 1, 2), each (top, middle, bottom).
+        @inline(__always)
+        mutating func add(_ g: V, _ a: (V, V, V), _ b: (V, V, V), _ c: (V, V, V)) {
+            s00 = s00.addingProduct(a.0, g); s01 = s01.addingProduct(b.0, g); s02 = s02.addingProduct(c.0, g)
+            s10 = s10.addingProduct(a.1, g); s11 = s11.addingProduct(b.1, g); s12 = s12.addingProduct(c.1, g)
+            s20 = s20.addingProduct(a.2, g); s21 = s21.addingProduct(b.2, g); s22 = s22.addingProduct(c.2, g)
+        }
+
+        @inline(__always)
+        func add(to sums: UnsafeMutablePointer<Float>, ps: Int) {
+            @inline(__always) func add(_ tap: Int, _ value: V) { store(value, sums + tap * ps, true, Identity()) }
+            add(0, s00); add(1, s01); add(2, s02)
+            add(3, s10); add(4, s11); add(5, s12)
+            add(6, s20); add(7, s21); add(8, s22)
+        }
+    }
+
+    /// Sixteen channels of one target row of dy and its three source rows.
+    struct ProductRow {
+        let top, middle, bottom, gradient: UnsafePointer<Float>
+        let ps, padding, sourceWidth: Int
+
+        /// Source column `column` of the three rows; zero outside the row and in rows not `inside`.
+        @inline(__always)
+        func column(_ column: Int, _ inside: (Bool, Bool, Bool)) -> (V, V, V) {
+            guard column >= 0 && column < sourceWidth else { return (V(), V(), V()) }
+            let x = column * ps
+            return (inside.0 ? load(top, x) : V(), inside.1 ? load(middle, x) : V(), inside.2 ? load(bottom, x) : V())
+        }
+
+        /// `products` plus the row's, at stride 1 (target column j reads source columns
+        /// j − p + 0...2) or 2.
+        @_transparent
+        func adding(to products: Products, _ width: Int, _ stride: Int, _ inside: (Bool, Bool, Bool)) -> Products {
+            var products = products
+            if stride == 1 {
+                var (a, b) = (column(-padding, inside), column(1 - padding, inside))
+                for j in 0..<width {
+                    let c = column(j - padding + 2, inside)
+                    products.add(load(gradient, j * ps), a, b, c)
+                    (a, b) = (b, c)
+                }
+            } else {
+                var a = column(-padding, inside)
+                for j in 0..<width {
+                    let (b, c) = (column(2 * j - padding + 1, inside), column(2 * j - padding + 2, inside))
+                    products.add(load(gradient, j * ps), a, b, c)
+                    a = c
+                }
             }
-            add(inside.0, 0, s00); add(inside.0, 1, s01); add(inside.0, 2, s02)
-            add(inside.1, 3, s10); add(inside.1, 4, s11); add(inside.1, 5, s12)
-            add(inside.2, 6, s20); add(inside.2, 7, s21); add(inside.2, 8, s22)
+            return products
         }
     }
 

@@ -284,8 +284,8 @@ enum Depthwise {
     }
 
     /// dw[kh, kw, c] += Σ dy[n, oh, ow, c] · x[n, oh·s − p + kh, ow·s − p + kw, c], with one
-    /// partial sum per thread, added up at the end. Interior columns keep the nine sums of a
-    /// channel block in registers along the row.
+    /// partial sum per thread, added up at the end. Each thread takes its rows of dy a group at a
+    /// time (`weightGradientGroupRows`), the nine sums of a channel block in registers.
     ///
     /// With `finishing`, dy holds a training batch norm's output gradient and the norm's input
     /// gradient (this convolution's dy) is left unwritten over it: each row of dy is written in
@@ -295,14 +295,24 @@ enum Depthwise {
                                finishing: BatchNormGradientRows? = nil) {
         let upstream = UncheckedSendable(dy)
         let chunks = Parallel.ranges(g.batch * g.outHeight, work: g.macs, minimumWork: 1 << 16)
-        let rowLength = g.width * g.inChannels
-        withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: x.slotsPerReader * rowLength) { partials, slots in
+        let (groupRows, rowLength) = (weightGradientGroupRows(g), g.width * g.inChannels)
+        let slotCount = x.slotsPerReader(targetRows: groupRows, stride: g.stride)
+        withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: slotCount * rowLength) { partials, slots in
             Parallel.forEach(chunks) { chunk, range in
-                var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * x.slotsPerReader * rowLength)
-                weightGradientRows(range, g, x: &input, dy: upstream.value, into: partials.value + chunk * 9 * g.inChannels,
-                                   finishing: finishing.map { ($0.kernel, range) })
+                var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * slotCount * rowLength, slotCount: max(3, slotCount))
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: groupRows) {
+                    weightGradientRows(start..<min(range.upperBound, start + groupRows), g, x: &input, dy: upstream.value,
+                                       into: partials.value + chunk * 9 * g.inChannels, finishing: finishing.map { ($0.kernel, range) })
+                }
             }
         }
+    }
+
+    /// Rows of dy the weight gradient takes at once (`weightGradientRows`' calls): their input
+    /// rows about 128 KB, in cache while the group's products read them. The one-pass backward
+    /// calls it on the same groups, so both add the same partial sums in the same order.
+    static func weightGradientGroupRows(_ g: ConvolutionGeometry) -> Int {
+        max(1, rowGroupValues / (g.stride * g.width * g.inChannels))
     }
 
     /// Zeroed partial sums of dw for `chunks` chunks and row slots for their readers, for
@@ -319,15 +329,17 @@ enum Depthwise {
         }
     }
 
-    /// `weightGradient`'s output rows `range` into `partial` on this thread. `finishing`: dy's
-    /// rows in its range are finished in place right before they are read.
+    /// `weightGradient`'s output rows `range` (at most a group, `weightGradientGroupRows`) into
+    /// `partial` on this thread, one image's rows at a time. `finishing`: dy's rows in its range
+    /// are finished in place first. The reader holds a group's source rows at once.
     static func weightGradientRows(_ range: Range<Int>, _ g: ConvolutionGeometry, x input: inout InputRows.Reader,
                                    dy: UnsafePointer<Float>, into partial: UnsafeMutablePointer<Float>,
                                    finishing: (rows: BatchNormGradientRows.Kernel, range: Range<Int>)?) {
         let channels = g.inChannels
         let vectorChannels = channels / 8 * 8
-        // On AVX-512 the interior columns' sums run 16 channels a register (EngineAVX512).
-        let wideChannels = InstructionSet.active == .avx512 ? channels / 16 * 16 : 0
+        // On AVX-512 blocks of 16 channels take the rows together (EngineAVX512), edges and all,
+        // at stride 1 or 2.
+        let wideChannels = InstructionSet.active == .avx512 && g.stride <= 2 ? channels / 16 * 16 : 0
         let interior = interiorColumns(targetWidth: g.outWidth, sourceWidth: g.width, window: (g.stride, g.padding))
         func pixel(_ n: Int, _ oh: Int, _ ow: Int, fromChannel start: Int) {
             let gradient = dy + ((n * g.outHeight + oh) * g.outWidth + ow) * channels + start
@@ -342,30 +354,45 @@ enum Depthwise {
                 }
             }
         }
-        for row in range {
-            if let finishing, finishing.range.contains(row) {
+        func sourceRow(_ n: Int, _ oh: Int, _ kh: Int) -> UnsafePointer<Float>? {
+            let ih = oh * g.stride - g.padding + kh
+            return ih >= 0 && ih < g.height ? input.row(n * g.height + ih) : nil
+        }
+        if let finishing {
+            for row in range where finishing.range.contains(row) {
                 finishing.rows.writeInPlace(rows: row * g.outWidth..<(row + 1) * g.outWidth, over: dy)
             }
-            let (n, oh) = row.quotientAndRemainder(dividingBy: g.outHeight)
-            for ow in 0..<g.outWidth where !interior.contains(ow) { pixel(n, oh, ow, fromChannel: 0) }
-            guard !interior.isEmpty else { continue }
-            func sourceRow(_ kh: Int) -> UnsafePointer<Float>? {
-                let ih = oh * g.stride - g.padding + kh
-                return ih >= 0 && ih < g.height ? input.row(n * g.height + ih) : nil
-            }
-            let rows = (sourceRow(0), sourceRow(1), sourceRow(2))
-            let gradientRow = dy + row * g.outWidth * channels
-            if wideChannels > 0 {
-                let (top, middle, bottom) = presentRows(rows)
-                DepthwiseRows.slidingProducts(top: top, middle: middle, bottom: bottom,
-                                              inside: (rows.0 != nil, rows.1 != nil, rows.2 != nil), gradientRow: gradientRow,
-                                              channels: wideChannels, pixelStride: channels, stride: g.stride, padding: g.padding,
-                                              columns: interior, sums: partial)
-            }
-            slidingProducts(rows, gradientRow: gradientRow, channels: wideChannels..<vectorChannels, stride: channels,
-                            window: (g.stride, g.padding), columns: interior, into: partial)
-            if vectorChannels < channels {
-                for ow in interior { pixel(n, oh, ow, fromChannel: vectorChannels) }
+        }
+        // Rows recomputed: as many as the reader's slots hold the source rows of.
+        let rowsAtOnce = input.readsInPlace ? range.count : input.targetRows(stride: g.stride)
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * min(range.count, rowsAtOnce)) { table in
+            var first = range.lowerBound
+            while first < range.upperBound {
+                let n = first / g.outHeight
+                let end = min(range.upperBound, (n + 1) * g.outHeight, first + rowsAtOnce)
+                if wideChannels > 0 {
+                    for row in first..<end {
+                        for kh in 0..<3 { table[3 * (row - first) + kh] = sourceRow(n, row - n * g.outHeight, kh) }
+                    }
+                    DepthwiseRows.weightGradientRows(table.baseAddress!, count: end - first, gradient: dy + first * g.outWidth * channels,
+                                                     gradientRowStride: g.outWidth * channels, channels: wideChannels, pixelStride: channels,
+                                                     stride: g.stride, padding: g.padding, sourceWidth: g.width, targetWidth: g.outWidth,
+                                                     sums: partial)
+                }
+                if wideChannels < channels {
+                    for row in first..<end {
+                        let oh = row - n * g.outHeight
+                        for ow in 0..<g.outWidth where !interior.contains(ow) { pixel(n, oh, ow, fromChannel: wideChannels) }
+                        guard !interior.isEmpty else { continue }
+                        slidingProducts((sourceRow(n, oh, 0), sourceRow(n, oh, 1), sourceRow(n, oh, 2)), gradientRow: dy + row * g.outWidth * channels,
+                                        channels: wideChannels..<vectorChannels, stride: channels, window: (g.stride, g.padding),
+                                        columns: interior, into: partial)
+                        if vectorChannels < channels {
+                            for ow in interior { pixel(n, oh, ow, fromChannel: vectorChannels) }
+                        }
+                    }
+                }
+                first = end
             }
         }
     }

@@ -56,7 +56,8 @@ public enum DepthwiseBackward {
         let columnTaps = g.stride == 1 ? ([], [0]) : Depthwise.transposedColumnTaps(g, sourceWidth: g.outWidth, targetWidth: g.width)
         let blocks = finished.map { (rows: blockRows, block: $0) }
         // dy's rows per group: their input rows about 128 KB, in cache when the sums read them.
-        let groupRows = max(1, 32 * 1024 / (g.stride * g.width * channels))
+        let groupRows = Depthwise.weightGradientGroupRows(g)
+        let slotCount = x.slotsPerReader(targetRows: groupRows, stride: g.stride)
         let rowLength = g.width * channels
         let (upstream, target) = (UncheckedSendable(dy), UncheckedSendable(dx))
         // With an expansion, each chunk's rows of dx go to a few rows of scratch instead of dx:
@@ -66,10 +67,11 @@ public enum DepthwiseBackward {
         let runScratch = expansion.map { runRows * rowLength + $0.gradients.scratchCount(pixels: runRows * g.width) } ?? 1
         Depthwise.withInputGradientTaps(g, weight) { window, inputGradientTaps in
             let taps = UncheckedSendable(inputGradientTaps)
-            Depthwise.withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: x.slotsPerReader * rowLength) { partials, slots in
+            Depthwise.withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: slotCount * rowLength) { partials, slots in
                 Parallel.forEach(chunks) { chunk, range in
                     withScratch(runScratch) { run in
-                        var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * x.slotsPerReader * rowLength)
+                        var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * slotCount * rowLength,
+                                             slotCount: max(3, slotCount))
                         // dy's rows in place (a reader in place has no slots).
                         var gradient = InputRows.inPlace(UnsafePointer(upstream.value)).reader(rowLength: g.outWidth * channels, slots: upstream.value)
                         let first = range.lowerBound + (chunk > 0 ? 1 : 0)
