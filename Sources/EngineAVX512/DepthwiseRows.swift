@@ -103,6 +103,62 @@ public enum DepthwiseRows {
         }
     }
 
+    /// One row of a stride-2, padding-1 depthwise convolution's input gradient, the first
+    /// `channels` (a multiple of 16) channels: target[j, c] (+)= the products of the taps that
+    /// read column j, in (kh, kw) order, as Engine's pixel-by-pixel loop adds them (the same
+    /// bits). A target row is read by one row of dy (`first` nil, `second` the kh = 1 row with
+    /// the kernel's middle row of weights) or two (kh = 0, which is nil past dy's last row, then
+    /// kh = 2, with the top and bottom rows of weights). Column j = 2q reads dy's column q
+    /// (kw = 1); column 2q + 1 reads q + 1 (kw = 0, inside dy) and q (kw = 2). Dy's columns slide
+    /// in registers: one load a row for two target columns.
+    @inline(never)
+    public static func transposedRow2(first: UnsafePointer<Float>?, second: UnsafePointer<Float>, weights: (first: UnsafePointer<Float>, second: UnsafePointer<Float>),
+                                      channels: Int, pixelStride ps: Int, sourceWidth: Int, targetWidth: Int,
+                                      target: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        for c in Swift.stride(from: 0, to: channels, by: 16) {
+            let (b0, b1, b2) = (load(weights.second, c), load(weights.second, ps + c), load(weights.second, 2 * ps + c))
+            if let first {
+                let (a0, a1, a2) = (load(weights.first, c), load(weights.first, ps + c), load(weights.first, 2 * ps + c))
+                var (x, y) = (load(first, c), load(second, c))
+                for q in 0..<(targetWidth + 1) / 2 {
+                    let even = target + 2 * q * ps + c
+                    var sum = accumulate ? load(even, 0) : V()
+                    sum = sum.addingProduct(x, a1)
+                    store(sum.addingProduct(y, b1), even, false, Identity())
+                    guard 2 * q + 1 < targetWidth else { break }
+                    let odd = even + ps
+                    sum = accumulate ? load(odd, 0) : V()
+                    if q + 1 < sourceWidth {
+                        let (nextX, nextY) = (load(first, (q + 1) * ps + c), load(second, (q + 1) * ps + c))
+                        sum = sum.addingProduct(nextX, a0).addingProduct(x, a2)
+                        sum = sum.addingProduct(nextY, b0).addingProduct(y, b2)
+                        (x, y) = (nextX, nextY)
+                    } else {
+                        sum = sum.addingProduct(x, a2).addingProduct(y, b2)
+                    }
+                    store(sum, odd, false, Identity())
+                }
+            } else {
+                var y = load(second, c)
+                for q in 0..<(targetWidth + 1) / 2 {
+                    let even = target + 2 * q * ps + c
+                    store((accumulate ? load(even, 0) : V()).addingProduct(y, b1), even, false, Identity())
+                    guard 2 * q + 1 < targetWidth else { break }
+                    let odd = even + ps
+                    var sum = accumulate ? load(odd, 0) : V()
+                    if q + 1 < sourceWidth {
+                        let nextY = load(second, (q + 1) * ps + c)
+                        sum = sum.addingProduct(nextY, b0).addingProduct(y, b2)
+                        y = nextY
+                    } else {
+                        sum = sum.addingProduct(y, b2)
+                    }
+                    store(sum, odd, false, Identity())
+                }
+            }
+        }
+    }
+
     /// sums[(kh·3 + kw)·pixelStride + c] += Σ_i Σ_j gradient[i·gradientRowStride + j·pixelStride + c] ·
     /// sources[3i + kh][(j·s − p + kw)·pixelStride + c] for `count` target rows of `targetWidth`
     /// columns, stride 1 or 2, the first `channels` (a multiple of 16) channels: a depthwise

@@ -60,6 +60,30 @@ final class DepthwiseTests: XCTestCase {
         }
     }
 
+    /// The input gradient at stride 2, padding 1: AVX-512 takes the blocks of 16 channels a row
+    /// at a time (`DepthwiseRows.transposedRow2`), AVX2 pixel by pixel; both add each value's
+    /// taps in (kh, kw) order, so the bits must agree: odd and even sizes (the last row and column
+    /// read one row or column of dy fewer), channels past the blocks of 16, added to what is there.
+    func testStrideTwoInputGradientKernelMatchesPixelLoop() throws {
+        try XCTSkipUnless(InstructionSet.supported.contains(.avx512), "this CPU has no AVX-512")
+        var random = SeededRandom(seed: 17)
+        for (batch, height, width, channels) in [(2, 9, 14, 40), (1, 12, 17, 32), (2, 8, 8, 16), (1, 5, 3, 48)] {
+            let values = (0..<batch * height * width * channels).map { _ in random.nextNormal() }
+            let w = Tensor(shape: [3, 3, 1, channels], values: (0..<9 * channels).map { _ in random.nextNormal() })
+            let upstream = (0..<batch * ((height + 1) / 2) * ((width + 1) / 2) * channels).map { _ in random.nextNormal() }
+            var gradients: [InstructionSet: [Float]] = [:]
+            forEachInstructionSet { set in
+                let x = Tensor(shape: [batch, height, width, channels], values: values, requiresGrad: true)
+                let tape = Tape(mode: .training)
+                // Two uses of x: the second input gradient is added to the first's.
+                let y = tape.add(tape.conv2d(x, w, stride: 2, padding: 1, groups: channels), tape.conv2d(x, w, stride: 2, padding: 1, groups: channels))
+                tape.backward(y, gradient: Tensor(shape: y.shape, values: upstream))
+                gradients[set] = x.grad!.values
+            }
+            XCTAssertEqual(gradients[.avx512], gradients[.avx2], "\(batch)×\(height)×\(width)×\(channels)")
+        }
+    }
+
     private func assertClose(_ actual: [Float], _ expected: [Double], _ label: String) {
         XCTAssertEqual(actual.count, expected.count, label)
         let worst = zip(actual, expected).map { abs(Double($0) - $1) / (1 + abs($1)) }.max() ?? 0

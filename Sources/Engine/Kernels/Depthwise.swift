@@ -99,6 +99,9 @@ enum Depthwise {
             rows.readsInPlace ? rowsPerGroup(targetWidth: targetSize.width, channels: channels) : rows.targetRows(stride: window.stride)
         } ?? 1
         let groupRows = finished?.rows ?? 1
+        // The transposed window at stride 2, padding 1 on AVX-512: its blocks of 16 channels in
+        // EngineAVX512 (`DepthwiseRows.transposedRow2`), the rest pixel by pixel.
+        let transposedWide = window == nil && g.stride == 2 && g.padding == 1 && InstructionSet.active == .avx512 ? channels / 16 * 16 : 0
         withFinishedBlock(finished?.block) { finishedGroup in
         withTaps { sources, weights in
         withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: 3 * rowsAtOnce) { table in
@@ -125,7 +128,15 @@ enum Depthwise {
                         transposedTap(i, kh, g, size: sourceSize.height).map { rows.row(n * sourceSize.height + $0) }
                     }
                     let rowTaps = (sourceRow(0), sourceRow(1), sourceRow(2))
-                    for j in 0..<targetSize.width {
+                    // Blocks of 16 channels a row at a time where the kernel takes them (the same bits).
+                    if transposedWide > 0, let second = rowTaps.1 ?? rowTaps.2 {
+                        let middle = rowTaps.1 != nil
+                        DepthwiseRows.transposedRow2(first: middle ? nil : rowTaps.0, second: second,
+                                                     weights: (weight, weight + (middle ? 3 : 6) * channels), channels: transposedWide,
+                                                     pixelStride: channels, sourceWidth: sourceSize.width, targetWidth: targetSize.width,
+                                                     target: targetRow, accumulate: accumulate)
+                    }
+                    for j in 0..<targetSize.width where transposedWide < channels {
                         var taps = 0
                         for kh in 0..<3 {
                             guard let sourceRow = kh == 0 ? rowTaps.0 : kh == 1 ? rowTaps.1 : rowTaps.2 else { continue }
@@ -136,7 +147,8 @@ enum Depthwise {
                                 taps += 1
                             }
                         }
-                        sumOfProducts(taps, sources, weights, channels: 0..<channels, into: targetRow + j * channels, accumulate: accumulate)
+                        sumOfProducts(taps, sources, weights, channels: transposedWide..<channels, into: targetRow + j * channels,
+                                      accumulate: accumulate)
                     }
                 }
                 if finished != nil, end % groupRows == 0 || end == range.upperBound {
