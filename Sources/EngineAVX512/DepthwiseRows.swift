@@ -230,7 +230,8 @@ public enum DepthwiseRows {
         }
 
         /// `products` plus the row's, at stride 1 (target column j reads source columns
-        /// j − p + 0...2) or 2.
+        /// j − p + 0...2) or 2. Transparent: with `@inline(__always)` it stayed a call, and its
+        /// nine sums went through memory on every column.
         @_transparent
         func adding(to products: Products, _ width: Int, _ stride: Int, _ inside: (Bool, Bool, Bool)) -> Products {
             var products = products

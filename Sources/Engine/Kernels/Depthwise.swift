@@ -311,7 +311,7 @@ enum Depthwise {
         let slotCount = x.slotsPerReader(targetRows: groupRows, stride: g.stride)
         withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: slotCount * rowLength) { partials, slots in
             Parallel.forEach(chunks) { chunk, range in
-                var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * slotCount * rowLength, slotCount: max(3, slotCount))
+                var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * slotCount * rowLength, slotCount: slotCount)
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: groupRows) {
                     weightGradientRows(start..<min(range.upperBound, start + groupRows), g, x: &input, dy: upstream.value,
                                        into: partials.value + chunk * 9 * g.inChannels, finishing: finishing.map { ($0.kernel, range) })

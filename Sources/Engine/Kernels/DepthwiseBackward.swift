@@ -70,8 +70,7 @@ public enum DepthwiseBackward {
             Depthwise.withPartialSums(g, dw: dw, chunks: chunks.count, slotsPerChunk: slotCount * rowLength) { partials, slots in
                 Parallel.forEach(chunks) { chunk, range in
                     withScratch(runScratch) { run in
-                        var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * slotCount * rowLength,
-                                             slotCount: max(3, slotCount))
+                        var input = x.reader(rowLength: rowLength, slots: slots.value + chunk * slotCount * rowLength, slotCount: slotCount)
                         // dy's rows in place (a reader in place has no slots).
                         var gradient = InputRows.inPlace(UnsafePointer(upstream.value)).reader(rowLength: g.outWidth * channels, slots: upstream.value)
                         let first = range.lowerBound + (chunk > 0 ? 1 : 0)
